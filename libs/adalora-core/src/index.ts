@@ -1,0 +1,1 @@
+export { moduleId, matchesTarget, type ModuleId } from './module-id';

@@ -1,0 +1,32 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { ModuleId } from '@adalora/core';
+import type { Linear } from './linear';
+
+/** One padded batch; ids and masks are int32 [batch, seq]. */
+export interface EncoderBatch {
+  readonly inputIds: tf.Tensor2D;
+  readonly attentionMask: tf.Tensor2D; // 1 = token, 0 = padding
+  readonly tokenTypeIds?: tf.Tensor2D; // BERT only; zeros when absent
+}
+
+export interface EncoderOutput {
+  readonly lastHiddenState: tf.Tensor3D; // [batch, seq, hidden]
+  readonly logits: tf.Tensor2D; // [batch, numLabels]
+}
+
+/**
+ * A sequence-classification encoder (HF `*ForSequenceClassification`): frozen encoder
+ * weights, every linear layer addressable by its HF module path (where adapters attach),
+ * and a classification head that trains fully (peft `modules_to_save`).
+ */
+export interface EncoderModel {
+  readonly modelType: string; // HF model_type: 'bert' | 'roberta' | 'deberta-v2'
+  readonly numLabels: number; // 1 = regression (MSE), ≥ 2 = classification (cross-entropy)
+  readonly hiddenSize: number;
+  /** Every linear layer of the encoder (not the head), by HF module path. */
+  readonly linears: ReadonlyMap<ModuleId, Linear>;
+  /** The head's trainable tensors by HF weight name, e.g. `classifier.weight`. */
+  readonly headParams: ReadonlyMap<string, tf.Variable>;
+  forward(batch: EncoderBatch, training: boolean): EncoderOutput;
+  dispose(): void;
+}
