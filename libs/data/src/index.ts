@@ -1,1 +1,44 @@
-export {};
+/**
+ * @adalora/data: tokenization (HF tokenizer.json via @huggingface/tokenizers), dataset readers
+ * (GLUE TSV, CSV, JSONL, pre-tokenized JSONL), batching, seeded epoch order and sharding,
+ * dataset hashing and GLUE metrics. No tfjs, no workspace dependencies.
+ */
+export { DataError, type DataErrorCode, type DataErrorWhere } from './data-error';
+export type { Dataset, Example, LabelTask } from './dataset';
+export { truncatedLengths, type TruncationStrategy } from './truncation';
+export {
+  loadTokenizer,
+  TextTokenizer,
+  type BatchEncoded,
+  type Encoded,
+  type EncodeOptions,
+  type TokenizerLike,
+} from './tokenizer';
+export { parseDelimited, type DelimitedOptions, type DelimitedRow } from './delimited';
+export {
+  field,
+  formatFromPath,
+  parseRecords,
+  type Column,
+  type RawRecord,
+  type RecordFormat,
+  type RecordOptions,
+  type RecordTable,
+} from './records';
+export { loadTextDataset, textDatasetFromString, type TextDatasetOptions } from './text-dataset';
+export { loadPretokenizedJsonl, pretokenizedFromString, type PretokenizedOptions } from './pretokenized';
+export { collate, type Batch, type CollateOptions } from './collate';
+export { epochOrder, epochSeed, globalBatches, mulberry32, splitAmong } from './epoch-order';
+export { datasetHash } from './dataset-hash';
+export {
+  accuracy,
+  argmaxRows,
+  averageRanks,
+  computeMetrics,
+  f1Binary,
+  macroF1,
+  matthewsCorrcoef,
+  pearson,
+  spearman,
+  type TaskMetrics,
+} from './metrics';

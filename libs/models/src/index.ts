@@ -1,5 +1,12 @@
-export { parseSafetensors, readSafetensors, encodeSafetensors, writeSafetensors, type SafeTensor } from './safetensors';
-export { WeightStore } from './weights';
+export { parseSafetensors, readSafetensors, encodeSafetensors, writeSafetensors, type SafeTensor, type ParseSafetensorsOptions } from './safetensors';
+export { WeightStore, type WeightInit, type WeightStoreOptions } from './weights';
 export { Linear, type LinearAdapter } from './linear';
-export { layerNorm, gelu, activation, embed } from './ops';
+export { layerNorm, gelu, activation, embed, dropout, FLOAT32_MIN } from './ops';
 export type { EncoderBatch, EncoderOutput, EncoderModel } from './encoder-model';
+export { HfConfig } from './hf-config';
+export { additiveAttentionMask, multiHeadAttention } from './attention';
+export { bertClassifier, robertaClassificationHead, type ClassificationHead, type HeadShape } from './classification-head';
+export { buildBert } from './bert';
+export { sequenceClassificationLoss } from './loss';
+export { loadEncoder, SUPPORTED_MODEL_TYPES, type SupportedModelType, type LoadEncoderOptions, type LoadedEncoder } from './load-model';
+export { injectAdapters, type InjectedAdapters } from './inject-adapters';

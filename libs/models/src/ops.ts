@@ -35,3 +35,16 @@ export function activation(name: string): (x: tf.Tensor) => tf.Tensor {
 export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.gather(table, ids.flatten().toInt()).reshape([...ids.shape, table.shape[1]]));
 }
+
+/**
+ * torch.nn.Dropout: in training zeroes each element with probability `rate` and scales the
+ * rest by 1 / (1 - rate); in eval or when rate is 0 it returns `x` itself (use inside a tidy).
+ */
+export function dropout(x: tf.Tensor, rate: number, training: boolean): tf.Tensor {
+  if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
+  if (!training || rate === 0) return x;
+  return tf.dropout(x, rate);
+}
+
+/** The smallest float32, torch.finfo(torch.float32).min: HF's additive mask value. */
+export const FLOAT32_MIN = -3.4028234663852886e38;

@@ -1,35 +1,121 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SafeTensor } from './safetensors';
 
+/** How a weight the checkpoint lacks is created, as HF `_init_weights` does for new modules. */
+export type WeightInit = { readonly kind: 'normal'; readonly std: number } | { readonly kind: 'zeros' };
+
+/** Options of a {@link WeightStore}. */
+export interface WeightStoreOptions {
+  /**
+   * Seed for weights that a model may create when the checkpoint lacks them (a new
+   * classification head on a pretrained base checkpoint, as HF does with a warning).
+   * Without it such a weight is an error. Values depend only on (seed, name), never on order,
+   * so every worker of a run that uses the same seed builds the same head.
+   */
+  readonly initSeed?: number;
+}
+
 /**
  * The frozen weights of a checkpoint, handed out by HF name with a shape check,
  * so a missing or mis-shaped weight fails with a message that names it.
+ * Legacy names are accepted as transformers accepts them: `LayerNorm.gamma|beta` for
+ * `LayerNorm.weight|bias`.
  */
 export class WeightStore {
   private readonly used = new Set<string>();
+  private readonly created = new Set<string>();
 
   constructor(
     private readonly tensors: ReadonlyMap<string, SafeTensor>,
     private readonly source: string,
+    private readonly options: WeightStoreOptions = {},
   ) {}
 
   has(name: string): boolean {
-    return this.tensors.has(name);
+    return this.resolve(name) !== undefined;
   }
 
-  /** The tensor `name` as a tf tensor; `shape` is checked when given. */
+  /** The tensor `name` as a fresh tf tensor (the caller owns it); `shape` is checked when given. */
   take(name: string, shape?: readonly number[]): tf.Tensor {
-    const t = this.tensors.get(name);
-    if (!t) throw new Error(`${this.source}: missing weight '${name}'`);
-    if (shape && (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i]))) {
-      throw new Error(`${this.source}: weight '${name}' has shape [${t.shape}], expected [${shape}]`);
+    const stored = this.resolve(name);
+    if (stored === undefined) throw new Error(`${this.source}: missing weight '${name}'`);
+    return this.materialise(name, stored, shape);
+  }
+
+  /**
+   * Like {@link take}, but when the checkpoint lacks `name` and the store has an `initSeed`,
+   * creates it with `init` (recorded in {@link initialised}); without a seed it is an error
+   * that says how to allow it.
+   */
+  takeOrInit(name: string, shape: readonly number[], init: WeightInit): tf.Tensor {
+    const stored = this.resolve(name);
+    if (stored !== undefined) return this.materialise(name, stored, shape);
+    if (this.options.initSeed === undefined) {
+      throw new Error(`${this.source}: missing weight '${name}' (a checkpoint without a classification head needs an init seed to create one)`);
     }
-    this.used.add(name);
-    return tf.tensor(t.data, [...t.shape], 'float32');
+    this.created.add(name);
+    const count = shape.reduce((a, b) => a * b, 1);
+    const data = init.kind === 'zeros' ? new Float32Array(count) : normals(count, init.std, seedFor(this.options.initSeed, name));
+    return tf.tensor(data, [...shape], 'float32');
   }
 
   /** Names never taken: tells which checkpoint weights a model ignored. */
   unused(): string[] {
     return [...this.tensors.keys()].filter((n) => !this.used.has(n));
   }
+
+  /** Names the model created because the checkpoint lacked them. */
+  initialised(): string[] {
+    return [...this.created];
+  }
+
+  private resolve(name: string): { key: string; t: SafeTensor } | undefined {
+    for (const key of [name, legacyName(name)]) {
+      const t = key === undefined ? undefined : this.tensors.get(key);
+      if (t) return { key: key!, t };
+    }
+    return undefined;
+  }
+
+  private materialise(name: string, { key, t }: { key: string; t: SafeTensor }, shape?: readonly number[]): tf.Tensor {
+    if (shape && (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i]))) {
+      throw new Error(`${this.source}: weight '${name}' has shape [${t.shape}], expected [${shape}]`);
+    }
+    this.used.add(key);
+    return tf.tensor(t.data, [...t.shape], 'float32');
+  }
+}
+
+// transformers renames these TF-era LayerNorm names on load.
+function legacyName(name: string): string | undefined {
+  if (name.endsWith('LayerNorm.weight')) return `${name.slice(0, -'weight'.length)}gamma`;
+  if (name.endsWith('LayerNorm.bias')) return `${name.slice(0, -'bias'.length)}beta`;
+  return undefined;
+}
+
+// 32-bit FNV-1a of the name mixed with the seed: one independent stream per weight.
+function seedFor(seed: number, name: string): number {
+  let h = 0x811c9dc5 ^ (seed >>> 0);
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+// N(0, std²) samples from mulberry32 + Box-Muller: deterministic in plain JS on every backend.
+function normals(count: number, std: number, seed: number): Float32Array {
+  let s = seed;
+  const uniform = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296; // (0, 1)
+  };
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(uniform()));
+    const a = 2 * Math.PI * uniform();
+    out[i] = std * r * Math.cos(a);
+    if (i + 1 < count) out[i + 1] = std * r * Math.sin(a);
+  }
+  return out;
 }

@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const WORKER_MAIN = fileURLToPath(new URL('../../worker/src/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+export interface LocalWorkerOptions {
+  readonly count: number;
+  readonly coordinatorUrl: string;
+  readonly backend: string;
+  /** forwarded to every worker (e.g. --quiet) */
+  readonly extraArgs?: readonly string[];
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Starts N workers as child processes of this one (the `run` command); their output is
+ * prefixed with their index. They exit when the coordinator shuts them down or goes away.
+ */
+export function startLocalWorkers(o: LocalWorkerOptions): ChildProcess[] {
+  return Array.from({ length: o.count }, (_, i) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX, WORKER_MAIN, '--coordinator', o.coordinatorUrl, '--backend', o.backend, '--id', `local-${i}`, ...(o.extraArgs ?? [])],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const prefix = (chunk: Buffer) =>
+      chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l.trim())
+        .forEach((l) => o.log(`[worker ${i}] ${l}`));
+    child.stdout?.on('data', prefix);
+    child.stderr?.on('data', prefix);
+    return child;
+  });
+}
+
+/** Waits for children to exit; kills those still running after `graceMs`. */
+export async function stopLocalWorkers(children: readonly ChildProcess[], graceMs = 5000): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
+          c.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        }),
+    ),
+  );
+}

@@ -1,0 +1,45 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** One line of metrics.jsonl per optimizer step (and one per evaluation). */
+export interface StepMetrics {
+  readonly kind: 'step';
+  readonly step: number;
+  readonly loss: number;
+  readonly lr: number;
+  readonly budget: number | null;
+  /** kept rank per adapted module (non-zero singular values) */
+  readonly kept: Record<string, number>;
+  readonly samples: number;
+  readonly samplesPerSecond: number;
+  readonly workers: number;
+  /** seconds: slowest worker's compute, coordinator's optimizer+allocation, network + waiting */
+  readonly computeSeconds: number;
+  readonly optimizerSeconds: number;
+  readonly communicationSeconds: number;
+  readonly waitSeconds: number;
+}
+
+export interface EvalMetrics {
+  readonly kind: 'eval';
+  readonly step: number;
+  readonly metric: string;
+  readonly value: number;
+  readonly loss: number;
+  readonly samples: number;
+}
+
+/** Appends metrics as JSON lines, creating the file's folder on first use. */
+export class MetricsLog {
+  private ready = false;
+
+  constructor(readonly path: string) {}
+
+  write(entry: StepMetrics | EvalMetrics): void {
+    if (!this.ready) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.ready = true;
+    }
+    appendFileSync(this.path, JSON.stringify(entry) + '\n');
+  }
+}

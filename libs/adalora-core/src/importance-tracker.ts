@@ -1,0 +1,206 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ModuleId } from './module-id';
+
+/** One module's A [r, in], E [r, 1], B [out, r]: tensors, or their float32 data in row-major order. */
+export interface Triplet<T = tf.Tensor | Float32Array> {
+  readonly A: T;
+  readonly E: T;
+  readonly B: T;
+}
+
+/** One module's importance state, as plain typed arrays (for checkpoints). */
+export interface ModuleImportanceState {
+  readonly rank: number;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** smoothed sensitivity ipt_bar of every element of A, E, B */
+  readonly iptBar: Triplet<Float32Array>;
+  /** smoothed uncertainty unc_bar of every element of A, E, B */
+  readonly uncBar: Triplet<Float32Array>;
+}
+
+/** The tracker's whole state; a module is absent until its first update (its state is then 0). */
+export interface ImportanceState {
+  readonly modules: Readonly<Record<string, ModuleImportanceState>>;
+}
+
+interface Slot {
+  readonly rank: number;
+  state: { inFeatures: number; outFeatures: number; ipt: Triplet<Float32Array>; unc: Triplet<Float32Array> } | null;
+}
+
+const PARTS = ['A', 'E', 'B'] as const;
+
+/**
+ * peft's sensitivity / uncertainty EMAs (`RankAllocator.update_ipt`) for every element of
+ * every A, E, B, kept as float32 arrays and updated in one JS pass per tensor with every
+ * operation rounded to float32 as torch computes it (so the state matches peft's bit for bit):
+ * ```
+ * ipt = |w·g|;  ipt_bar = β1·ipt_bar + (1−β1)·ipt;  unc_bar = β2·unc_bar + (1−β2)·|ipt − ipt_bar|
+ * ```
+ */
+export class ImportanceTracker {
+  private readonly slots = new Map<ModuleId, Slot>();
+  // torch multiplies a float32 tensor by a Python float cast to float32
+  private readonly b1: number;
+  private readonly c1: number;
+  private readonly b2: number;
+  private readonly c2: number;
+
+  constructor(
+    modules: ReadonlyMap<ModuleId, { readonly rank: number }>,
+    readonly beta1: number,
+    readonly beta2: number,
+  ) {
+    for (const [id, { rank }] of modules) {
+      if (!Number.isInteger(rank) || rank < 0) throw new Error(`ImportanceTracker: module '${id}' has rank ${rank}, expected an integer >= 0`);
+      this.slots.set(id, { rank, state: null });
+    }
+    this.b1 = Math.fround(beta1);
+    this.c1 = Math.fround(1 - beta1);
+    this.b2 = Math.fround(beta2);
+    this.c2 = Math.fround(1 - beta2);
+  }
+
+  /** The modules tracked, in the order given. */
+  get modules(): readonly ModuleId[] {
+    return [...this.slots.keys()];
+  }
+
+  /**
+   * One EMA step for every module, with `weights` the values after the optimizer step and
+   * `grads` the gradient that step used (peft multiplies the two).
+   */
+  update(weights: ReadonlyMap<ModuleId, Triplet>, grads: ReadonlyMap<ModuleId, Triplet>): void {
+    // read and check every input first, so a refused update leaves the state as it was
+    const work: { slot: Slot; id: ModuleId; w: Triplet<Float32Array>; g: Triplet<Float32Array>; inF: number; outF: number }[] = [];
+    for (const [id, slot] of this.slots) {
+      const w = weights.get(id);
+      const g = grads.get(id);
+      if (!w || !g) throw new Error(`ImportanceTracker.update: no ${w ? 'gradient' : 'weights'} for module '${id}'`);
+      const wd = { A: data(id, 'lora_A', w.A), E: data(id, 'lora_E', w.E), B: data(id, 'lora_B', w.B) };
+      const [inF, outF] = slot.state ? [slot.state.inFeatures, slot.state.outFeatures] : features(id, slot.rank, w, wd);
+      const shapes = { A: [slot.rank, inF], E: [slot.rank, 1], B: [outF, slot.rank] };
+      const gd = { A: data(id, 'lora_A gradient', g.A), E: data(id, 'lora_E gradient', g.E), B: data(id, 'lora_B gradient', g.B) };
+      for (const p of PARTS) {
+        check(id, `lora_${p}`, w[p], wd[p], shapes[p]);
+        check(id, `lora_${p} gradient`, g[p], gd[p], shapes[p]);
+      }
+      work.push({ slot, id, w: wd, g: gd, inF, outF });
+    }
+    for (const { slot, w, g, inF, outF } of work) {
+      const st = (slot.state ??= { inFeatures: inF, outFeatures: outF, ipt: zeros(slot.rank, inF, outF), unc: zeros(slot.rank, inF, outF) });
+      for (const p of PARTS) emaStep(w[p], g[p], st.ipt[p], st.unc[p], this.b1, this.c1, this.b2, this.c2);
+    }
+  }
+
+  /**
+   * S_i = score(E_i) + mean_j score(A[i, j]) + mean_j score(B[j, i]) per module, with
+   * score = ipt_bar · unc_bar (peft `_element_score` / `_combine_ipt`). 0 before any update.
+   */
+  tripletScores(): Map<ModuleId, Float32Array> {
+    const out = new Map<ModuleId, Float32Array>();
+    for (const [id, slot] of this.slots) {
+      const s = new Float32Array(slot.rank);
+      const st = slot.state;
+      if (st) tripletScore(st.ipt, st.unc, slot.rank, st.inFeatures, st.outFeatures, s);
+      out.set(id, s);
+    }
+    return out;
+  }
+
+  /** Back to the initial state (all zero), as peft's `reset_ipt`. */
+  reset(): void {
+    for (const slot of this.slots.values()) slot.state = null;
+  }
+
+  /** A copy of the state, as plain typed arrays. */
+  exportState(): ImportanceState {
+    const modules: Record<string, ModuleImportanceState> = {};
+    for (const [id, slot] of this.slots) {
+      const st = slot.state;
+      if (!st) continue;
+      const copy = (t: Triplet<Float32Array>) => ({ A: t.A.slice(), E: t.E.slice(), B: t.B.slice() });
+      modules[id] = { rank: slot.rank, inFeatures: st.inFeatures, outFeatures: st.outFeatures, iptBar: copy(st.ipt), uncBar: copy(st.unc) };
+    }
+    return { modules };
+  }
+
+  /** Replaces the state by a copy of an exported one (validated: ids, ranks and lengths). */
+  importState(state: ImportanceState): void {
+    const next = new Map<ModuleId, Slot['state']>();
+    for (const [id, m] of Object.entries(state.modules)) {
+      const slot = this.slots.get(id as ModuleId);
+      if (!slot) throw new Error(`ImportanceTracker.importState: unknown module '${id}'`);
+      if (m.rank !== slot.rank) throw new Error(`ImportanceTracker.importState: module '${id}' has rank ${m.rank}, expected ${slot.rank}`);
+      const sizes = { A: slot.rank * m.inFeatures, E: slot.rank, B: m.outFeatures * slot.rank };
+      for (const which of ['iptBar', 'uncBar'] as const) {
+        for (const p of PARTS) {
+          const arr = m[which][p];
+          if (!(arr instanceof Float32Array) || arr.length !== sizes[p]) {
+            throw new Error(`ImportanceTracker.importState: '${id}' ${which}.${p} must be a Float32Array of ${sizes[p]} values`);
+          }
+        }
+      }
+      const copy = (t: Triplet<Float32Array>) => ({ A: t.A.slice(), E: t.E.slice(), B: t.B.slice() });
+      next.set(id as ModuleId, { inFeatures: m.inFeatures, outFeatures: m.outFeatures, ipt: copy(m.iptBar), unc: copy(m.uncBar) });
+    }
+    for (const [id, slot] of this.slots) slot.state = next.get(id) ?? null;
+  }
+}
+
+// in and out features of a module seen for the first time, from its weights
+function features(id: ModuleId, r: number, w: Triplet, d: Triplet<Float32Array>): [number, number] {
+  const inF = w.A instanceof tf.Tensor ? w.A.shape[1] : r > 0 ? d.A.length / r : 0;
+  const outF = w.B instanceof tf.Tensor ? w.B.shape[0] : r > 0 ? d.B.length / r : 0;
+  if (inF === undefined || outF === undefined || !Number.isInteger(inF) || !Number.isInteger(outF)) {
+    throw new Error(`ImportanceTracker.update: module '${id}' lora_A (${d.A.length} values) / lora_B (${d.B.length} values) do not fit rank ${r}`);
+  }
+  return [inF, outF];
+}
+
+function zeros(r: number, inF: number, outF: number): Triplet<Float32Array> {
+  return { A: new Float32Array(r * inF), E: new Float32Array(r), B: new Float32Array(outF * r) };
+}
+
+function data(id: ModuleId, what: string, x: tf.Tensor | Float32Array): Float32Array {
+  if (x instanceof Float32Array) return x;
+  if (x.dtype !== 'float32') throw new Error(`ImportanceTracker.update: module '${id}' ${what} has dtype ${x.dtype}, expected float32`);
+  return x.dataSync() as Float32Array;
+}
+
+function check(id: ModuleId, what: string, x: tf.Tensor | Float32Array, d: Float32Array, shape: number[]): void {
+  const n = shape[0] * shape[1];
+  const ok = x instanceof tf.Tensor ? x.size === n && x.shape[0] === shape[0] : d.length === n;
+  if (!ok) {
+    const got = x instanceof tf.Tensor ? `shape [${x.shape.join(', ')}]` : `${d.length} values`;
+    throw new Error(`ImportanceTracker.update: module '${id}' ${what} has ${got}, expected [${shape.join(', ')}]`);
+  }
+}
+
+// One EMA step over one tensor; every operation rounded to float32 like torch's kernels.
+function emaStep(w: Float32Array, g: Float32Array, ipt: Float32Array, unc: Float32Array, b1: number, c1: number, b2: number, c2: number): void {
+  const f = Math.fround;
+  for (let i = 0; i < w.length; i++) {
+    const x = Math.abs(f(w[i] * g[i]));
+    const m = f(f(b1 * ipt[i]) + f(c1 * x));
+    ipt[i] = m;
+    unc[i] = f(b2 * unc[i]) + f(c2 * Math.abs(f(x - m))); // stored as float32: one rounding
+  }
+}
+
+// S_i over one module into out [r]; means accumulate in float64, then round like torch's float32 mean.
+function tripletScore(ipt: Triplet<Float32Array>, unc: Triplet<Float32Array>, r: number, inF: number, outF: number, out: Float32Array): void {
+  const f = Math.fround;
+  const colB = new Float64Array(r);
+  for (let o = 0; o < outF; o++) {
+    for (let i = 0; i < r; i++) colB[i] += f(ipt.B[o * r + i] * unc.B[o * r + i]);
+  }
+  for (let i = 0; i < r; i++) {
+    let rowA = 0;
+    for (let j = 0; j < inF; j++) rowA += f(ipt.A[i * inF + j] * unc.A[i * inF + j]);
+    const meanA = inF > 0 ? f(rowA / inF) : 0;
+    const meanB = outF > 0 ? f(colB[i] / outF) : 0;
+    out[i] = f(ipt.E[i] * unc.E[i]) + f(meanA + meanB);
+  }
+}

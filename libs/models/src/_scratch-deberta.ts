@@ -1,0 +1,12 @@
+import * as tf from '@tensorflow/tfjs';
+import { loadFixtureModel, readReference, referenceBatch, tensorCountsOverForwards } from './deberta-v2-fixture';
+await tf.setBackend('cpu');
+const ref = readReference();
+let s = tf.memory().numTensors;
+let m = loadFixtureModel(); console.log('built', tf.memory().numTensors - s); m.dispose(); console.log('after dispose', tf.memory().numTensors - s);
+s = tf.memory().numTensors;
+m = loadFixtureModel();
+const batch = referenceBatch(ref);
+console.log(tensorCountsOverForwards(m, batch, 2).map(x=>x-s));
+m.dispose(); tf.dispose([batch.inputIds, batch.attentionMask]);
+console.log('after dispose', tf.memory().numTensors - s);

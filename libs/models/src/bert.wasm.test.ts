@@ -1,0 +1,4 @@
+import '@tensorflow/tfjs-backend-wasm';
+import { registerBackendSuite } from './bert-backend-suite';
+
+registerBackendSuite('wasm');

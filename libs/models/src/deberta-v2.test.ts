@@ -1,0 +1,117 @@
+import test from 'ava';
+import * as tf from '@tensorflow/tfjs';
+import type { SafeTensor } from './safetensors';
+import {
+  fixtureTensors,
+  gradientCheck,
+  loadFixtureModel,
+  maxAbsDiff,
+  readReference,
+  referenceBatch,
+  tensorCountsOverForwards,
+} from './deberta-v2-fixture';
+
+// The same checks on wasm are in deberta-v2.wasm.test.ts (one backend per process).
+test.before(async () => {
+  await tf.setBackend('cpu');
+});
+
+const ref = readReference();
+
+test.serial('reproduces HF last_hidden_state (1e-4) and logits (1e-5), padded rows included', (t) => {
+  const model = loadFixtureModel();
+  const batch = referenceBatch(ref);
+  const out = model.forward(batch, false);
+  const hidden = maxAbsDiff(out.lastHiddenState, ref.last_hidden_state);
+  const logits = maxAbsDiff(out.logits, ref.logits);
+  t.log(`cpu: max |Δ| last_hidden_state ${hidden.toExponential(2)}, logits ${logits.toExponential(2)}`);
+  t.true(hidden <= 1e-4, `last_hidden_state off by ${hidden}`);
+  t.true(logits <= 1e-5, `logits off by ${logits}`);
+  tf.dispose([out.lastHiddenState, out.logits, batch.inputIds, batch.attentionMask]);
+  model.dispose();
+});
+
+test.serial('every linear is registered under its HF module path; only the classifier trains', (t) => {
+  const model = loadFixtureModel();
+  const perLayer = ['attention.self.query_proj', 'attention.self.key_proj', 'attention.self.value_proj', 'attention.output.dense', 'intermediate.dense', 'output.dense'];
+  const want = [0, 1].flatMap((i) => perLayer.map((m) => `deberta.encoder.layer.${i}.${m}`)).concat('pooler.dense');
+  t.deepEqual([...model.linears.keys()].sort(), want.sort());
+  t.deepEqual([...model.headParams.keys()], ['classifier.weight', 'classifier.bias']);
+  t.true([...model.headParams.values()].every((v) => v.trainable));
+  t.deepEqual(model.headParams.get('classifier.weight')!.shape, [3, 32]);
+  t.is(model.modelType, 'deberta-v2');
+  t.is(model.numLabels, 3);
+  model.dispose();
+});
+
+test.serial('gradients through the disentangled attention match finite differences', (t) => {
+  const model = loadFixtureModel();
+  const batch = referenceBatch(ref);
+  const { worstRelError, leakedTensors, gradNorm } = gradientCheck(model, batch);
+  t.log(`cpu: worst relative error of directional derivatives ${worstRelError.toExponential(2)}`);
+  t.true(gradNorm > 0);
+  t.true(worstRelError < 2e-2, `relative error ${worstRelError}`);
+  t.is(leakedTensors, 0);
+  tf.dispose([batch.inputIds, batch.attentionMask]);
+  model.dispose();
+});
+
+test.serial('repeated forwards keep tf.memory().numTensors flat; dispose frees the model', (t) => {
+  const start = tf.memory().numTensors;
+  const model = loadFixtureModel();
+  const batch = referenceBatch(ref);
+  const counts = tensorCountsOverForwards(model, batch, 4);
+  t.deepEqual(counts, [counts[0], counts[0], counts[0], counts[0]]);
+  tf.dispose([batch.inputIds, batch.attentionMask]);
+  model.dispose();
+  t.is(tf.memory().numTensors, start);
+});
+
+test.serial('separate position projections (share_att_key false) holding copies of query/key give the same outputs', (t) => {
+  const tensors = fixtureTensors();
+  for (const i of [0, 1]) {
+    const self = `deberta.encoder.layer.${i}.attention.self`;
+    for (const [from, to] of [['key_proj', 'pos_key_proj'], ['query_proj', 'pos_query_proj']]) {
+      for (const p of ['weight', 'bias']) tensors.set(`${self}.${to}.${p}`, tensors.get(`${self}.${from}.${p}`)!);
+    }
+  }
+  const model = loadFixtureModel({ share_att_key: false }, tensors);
+  t.true(model.linears.has('deberta.encoder.layer.1.attention.self.pos_query_proj' as never));
+  const batch = referenceBatch(ref);
+  const out = model.forward(batch, false);
+  t.true(maxAbsDiff(out.lastHiddenState, ref.last_hidden_state) <= 1e-4);
+  t.true(maxAbsDiff(out.logits, ref.logits) <= 1e-5);
+  tf.dispose([out.lastHiddenState, out.logits, batch.inputIds, batch.attentionMask]);
+  model.dispose();
+});
+
+test.serial('a checkpoint without the deberta. prefix (bare DebertaV2Model names) loads the same model', (t) => {
+  const bare = new Map<string, SafeTensor>([...fixtureTensors()].map(([k, v]) => [k.replace(/^deberta\./, ''), v]));
+  const model = loadFixtureModel({}, bare);
+  t.true(model.linears.has('deberta.encoder.layer.0.attention.self.query_proj' as never));
+  const batch = referenceBatch(ref);
+  const out = model.forward(batch, false);
+  t.true(maxAbsDiff(out.logits, ref.logits) <= 1e-5);
+  tf.dispose([out.lastHiddenState, out.logits, batch.inputIds, batch.attentionMask]);
+  model.dispose();
+});
+
+test.serial('options the model cannot reproduce fail with the field named', (t) => {
+  const start = tf.memory().numTensors;
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ pos_att_type: ['p2c', 'p2p'] }, /field 'pos_att_type' contains 'p2p'/],
+    [{ pos_att_type: 'c2p|x2y' }, /field 'pos_att_type' contains 'x2y'/],
+    [{ conv_kernel_size: 3, conv_groups: 2 }, /field 'conv_groups'/],
+    [{ conv_kernel_size: 4 }, /field 'conv_kernel_size' must be odd/],
+    [{ hidden_act: 'swish_beta' }, /field 'hidden_act'/],
+    [{ pooler_hidden_act: 'nope' }, /field 'pooler_hidden_act'/],
+    [{ num_attention_heads: 5 }, /field 'num_attention_heads' \(5\) must divide hidden_size/],
+    [{ pooler_hidden_size: 16 }, /field 'pooler_hidden_size'/],
+    [{ norm_rel_ebd: 'layer_norm|batch_norm' }, /field 'norm_rel_ebd' contains 'batch_norm'/],
+    [{ hidden_dropout_prob: 1.5 }, /field 'hidden_dropout_prob'/],
+    // a config that disagrees with the checkpoint: the weight and both shapes are named
+    [{ position_buckets: 8 }, /'deberta.encoder.rel_embeddings.weight' has shape \[32,32\], expected \[16,32\]/],
+  ];
+  for (const [overrides, message] of cases) t.throws(() => loadFixtureModel(overrides), { message }, JSON.stringify(overrides));
+  t.is(tf.memory().numTensors, start, 'a failed build frees what it had taken');
+});

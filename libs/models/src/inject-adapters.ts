@@ -1,0 +1,54 @@
+import type * as tf from '@tensorflow/tfjs';
+import { LoraAdapter, matchesTarget, SvdAdapter, type AdaLoraConfig, type ModuleId } from '@adalora/core';
+import type { EncoderModel } from './encoder-model';
+
+/** The adapters attached to one model, by module id, and every tensor that trains. */
+export interface InjectedAdapters {
+  readonly mode: 'adalora' | 'lora';
+  readonly adapters: ReadonlyMap<ModuleId, SvdAdapter | LoraAdapter>;
+  /**
+   * Every trainable tensor by its peft name without the `base_model.model.` prefix:
+   * `<module path>.lora_A|lora_E|lora_B` for adapters, the HF weight name for head tensors.
+   * Insertion order is stable (adapters in model order, then the head).
+   */
+  readonly trainables: ReadonlyMap<string, tf.Variable>;
+  /** Takes the adapters off the model's linears and frees their tensors. */
+  dispose(): void;
+}
+
+/**
+ * Attaches an adapter to every encoder linear whose module path matches `cfg.targetModules`
+ * (peft's suffix rule); everything else stays frozen and the head trains fully.
+ */
+export function injectAdapters(model: EncoderModel, cfg: AdaLoraConfig, seed = 0): InjectedAdapters {
+  const adapters = new Map<ModuleId, SvdAdapter | LoraAdapter>();
+  let index = 0;
+  for (const [id, linear] of model.linears) {
+    if (!matchesTarget(id, cfg.targetModules)) continue;
+    const shape = { id, inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, rank: cfg.initR, loraAlpha: cfg.loraAlpha, dropout: cfg.loraDropout, seed: seed + index++ };
+    const adapter = cfg.mode === 'lora' ? new LoraAdapter(shape) : new SvdAdapter(shape);
+    linear.adapter = adapter;
+    adapters.set(id, adapter);
+  }
+  if (adapters.size === 0) {
+    const some = [...model.linears.keys()].slice(0, 4).join(', ');
+    throw new Error(`target_modules [${cfg.targetModules.join(', ')}] match no linear layer of this ${model.modelType} model (its layers are named like ${some})`);
+  }
+  const trainables = new Map<string, tf.Variable>();
+  for (const [id, adapter] of adapters) {
+    for (const [name, v] of adapter.params()) trainables.set(`${id}.${name}`, v);
+  }
+  for (const [name, v] of model.headParams) trainables.set(name, v);
+  return {
+    mode: cfg.mode,
+    adapters,
+    trainables,
+    dispose() {
+      for (const [id, adapter] of adapters) {
+        const linear = model.linears.get(id);
+        if (linear && linear.adapter === adapter) linear.adapter = null;
+        adapter.dispose();
+      }
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { buildBert } from './bert';
+import type { EncoderModel } from './encoder-model';
+import { HfConfig } from './hf-config';
+import { parseSafetensors, type SafeTensor } from './safetensors';
+import { WeightStore } from './weights';
+
+/** The HF `model_type`s {@link loadEncoder} can build. */
+export const SUPPORTED_MODEL_TYPES: readonly SupportedModelType[] = ['bert', 'roberta', 'deberta-v2'];
+export type SupportedModelType = 'bert' | 'roberta' | 'deberta-v2';
+
+/** Options of {@link loadEncoder}. */
+export interface LoadEncoderOptions {
+  /** Overrides the checkpoint's label count (e.g. a pretrained base fine-tuned for 3 classes). */
+  readonly numLabels?: number;
+  /**
+   * Seed to create a classification head (and BERT pooler) that the checkpoint lacks, as HF
+   * does for a base checkpoint; without it a missing head is an error. Same seed, same head.
+   */
+  readonly headSeed?: number;
+}
+
+/** A loaded checkpoint. */
+export interface LoadedEncoder {
+  readonly model: EncoderModel;
+  readonly config: HfConfig;
+  /**
+   * Run identity: sha256 (hex) of config.json's bytes followed by every safetensors file's
+   * bytes (the single file, or the shards in sorted file-name order).
+   */
+  readonly hash: string;
+  /** Checkpoint tensors the model did not use (e.g. an MLM head), as HF's "unexpected keys". */
+  readonly unusedWeights: readonly string[];
+  /** Weights the model created because the checkpoint lacked them (needs `headSeed`). */
+  readonly initialisedWeights: readonly string[];
+}
+
+const SINGLE = 'model.safetensors';
+const INDEX = 'model.safetensors.index.json';
+
+/**
+ * Loads an HF `save_pretrained` directory: `config.json` and `model.safetensors`, or the
+ * shards listed by `model.safetensors.index.json`. Dispatches on `model_type`.
+ * Every missing or corrupt file fails with an error that names its path.
+ */
+export async function loadEncoder(dir: string, options: LoadEncoderOptions = {}): Promise<LoadedEncoder> {
+  const hash = createHash('sha256');
+  const configPath = path.join(dir, 'config.json');
+  const configBytes = await readBytes(configPath);
+  hash.update(configBytes);
+  let config = HfConfig.parse(new TextDecoder().decode(configBytes), configPath);
+  if (options.numLabels !== undefined) {
+    if (!Number.isInteger(options.numLabels) || options.numLabels < 1) throw new Error(`loadEncoder: numLabels must be a positive integer, got ${options.numLabels}`);
+    config = new HfConfig({ ...config.raw, num_labels: options.numLabels }, configPath);
+  }
+  const modelType = config.string('model_type') as SupportedModelType;
+  if (!SUPPORTED_MODEL_TYPES.includes(modelType)) {
+    throw new Error(`${configPath}: model_type '${modelType}' is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  }
+  const problem = config.raw['problem_type'];
+  if (problem === 'multi_label_classification') {
+    throw new Error(`${configPath}: problem_type 'multi_label_classification' is not supported (only single-label classification and regression)`);
+  }
+
+  const { tensors, source } = await readWeights(dir, hash);
+  const weights = new WeightStore(tensors, source, { initSeed: options.headSeed });
+  let model: EncoderModel;
+  switch (modelType) {
+    case 'bert':
+    case 'roberta':
+      model = buildBert(config, weights, modelType);
+      break;
+    case 'deberta-v2': {
+      // loaded on demand: BERT-family runs never need the DeBERTa code
+      const { buildDebertaV2 } = await import('./deberta-v2');
+      model = buildDebertaV2(config, weights);
+      break;
+    }
+    default:
+      throw new Error(`unreachable: model_type ${modelType satisfies never}`);
+  }
+  return { model, config, hash: hash.digest('hex'), unusedWeights: weights.unused(), initialisedWeights: weights.initialised() };
+}
+
+// model.safetensors, else the index and its shards; each file's bytes go into `hash`.
+async function readWeights(dir: string, hash: ReturnType<typeof createHash>): Promise<{ tensors: Map<string, SafeTensor>; source: string }> {
+  const singlePath = path.join(dir, SINGLE);
+  const indexPath = path.join(dir, INDEX);
+  const single = await readBytes(singlePath).catch((e: Error & { notFound?: boolean }) => {
+    if (e.notFound) return null;
+    throw e;
+  });
+  if (single) {
+    hash.update(single);
+    return { tensors: parseSafetensors(single, singlePath, { nonFloat: 'skip' }), source: singlePath };
+  }
+  const indexBytes = await readBytes(indexPath).catch((e: Error & { notFound?: boolean }) => {
+    if (e.notFound) throw new Error(`${dir}: no weights found: neither ${singlePath} nor ${indexPath} exists`);
+    throw e;
+  });
+  const weightMap = parseIndex(indexBytes, indexPath);
+  const shards = [...new Set(weightMap.values())].sort();
+  const tensors = new Map<string, SafeTensor>();
+  const origin = new Map<string, string>();
+  for (const shard of shards) {
+    const shardPath = path.join(dir, shard);
+    const bytes = await readBytes(shardPath);
+    hash.update(bytes);
+    for (const [name, t] of parseSafetensors(bytes, shardPath, { nonFloat: 'skip' })) {
+      if (origin.has(name)) throw new Error(`${shardPath}: tensor '${name}' is also in ${origin.get(name)}`);
+      origin.set(name, shard);
+      tensors.set(name, t);
+    }
+  }
+  for (const [name, shard] of weightMap) {
+    // an int64 buffer left out by the parser is no loss; a float tensor missing is.
+    if (origin.get(name) !== shard && origin.has(name)) throw new Error(`${indexPath}: weight_map puts '${name}' in ${shard} but it is in ${origin.get(name)}`);
+  }
+  return { tensors, source: indexPath };
+}
+
+// weight_map: tensor name -> shard file name (a plain file beside the index).
+function parseIndex(bytes: Uint8Array, indexPath: string): Map<string, string> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new Error(`${indexPath}: not valid JSON (${(e as Error).message})`);
+  }
+  const wm = (raw as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) throw new Error(`${indexPath}: expected an object with a 'weight_map' object`);
+  const out = new Map<string, string>();
+  for (const [name, shard] of Object.entries(wm)) {
+    if (typeof shard !== 'string' || shard === '' || shard !== path.basename(shard) || shard === '..' || shard === '.') {
+      throw new Error(`${indexPath}: weight_map['${name}'] must be a shard file name in the same folder, got ${JSON.stringify(shard)}`);
+    }
+    out.set(name, shard);
+  }
+  if (out.size === 0) throw new Error(`${indexPath}: weight_map is empty`);
+  return out;
+}
+
+async function readBytes(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const err = new Error(`${file}: cannot read file (${code ?? (e as Error).message})`) as Error & { notFound?: boolean };
+    err.notFound = code === 'ENOENT';
+    throw err;
+  }
+}

@@ -1,0 +1,118 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { EncoderModel } from './encoder-model';
+import type { InjectedAdapters } from './inject-adapters';
+import { encodeSafetensors, parseSafetensors, type SafeTensor } from './safetensors';
+
+/**
+ * Folds every adapter into its frozen linear (`W += ΔW`, AdaLoRA `ΔW = B·(A⊙E)·s`, LoRA
+ * `B·A·s`, as peft's `merge_and_unload`) and then takes the adapters off and frees them
+ * (`injected` is disposed). The model afterwards computes the adapted function with plain
+ * linears; its head keeps its trained values. Not undoable.
+ */
+export function mergeAdapters(model: EncoderModel, injected: InjectedAdapters): void {
+  for (const id of injected.adapters.keys()) {
+    if (!model.linears.has(id)) throw new Error(`mergeAdapters: the model has no linear '${id}' (these adapters belong to another model)`);
+  }
+  for (const [id, adapter] of injected.adapters) {
+    const linear = model.linears.get(id)!;
+    linear.setWeight(adapter.mergeInto(linear.weight)); // frees the old W and its cached Wᵀ
+  }
+  injected.dispose();
+}
+
+/**
+ * Writes `model` as an HF checkpoint (`config.json` + `model.safetensors`) that
+ * {@link loadEncoder} (and transformers) read back: the tensors of the checkpoint in
+ * `sourceDir` (the base the model was loaded from; single file or shards) under their names
+ * there, with every linear's weight and bias and every head tensor replaced by the model's
+ * current values (merged weights, trained head). Weights the base lacked and the model created
+ * (a new head, BERT's pooler) are added under the model's names.
+ */
+export async function saveMergedCheckpoint(dir: string, model: EncoderModel, sourceDir: string): Promise<void> {
+  const configPath = path.join(sourceDir, 'config.json');
+  const config = parseJsonObject(await readBytes(configPath), configPath);
+  const tensors = await readSourceTensors(sourceDir);
+
+  // A linear's stored name may lack the model prefix (a bare BertModel checkpoint).
+  const storedName = (name: string): string => {
+    if (tensors.has(name)) return name;
+    const bare = name.slice(name.indexOf('.') + 1);
+    return name.includes('.') && tensors.has(bare) ? bare : name;
+  };
+  for (const [id, linear] of model.linears) {
+    tensors.set(storedName(`${id}.weight`), snapshot(linear.weight));
+    if (linear.bias) tensors.set(storedName(`${id}.bias`), snapshot(linear.bias));
+  }
+  for (const [name, v] of model.headParams) tensors.set(name, snapshot(v));
+
+  // num_labels as the model has it (e.g. a base checkpoint given a new 3-class head)
+  if (labelCount(config) !== model.numLabels) {
+    const id2label = Object.fromEntries(Array.from({ length: model.numLabels }, (_, i) => [String(i), `LABEL_${i}`]));
+    config.id2label = id2label;
+    config.label2id = Object.fromEntries(Object.entries(id2label).map(([i, l]) => [l, Number(i)]));
+    delete config.num_labels;
+  }
+  await mkdir(dir, { recursive: true });
+  await writeAtomically(path.join(dir, 'config.json'), new TextEncoder().encode(`${JSON.stringify(config, null, 2)}\n`));
+  await writeAtomically(path.join(dir, 'model.safetensors'), encodeSafetensors(tensors));
+}
+
+function labelCount(config: Record<string, unknown>): number {
+  if (typeof config.num_labels === 'number') return config.num_labels;
+  const id2label = config.id2label;
+  return id2label && typeof id2label === 'object' ? Object.keys(id2label).length : 2;
+}
+
+// model.safetensors, else the shards model.safetensors.index.json lists (float tensors only).
+async function readSourceTensors(dir: string): Promise<Map<string, SafeTensor>> {
+  const single = path.join(dir, 'model.safetensors');
+  const bytes = await readBytes(single).catch((e: Error & { code?: string }) => {
+    if (e.code === 'ENOENT') return null;
+    throw e;
+  });
+  if (bytes) return parseSafetensors(bytes, single, { nonFloat: 'skip' });
+  const indexPath = path.join(dir, 'model.safetensors.index.json');
+  const index = parseJsonObject(await readBytes(indexPath), indexPath);
+  const weightMap = index.weight_map;
+  if (typeof weightMap !== 'object' || weightMap === null) throw new Error(`${indexPath}: expected a 'weight_map' object`);
+  const out = new Map<string, SafeTensor>();
+  for (const shard of [...new Set(Object.values(weightMap as Record<string, unknown>))].sort()) {
+    if (typeof shard !== 'string' || shard !== path.basename(shard)) throw new Error(`${indexPath}: shard ${JSON.stringify(shard)} is not a file name`);
+    const shardPath = path.join(dir, shard);
+    for (const [name, t] of parseSafetensors(await readBytes(shardPath), shardPath, { nonFloat: 'skip' })) out.set(name, t);
+  }
+  return out;
+}
+
+function snapshot(t: { readonly shape: readonly number[]; dataSync(): ArrayLike<number> }): SafeTensor {
+  return { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
+}
+
+function parseJsonObject(bytes: Uint8Array, source: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new Error(`${source}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${source}: expected a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+async function readBytes(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const err = new Error(`${file}: cannot read file (${code ?? (e as Error).message})`) as Error & { code?: string };
+    err.code = code;
+    throw err;
+  }
+}
+
+async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, file);
+}

@@ -1,0 +1,242 @@
+/**
+ * Every message between the coordinator and its workers (data-parallel AdaLoRA training).
+ *
+ * Conversation (one WebSocket per worker, the worker connects):
+ *
+ *   worker                                   coordinator
+ *   hello {protocolVersion, workerId, caps} →
+ *                                            ← welcome {runId, workerIndex, run} | reject + close
+ *   (loads run.modelPath, checks modelHash)
+ *   ready {runId, modelHash, loadMs}        →
+ *                                            ← state {step, tensors}   full adapter + head, masks applied
+ *                                            ← compute {step, round, seed, samples}
+ *   gradients {step, round, sampleCount,    →   Σ over its samples of ∂(task loss)/∂θ, per trainable
+ *              lossSum, computeMs, tensors}
+ *        … coordinator averages over the global batch, adds the orthogonal-regulariser gradient,
+ *          runs AdamW + rank allocation once, then sends the next `state` to every worker …
+ *                                            ← evaluate {evalId, samples}
+ *   evalResult {evalId, sampleIds, outputs} →
+ *   heartbeat (any time)                    →
+ *   error {code, message} (any time)        →
+ *                                            ← shutdown {reason}, then close
+ *
+ * Design decisions:
+ * - `type` is a string literal; one union per direction (`WorkerToCoordinator`,
+ *   `CoordinatorToWorker`); `parseWorkerMessage` / `parseCoordinatorMessage` check every field.
+ *   Unknown fields are refused: changing a message means bumping `PROTOCOL_VERSION`.
+ * - Workers may not have the data set, so `compute`/`evaluate` carry pre-tokenized samples
+ *   (`SampleBatch`) plus their data set row ids (`sampleIds`) for bookkeeping.
+ * - `round` (compute) and `evalId` (evaluate) are fresh per dispatch, so a stale or duplicate
+ *   reply (e.g. from a worker whose share was re-dispatched after a timeout) is recognised.
+ * - `seed` lets the worker seed adapter dropout, so a re-dispatched share computes the same sums.
+ * - `evalResult` returns outputs (logits [n, numLabels]) and echoes `sampleIds`, not the labels:
+ *   the coordinator owns the labels it sent, and an echo would only add a way to disagree.
+ * - `state` carries E already multiplied by the rank mask, so workers need no mask of their own.
+ * - Large messages travel as `chunk` frames (see chunk.ts) that reassemble to the exact bytes of
+ *   the original message, which then goes through the same guard.
+ * - Tensors are raw little-endian bytes (`WireTensor`); gradients may be sent as float16.
+ */
+import type { NamedTensor, WireTensor } from './wire-tensor';
+
+/** Version of this schema; a `hello`/`welcome` of another version is refused with PROTO_ERR_VERSION. */
+export const PROTOCOL_VERSION = 1;
+
+/** Plain JSON, as the run config travels (no binary, finite numbers only). */
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | JsonObject;
+export interface JsonObject {
+  readonly [key: string]: JsonValue;
+}
+
+/**
+ * Pre-tokenized samples, row-major and padded to a common `seq`.
+ * Structurally the same as `LabeledBatch` in @adalora/training once decoded by `decodeSamples`.
+ */
+export interface SampleBatch {
+  /** [n] data set row indices (integers ≥ 0), echoed in replies for bookkeeping. */
+  readonly sampleIds: readonly number[];
+  /** int32 [n, seq], token ids ≥ 0. */
+  readonly inputIds: WireTensor;
+  /** int32 [n, seq], 0 or 1. */
+  readonly attentionMask: WireTensor;
+  /** int32 [n, seq], ≥ 0; absent for models without segments. */
+  readonly tokenTypeIds?: WireTensor;
+  /** int32 [n] class ids ≥ 0 (classification), or float32 [n] finite targets (regression). */
+  readonly labels: WireTensor;
+}
+
+// ─── worker → coordinator ────────────────────────────────────────────────────────────────────
+
+/** What the worker runs on, for logs and share sizing. */
+export interface WorkerCapabilities {
+  /** tfjs backend name, e.g. `wasm`, `cpu`, `tensorflow`. */
+  readonly backend: string;
+  /** Memory the worker may use, in bytes (integer ≥ 0). */
+  readonly memoryBytes: number;
+  readonly hostname: string;
+  /** Process id (integer ≥ 0). */
+  readonly pid: number;
+}
+
+/** First message of a worker. */
+export interface HelloMessage {
+  readonly type: 'hello';
+  readonly protocolVersion: number;
+  /** Worker-chosen id, stable across reconnects (1..256 chars). */
+  readonly workerId: string;
+  readonly capabilities: WorkerCapabilities;
+}
+
+/** The worker has loaded the model of `welcome.run` and holds a fresh adapter. */
+export interface ReadyMessage {
+  readonly type: 'ready';
+  readonly runId: string;
+  /** Hash of the model the worker loaded; must equal `welcome.run.modelHash`. */
+  readonly modelHash: string;
+  /** Load time in milliseconds (finite, ≥ 0). */
+  readonly loadMs: number;
+}
+
+/** Task-loss gradient SUMS over the samples of one `compute`. */
+export interface GradientsMessage {
+  readonly type: 'gradients';
+  readonly runId: string;
+  /** Optimizer step (integer ≥ 0), copied from `compute`. */
+  readonly step: number;
+  /** Dispatch round (integer ≥ 0), copied from `compute`: a reply with an old round is stale. */
+  readonly round: number;
+  /** Samples summed over (integer ≥ 0); the coordinator weights by it. */
+  readonly sampleCount: number;
+  /** Σ task loss over the samples (finite). */
+  readonly lossSum: number;
+  /** Wall time of the computation in milliseconds (finite, ≥ 0), for share balancing. */
+  readonly computeMs: number;
+  /** One float32/float16 tensor per trainable (A, E, B of every module, head), unique names, all finite. */
+  readonly tensors: readonly NamedTensor[];
+}
+
+/** Model outputs for the samples of one `evaluate`. */
+export interface EvalResultMessage {
+  readonly type: 'evalResult';
+  readonly runId: string;
+  /** Copied from `evaluate`. */
+  readonly evalId: number;
+  /** [n] copied from `evaluate.samples.sampleIds`, same order as `outputs` rows. */
+  readonly sampleIds: readonly number[];
+  /** float32 [n, numLabels] logits (numLabels 1 for regression), all finite. */
+  readonly outputs: WireTensor;
+}
+
+/** A fault on the worker (it may close afterwards). */
+export interface WorkerErrorMessage {
+  readonly type: 'error';
+  /** Stable code, UPPER_SNAKE_CASE (e.g. `WORKER_ERR_OOM`, `PROTO_ERR_BAD_FIELD`). */
+  readonly code: string;
+  /** Human-readable, ≤ 4096 chars, no payloads. */
+  readonly message: string;
+}
+
+/** Liveness while a long computation runs (WebSocket ping is not enough through some proxies). */
+export interface HeartbeatMessage {
+  readonly type: 'heartbeat';
+}
+
+/** Every message a worker may send. */
+export type WorkerToCoordinator =
+  | HelloMessage
+  | ReadyMessage
+  | GradientsMessage
+  | EvalResultMessage
+  | WorkerErrorMessage
+  | HeartbeatMessage;
+
+// ─── coordinator → worker ────────────────────────────────────────────────────────────────────
+
+/** What a worker needs to join a run. */
+export interface RunSpec {
+  /** The run config as plain JSON (bounded depth and size). */
+  readonly config: JsonObject;
+  /** Where the worker finds the base model (path or URL). */
+  readonly modelPath: string;
+  /** Hash the loaded model must have. */
+  readonly modelHash: string;
+  /** Hash of the tokenized data set the samples come from (for logs and checks). */
+  readonly dataHash: string;
+}
+
+/** Accepts a `hello`. */
+export interface WelcomeMessage {
+  readonly type: 'welcome';
+  readonly protocolVersion: number;
+  readonly runId: string;
+  /** Index of this worker in the run (integer ≥ 0). */
+  readonly workerIndex: number;
+  readonly run: RunSpec;
+}
+
+/** Refuses a `hello`; the coordinator closes right after. */
+export interface RejectMessage {
+  readonly type: 'reject';
+  /** Stable code, UPPER_SNAKE_CASE (e.g. `PROTO_ERR_VERSION`, `COORD_ERR_FULL`). */
+  readonly code: string;
+  readonly reason: string;
+}
+
+/** The full adapter + head values to load (E already masked): after it every worker holds the same state. */
+export interface StateMessage {
+  readonly type: 'state';
+  readonly runId: string;
+  /** The optimizer step these values start (integer ≥ 0): the next `compute` has this step. */
+  readonly step: number;
+  /** float32 (or float16) tensors by trainable name, unique names, all finite. */
+  readonly tensors: readonly NamedTensor[];
+}
+
+/** Compute gradient sums over these samples with the current state. */
+export interface ComputeMessage {
+  readonly type: 'compute';
+  readonly runId: string;
+  /** Must equal the step of the last `state`. */
+  readonly step: number;
+  /** Dispatch round (integer ≥ 0), echoed in `gradients`. */
+  readonly round: number;
+  /** uint32 seed for adapter dropout. */
+  readonly seed: number;
+  readonly samples: SampleBatch;
+}
+
+/** Run the model (eval mode) on these samples and return the outputs. */
+export interface EvaluateMessage {
+  readonly type: 'evaluate';
+  readonly runId: string;
+  /** Fresh per dispatch (integer ≥ 0), echoed in `evalResult`. */
+  readonly evalId: number;
+  readonly samples: SampleBatch;
+}
+
+/** Stop: the worker finishes nothing more and closes. */
+export interface ShutdownMessage {
+  readonly type: 'shutdown';
+  readonly reason: string;
+}
+
+/** Every message the coordinator may send. */
+export type CoordinatorToWorker =
+  | WelcomeMessage
+  | RejectMessage
+  | StateMessage
+  | ComputeMessage
+  | EvaluateMessage
+  | ShutdownMessage;
+
+/** Any application message (either direction). */
+export type ProtocolMessage = WorkerToCoordinator | CoordinatorToWorker;
+
+// Records (not arrays) so that the compiler checks that every type is listed exactly once.
+const WORKER_TYPES = { hello: 1, ready: 1, gradients: 1, evalResult: 1, error: 1, heartbeat: 1 } satisfies Record<WorkerToCoordinator['type'], 1>;
+const COORDINATOR_TYPES = { welcome: 1, reject: 1, state: 1, compute: 1, evaluate: 1, shutdown: 1 } satisfies Record<CoordinatorToWorker['type'], 1>;
+
+/** The `type`s a worker may send, for checks before reassembling a chunked message. */
+export const WORKER_MESSAGE_TYPES = Object.keys(WORKER_TYPES) as readonly WorkerToCoordinator['type'][];
+
+/** The `type`s the coordinator may send. */
+export const COORDINATOR_MESSAGE_TYPES = Object.keys(COORDINATOR_TYPES) as readonly CoordinatorToWorker['type'][];

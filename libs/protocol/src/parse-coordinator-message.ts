@@ -1,0 +1,106 @@
+/**
+ * The guard for coordinator → worker messages: one parser per message type, each checking every
+ * field. Returns a fresh object holding only the known fields (tensor data stays a view).
+ */
+import { integer, object, type Ctx } from './fields';
+import {
+  COORDINATOR_MESSAGE_TYPES,
+  type ComputeMessage,
+  type CoordinatorToWorker,
+  type EvaluateMessage,
+  type RejectMessage,
+  type ShutdownMessage,
+  type StateMessage,
+  type WelcomeMessage,
+} from './messages';
+import { checkVersion, code, id, messageObject, text, unknownType } from './parse-common';
+import { jsonObject, namedTensorList, sampleBatch } from './tensor-guard';
+
+/**
+ * Checks an untrusted decoded value as a coordinator → worker message.
+ * @throws ProtocolError MALFORMED, UNKNOWN_TYPE, VERSION (welcome of another version), BAD_FIELD,
+ *   TOO_LARGE, NON_FINITE
+ */
+export function parseCoordinatorMessage(u: unknown): CoordinatorToWorker {
+  const o = messageObject(u, 'coordinator');
+  const type = o.type as CoordinatorToWorker['type'];
+  const ctx: Ctx = { type };
+  switch (type) {
+    case 'welcome':
+      return parseWelcome(ctx, o);
+    case 'reject':
+      return parseReject(ctx, o);
+    case 'state':
+      return parseState(ctx, o);
+    case 'compute':
+      return parseCompute(ctx, o);
+    case 'evaluate':
+      return parseEvaluate(ctx, o);
+    case 'shutdown':
+      return parseShutdown(ctx, o);
+    default: {
+      const _never: never = type; // every coordinator message type is handled above
+      return unknownType(_never, 'coordinator', COORDINATOR_MESSAGE_TYPES);
+    }
+  }
+}
+
+function parseWelcome(ctx: Ctx, u: Record<string, unknown>): WelcomeMessage {
+  const protocolVersion = checkVersion(ctx, u, 'coordinator');
+  const o = object(ctx, '', u, ['type', 'protocolVersion', 'runId', 'workerIndex', 'run']);
+  const r = object(ctx, 'run', o.run, ['config', 'modelPath', 'modelHash', 'dataHash']);
+  return {
+    type: 'welcome',
+    protocolVersion,
+    runId: id(ctx, 'runId', o.runId),
+    workerIndex: integer(ctx, 'workerIndex', o.workerIndex),
+    run: {
+      config: jsonObject(ctx, 'run.config', r.config),
+      modelPath: text(ctx, 'run.modelPath', r.modelPath),
+      modelHash: id(ctx, 'run.modelHash', r.modelHash),
+      dataHash: id(ctx, 'run.dataHash', r.dataHash),
+    },
+  };
+}
+
+function parseReject(ctx: Ctx, u: Record<string, unknown>): RejectMessage {
+  const o = object(ctx, '', u, ['type', 'code', 'reason']);
+  return { type: 'reject', code: code(ctx, 'code', o.code), reason: text(ctx, 'reason', o.reason) };
+}
+
+function parseState(ctx: Ctx, u: Record<string, unknown>): StateMessage {
+  const o = object(ctx, '', u, ['type', 'runId', 'step', 'tensors']);
+  return {
+    type: 'state',
+    runId: id(ctx, 'runId', o.runId),
+    step: integer(ctx, 'step', o.step),
+    tensors: namedTensorList(ctx, 'tensors', o.tensors, { dtypes: ['float32', 'float16'] }),
+  };
+}
+
+function parseCompute(ctx: Ctx, u: Record<string, unknown>): ComputeMessage {
+  const o = object(ctx, '', u, ['type', 'runId', 'step', 'round', 'seed', 'samples']);
+  return {
+    type: 'compute',
+    runId: id(ctx, 'runId', o.runId),
+    step: integer(ctx, 'step', o.step),
+    round: integer(ctx, 'round', o.round),
+    seed: integer(ctx, 'seed', o.seed, 0, 0xffffffff),
+    samples: sampleBatch(ctx, 'samples', o.samples),
+  };
+}
+
+function parseEvaluate(ctx: Ctx, u: Record<string, unknown>): EvaluateMessage {
+  const o = object(ctx, '', u, ['type', 'runId', 'evalId', 'samples']);
+  return {
+    type: 'evaluate',
+    runId: id(ctx, 'runId', o.runId),
+    evalId: integer(ctx, 'evalId', o.evalId),
+    samples: sampleBatch(ctx, 'samples', o.samples),
+  };
+}
+
+function parseShutdown(ctx: Ctx, u: Record<string, unknown>): ShutdownMessage {
+  const o = object(ctx, '', u, ['type', 'reason']);
+  return { type: 'shutdown', reason: text(ctx, 'reason', o.reason) };
+}

@@ -1,0 +1,115 @@
+/**
+ * The guard for worker → coordinator messages: one parser per message type, each checking every
+ * field. Returns a fresh object holding only the known fields (tensor data stays a view).
+ */
+import { fail, finite, indexArray, integer, object, type Ctx } from './fields';
+import { PROTOCOL_LIMITS } from './limits';
+import {
+  WORKER_MESSAGE_TYPES,
+  type EvalResultMessage,
+  type GradientsMessage,
+  type HeartbeatMessage,
+  type HelloMessage,
+  type ReadyMessage,
+  type WorkerErrorMessage,
+  type WorkerToCoordinator,
+} from './messages';
+import { checkVersion, code, id, messageObject, text, unknownType } from './parse-common';
+import { namedTensorList, wireTensor } from './tensor-guard';
+
+/**
+ * Checks an untrusted decoded value as a worker → coordinator message.
+ * @throws ProtocolError MALFORMED (not a message object), UNKNOWN_TYPE, VERSION (hello of another
+ *   version), BAD_FIELD, TOO_LARGE (arrays over limits), NON_FINITE (NaN/Inf in numbers or tensors)
+ */
+export function parseWorkerMessage(u: unknown): WorkerToCoordinator {
+  const o = messageObject(u, 'worker');
+  const type = o.type as WorkerToCoordinator['type'];
+  const ctx: Ctx = { type };
+  switch (type) {
+    case 'hello':
+      return parseHello(ctx, o);
+    case 'ready':
+      return parseReady(ctx, o);
+    case 'gradients':
+      return parseGradients(ctx, o);
+    case 'evalResult':
+      return parseEvalResult(ctx, o);
+    case 'error':
+      return parseWorkerError(ctx, o);
+    case 'heartbeat':
+      return parseHeartbeat(ctx, o);
+    default: {
+      const _never: never = type; // every worker message type is handled above
+      return unknownType(_never, 'worker', WORKER_MESSAGE_TYPES);
+    }
+  }
+}
+
+function parseHello(ctx: Ctx, u: Record<string, unknown>): HelloMessage {
+  const protocolVersion = checkVersion(ctx, u, 'worker');
+  const o = object(ctx, '', u, ['type', 'protocolVersion', 'workerId', 'capabilities']);
+  const c = object(ctx, 'capabilities', o.capabilities, ['backend', 'memoryBytes', 'hostname', 'pid']);
+  return {
+    type: 'hello',
+    protocolVersion,
+    workerId: id(ctx, 'workerId', o.workerId),
+    capabilities: {
+      backend: id(ctx, 'capabilities.backend', c.backend),
+      memoryBytes: integer(ctx, 'capabilities.memoryBytes', c.memoryBytes),
+      hostname: id(ctx, 'capabilities.hostname', c.hostname),
+      pid: integer(ctx, 'capabilities.pid', c.pid),
+    },
+  };
+}
+
+function parseReady(ctx: Ctx, u: Record<string, unknown>): ReadyMessage {
+  const o = object(ctx, '', u, ['type', 'runId', 'modelHash', 'loadMs']);
+  return {
+    type: 'ready',
+    runId: id(ctx, 'runId', o.runId),
+    modelHash: id(ctx, 'modelHash', o.modelHash),
+    loadMs: finite(ctx, 'loadMs', o.loadMs, 0),
+  };
+}
+
+function parseGradients(ctx: Ctx, u: Record<string, unknown>): GradientsMessage {
+  const o = object(ctx, '', u, ['type', 'runId', 'step', 'round', 'sampleCount', 'lossSum', 'computeMs', 'tensors']);
+  return {
+    type: 'gradients',
+    runId: id(ctx, 'runId', o.runId),
+    step: integer(ctx, 'step', o.step),
+    round: integer(ctx, 'round', o.round),
+    sampleCount: integer(ctx, 'sampleCount', o.sampleCount, 0, PROTOCOL_LIMITS.maxRows),
+    lossSum: finite(ctx, 'lossSum', o.lossSum),
+    computeMs: finite(ctx, 'computeMs', o.computeMs, 0),
+    tensors: namedTensorList(ctx, 'tensors', o.tensors, { dtypes: ['float32', 'float16'] }),
+  };
+}
+
+function parseEvalResult(ctx: Ctx, u: Record<string, unknown>): EvalResultMessage {
+  const o = object(ctx, '', u, ['type', 'runId', 'evalId', 'sampleIds', 'outputs']);
+  const sampleIds = indexArray(ctx, 'sampleIds', o.sampleIds, PROTOCOL_LIMITS.maxRows);
+  if (sampleIds.length === 0) fail(ctx, 'sampleIds', 'PROTO_ERR_BAD_FIELD', 'expected at least one sample, got none');
+  const outputs = wireTensor(ctx, 'outputs', o.outputs, { dtypes: ['float32'], rank: 2 });
+  if (outputs.shape[0] !== sampleIds.length || outputs.shape[1] === 0) {
+    fail(ctx, 'outputs.shape', 'PROTO_ERR_BAD_FIELD', `expected [${sampleIds.length}, numLabels ≥ 1], got [${outputs.shape.join(', ')}]`);
+  }
+  return {
+    type: 'evalResult',
+    runId: id(ctx, 'runId', o.runId),
+    evalId: integer(ctx, 'evalId', o.evalId),
+    sampleIds,
+    outputs,
+  };
+}
+
+function parseWorkerError(ctx: Ctx, u: Record<string, unknown>): WorkerErrorMessage {
+  const o = object(ctx, '', u, ['type', 'code', 'message']);
+  return { type: 'error', code: code(ctx, 'code', o.code), message: text(ctx, 'message', o.message) };
+}
+
+function parseHeartbeat(ctx: Ctx, u: Record<string, unknown>): HeartbeatMessage {
+  object(ctx, '', u, ['type']);
+  return { type: 'heartbeat' };
+}

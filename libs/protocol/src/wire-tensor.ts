@@ -1,0 +1,163 @@
+import { float16BitsToFloat32, float32ToFloat16Bits } from './float16';
+import { protocolError } from './protocol-error';
+
+/** Element types on the wire. Names, not numbers, so that reordering never changes the protocol. */
+export type WireDtype = 'float32' | 'float16' | 'int32';
+
+/** Bytes per element of each wire dtype. */
+export const DTYPE_BYTES: Readonly<Record<WireDtype, number>> = { float32: 4, float16: 2, int32: 4 };
+
+/** True for a dtype this protocol knows. */
+export function isWireDtype(u: unknown): u is WireDtype {
+  return u === 'float32' || u === 'float16' || u === 'int32';
+}
+
+/**
+ * A tensor as it travels: row-major values as raw little-endian bytes. `data` may be a view at
+ * any byteOffset (msgpackr hands back subarrays of the frame); never build a typed-array view on
+ * it directly, use `float32FromTensor` / `int32FromTensor`, which copy once into aligned memory.
+ */
+export interface WireTensor {
+  readonly dtype: WireDtype;
+  readonly shape: readonly number[];
+  readonly data: Uint8Array;
+}
+
+/** A wire tensor with a name (the trainable's name, e.g. `<module path>.lora_A`). */
+export interface NamedTensor extends WireTensor {
+  readonly name: string;
+}
+
+// The wire is little-endian and so are the typed arrays we copy into: refuse to run otherwise
+// rather than silently swap bytes.
+if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) {
+  throw new Error('@adalora/protocol: this platform is big-endian; the wire format is little-endian');
+}
+
+/** Number of elements of a shape (1 for a scalar `[]`). */
+export function elementCount(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function checkShape(where: string, shape: readonly number[], length: number): void {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new TypeError(`${where}: shape must be a list of non-negative integers`);
+  }
+  if (elementCount(shape) !== length) {
+    throw new RangeError(`${where}: shape [${shape.join(', ')}] holds ${elementCount(shape)} values but ${length} were given`);
+  }
+}
+
+/** Bytes of a typed array, copied into a fresh buffer (so later writes to the source do not leak in). */
+function bytesCopyOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
+}
+
+/**
+ * Index of the first NaN/±Inf element of a float tensor, or -1 (always -1 for int32). Reads the
+ * exponent bits byte by byte, so it works at any byteOffset without copying.
+ */
+export function firstNonFinite(t: WireTensor): number {
+  const b = t.data;
+  if (t.dtype === 'float32') {
+    // little-endian: byte 3 = sign + exponent[7:1], byte 2 bit 7 = exponent[0]
+    let acc = 0;
+    for (let i = 3; i < b.length; i += 4) acc |= (((b[i] & 0x7f) + 1) & b[i - 1]) & 0x80;
+    if (acc === 0) return -1;
+    for (let i = 3; i < b.length; i += 4) if ((((b[i] & 0x7f) + 1) & b[i - 1] & 0x80) !== 0) return (i - 3) / 4;
+  } else if (t.dtype === 'float16') {
+    // byte 1 = sign + exponent(5) + mantissa[9:8]; exponent all ones ⇔ (byte & 0x7c) == 0x7c
+    let acc = 0;
+    for (let i = 1; i < b.length; i += 2) acc |= ((b[i] & 0x7c) + 0x04) & 0x80;
+    if (acc === 0) return -1;
+    for (let i = 1; i < b.length; i += 2) if ((((b[i] & 0x7c) + 0x04) & 0x80) !== 0) return (i - 1) / 2;
+  }
+  return -1;
+}
+
+/**
+ * A wire tensor from float32 values, as float32 bytes or converted to float16 (round to nearest
+ * even). Copies once into a fresh buffer.
+ * @throws TypeError/RangeError when `shape` does not fit `values` (programmer misuse)
+ * @throws ProtocolError PROTO_ERR_NON_FINITE when a value is NaN/±Inf, or overflows float16
+ *   (|x| ≥ 65520): such a tensor would be refused by the receiver, so it is refused here first.
+ */
+export function wireFromFloat32(shape: readonly number[], values: Float32Array, wire: 'float32' | 'float16' = 'float32', name = '<tensor>'): WireTensor {
+  checkShape(`tensor '${name}'`, shape, values.length);
+  let out: WireTensor;
+  if (wire === 'float32') out = { dtype: 'float32', shape: [...shape], data: bytesCopyOf(values) };
+  else if (wire === 'float16') {
+    const h = float32ToFloat16Bits(values);
+    out = { dtype: 'float16', shape: [...shape], data: new Uint8Array(h.buffer) };
+  } else throw new TypeError(`tensor '${name}': wire dtype must be 'float32' or 'float16', got ${String(wire)}`);
+  const bad = firstNonFinite(out);
+  if (bad >= 0) {
+    const v = values[bad];
+    const why = Number.isFinite(v) ? `value ${v} overflows float16 (largest 65504)` : `value is ${v}`;
+    throw protocolError('PROTO_ERR_NON_FINITE', `element ${bad}: ${why}`, { field: `tensor '${name}'` });
+  }
+  return out;
+}
+
+/** A wire tensor from int32 values (copied once). */
+export function wireFromInt32(shape: readonly number[], values: Int32Array, name = '<tensor>'): WireTensor {
+  checkShape(`tensor '${name}'`, shape, values.length);
+  return { dtype: 'int32', shape: [...shape], data: bytesCopyOf(values) };
+}
+
+/** A named wire tensor from float32 values; see `wireFromFloat32`. */
+export function tensorFromFloat32(name: string, shape: readonly number[], values: Float32Array, wire: 'float32' | 'float16' = 'float32'): NamedTensor {
+  return { name, ...wireFromFloat32(shape, values, wire, name) };
+}
+
+/** A named wire tensor from int32 values. */
+export function tensorFromInt32(name: string, shape: readonly number[], values: Int32Array): NamedTensor {
+  return { name, ...wireFromInt32(shape, values, name) };
+}
+
+function checkLength(t: WireTensor, what: string): number {
+  const n = elementCount(t.shape);
+  if (n * DTYPE_BYTES[t.dtype] !== t.data.byteLength) {
+    throw new RangeError(`${what}: ${t.dtype} [${t.shape.join(', ')}] needs ${n * DTYPE_BYTES[t.dtype]} bytes, data has ${t.data.byteLength}`);
+  }
+  return n;
+}
+
+/**
+ * Values of a float32 or float16 wire tensor as a fresh, aligned Float32Array [elementCount(shape)].
+ * Exactly one pass over the data: a byte copy for float32, the conversion for float16.
+ * @throws TypeError for an int32 tensor; RangeError when data does not match shape (unvalidated input)
+ */
+export function float32FromTensor(t: WireTensor): Float32Array {
+  const n = checkLength(t, 'float32FromTensor');
+  if (t.dtype === 'float32') {
+    const out = new Float32Array(n);
+    new Uint8Array(out.buffer).set(t.data); // one copy; never a view at t.data.byteOffset (may be odd)
+    return out;
+  }
+  if (t.dtype === 'float16') {
+    // an aligned view when we can, else one copy into aligned memory
+    let bits: Uint16Array;
+    if (t.data.byteOffset % 2 === 0) bits = new Uint16Array(t.data.buffer, t.data.byteOffset, n);
+    else {
+      bits = new Uint16Array(n);
+      new Uint8Array(bits.buffer).set(t.data);
+    }
+    return float16BitsToFloat32(bits);
+  }
+  throw new TypeError(`float32FromTensor: dtype is ${t.dtype}, expected float32 or float16`);
+}
+
+/**
+ * Values of an int32 wire tensor as a fresh, aligned Int32Array [elementCount(shape)].
+ * @throws TypeError for a float tensor; RangeError when data does not match shape
+ */
+export function int32FromTensor(t: WireTensor): Int32Array {
+  const n = checkLength(t, 'int32FromTensor');
+  if (t.dtype !== 'int32') throw new TypeError(`int32FromTensor: dtype is ${t.dtype}, expected int32`);
+  const out = new Int32Array(n);
+  new Uint8Array(out.buffer).set(t.data);
+  return out;
+}

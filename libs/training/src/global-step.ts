@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  AdamW,
+  applyKeepMask,
+  orthogonalRegularizer,
+  RankAllocator,
+  SvdAdapter,
+  type AdaLoraConfig,
+  type AllocationDecision,
+  type ModuleId,
+} from '@adalora/core';
+import type { InjectedAdapters } from '@adalora/models';
+import type { GradientSums } from './gradient-sums';
+import { learningRate, type LrSchedule } from './lr-schedule';
+
+/** torch.optim.AdamW's knobs. */
+export interface OptimizerConfig {
+  readonly weightDecay: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly schedule: LrSchedule;
+}
+
+/** What one global optimizer step did. */
+export interface StepReport {
+  readonly step: number;
+  readonly samples: number;
+  /** task loss (mean over the global batch) + orth_reg_weight · R, before the update */
+  readonly loss: number;
+  readonly lr: number;
+  readonly budget: number | null;
+  readonly maskApplied: boolean;
+  /** non-zero singular values per adapted module after the step (AdaLoRA only) */
+  readonly kept: ReadonlyMap<ModuleId, number>;
+}
+
+/**
+ * The optimizer step of the whole cluster, made once: the global mean gradient from the
+ * workers' sums, plus the orthogonal regulariser's gradient, then AdamW, then the rank
+ * allocation (peft's `update_and_allocate(step)`). Its state is the state every worker loads.
+ */
+export class GlobalStep {
+  private readonly adamw: AdamW;
+  private readonly allocator: RankAllocator | null;
+  private stepIndex = 0;
+
+  constructor(
+    private readonly injected: InjectedAdapters,
+    private readonly adalora: AdaLoraConfig,
+    private readonly optim: OptimizerConfig,
+  ) {
+    this.adamw = new AdamW(injected.trainables, { beta1: optim.beta1, beta2: optim.beta2, eps: optim.eps, weightDecay: optim.weightDecay });
+    const ranks = new Map([...injected.adapters].map(([id, a]) => [id, { rank: a.rank }]));
+    this.allocator = adalora.mode === 'adalora' ? new RankAllocator(adalora, ranks) : null;
+  }
+
+  get step(): number {
+    return this.stepIndex;
+  }
+
+  /** Applies one optimizer step from the workers' gradient sums of the same global batch. */
+  apply(shares: readonly GradientSums[]): StepReport {
+    const samples = shares.reduce((n, s) => n + s.count, 0);
+    if (samples === 0) throw new Error('GlobalStep.apply: the global batch has no samples');
+    const trainables = this.injected.trainables;
+    const step = this.stepIndex;
+    const lr = learningRate(step, this.optim.schedule);
+    let decision: AllocationDecision | null = null;
+    let orth = 0;
+    const grads = this.meanGradients(shares, samples);
+    try {
+      orth = this.addOrthogonalGradient(grads);
+      this.adamw.step(grads, lr);
+      if (this.allocator) {
+        decision = this.allocator.updateAndAllocate(step, this.tripletsOf(trainables), this.tripletsOf(grads));
+        if (decision.keep) {
+          for (const [id, keep] of decision.keep) applyKeepMask(this.svd(id).E, keep);
+        }
+      }
+    } finally {
+      grads.forEach((g) => g.dispose());
+    }
+    this.stepIndex++;
+    const lossSum = shares.reduce((s, x) => s + x.lossSum, 0);
+    return {
+      step,
+      samples,
+      loss: lossSum / samples + this.adalora.orthRegWeight * orth,
+      lr,
+      budget: decision?.budget ?? null,
+      maskApplied: decision?.maskApplied ?? false,
+      kept: this.keptCounts(),
+    };
+  }
+
+  /** Every trainable tensor's current value, by name: what workers load after a step. */
+  snapshot(): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const [name, v] of this.injected.trainables) out.set(name, Float32Array.from(v.dataSync()));
+    return out;
+  }
+
+  /** Σ shares / samples, as tensors by trainable name (the caller disposes them). */
+  private meanGradients(shares: readonly GradientSums[], samples: number): Map<string, tf.Tensor> {
+    const out = new Map<string, tf.Tensor>();
+    for (const [name, v] of this.injected.trainables) {
+      const sum = new Float32Array(v.size);
+      for (const share of shares) {
+        const g = share.grads.get(name);
+        if (!g || g.length !== v.size) throw new Error(`gradient '${name}' from a worker has ${g ? g.length : 0} values, expected ${v.size}`);
+        for (let i = 0; i < g.length; i++) sum[i] += g[i];
+      }
+      for (let i = 0; i < sum.length; i++) sum[i] /= samples;
+      out.set(name, tf.tensor(sum, v.shape, 'float32'));
+    }
+    return out;
+  }
+
+  /** Adds orth_reg_weight · ∂R/∂θ to the A and B gradients; returns R. */
+  private addOrthogonalGradient(grads: Map<string, tf.Tensor>): number {
+    const w = this.adalora.orthRegWeight;
+    if (this.adalora.mode !== 'adalora' || w === 0) return 0;
+    const adapters = [...this.injected.adapters.values()] as SvdAdapter[];
+    const vars = adapters.flatMap((a) => [a.A, a.B]);
+    const { value, grads: orthGrads } = tf.variableGrads(() => orthogonalRegularizer(adapters), vars);
+    for (const [id, a] of this.injected.adapters) {
+      for (const [suffix, v] of [['lora_A', (a as SvdAdapter).A], ['lora_B', (a as SvdAdapter).B]] as const) {
+        const name = `${id}.${suffix}`;
+        const old = grads.get(name)!;
+        grads.set(name, tf.tidy(() => old.add(orthGrads[v.name].mul(w))));
+        old.dispose();
+      }
+    }
+    const r = value.dataSync()[0];
+    value.dispose();
+    Object.values(orthGrads).forEach((g) => g.dispose());
+    return r;
+  }
+
+  private tripletsOf(tensors: ReadonlyMap<string, tf.Tensor>): Map<ModuleId, { A: tf.Tensor; E: tf.Tensor; B: tf.Tensor }> {
+    const out = new Map<ModuleId, { A: tf.Tensor; E: tf.Tensor; B: tf.Tensor }>();
+    for (const id of this.injected.adapters.keys()) {
+      out.set(id, { A: tensors.get(`${id}.lora_A`)!, E: tensors.get(`${id}.lora_E`)!, B: tensors.get(`${id}.lora_B`)! });
+    }
+    return out;
+  }
+
+  private svd(id: ModuleId): SvdAdapter {
+    return this.injected.adapters.get(id) as SvdAdapter;
+  }
+
+  private keptCounts(): Map<ModuleId, number> {
+    const out = new Map<ModuleId, number>();
+    if (this.adalora.mode !== 'adalora') return out;
+    for (const id of this.injected.adapters.keys()) {
+      out.set(id, this.svd(id).E.dataSync().reduce((n, e) => n + (e !== 0 ? 1 : 0), 0));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import YAML from 'yaml';
+import { ConfigReader } from './config-reader';
+
+export const BUILTIN_MODEL = 'builtin:rank-recovery';
+
+export interface DataConfig {
+  /** train file; unused for the built-in job */
+  readonly train?: string;
+  readonly dev?: string;
+  readonly format: 'auto' | 'tsv' | 'csv' | 'jsonl' | 'pretokenized';
+  readonly textColumn: string;
+  readonly textPairColumn?: string;
+  readonly labelColumn: string;
+  /** label names in class-id order; default: sorted distinct values of the train labels */
+  readonly labels?: string[];
+  readonly maxLength: number;
+  readonly metric: 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
+}
+
+export interface TrainingConfig {
+  readonly batchSize: number;
+  readonly epochs: number;
+  /** stop after this many optimizer steps (default: epochs × batches per epoch) */
+  readonly maxSteps?: number;
+  readonly lr: number;
+  readonly weightDecay: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly schedule: 'constant' | 'linear';
+  readonly warmupSteps: number;
+  readonly seed: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  /** rows per forward/backward on a worker: bounds its memory whatever its share */
+  readonly microBatch: number;
+  /** evaluate on the dev split every N steps (0 = only at the end) */
+  readonly evalEvery: number;
+  /** save a checkpoint every N steps (0 = only at the end) */
+  readonly checkpointEvery: number;
+}
+
+export interface ClusterConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly minWorkers: number;
+  readonly backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  /** tensor encoding on the wire for gradients and state */
+  readonly wire: 'float32' | 'float16';
+  /** a worker that has not answered a compute request by then is dropped and its share redone */
+  readonly stepTimeoutMs: number;
+}
+
+export interface RunConfig {
+  /** HF checkpoint dir (config.json + model.safetensors), or 'builtin:rank-recovery' */
+  readonly model: string;
+  /** dir or file of tokenizer.json; default: the model dir */
+  readonly tokenizer?: string;
+  /** PEFT adapter dir to start from (its initial state) */
+  readonly initAdapter?: string;
+  readonly data: DataConfig;
+  /** the AdaLoRA section as written (peft snake_case or camelCase); parsed once totalStep is known */
+  readonly adalora: Readonly<Record<string, unknown>>;
+  readonly training: TrainingConfig;
+  readonly cluster: ClusterConfig;
+  readonly outputDir: string;
+}
+
+/** Reads a JSON or YAML config file (by extension; YAML is a superset of JSON otherwise). */
+export function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`config file ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return extname(path) === '.json' ? JSON.parse(text) : YAML.parse(text);
+  } catch (e) {
+    throw new Error(`config file ${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'} (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Applies `--set a.b=value` overrides (value parsed as YAML, so numbers and booleans keep
+ * their type) on a copy of the raw config.
+ */
+export function applyOverrides(raw: unknown, overrides: readonly string[]): Record<string, unknown> {
+  const root: Record<string, unknown> = structuredClone((raw ?? {}) as Record<string, unknown>);
+  for (const o of overrides) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw new Error(`override '${o}' must look like key.path=value`);
+    const keys = o.slice(0, eq).split('.');
+    let node = root;
+    for (const k of keys.slice(0, -1)) {
+      if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
+      node = node[k] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]] = YAML.parse(o.slice(eq + 1));
+  }
+  return root;
+}
+
+/** Validates a whole run config, with errors that name the field to fix. */
+export function parseRunConfig(raw: unknown): RunConfig {
+  const r = ConfigReader.of(raw, '');
+  const model = r.string('model', BUILTIN_MODEL);
+  const tokenizer = r.optionalString('tokenizer');
+  const initAdapter = r.optionalString('initAdapter');
+  const d = r.section('data');
+  const data: DataConfig = {
+    train: d.optionalString('train'),
+    dev: d.optionalString('dev'),
+    format: d.oneOf('format', ['auto', 'tsv', 'csv', 'jsonl', 'pretokenized'] as const, 'auto'),
+    textColumn: d.string('textColumn', 'sentence'),
+    textPairColumn: d.optionalString('textPairColumn'),
+    labelColumn: d.string('labelColumn', 'label'),
+    labels: d.optionalStringList('labels'),
+    maxLength: d.number('maxLength', 128, { integer: true, min: 2 }),
+    metric: d.oneOf('metric', ['accuracy', 'f1', 'mcc', 'pearson', 'spearman'] as const, 'accuracy'),
+  };
+  d.done();
+  if (model !== BUILTIN_MODEL && !data.train) d.fail('train', 'is required unless model is builtin:rank-recovery', undefined);
+  const adaloraRaw = r.raw('adalora') ?? {};
+  if (typeof adaloraRaw !== 'object' || Array.isArray(adaloraRaw)) r.fail('adalora', 'must be an object', adaloraRaw);
+  const t = r.section('training');
+  const training: TrainingConfig = {
+    batchSize: t.number('batchSize', 32, { integer: true, min: 1 }),
+    epochs: t.number('epochs', 3, { integer: true, min: 1 }),
+    maxSteps: t.optionalNumber('maxSteps', { integer: true, min: 1 }),
+    lr: t.number('lr', 1e-3, { min: 0, exclusiveMin: true }),
+    weightDecay: t.number('weightDecay', 0.01, { min: 0 }),
+    beta1: t.number('beta1', 0.9, { min: 0, max: 0.999999 }),
+    beta2: t.number('beta2', 0.999, { min: 0, max: 0.999999 }),
+    eps: t.number('eps', 1e-8, { min: 0, exclusiveMin: true }),
+    schedule: t.oneOf('schedule', ['constant', 'linear'] as const, 'linear'),
+    warmupSteps: t.number('warmupSteps', 0, { integer: true, min: 0 }),
+    seed: t.number('seed', 42, { integer: true, min: 0 }),
+    shuffle: t.boolean('shuffle', true),
+    dropLast: t.boolean('dropLast', false),
+    microBatch: t.number('microBatch', 16, { integer: true, min: 1 }),
+    evalEvery: t.number('evalEvery', 0, { integer: true, min: 0 }),
+    checkpointEvery: t.number('checkpointEvery', 0, { integer: true, min: 0 }),
+  };
+  t.done();
+  const c = r.section('cluster');
+  const cluster: ClusterConfig = {
+    host: c.string('host', '127.0.0.1'),
+    port: c.number('port', 7070, { integer: true, min: 0, max: 65535 }),
+    minWorkers: c.number('minWorkers', 1, { integer: true, min: 1 }),
+    backend: c.oneOf('backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const, 'auto'),
+    wire: c.oneOf('wire', ['float32', 'float16'] as const, 'float32'),
+    stepTimeoutMs: c.number('stepTimeoutMs', 600_000, { integer: true, min: 1 }),
+  };
+  c.done();
+  const outputDir = r.string('outputDir', 'runs/latest');
+  r.done();
+  return { model, tokenizer, initAdapter, data, adalora: toCamelCase(adaloraRaw as Record<string, unknown>), training, cluster, outputDir };
+}
+
+/** peft writes init_r, orth_reg_weight…; the core parser takes initR, orthRegWeight… */
+function toCamelCase(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase()), v]));
+}
