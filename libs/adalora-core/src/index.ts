@@ -1,1 +1,17 @@
 export { moduleId, matchesTarget, type ModuleId } from './module-id';
+
+/**
+ * @adalora/core: AdaLoRA as peft 0.21 implements it, on TensorFlow.js tensors, with no
+ * knowledge of models, transport or workers. Config → adapters (A, E, B per linear layer) →
+ * orthogonal regulariser in the loss → AdamW → RankAllocator once per global optimizer step.
+ */
+export { AdaLoraConfigError, parseAdaLoraConfig, type AdaLoraConfig, type AdapterMode } from './config';
+export { fromPeftAdapterConfig, toPeftAdapterConfig, type PeftAdapterConfig, type PeftAdapterExtras } from './peft-adapter-config';
+export { SvdAdapter, type AdapterOptions, type ParamData, type SvdAdapterOptions, type SvdParamName } from './svd-adapter';
+export { LoraAdapter, type LoraParamName } from './lora-adapter';
+export { orthogonalRegularizer } from './orthogonal-regularizer';
+export { budgetSchedule, type BudgetStep } from './budget-schedule';
+export { ImportanceTracker, type ImportanceState, type ModuleImportanceState, type Triplet } from './importance-tracker';
+export { tripletMask } from './triplet-mask';
+export { applyKeepMask, RankAllocator, type AllocationDecision, type RankAllocatorState } from './rank-allocator';
+export { AdamW, type AdamWOptions, type AdamWParamState, type AdamWState } from './adamw';

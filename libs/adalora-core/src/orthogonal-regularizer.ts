@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
  * ‖X‖_F with the gradient X/‖X‖_F, taken as 0 at X = 0 (where the norm's derivative is
  * undefined and autodiff of sqrt(Σx²) would give 0/0 = NaN). The value is the plain norm.
  */
-const frobeniusNorm = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+const frobeniusNorm = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
   const norm = tf.sqrt(tf.sum(tf.square(x)));
   save([x, norm]);
   return {

@@ -58,7 +58,7 @@ for (const backend of ['cpu', 'wasm']) {
     t.deepEqual([ad.A.shape, ad.E.shape, ad.B.shape], [[8, 64], [8, 1], [48, 8]]);
     t.true(ad.E.dataSync().every((v) => v === 0));
     for (const v of [ad.A, ad.B]) {
-      const d = v.dataSync();
+      const d = Array.from(v.dataSync());
       const std = Math.sqrt(d.reduce((s, x) => s + x * x, 0) / d.length);
       t.true(Math.abs(std - 0.02) < 0.002, `std ${std}`);
     }

@@ -43,7 +43,7 @@ export function paramTensor(who: string, name: string, d: ParamData, shape: read
   }
   if (d instanceof tf.Tensor) return d.clone();
   if (d.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`${who}: ${name} has ${d.data.length} values for shape [${shape.join(', ')}]`);
-  return tf.tensor(d.data, [...shape], 'float32');
+  return tf.tensor(d.data.slice(), [...shape], 'float32'); // a copy: the cpu backend would alias the array
 }
 
 /**

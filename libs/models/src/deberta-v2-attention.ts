@@ -67,8 +67,8 @@ export interface DisentangledAttentionParams {
   readonly key: Linear; // key_proj
   readonly value: Linear; // value_proj
   /** Projections of the relative embeddings: key/query themselves when share_att_key. */
-  readonly posKey: Linear | null; // c2p
-  readonly posQuery: Linear | null; // p2c
+  readonly posKey: Linear; // c2p: key_proj or pos_key_proj
+  readonly posQuery: Linear; // p2c: query_proj or pos_query_proj
   readonly numHeads: number;
   readonly headSize: number;
   readonly posAtt: PositionAttention;
@@ -116,17 +116,17 @@ export function disentangledSelfAttention(
       // (H, B·L, d) x (H, d, 2L) -> the score of every row against every distance, then shifted.
       const table = (content: tf.Tensor, pos: tf.Tensor) =>
         relativeShift(tf.matMul(content.reshape([h, b * l, d]) as tf.Tensor3D, pos as tf.Tensor3D).reshape([h * b, l, 2 * l]) as tf.Tensor3D);
-      let relAtt: tf.Tensor | null = null;
+      const terms: tf.Tensor[] = []; // HF: score = c2p / s, then += p2c / s
       if (p.posAtt.c2p) {
-        const c2p = table(q, posT(p.posKey!, rows.c2p)).reshape([h, b, l, l]); // [i, j]
-        relAtt = c2p.div(scale);
+        const c2p = table(q, posT(p.posKey, rows.c2p)).reshape([h, b, l, l]); // [i, j]
+        terms.push(c2p.div(scale));
       }
       if (p.posAtt.p2c) {
         const kh = heads(k, [2, 0, 1, 3]); // (H, B, L, d)
-        const p2c = table(kh, posT(p.posQuery!, rows.p2c)).transpose([0, 2, 1]).reshape([h, b, l, l]); // [j, i] -> [i, j]
-        relAtt = relAtt ? relAtt.add(p2c.div(scale)) : p2c.div(scale);
+        const p2c = table(kh, posT(p.posQuery, rows.p2c)).transpose([0, 2, 1]).reshape([h, b, l, l]); // [j, i] -> [i, j]
+        terms.push(p2c.div(scale));
       }
-      scores = scores.add(relAtt!);
+      scores = scores.add(terms.length === 2 ? terms[0].add(terms[1]) : terms[0]);
     }
 
     const masked = tf.where(mask, scores, tf.scalar(FLOAT32_MIN));

@@ -21,12 +21,16 @@ export interface DebertaReference {
   attention_mask: number[][];
   last_hidden_state: number[][][];
   logits: number[][];
+  adalora_logits: number[][];
 }
 
 export const readReference = (): DebertaReference =>
   JSON.parse(readFileSync(path.join(fixtureDir, 'reference.json'), 'utf8')) as DebertaReference;
 
 export const fixtureTensors = (): Map<string, SafeTensor> => readSafetensors(path.join(fixtureDir, 'model.safetensors'));
+
+/** The peft AdaLoRA adapter of the fixture (rank 3, lora_alpha 8, init_r 4). */
+export const adapterTensors = (): Map<string, SafeTensor> => readSafetensors(path.join(fixtureDir, 'adalora-adapter/adapter_model.safetensors'));
 
 /** The fixture model, with config fields overridden and the weights optionally replaced. */
 export function loadFixtureModel(overrides: Record<string, unknown> = {}, tensors: Map<string, SafeTensor> = fixtureTensors()): EncoderModel {

@@ -36,7 +36,7 @@ interface Layer {
  */
 export function buildDebertaV2(cfg: HfConfig, weights: WeightStore): EncoderModel {
   const o = parseDebertaV2Config(cfg);
-  const owned: tf.Tensor[] = []; // every frozen tensor (those inside the Linears too), freed by dispose
+  const owned: tf.Tensor[] = []; // frozen tensors outside the Linears (which free their own)
   const linears = new Map<ModuleId, Linear>();
   // Checkpoints saved from the bare DebertaV2Model lack the `deberta.` prefix; HF accepts both.
   const bare = !weights.has('deberta.embeddings.word_embeddings.weight') && weights.has('embeddings.word_embeddings.weight');
@@ -47,16 +47,30 @@ export function buildDebertaV2(cfg: HfConfig, weights: WeightStore): EncoderMode
     owned.push(t);
     return t;
   };
-  const norm = (name: string, size = o.hiddenSize): Norm => ({
-    gamma: take(`${name}.weight`, [size]) as tf.Tensor1D,
-    beta: take(`${name}.bias`, [size]) as tf.Tensor1D,
+  const norm = (name: string): Norm => ({
+    gamma: take(`${name}.weight`, [o.hiddenSize]) as tf.Tensor1D,
+    beta: take(`${name}.bias`, [o.hiddenSize]) as tf.Tensor1D,
   });
-  const linear = (path: string, out: number, inp: number, bias = true): Linear => {
-    const w = take(`${path}.weight`, [out, inp]) as tf.Tensor2D;
-    const b = bias ? (take(`${path}.bias`, [out]) as tf.Tensor1D) : null;
-    const l = new Linear(moduleId(`deberta.${path}`), w, b);
+  // A Linear from two weight readers; it owns (and frees) its tensors from then on.
+  const addLinear = (id: string, readW: () => tf.Tensor, readB: (() => tf.Tensor) | null): Linear => {
+    const w = readW() as tf.Tensor2D;
+    let b: tf.Tensor1D | null = null;
+    try {
+      b = readB ? (readB() as tf.Tensor1D) : null;
+    } catch (e) {
+      w.dispose();
+      throw e;
+    }
+    const l = new Linear(moduleId(id), w, b);
     linears.set(l.id, l);
     return l;
+  };
+  // An encoder linear: HF path under the (possibly absent) `deberta.` prefix, id always with it.
+  const linear = (path: string, out: number, inp: number, bias = true): Linear =>
+    addLinear(`deberta.${path}`, () => weights.take(`${prefix}${path}.weight`, [out, inp]), bias ? () => weights.take(`${prefix}${path}.bias`, [out]) : null);
+  const disposeAll = () => {
+    owned.forEach((t) => t.dispose());
+    linears.forEach((l) => l.dispose());
   };
 
   try {
@@ -128,10 +142,11 @@ export function buildDebertaV2(cfg: HfConfig, weights: WeightStore): EncoderMode
 
     // The pooler is frozen (peft leaves it out of modules_to_save); a base checkpoint lacks it,
     // so HF initialises it: weight ~ N(0, initializer_range²), bias 0.
-    const poolerW = owning(owned, weights.takeOrInit('pooler.dense.weight', [H, H], { kind: 'normal', std: o.initializerRange }) as tf.Tensor2D);
-    const poolerB = owning(owned, weights.takeOrInit('pooler.dense.bias', [H], { kind: 'zeros' }) as tf.Tensor1D);
-    const pooler = new Linear(moduleId('pooler.dense'), poolerW, poolerB);
-    linears.set(pooler.id, pooler);
+    const pooler = addLinear(
+      'pooler.dense',
+      () => weights.takeOrInit('pooler.dense.weight', [H, H], { kind: 'normal', std: o.initializerRange }),
+      () => weights.takeOrInit('pooler.dense.bias', [H], { kind: 'zeros' }),
+    );
     const poolerAct = activation(o.poolerAct);
     const hiddenAct = activation(o.hiddenAct);
     const head = bertClassifier(weights, { hiddenSize: H, numLabels: o.numLabels, dropout: o.classifierDropout, initializerRange: o.initializerRange });
@@ -183,12 +198,12 @@ export function buildDebertaV2(cfg: HfConfig, weights: WeightStore): EncoderMode
       headParams: head.params,
       forward,
       dispose() {
-        owned.forEach((t) => t.dispose());
+        disposeAll();
         head.dispose();
       },
     };
   } catch (e) {
-    owned.forEach((t) => t.dispose());
+    disposeAll();
     throw e;
   }
 }

@@ -1,1 +1,90 @@
-export {};
+/**
+ * @adalora/protocol — the messages between the coordinator and its workers, their MessagePack
+ * encoding, guards, tensor wire format and chunked transfers. Pure TypeScript + msgpackr: no
+ * tfjs, no ws. Typical use on a connection:
+ *
+ *   const writer = new FrameWriter();                  // one per connection
+ *   const reader = workerMessageReader();              // coordinator side (worker: coordinatorMessageReader)
+ *   for (const f of writer.encode(msg)) ws.send(f);
+ *   ws.on('message', (data) => {
+ *     try { const m = reader.read(data as Uint8Array); if (m) handle(m); }
+ *     catch (e) { if (isProtocolError(e)) ws.close(e.closeCode, e.code); else throw e; }
+ *   });
+ */
+export {
+  PROTOCOL_VERSION,
+  WORKER_MESSAGE_TYPES,
+  COORDINATOR_MESSAGE_TYPES,
+  type JsonValue,
+  type JsonObject,
+  type SampleBatch,
+  type WorkerCapabilities,
+  type HelloMessage,
+  type ReadyMessage,
+  type GradientsMessage,
+  type EvalResultMessage,
+  type WorkerErrorMessage,
+  type HeartbeatMessage,
+  type WorkerToCoordinator,
+  type RunSpec,
+  type WelcomeMessage,
+  type RejectMessage,
+  type StateMessage,
+  type ComputeMessage,
+  type EvaluateMessage,
+  type ShutdownMessage,
+  type CoordinatorToWorker,
+  type ProtocolMessage,
+} from './messages';
+export {
+  ProtocolError,
+  protocolError,
+  isProtocolError,
+  PROTOCOL_CLOSE_CODES,
+  CLOSE_PROTOCOL_ERROR,
+  CLOSE_POLICY_VIOLATION,
+  CLOSE_MESSAGE_TOO_BIG,
+  type ProtocolErrorCode,
+  type ProtocolErrorWhere,
+} from './protocol-error';
+export { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TRANSFER_BYTES, PROTOCOL_LIMITS } from './limits';
+export {
+  DTYPE_BYTES,
+  isWireDtype,
+  elementCount,
+  firstNonFinite,
+  wireFromFloat32,
+  wireFromInt32,
+  tensorFromFloat32,
+  tensorFromInt32,
+  float32FromTensor,
+  int32FromTensor,
+  type WireDtype,
+  type WireTensor,
+  type NamedTensor,
+} from './wire-tensor';
+export { toFloat16Bits, fromFloat16Bits, float32ToFloat16Bits, float16BitsToFloat32, allFiniteFloat16Bits } from './float16';
+export { encodeMessage, decodeMessage } from './codec';
+export { parseWorkerMessage } from './parse-worker-message';
+export { parseCoordinatorMessage } from './parse-coordinator-message';
+export {
+  splitIntoChunks,
+  parseChunk,
+  isChunkLike,
+  ChunkAssembler,
+  CHUNK_OVERHEAD_BYTES,
+  MIN_FRAME_BYTES,
+  type ChunkMessage,
+  type ChunkAssemblerOptions,
+  type TransferProgress,
+} from './chunk';
+export {
+  FrameWriter,
+  FrameReader,
+  workerMessageReader,
+  coordinatorMessageReader,
+  type FrameWriterOptions,
+  type FrameReaderOptions,
+} from './frame-io';
+export { encodeSamples, decodeSamples, type FlatSamples } from './sample-batch';
+export { summarizeMessage } from './summarize-message';

@@ -31,7 +31,11 @@ function checkedTensor(ctx: Ctx, field: string, o: Record<string, unknown>, rule
     }
     badField(ctx, `${field}.dtype`, `one of ${rule.dtypes.join(', ')}`, dtype);
   }
-  const rawShape = array(ctx, `${field}.shape`, o.shape, PROTOCOL_LIMITS.maxRank);
+  const rawShape = o.shape;
+  if (!Array.isArray(rawShape)) badField(ctx, `${field}.shape`, 'an array of dimensions', rawShape);
+  if (rawShape.length > PROTOCOL_LIMITS.maxRank) {
+    fail(ctx, `${field}.shape`, 'PROTO_ERR_BAD_FIELD', `expected rank ≤ ${PROTOCOL_LIMITS.maxRank}, got rank ${rawShape.length}`);
+  }
   if (rule.rank !== undefined && rawShape.length !== rule.rank) {
     fail(ctx, `${field}.shape`, 'PROTO_ERR_BAD_FIELD', `expected rank ${rule.rank}, got rank ${rawShape.length}`);
   }

@@ -1,0 +1,49 @@
+import type { SampleBatch } from './messages';
+import { float32FromTensor, int32FromTensor, wireFromFloat32, wireFromInt32 } from './wire-tensor';
+
+/**
+ * Padded, tokenized samples as flat row-major arrays. Structurally the same as `LabeledBatch`
+ * of @adalora/training, so either converts to the other without copying.
+ */
+export interface FlatSamples {
+  readonly rows: number;
+  readonly seq: number;
+  readonly inputIds: Int32Array; // [rows, seq]
+  readonly attentionMask: Int32Array; // [rows, seq]
+  readonly tokenTypeIds?: Int32Array; // [rows, seq]
+  readonly labels: Int32Array | Float32Array; // [rows]: class ids, or regression targets
+}
+
+/** The wire form of `batch`, tagged with its data set row ids (one per row). Copies each array once. */
+export function encodeSamples(sampleIds: readonly number[], batch: FlatSamples): SampleBatch {
+  const { rows, seq } = batch;
+  if (sampleIds.length !== rows) throw new RangeError(`encodeSamples: ${sampleIds.length} sample ids for ${rows} rows`);
+  const grid = [rows, seq];
+  const labels = batch.labels instanceof Float32Array
+    ? wireFromFloat32([rows], batch.labels, 'float32', 'labels')
+    : wireFromInt32([rows], batch.labels, 'labels');
+  const base = {
+    sampleIds: [...sampleIds],
+    inputIds: wireFromInt32(grid, batch.inputIds, 'inputIds'),
+    attentionMask: wireFromInt32(grid, batch.attentionMask, 'attentionMask'),
+  };
+  return batch.tokenTypeIds === undefined
+    ? { ...base, labels }
+    : { ...base, tokenTypeIds: wireFromInt32(grid, batch.tokenTypeIds, 'tokenTypeIds'), labels };
+}
+
+/** Flat, aligned arrays of a (checked) sample batch, plus its sample ids. */
+export function decodeSamples(s: SampleBatch): FlatSamples & { readonly sampleIds: readonly number[] } {
+  const [rows, seq] = s.inputIds.shape;
+  if (s.inputIds.shape.length !== 2) throw new RangeError(`decodeSamples: inputIds must be [rows, seq], got rank ${s.inputIds.shape.length}`);
+  const labels = s.labels.dtype === 'int32' ? int32FromTensor(s.labels) : float32FromTensor(s.labels);
+  const base = {
+    sampleIds: s.sampleIds,
+    rows,
+    seq,
+    inputIds: int32FromTensor(s.inputIds),
+    attentionMask: int32FromTensor(s.attentionMask),
+    labels,
+  };
+  return s.tokenTypeIds === undefined ? base : { ...base, tokenTypeIds: int32FromTensor(s.tokenTypeIds) };
+}
