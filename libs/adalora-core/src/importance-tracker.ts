@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleId } from './module-id';
+import { readFloat32 } from './read-float32';
 
 /** One module's A [r, in], E [r, 1], B [out, r]: tensors, or their float32 data in row-major order. */
 export interface Triplet<T = tf.Tensor | Float32Array> {
@@ -24,9 +25,18 @@ export interface ImportanceState {
   readonly modules: Readonly<Record<string, ModuleImportanceState>>;
 }
 
+interface ModuleState {
+  inFeatures: number;
+  outFeatures: number;
+  ipt: Triplet<Float32Array>;
+  unc: Triplet<Float32Array>;
+  /** S per triplet, kept up to date by update (the element scores change only there) */
+  scores: Float32Array;
+}
+
 interface Slot {
   readonly rank: number;
-  state: { inFeatures: number; outFeatures: number; ipt: Triplet<Float32Array>; unc: Triplet<Float32Array> } | null;
+  state: ModuleState | null;
 }
 
 const PARTS = ['A', 'E', 'B'] as const;
@@ -38,6 +48,9 @@ const PARTS = ['A', 'E', 'B'] as const;
  * ```
  * ipt = |w·g|;  ipt_bar = β1·ipt_bar + (1−β1)·ipt;  unc_bar = β2·unc_bar + (1−β2)·|ipt − ipt_bar|
  * ```
+ * The same pass sums the new element scores per triplet, so the triplet scores cost nothing
+ * more. Why not tf ops: ~10 ops per tensor × 216 tensors cost 2-3× more on wasm than this pass
+ * (see tools/bench-allocator.ts), and the inputs are read as heap views without copies.
  */
 export class ImportanceTracker {
   private readonly slots = new Map<ModuleId, Slot>();
@@ -72,25 +85,32 @@ export class ImportanceTracker {
    * `grads` the gradient that step used (peft multiplies the two).
    */
   update(weights: ReadonlyMap<ModuleId, Triplet>, grads: ReadonlyMap<ModuleId, Triplet>): void {
-    // read and check every input first, so a refused update leaves the state as it was
-    const work: { slot: Slot; id: ModuleId; w: Triplet<Float32Array>; g: Triplet<Float32Array>; inF: number; outF: number }[] = [];
+    // check every input first, so a refused update leaves the state as it was
+    const work: { slot: Slot; id: ModuleId; w: Triplet; g: Triplet; inF: number; outF: number }[] = [];
     for (const [id, slot] of this.slots) {
       const w = weights.get(id);
       const g = grads.get(id);
       if (!w || !g) throw new Error(`ImportanceTracker.update: no ${w ? 'gradient' : 'weights'} for module '${id}'`);
-      const wd = { A: data(id, 'lora_A', w.A), E: data(id, 'lora_E', w.E), B: data(id, 'lora_B', w.B) };
-      const [inF, outF] = slot.state ? [slot.state.inFeatures, slot.state.outFeatures] : features(id, slot.rank, w, wd);
+      const [inF, outF] = slot.state ? [slot.state.inFeatures, slot.state.outFeatures] : features(id, slot.rank, w);
       const shapes = { A: [slot.rank, inF], E: [slot.rank, 1], B: [outF, slot.rank] };
-      const gd = { A: data(id, 'lora_A gradient', g.A), E: data(id, 'lora_E gradient', g.E), B: data(id, 'lora_B gradient', g.B) };
       for (const p of PARTS) {
-        check(id, `lora_${p}`, w[p], wd[p], shapes[p]);
-        check(id, `lora_${p} gradient`, g[p], gd[p], shapes[p]);
+        check(id, `lora_${p}`, w[p], shapes[p]);
+        check(id, `lora_${p} gradient`, g[p], shapes[p]);
       }
-      work.push({ slot, id, w: wd, g: gd, inF, outF });
+      work.push({ slot, id, w, g, inF, outF });
     }
-    for (const { slot, w, g, inF, outF } of work) {
-      const st = (slot.state ??= { inFeatures: inF, outFeatures: outF, ipt: zeros(slot.rank, inF, outF), unc: zeros(slot.rank, inF, outF) });
-      for (const p of PARTS) emaStep(w[p], g[p], st.ipt[p], st.unc[p], this.b1, this.c1, this.b2, this.c2);
+    const [b1, c1, b2, c2] = [this.b1, this.c1, this.b2, this.c2];
+    for (const { slot, id, w, g, inF, outF } of work) {
+      const r = slot.rank;
+      const st = (slot.state ??= newState(r, inF, outF));
+      const rowA = new Float64Array(r); // Σ_j score(A[i, j])
+      const valE = new Float64Array(r); // score(E_i)
+      const colB = new Float64Array(r); // Σ_o score(B[o, i])
+      // read right before use: wasm heap views stay valid while no tf op runs
+      emaStep(data(id, w.A), data(id, g.A), st.ipt.A, st.unc.A, r, inF, true, rowA, b1, c1, b2, c2);
+      emaStep(data(id, w.E), data(id, g.E), st.ipt.E, st.unc.E, r, 1, true, valE, b1, c1, b2, c2);
+      emaStep(data(id, w.B), data(id, g.B), st.ipt.B, st.unc.B, outF, r, false, colB, b1, c1, b2, c2);
+      combine(valE, rowA, colB, inF, outF, st.scores);
     }
   }
 
@@ -100,12 +120,7 @@ export class ImportanceTracker {
    */
   tripletScores(): Map<ModuleId, Float32Array> {
     const out = new Map<ModuleId, Float32Array>();
-    for (const [id, slot] of this.slots) {
-      const s = new Float32Array(slot.rank);
-      const st = slot.state;
-      if (st) tripletScore(st.ipt, st.unc, slot.rank, st.inFeatures, st.outFeatures, s);
-      out.set(id, s);
-    }
+    for (const [id, slot] of this.slots) out.set(id, slot.state ? slot.state.scores.slice() : new Float32Array(slot.rank));
     return out;
   }
 
@@ -143,64 +158,98 @@ export class ImportanceTracker {
         }
       }
       const copy = (t: Triplet<Float32Array>) => ({ A: t.A.slice(), E: t.E.slice(), B: t.B.slice() });
-      next.set(id as ModuleId, { inFeatures: m.inFeatures, outFeatures: m.outFeatures, ipt: copy(m.iptBar), unc: copy(m.uncBar) });
+      const st: ModuleState = { inFeatures: m.inFeatures, outFeatures: m.outFeatures, ipt: copy(m.iptBar), unc: copy(m.uncBar), scores: new Float32Array(slot.rank) };
+      rescore(st, slot.rank);
+      next.set(id as ModuleId, st);
     }
     for (const [id, slot] of this.slots) slot.state = next.get(id) ?? null;
   }
 }
 
 // in and out features of a module seen for the first time, from its weights
-function features(id: ModuleId, r: number, w: Triplet, d: Triplet<Float32Array>): [number, number] {
-  const inF = w.A instanceof tf.Tensor ? w.A.shape[1] : r > 0 ? d.A.length / r : 0;
-  const outF = w.B instanceof tf.Tensor ? w.B.shape[0] : r > 0 ? d.B.length / r : 0;
+function features(id: ModuleId, r: number, w: Triplet): [number, number] {
+  const size = (x: tf.Tensor | Float32Array) => (x instanceof Float32Array ? x.length : x.size);
+  const inF = w.A instanceof tf.Tensor ? w.A.shape[1] : r > 0 ? w.A.length / r : 0;
+  const outF = w.B instanceof tf.Tensor ? w.B.shape[0] : r > 0 ? w.B.length / r : 0;
   if (inF === undefined || outF === undefined || !Number.isInteger(inF) || !Number.isInteger(outF)) {
-    throw new Error(`ImportanceTracker.update: module '${id}' lora_A (${d.A.length} values) / lora_B (${d.B.length} values) do not fit rank ${r}`);
+    throw new Error(`ImportanceTracker.update: module '${id}' lora_A (${size(w.A)} values) / lora_B (${size(w.B)} values) do not fit rank ${r}`);
   }
   return [inF, outF];
 }
 
-function zeros(r: number, inF: number, outF: number): Triplet<Float32Array> {
-  return { A: new Float32Array(r * inF), E: new Float32Array(r), B: new Float32Array(outF * r) };
+function newState(r: number, inF: number, outF: number): ModuleState {
+  const zeros = () => ({ A: new Float32Array(r * inF), E: new Float32Array(r), B: new Float32Array(outF * r) });
+  return { inFeatures: inF, outFeatures: outF, ipt: zeros(), unc: zeros(), scores: new Float32Array(r) };
 }
 
-function data(id: ModuleId, what: string, x: tf.Tensor | Float32Array): Float32Array {
-  if (x instanceof Float32Array) return x;
-  if (x.dtype !== 'float32') throw new Error(`ImportanceTracker.update: module '${id}' ${what} has dtype ${x.dtype}, expected float32`);
-  return x.dataSync() as Float32Array;
+function data(id: ModuleId, x: tf.Tensor | Float32Array): Float32Array {
+  return x instanceof Float32Array ? x : readFloat32(x);
 }
 
-function check(id: ModuleId, what: string, x: tf.Tensor | Float32Array, d: Float32Array, shape: number[]): void {
+function check(id: ModuleId, what: string, x: tf.Tensor | Float32Array, shape: number[]): void {
   const n = shape[0] * shape[1];
-  const ok = x instanceof tf.Tensor ? x.size === n && x.shape[0] === shape[0] : d.length === n;
+  if (x instanceof tf.Tensor && x.dtype !== 'float32') throw new Error(`ImportanceTracker.update: module '${id}' ${what} has dtype ${x.dtype}, expected float32`);
+  const ok = x instanceof tf.Tensor ? x.size === n && x.shape[0] === shape[0] : x.length === n;
   if (!ok) {
-    const got = x instanceof tf.Tensor ? `shape [${x.shape.join(', ')}]` : `${d.length} values`;
+    const got = x instanceof tf.Tensor ? `shape [${x.shape.join(', ')}]` : `${x.length} values`;
     throw new Error(`ImportanceTracker.update: module '${id}' ${what} has ${got}, expected [${shape.join(', ')}]`);
   }
 }
 
-// One EMA step over one tensor; every operation rounded to float32 like torch's kernels.
-function emaStep(w: Float32Array, g: Float32Array, ipt: Float32Array, unc: Float32Array, b1: number, c1: number, b2: number, c2: number): void {
+// One EMA step over one tensor [rows, cols], every operation rounded to float32 like torch's
+// kernels, summing the new element scores ipt_bar·unc_bar per row (A, E) or per column (B).
+function emaStep(
+  w: Float32Array,
+  g: Float32Array,
+  ipt: Float32Array,
+  unc: Float32Array,
+  rows: number,
+  cols: number,
+  byRow: boolean,
+  sums: Float64Array,
+  b1: number,
+  c1: number,
+  b2: number,
+  c2: number,
+): void {
   const f = Math.fround;
-  for (let i = 0; i < w.length; i++) {
-    const x = Math.abs(f(w[i] * g[i]));
-    const m = f(f(b1 * ipt[i]) + f(c1 * x));
-    ipt[i] = m;
-    unc[i] = f(b2 * unc[i]) + f(c2 * Math.abs(f(x - m))); // stored as float32: one rounding
+  for (let i = 0, k = 0; i < rows; i++) {
+    let rowSum = 0;
+    for (let j = 0; j < cols; j++, k++) {
+      const x = Math.abs(f(w[k] * g[k]));
+      const m = f(f(b1 * ipt[k]) + f(c1 * x));
+      const u = f(f(b2 * unc[k]) + f(c2 * Math.abs(f(x - m))));
+      ipt[k] = m;
+      unc[k] = u;
+      if (byRow) rowSum += f(m * u);
+      else sums[j] += f(m * u);
+    }
+    if (byRow) sums[i] = rowSum;
   }
 }
 
-// S_i over one module into out [r]; means accumulate in float64, then round like torch's float32 mean.
-function tripletScore(ipt: Triplet<Float32Array>, unc: Triplet<Float32Array>, r: number, inF: number, outF: number, out: Float32Array): void {
+// S_i = score(E_i) + mean_j score(A[i, j]) + mean_o score(B[o, i]); means from float64 sums,
+// rounded like torch's float32 mean, the additions in float32 as peft's `_combine_ipt`.
+function combine(valE: Float64Array, rowA: Float64Array, colB: Float64Array, inF: number, outF: number, out: Float32Array): void {
   const f = Math.fround;
-  const colB = new Float64Array(r);
-  for (let o = 0; o < outF; o++) {
-    for (let i = 0; i < r; i++) colB[i] += f(ipt.B[o * r + i] * unc.B[o * r + i]);
-  }
-  for (let i = 0; i < r; i++) {
-    let rowA = 0;
-    for (let j = 0; j < inF; j++) rowA += f(ipt.A[i * inF + j] * unc.A[i * inF + j]);
-    const meanA = inF > 0 ? f(rowA / inF) : 0;
+  for (let i = 0; i < out.length; i++) {
+    const meanA = inF > 0 ? f(rowA[i] / inF) : 0;
     const meanB = outF > 0 ? f(colB[i] / outF) : 0;
-    out[i] = f(ipt.E[i] * unc.E[i]) + f(meanA + meanB);
+    out[i] = valE[i] + f(meanA + meanB);
   }
+}
+
+// triplet scores of an imported state (the sums are not part of it)
+function rescore(st: ModuleState, r: number): void {
+  const f = Math.fround;
+  const { ipt, unc, inFeatures: inF, outFeatures: outF } = st;
+  const rowA = new Float64Array(r);
+  const valE = new Float64Array(r);
+  const colB = new Float64Array(r);
+  for (let i = 0; i < r; i++) {
+    for (let j = 0; j < inF; j++) rowA[i] += f(ipt.A[i * inF + j] * unc.A[i * inF + j]);
+    valE[i] = f(ipt.E[i] * unc.E[i]);
+  }
+  for (let o = 0; o < outF; o++) for (let i = 0; i < r; i++) colB[i] += f(ipt.B[o * r + i] * unc.B[o * r + i]);
+  combine(valE, rowA, colB, inF, outF, st.scores);
 }

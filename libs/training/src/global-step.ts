@@ -154,7 +154,7 @@ export class GlobalStep {
     const out = new Map<ModuleId, number>();
     if (this.adalora.mode !== 'adalora') return out;
     for (const id of this.injected.adapters.keys()) {
-      out.set(id, this.svd(id).E.dataSync().reduce((n, e) => n + (e !== 0 ? 1 : 0), 0));
+      out.set(id, (this.svd(id).E.dataSync() as Float32Array).reduce((n: number, e: number) => n + (e !== 0 ? 1 : 0), 0));
     }
     return out;
   }

@@ -1,0 +1,15 @@
+/**
+ * @adalora/training: the pieces of a data-parallel AdaLoRA step that do not care about the
+ * transport: workers' gradient sums, the coordinator's global step (mean gradient, orthogonal
+ * regulariser, AdamW, rank allocation), learning-rate schedules, run config and the built-in job.
+ */
+export { learningRate, type LrSchedule } from './lr-schedule';
+export { sliceRows, toEncoderBatch, disposeEncoderBatch, type LabeledBatch } from './labeled-batch';
+export { computeGradientSums, type GradientSums } from './gradient-sums';
+export { GlobalStep, type OptimizerConfig, type StepReport } from './global-step';
+export { ConfigReader } from './config-reader';
+export { parseRunConfig, readConfigFile, applyOverrides, BUILTIN_MODEL, type RunConfig, type DataConfig, type TrainingConfig, type ClusterConfig } from './run-config';
+export { createRankRecoveryTask, type RankRecoveryTask } from './rank-recovery-task';
+export { mulberry32, normalSampler } from './seeded-random';
+export { repoRoot, fixturesDir } from './fixture-paths';
+export { loadPublicBertTrace, type PublicBertTrace, type TraceStep } from './public-bert-trace';
