@@ -49,8 +49,9 @@ const PARTS = ['A', 'E', 'B'] as const;
  * ipt = |w·g|;  ipt_bar = β1·ipt_bar + (1−β1)·ipt;  unc_bar = β2·unc_bar + (1−β2)·|ipt − ipt_bar|
  * ```
  * The same pass sums the new element scores per triplet, so the triplet scores cost nothing
- * more. Why not tf ops: ~10 ops per tensor × 216 tensors cost 2-3× more on wasm than this pass
- * (see tools/bench-allocator.ts), and the inputs are read as heap views without copies.
+ * more, and tensors are read as wasm-heap views without copies. Why not tf ops: ~10 ops per
+ * tensor × 216 tensors of a BERT-base adapter set took 2-3× longer on wasm than this pass
+ * (tools/bench-allocator.ts prints both).
  */
 export class ImportanceTracker {
   private readonly slots = new Map<ModuleId, Slot>();
@@ -100,16 +101,16 @@ export class ImportanceTracker {
       work.push({ slot, id, w, g, inF, outF });
     }
     const [b1, c1, b2, c2] = [this.b1, this.c1, this.b2, this.c2];
-    for (const { slot, id, w, g, inF, outF } of work) {
+    for (const { slot, w, g, inF, outF } of work) {
       const r = slot.rank;
       const st = (slot.state ??= newState(r, inF, outF));
       const rowA = new Float64Array(r); // Σ_j score(A[i, j])
       const valE = new Float64Array(r); // score(E_i)
       const colB = new Float64Array(r); // Σ_o score(B[o, i])
       // read right before use: wasm heap views stay valid while no tf op runs
-      emaStep(data(id, w.A), data(id, g.A), st.ipt.A, st.unc.A, r, inF, true, rowA, b1, c1, b2, c2);
-      emaStep(data(id, w.E), data(id, g.E), st.ipt.E, st.unc.E, r, 1, true, valE, b1, c1, b2, c2);
-      emaStep(data(id, w.B), data(id, g.B), st.ipt.B, st.unc.B, outF, r, false, colB, b1, c1, b2, c2);
+      emaRows(data(w.A), data(g.A), st.ipt.A, st.unc.A, r, inF, rowA, b1, c1, b2, c2);
+      emaRows(data(w.E), data(g.E), st.ipt.E, st.unc.E, r, 1, valE, b1, c1, b2, c2);
+      emaCols(data(w.B), data(g.B), st.ipt.B, st.unc.B, outF, r, colB, b1, c1, b2, c2);
       combine(valE, rowA, colB, inF, outF, st.scores);
     }
   }
@@ -182,7 +183,7 @@ function newState(r: number, inF: number, outF: number): ModuleState {
   return { inFeatures: inF, outFeatures: outF, ipt: zeros(), unc: zeros(), scores: new Float32Array(r) };
 }
 
-function data(id: ModuleId, x: tf.Tensor | Float32Array): Float32Array {
+function data(x: tf.Tensor | Float32Array): Float32Array {
   return x instanceof Float32Array ? x : readFloat32(x);
 }
 
@@ -196,22 +197,10 @@ function check(id: ModuleId, what: string, x: tf.Tensor | Float32Array, shape: n
   }
 }
 
-// One EMA step over one tensor [rows, cols], every operation rounded to float32 like torch's
-// kernels, summing the new element scores ipt_bar·unc_bar per row (A, E) or per column (B).
-function emaStep(
-  w: Float32Array,
-  g: Float32Array,
-  ipt: Float32Array,
-  unc: Float32Array,
-  rows: number,
-  cols: number,
-  byRow: boolean,
-  sums: Float64Array,
-  b1: number,
-  c1: number,
-  b2: number,
-  c2: number,
-): void {
+// One EMA step over one tensor [rows, cols], every state operation rounded to float32 like
+// torch's kernels; returns in sums[i] the row sums of the new element scores ipt_bar·unc_bar
+// (exact float64 products summed in float64: torch's float32 mean differs by an ulp or so).
+function emaRows(w: Float32Array, g: Float32Array, ipt: Float32Array, unc: Float32Array, rows: number, cols: number, sums: Float64Array, b1: number, c1: number, b2: number, c2: number): void {
   const f = Math.fround;
   for (let i = 0, k = 0; i < rows; i++) {
     let rowSum = 0;
@@ -221,10 +210,24 @@ function emaStep(
       const u = f(f(b2 * unc[k]) + f(c2 * Math.abs(f(x - m))));
       ipt[k] = m;
       unc[k] = u;
-      if (byRow) rowSum += f(m * u);
-      else sums[j] += f(m * u);
+      rowSum += m * u;
     }
-    if (byRow) sums[i] = rowSum;
+    sums[i] = rowSum;
+  }
+}
+
+// emaRows, summing the scores per column instead (B [out, r]: column i is triplet i)
+function emaCols(w: Float32Array, g: Float32Array, ipt: Float32Array, unc: Float32Array, rows: number, cols: number, sums: Float64Array, b1: number, c1: number, b2: number, c2: number): void {
+  const f = Math.fround;
+  for (let i = 0, k = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++, k++) {
+      const x = Math.abs(f(w[k] * g[k]));
+      const m = f(f(b1 * ipt[k]) + f(c1 * x));
+      const u = f(f(b2 * unc[k]) + f(c2 * Math.abs(f(x - m))));
+      ipt[k] = m;
+      unc[k] = u;
+      sums[j] += m * u;
+    }
   }
 }
 
@@ -235,21 +238,20 @@ function combine(valE: Float64Array, rowA: Float64Array, colB: Float64Array, inF
   for (let i = 0; i < out.length; i++) {
     const meanA = inF > 0 ? f(rowA[i] / inF) : 0;
     const meanB = outF > 0 ? f(colB[i] / outF) : 0;
-    out[i] = valE[i] + f(meanA + meanB);
+    out[i] = f(valE[i]) + f(meanA + meanB); // the store rounds the sum to float32
   }
 }
 
 // triplet scores of an imported state (the sums are not part of it)
 function rescore(st: ModuleState, r: number): void {
-  const f = Math.fround;
   const { ipt, unc, inFeatures: inF, outFeatures: outF } = st;
   const rowA = new Float64Array(r);
   const valE = new Float64Array(r);
   const colB = new Float64Array(r);
   for (let i = 0; i < r; i++) {
-    for (let j = 0; j < inF; j++) rowA[i] += f(ipt.A[i * inF + j] * unc.A[i * inF + j]);
-    valE[i] = f(ipt.E[i] * unc.E[i]);
+    for (let j = 0; j < inF; j++) rowA[i] += ipt.A[i * inF + j] * unc.A[i * inF + j];
+    valE[i] = ipt.E[i] * unc.E[i];
   }
-  for (let o = 0; o < outF; o++) for (let i = 0; i < r; i++) colB[i] += f(ipt.B[o * r + i] * unc.B[o * r + i]);
+  for (let o = 0; o < outF; o++) for (let i = 0; i < r; i++) colB[i] += ipt.B[o * r + i] * unc.B[o * r + i];
   combine(valE, rowA, colB, inF, outF, st.scores);
 }

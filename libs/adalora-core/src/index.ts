@@ -15,3 +15,4 @@ export { ImportanceTracker, type ImportanceState, type ModuleImportanceState, ty
 export { tripletMask } from './triplet-mask';
 export { applyKeepMask, RankAllocator, type AllocationDecision, type RankAllocatorState } from './rank-allocator';
 export { AdamW, type AdamWOptions, type AdamWParamState, type AdamWState } from './adamw';
+export { readFloat32 } from './read-float32';

@@ -190,6 +190,8 @@ class BertModel implements EncoderModel {
 
   dispose(): void {
     this.owned.forEach((t) => t.dispose());
+    // Linears own what they derived (Wᵀ, a merged W); tfjs ignores a second dispose of W.
+    this.linears.forEach((l) => l.dispose());
     this.head.dispose();
   }
 

@@ -9,7 +9,8 @@ export interface InjectedAdapters {
   /**
    * Every trainable tensor by its peft name without the `base_model.model.` prefix:
    * `<module path>.lora_A|lora_E|lora_B` for adapters, the HF weight name for head tensors.
-   * Insertion order is stable (adapters in model order, then the head).
+   * Insertion order is stable (adapters in model order, then the head). Read afresh after a
+   * resize: resizing an adapter replaces its variables.
    */
   readonly trainables: ReadonlyMap<string, tf.Variable>;
   /** Takes the adapters off the model's linears and frees their tensors. */
@@ -34,15 +35,17 @@ export function injectAdapters(model: EncoderModel, cfg: AdaLoraConfig, seed = 0
     const some = [...model.linears.keys()].slice(0, 4).join(', ');
     throw new Error(`target_modules [${cfg.targetModules.join(', ')}] match no linear layer of this ${model.modelType} model (its layers are named like ${some})`);
   }
-  const trainables = new Map<string, tf.Variable>();
-  for (const [id, adapter] of adapters) {
-    for (const [name, v] of adapter.params()) trainables.set(`${id}.${name}`, v);
-  }
-  for (const [name, v] of model.headParams) trainables.set(name, v);
   return {
     mode: cfg.mode,
     adapters,
-    trainables,
+    get trainables() {
+      const trainables = new Map<string, tf.Variable>();
+      for (const [id, adapter] of adapters) {
+        for (const [name, v] of adapter.params()) trainables.set(`${id}.${name}`, v);
+      }
+      for (const [name, v] of model.headParams) trainables.set(name, v);
+      return trainables;
+    },
     dispose() {
       for (const [id, adapter] of adapters) {
         const linear = model.linears.get(id);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fromPeftAdapterConfig, moduleId, parseAdaLoraConfig, type ModuleId } from '@adalora/core';
+import { fromPeftAdapterConfig, moduleId, parseAdaLoraConfig, type ModuleId, type SvdAdapter } from '@adalora/core';
 import type { EncoderBatch, EncoderModel } from './encoder-model';
 import { injectAdapters } from './inject-adapters';
 import { loadEncoder } from './load-model';
@@ -115,7 +115,7 @@ test.serial('a rank pattern that keeps no triplet of a module saves k = 0 tensor
   tf.tidy(() => {
     for (const [id, a] of injected.adapters) {
       const keep = tf.tensor2d(pattern.get(id)!.map((k) => [k ? 1 : 0]));
-      a.E.assign(tf.randomNormal([4, 1], 0, 1, 'float32', 3).mul(keep));
+      (a as SvdAdapter).E.assign(tf.randomNormal([4, 1], 0, 1, 'float32', 3).mul(keep));
     }
   });
   const before = logitsOf(model, batch);

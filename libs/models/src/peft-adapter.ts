@@ -8,6 +8,7 @@ import {
   toPeftAdapterConfig,
   type AdaLoraConfig,
   type ModuleId,
+  type SvdAdapter,
 } from '@adalora/core';
 import type { EncoderModel } from './encoder-model';
 import { injectAdapters, type InjectedAdapters } from './inject-adapters';
@@ -135,7 +136,7 @@ export async function loadPeftAdapter(dir: string, model: EncoderModel, options:
   try {
     for (const [id, adapter] of injected.adapters) {
       const keep = rankPattern?.get(id);
-      if (keep && keep.some((k: boolean) => !k)) adapter.resize([...keep]);
+      if (keep && keep.some((k: boolean) => !k)) (adapter as SvdAdapter).resize([...keep]); // rank patterns are AdaLoRA-only (parsed so)
       const values = plan.adapters.get(id)!;
       for (const [name, v] of adapter.params() as ReadonlyMap<string, tf.Variable>) {
         const t = values.get(name);

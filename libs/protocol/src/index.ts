@@ -6,7 +6,7 @@
  *   const writer = new FrameWriter();                  // one per connection
  *   const reader = workerMessageReader();              // coordinator side (worker: coordinatorMessageReader)
  *   for (const f of writer.encode(msg)) ws.send(f);
- *   ws.on('message', (data) => {
+ *   ws.on('message', (data) => {                      // ws binaryType 'nodebuffer': data is a Buffer
  *     try { const m = reader.read(data as Uint8Array); if (m) handle(m); }
  *     catch (e) { if (isProtocolError(e)) ws.close(e.closeCode, e.code); else throw e; }
  *   });

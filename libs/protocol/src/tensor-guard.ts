@@ -47,7 +47,7 @@ function checkedTensor(ctx: Ctx, field: string, o: Record<string, unknown>, rule
   }
   const data = o.data;
   if (!(data instanceof Uint8Array)) badField(ctx, `${field}.data`, 'binary', data);
-  const need = count * DTYPE_BYTES[dtype]; // exact: count ≤ maxTransfer-ish or caught by the comparison
+  const need = count * DTYPE_BYTES[dtype]; // if inexact (> 2^53) it cannot equal any real byteLength either
   if (need !== data.byteLength) {
     fail(ctx, `${field}.data`, 'PROTO_ERR_BAD_FIELD', `${dtype} [${shape.join(', ')}] needs ${need} bytes, got ${data.byteLength}`);
   }

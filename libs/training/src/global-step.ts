@@ -6,7 +6,9 @@ import {
   RankAllocator,
   SvdAdapter,
   type AdaLoraConfig,
+  type AdamWState,
   type AllocationDecision,
+  type RankAllocatorState,
   type ModuleId,
 } from '@adalora/core';
 import type { InjectedAdapters } from '@adalora/models';
@@ -20,6 +22,13 @@ export interface OptimizerConfig {
   readonly beta2: number;
   readonly eps: number;
   readonly schedule: LrSchedule;
+}
+
+/** Everything besides the trainables that a resumed run needs. */
+export interface GlobalStepState {
+  readonly step: number;
+  readonly adamw: AdamWState;
+  readonly allocator: RankAllocatorState | null;
 }
 
 /** What one global optimizer step did. */
@@ -92,6 +101,27 @@ export class GlobalStep {
       maskApplied: decision?.maskApplied ?? false,
       kept: this.keptCounts(),
     };
+  }
+
+  /** AdaLoRA's current rank pattern (peft `rank_pattern`), null before the first masking or in LoRA mode. */
+  rankPattern(): ReadonlyMap<ModuleId, readonly boolean[]> | null {
+    return this.allocator?.rankPattern() ?? null;
+  }
+
+  /** Optimizer, allocator and step counter, as plain data for a checkpoint. */
+  exportState(): GlobalStepState {
+    return { step: this.stepIndex, adamw: this.adamw.exportState(), allocator: this.allocator?.exportState() ?? null };
+  }
+
+  /** Restores a state written by exportState (the trainables are restored separately). */
+  importState(state: GlobalStepState): void {
+    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`trainer state: step must be an integer >= 0, got ${state.step}`);
+    if ((state.allocator === null) !== (this.allocator === null)) {
+      throw new Error(`trainer state: ${state.allocator ? 'has' : 'lacks'} rank-allocator state, but this run is in ${this.adalora.mode} mode`);
+    }
+    this.adamw.importState(state.adamw);
+    if (state.allocator && this.allocator) this.allocator.importState(state.allocator);
+    this.stepIndex = state.step;
   }
 
   /** Every trainable tensor's current value, by name: what workers load after a step. */

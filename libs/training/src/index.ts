@@ -6,10 +6,11 @@
 export { learningRate, type LrSchedule } from './lr-schedule';
 export { sliceRows, toEncoderBatch, disposeEncoderBatch, type LabeledBatch } from './labeled-batch';
 export { computeGradientSums, type GradientSums } from './gradient-sums';
-export { GlobalStep, type OptimizerConfig, type StepReport } from './global-step';
+export { GlobalStep, type GlobalStepState, type OptimizerConfig, type StepReport } from './global-step';
 export { ConfigReader } from './config-reader';
-export { parseRunConfig, readConfigFile, applyOverrides, BUILTIN_MODEL, type RunConfig, type DataConfig, type TrainingConfig, type ClusterConfig } from './run-config';
-export { createRankRecoveryTask, type RankRecoveryTask } from './rank-recovery-task';
+export { parseRunConfig, readConfigFile, applyOverrides, mergeConfig, BUILTIN_MODEL, type RunConfig, type DataConfig, type TrainingConfig, type ClusterConfig } from './run-config';
+export { createRankRecoveryTask, RANK_RECOVERY_DEFAULTS, type RankRecoveryTask } from './rank-recovery-task';
 export { mulberry32, normalSampler } from './seeded-random';
 export { repoRoot, fixturesDir } from './fixture-paths';
 export { loadPublicBertTrace, type PublicBertTrace, type TraceStep } from './public-bert-trace';
+export { parseWorkerJob, workerJobToJson, type WorkerJob } from './worker-job';

@@ -180,3 +180,21 @@ function balancedArgmax(logits: Float32Array, n: number): number[] {
     return best;
   });
 }
+
+/** The built-in job's run config (a user's config and flags override any of it). */
+export const RANK_RECOVERY_DEFAULTS = {
+  model: 'builtin:rank-recovery',
+  outputDir: 'runs/rank-recovery',
+  data: { format: 'pretokenized', metric: 'accuracy' },
+  adalora: {
+    init_r: 6,
+    target_r: 1,
+    tinit: 16,
+    tfinal: 40,
+    deltaT: 4,
+    lora_alpha: 12,
+    orth_reg_weight: 0.3,
+    target_modules: ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'],
+  },
+  training: { batchSize: 32, epochs: 8, lr: 1e-2, schedule: 'linear', warmupSteps: 8, microBatch: 32, evalEvery: 32, seed: 1234 },
+} as const;

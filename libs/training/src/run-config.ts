@@ -16,6 +16,9 @@ export interface DataConfig {
   /** label names in class-id order; default: sorted distinct values of the train labels */
   readonly labels?: string[];
   readonly maxLength: number;
+  /** classification (labels are classes) or regression (numeric labels, one output) */
+  readonly task: 'classification' | 'regression';
+  /** the dev metric reported in logs (all fitting metrics are computed) */
   readonly metric: 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
 }
 
@@ -103,6 +106,15 @@ export function applyOverrides(raw: unknown, overrides: readonly string[]): Reco
   return root;
 }
 
+/** `over` laid on `base`, objects merged key by key (arrays and scalars replace). */
+export function mergeConfig(base: unknown, over: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = mergeConfig(base[k], v);
+  return out;
+}
+
 /** Validates a whole run config, with errors that name the field to fix. */
 export function parseRunConfig(raw: unknown): RunConfig {
   const r = ConfigReader.of(raw, '');
@@ -110,7 +122,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
   const tokenizer = r.optionalString('tokenizer');
   const initAdapter = r.optionalString('initAdapter');
   const d = r.section('data');
-  const data: DataConfig = {
+  let data: DataConfig = {
     train: d.optionalString('train'),
     dev: d.optionalString('dev'),
     format: d.oneOf('format', ['auto', 'tsv', 'csv', 'jsonl', 'pretokenized'] as const, 'auto'),
@@ -119,8 +131,14 @@ export function parseRunConfig(raw: unknown): RunConfig {
     labelColumn: d.string('labelColumn', 'label'),
     labels: d.optionalStringList('labels'),
     maxLength: d.number('maxLength', 128, { integer: true, min: 2 }),
-    metric: d.oneOf('metric', ['accuracy', 'f1', 'mcc', 'pearson', 'spearman'] as const, 'accuracy'),
+    task: d.oneOf('task', ['classification', 'regression'] as const, 'classification'),
+    metric: 'accuracy',
   };
+  const task = data.task;
+  data = { ...data, metric: d.oneOf('metric', ['accuracy', 'f1', 'mcc', 'pearson', 'spearman'] as const, task === 'regression' ? 'pearson' : 'accuracy') };
+  if ((task === 'regression') !== (data.metric === 'pearson' || data.metric === 'spearman')) {
+    d.fail('metric', `does not fit a ${task} task`, data.metric);
+  }
   d.done();
   if (model !== BUILTIN_MODEL && !data.train) d.fail('train', 'is required unless model is builtin:rank-recovery', undefined);
   const adaloraRaw = r.raw('adalora') ?? {};

@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { parseAdaLoraConfig, type AdaLoraConfig, type ModuleId } from '@adalora/core';
+import { collate, datasetHash, loadPretokenizedJsonl, loadTextDataset, loadTokenizer, type Dataset } from '@adalora/data';
+import { injectAdapters, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
+import { BUILTIN_MODEL, createRankRecoveryTask, GlobalStep, type LabeledBatch, type RunConfig, type WorkerJob } from '@adalora/training';
+
+/** Everything the coordinator needs for a run, prepared once before any worker is accepted. */
+export interface Job {
+  readonly config: RunConfig;
+  readonly runId: string;
+  readonly modelDir: string;
+  readonly modelHash: string;
+  readonly dataHash: string;
+  readonly model: EncoderModel;
+  readonly injected: InjectedAdapters;
+  readonly adalora: AdaLoraConfig;
+  readonly global: GlobalStep;
+  readonly train: Dataset;
+  readonly dev: Dataset | null;
+  readonly padId: number;
+  readonly totalSteps: number;
+  readonly batchesPerEpoch: number;
+  readonly workerJob: WorkerJob;
+  /** the built-in job's true ranks per matrix, to print beside the recovered ones */
+  readonly trueRanks: ReadonlyMap<ModuleId, number> | null;
+  dispose(): void;
+}
+
+/** Loads model and data, builds the adapters and the optimizer state. Errors name the input at fault. */
+export async function prepareJob(config: RunConfig, log: (line: string) => void): Promise<Job> {
+  let { data } = config;
+  let modelDir = config.model;
+  let trueRanks: ReadonlyMap<ModuleId, number> | null = null;
+  if (config.model === BUILTIN_MODEL) {
+    const task = await createRankRecoveryTask(join(config.outputDir, 'task'), config.training.seed);
+    log(`built-in rank-recovery task written to ${join(config.outputDir, 'task')}`);
+    modelDir = task.modelDir;
+    data = { ...data, train: task.trainFile, dev: task.devFile, format: 'pretokenized' };
+    trueRanks = task.trueRanks;
+  }
+  const regression = data.task === 'regression';
+  const readSplit = (file: string): Dataset => {
+    if (data.format === 'pretokenized') return loadPretokenizedJsonl(file, { task: data.task });
+    const tokenizer = loadTokenizer(config.tokenizer ?? modelDir);
+    return loadTextDataset(file, {
+      format: data.format === 'auto' ? undefined : data.format,
+      text: data.textPairColumn ? [data.textColumn, data.textPairColumn] : data.textColumn,
+      label: data.labelColumn,
+      labels: data.labels,
+      task: data.task,
+      tokenizer,
+      encode: { maxLength: data.maxLength, truncation: 'longest_first' },
+    });
+  };
+  const train = readSplit(data.train!);
+  const dev = data.dev ? readSplit(data.dev) : null;
+  if (dev && dev.numLabels !== train.numLabels && !regression) {
+    throw new Error(`data.dev has ${dev.numLabels} classes but data.train has ${train.numLabels}; give data.labels to fix the mapping`);
+  }
+  const t = config.training;
+  const batchesPerEpoch = t.dropLast ? Math.floor(train.examples.length / t.batchSize) : Math.ceil(train.examples.length / t.batchSize);
+  if (batchesPerEpoch === 0) throw new Error(`data.train has ${train.examples.length} examples, fewer than training.batchSize ${t.batchSize} with dropLast`);
+  const totalSteps = t.maxSteps ?? t.epochs * batchesPerEpoch;
+  const adalora = parseAdaLoraConfig({
+    targetModules: ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense', 'query_proj', 'key_proj', 'value_proj'],
+    modulesToSave: ['classifier'],
+    ...config.adalora,
+    totalStep: (config.adalora.totalStep as number | undefined) ?? totalSteps,
+  });
+  const headSeed = t.seed;
+  const loaded = await loadEncoder(modelDir, { numLabels: train.numLabels, headSeed });
+  const model = loaded.model;
+  let injected: InjectedAdapters;
+  try {
+    injected = injectAdapters(model, adalora);
+    if (config.initAdapter) {
+      loadTrainableState(join(config.initAdapter, ADAPTER_WEIGHTS_FILE), injected);
+      log(`initial adapter state from ${config.initAdapter}`);
+    }
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  const global = new GlobalStep(injected, adalora, {
+    weightDecay: t.weightDecay,
+    beta1: t.beta1,
+    beta2: t.beta2,
+    eps: t.eps,
+    schedule: { lr: t.lr, kind: t.schedule, warmupSteps: t.warmupSteps, totalSteps },
+  });
+  const dataHash = datasetHash(train);
+  const runId = createHash('sha256')
+    .update(JSON.stringify({ config, adalora }))
+    .update(loaded.hash)
+    .update(dataHash)
+    .digest('hex')
+    .slice(0, 16);
+  const padId = loaded.config.has('pad_token_id') ? loaded.config.integer('pad_token_id') : 0;
+  log(`model ${loaded.config.string('model_type')} from ${modelDir}: ${injected.adapters.size} adapted matrices, ${countValues(injected)} trainable values`);
+  log(`data: ${train.examples.length} train / ${dev?.examples.length ?? 0} dev examples, ${train.numLabels} label(s); ${totalSteps} steps of ${t.batchSize}`);
+  return {
+    config: { ...config, data },
+    runId,
+    modelDir,
+    modelHash: loaded.hash,
+    dataHash,
+    model,
+    injected,
+    adalora,
+    global,
+    train,
+    dev,
+    padId,
+    totalSteps,
+    batchesPerEpoch,
+    workerJob: { adalora, microBatch: t.microBatch, numLabels: train.numLabels, headSeed, wire: config.cluster.wire },
+    trueRanks,
+    dispose() {
+      injected.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** Rows `ids` of a data set, padded to their longest row, as one batch. */
+export function batchOf(dataset: Dataset, ids: readonly number[], padId: number, regression: boolean): LabeledBatch {
+  const b = collate(
+    ids.map((i) => dataset.examples[i]),
+    { padId, regression },
+  );
+  return { rows: b.shape[0], seq: b.shape[1], inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds, labels: b.labels };
+}
+
+function countValues(injected: InjectedAdapters): number {
+  let n = 0;
+  for (const v of injected.trainables.values()) n += v.size;
+  return n;
+}

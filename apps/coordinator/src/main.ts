@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadBackend, parseBackendChoice } from '@adalora/backend';
+import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/training';
+import { Coordinator } from './coordinator';
+import { prepareJob } from './job';
+import { startLocalWorkers, stopLocalWorkers } from './local-workers';
+import { rankReport } from './rank-report';
+
+interface CommonFlags {
+  config?: string;
+  set: string[];
+  host?: string;
+  port?: number;
+  minWorkers?: number;
+  backend?: string;
+  output?: string;
+  progress: boolean;
+}
+
+const integer = (min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+  return n;
+};
+const collect = (v: string, all: string[]) => [...all, v];
+
+function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'run config, JSON or YAML (default: the built-in rank-recovery job)')
+    .option('-s, --set <key=value>', 'override one config field, e.g. training.lr=2e-4 (repeatable)', collect, [])
+    .option('--host <host>', 'address to listen on (cluster.host)')
+    .option('-p, --port <port>', 'port to listen on, 0 = any free port (cluster.port)', integer(0))
+    .option('--min-workers <n>', 'workers to wait for before training (cluster.minWorkers)', integer(1))
+    .option('-b, --backend <name>', 'tfjs backend of this process: auto | tensorflow | wasm | cpu (cluster.backend)')
+    .option('-o, --output <dir>', 'where checkpoints, metrics and the final adapter go (outputDir)')
+    .option('--no-progress', 'no progress bar (log lines only)');
+}
+
+/**
+ * The config file, then the command's defaults (given what the file says), then --set
+ * overrides, then the dedicated flags, validated as one.
+ */
+function resolveConfig(flags: CommonFlags, defaults: (raw: Record<string, unknown>) => string[] = () => []): RunConfig {
+  let raw = (flags.config ? readConfigFile(flags.config) : {}) as Record<string, unknown>;
+  if (raw.model === undefined || raw.model === BUILTIN_MODEL) raw = mergeConfig(RANK_RECOVERY_DEFAULTS, raw) as Record<string, unknown>;
+  const sets = [...defaults(raw), ...flags.set];
+  if (flags.host !== undefined) sets.push(`cluster.host=${flags.host}`);
+  if (flags.port !== undefined) sets.push(`cluster.port=${flags.port}`);
+  if (flags.minWorkers !== undefined) sets.push(`cluster.minWorkers=${flags.minWorkers}`);
+  if (flags.backend !== undefined) sets.push(`cluster.backend=${parseBackendChoice(flags.backend)}`);
+  if (flags.output !== undefined) sets.push(`outputDir=${JSON.stringify(flags.output)}`);
+  return parseRunConfig(applyOverrides(raw, sets));
+}
+
+const log = (line: string) => console.log(`${new Date().toISOString()} coordinator: ${line}`);
+
+/** Prepares the job, serves it to workers until the run ends, prints the rank report. */
+async function serve(config: RunConfig, progress: boolean, onListening?: (port: number) => void): Promise<void> {
+  await loadBackend(config.cluster.backend, { log });
+  const job = await prepareJob(config, log);
+  const coordinator = new Coordinator(job, { log, progressBar: progress && process.stdout.isTTY === true });
+  const stopOnSignal = () => {
+    log('interrupted: stopping workers');
+    void coordinator.close('coordinator interrupted').then(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  try {
+    const port = await coordinator.listening();
+    onListening?.(port);
+    const result = await coordinator.train();
+    console.log('\nRank per adapted matrix at the end of the run:');
+    console.log(rankReport(result.rankPattern, job.trueRanks));
+    if (result.finalEval) {
+      console.log(`final dev ${Object.entries(result.finalEval.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}`);
+    }
+    console.log(`first loss ${result.losses[0]?.toFixed(4)}, last loss ${result.losses.at(-1)?.toFixed(4)}; adapter: ${result.adapterDir}`);
+  } finally {
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+    await coordinator.close();
+    job.dispose();
+  }
+}
+
+const program = new Command('adalora')
+  .description('Distributed AdaLoRA fine-tuning: a coordinator and N TensorFlow.js workers over WebSocket.')
+  .showHelpAfterError();
+
+withCommonOptions(program.command('coordinator').description('start a coordinator; workers join it with `adalora worker --coordinator ws://HOST:PORT`')).action(
+  async (flags: CommonFlags) => serve(resolveConfig(flags), flags.progress),
+);
+
+withCommonOptions(program.command('run').description('start a coordinator and N local workers (child processes); with no config, the built-in job'))
+  .addOption(new Option('-w, --workers <n>', 'local workers to start').argParser(integer(1)).default(2))
+  .addOption(new Option('--worker-backend <name>', 'tfjs backend of the workers').default('auto'))
+  .action(async (flags: CommonFlags & { workers: number; workerBackend: string }) => {
+    // Local workers: listen on loopback, on any free port unless one is given.
+    const config = resolveConfig(flags, (raw) => {
+      const cluster = (raw.cluster ?? {}) as Record<string, unknown>;
+      return [`cluster.minWorkers=${flags.workers}`, ...(cluster.port === undefined ? ['cluster.port=0'] : [])];
+    });
+    let children: ReturnType<typeof startLocalWorkers> = [];
+    try {
+      await serve(config, flags.progress, (port) => {
+        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: `ws://127.0.0.1:${port}`, backend: parseBackendChoice(flags.workerBackend), extraArgs: ['--quiet'], log: (l) => console.log(l) });
+      });
+    } finally {
+      await stopLocalWorkers(children);
+    }
+  });
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  console.error(`adalora: ${e.message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,111 @@
+import WebSocket from 'ws';
+import {
+  CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_POLICY_VIOLATION,
+  CLOSE_PROTOCOL_ERROR,
+  coordinatorMessageReader,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  FrameWriter,
+  isProtocolError,
+  summarizeMessage,
+  type WorkerToCoordinator,
+} from '@adalora/protocol';
+import { WorkerFault, WorkerSession, type WorkerSessionOptions } from './worker-session';
+
+export interface WorkerClientOptions extends WorkerSessionOptions {
+  /** ws://host:port of the coordinator */
+  readonly url: string;
+  /** give up after this many failed connection attempts in a row */
+  readonly maxRetries: number;
+  /** first back-off delay; doubles up to maxDelayMs, with jitter */
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** How a worker's life ended. */
+export type WorkerExit = { readonly ok: true; readonly reason: string } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Connects to the coordinator (and reconnects with exponential back-off when the connection
+ * drops), runs the session's replies back over the socket, and resolves when the coordinator
+ * shuts the worker down, refuses it, or cannot be reached any more.
+ */
+export async function runWorkerClient(o: WorkerClientOptions): Promise<WorkerExit> {
+  const session = new WorkerSession(o);
+  let failures = 0;
+  try {
+    for (;;) {
+      const outcome = await connectOnce(o, session);
+      if (outcome.kind === 'done') return outcome.exit;
+      failures = outcome.kind === 'lost-after-welcome' ? 1 : failures + 1;
+      if (failures > o.maxRetries) return { ok: false, reason: `coordinator at ${o.url} unreachable after ${o.maxRetries} retries (${outcome.reason})` };
+      const delay = Math.min(o.maxDelayMs, o.initialDelayMs * 2 ** (failures - 1)) * (0.75 + Math.random() / 2);
+      o.log(`connection ${outcome.kind === 'lost-after-welcome' ? 'lost' : 'failed'} (${outcome.reason}); retrying in ${Math.round(delay)} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  } finally {
+    session.dispose();
+  }
+}
+
+const PROTOCOL_REFUSALS = new Set([CLOSE_PROTOCOL_ERROR, CLOSE_POLICY_VIOLATION, CLOSE_MESSAGE_TOO_BIG]);
+
+type Outcome =
+  | { kind: 'done'; exit: WorkerExit }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'lost-after-welcome'; reason: string };
+
+function connectOnce(o: WorkerClientOptions, session: WorkerSession): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(o.url, { maxPayload: DEFAULT_MAX_MESSAGE_BYTES });
+    const reader = coordinatorMessageReader();
+    const writer = new FrameWriter();
+    let welcomed = false;
+    let settled: Outcome | null = null;
+    // Messages are handled one at a time, in arrival order.
+    let queue = Promise.resolve();
+    const send = (m: WorkerToCoordinator) => {
+      for (const f of writer.encode(m)) ws.send(f);
+    };
+    const finish = (out: Outcome, code?: number, reason?: string) => {
+      settled ??= out;
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code ?? 1000, reason);
+    };
+    ws.on('open', () => send(session.hello()));
+    ws.on('message', (data: Buffer) => {
+      queue = queue.then(async () => {
+        if (settled) return;
+        let msg;
+        try {
+          msg = reader.read(data);
+        } catch (e) {
+          if (!isProtocolError(e)) throw e;
+          o.log(`refusing a message from the coordinator: ${e.message}`);
+          return finish({ kind: 'failed', reason: e.code }, e.closeCode, e.code);
+        }
+        if (!msg) return;
+        if (msg.type === 'welcome') welcomed = true;
+        if (msg.type === 'shutdown') {
+          o.log(`coordinator ended the run: ${msg.reason}`);
+          return finish({ kind: 'done', exit: { ok: true, reason: msg.reason } });
+        }
+        try {
+          for (const reply of await session.handle(msg)) send(reply);
+        } catch (e) {
+          const fault = e instanceof WorkerFault ? e : new WorkerFault('WORKER_ERR_INTERNAL', (e as Error).message);
+          o.log(`fault on ${summarizeMessage(msg)}: ${fault.message}`);
+          send({ type: 'error', code: fault.code, message: fault.message.slice(0, 4000) });
+          const fatal = msg.type === 'welcome' || msg.type === 'reject';
+          finish(fatal ? { kind: 'done', exit: { ok: false, reason: fault.message } } : { kind: 'lost-after-welcome', reason: fault.code }, 1011, fault.code);
+        }
+      });
+    });
+    ws.on('error', (e) => o.log(`socket error: ${e.message}`));
+    ws.on('close', (code, why) => {
+      const reason = `closed ${code} ${why.toString() || ''}`.trim();
+      // The coordinator refusing what this worker says will not change on a retry.
+      if (!settled && PROTOCOL_REFUSALS.has(code)) settled = { kind: 'done', exit: { ok: false, reason: `coordinator refused this worker (${reason})` } };
+      resolve(settled ?? (welcomed ? { kind: 'lost-after-welcome', reason } : { kind: 'failed', reason }));
+    });
+  });
+}

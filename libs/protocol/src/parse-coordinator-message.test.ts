@@ -1,0 +1,136 @@
+import test from 'ava';
+import { decodeMessage, encodeMessage } from './codec';
+import { PROTOCOL_LIMITS } from './limits';
+import { COORDINATOR_MESSAGE_TYPES, PROTOCOL_VERSION, type CoordinatorToWorker } from './messages';
+import { parseCoordinatorMessage } from './parse-coordinator-message';
+import { isProtocolError, type ProtocolErrorCode } from './protocol-error';
+import { decodeSamples, encodeSamples } from './sample-batch';
+import { coordinatorSamples, DELETE, withField } from './sample-messages';
+import { float32FromTensor, wireFromInt32 } from './wire-tensor';
+
+const wire = (msg: object): unknown => decodeMessage(encodeMessage(msg));
+
+function plain(u: unknown): unknown {
+  if (u instanceof Uint8Array) return [...u];
+  if (Array.isArray(u)) return u.map(plain);
+  if (typeof u === 'object' && u !== null) return Object.fromEntries(Object.entries(u).map(([k, v]) => [k, plain(v)]));
+  return u;
+}
+
+const int32Bytes = (...v: number[]) => new Uint8Array(Int32Array.from(v).buffer);
+
+test('every coordinator message type has a sample that round-trips through encode/decode/parse', (t) => {
+  const samples = coordinatorSamples();
+  t.deepEqual(Object.keys(samples).sort(), [...COORDINATOR_MESSAGE_TYPES].sort());
+  for (const msg of Object.values(samples) as CoordinatorToWorker[]) {
+    t.deepEqual(plain(parseCoordinatorMessage(wire(msg))), plain(msg), msg.type);
+  }
+});
+
+test('samples survive the wire as the flat arrays they were made from', (t) => {
+  const flat = {
+    rows: 3,
+    seq: 2,
+    inputIds: Int32Array.of(101, 102, 101, 5, 101, 9),
+    attentionMask: Int32Array.of(1, 1, 1, 1, 1, 0),
+    labels: Float32Array.of(0.5, -1.25, 3), // regression, no token types
+  };
+  const msg = { type: 'evaluate', runId: 'r', evalId: 0, samples: encodeSamples([4, 5, 6], flat) } as const;
+  const parsed = parseCoordinatorMessage(wire(msg));
+  if (parsed.type !== 'evaluate') return t.fail();
+  const back = decodeSamples(parsed.samples);
+  t.deepEqual(back, { sampleIds: [4, 5, 6], ...flat });
+  t.is(back.tokenTypeIds, undefined);
+  t.throws(() => encodeSamples([1], flat), { instanceOf: RangeError });
+});
+
+test('the run config comes back as plain JSON, a __proto__ key staying a key', (t) => {
+  const config = JSON.parse('{"a": {"__proto__": {"polluted": true}}, "b": [1, "x", null, false]}');
+  const msg = withField(coordinatorSamples().welcome, ['run', 'config'], config);
+  const parsed = parseCoordinatorMessage(msg);
+  if (parsed.type !== 'welcome') return t.fail();
+  const a = parsed.run.config.a as Record<string, unknown>;
+  t.is(Object.getPrototypeOf(a), Object.prototype);
+  t.true(Object.hasOwn(a, '__proto__'));
+  t.is(({} as Record<string, unknown>).polluted, undefined);
+  t.deepEqual(parsed.run.config.b, [1, 'x', null, false]);
+});
+
+type Case = [string, keyof ReturnType<typeof coordinatorSamples>, (string | number)[], unknown, ProtocolErrorCode, string?];
+const deep = (n: number): unknown => (n === 0 ? 1 : { x: deep(n - 1) });
+const cases: Case[] = [
+  ['welcome: other version', 'welcome', ['protocolVersion'], 0, 'PROTO_ERR_VERSION', 'protocolVersion'],
+  ['welcome: runId too long', 'welcome', ['runId'], 'r'.repeat(PROTOCOL_LIMITS.maxIdChars + 1), 'PROTO_ERR_BAD_FIELD', 'runId'],
+  ['welcome: workerIndex negative', 'welcome', ['workerIndex'], -1, 'PROTO_ERR_BAD_FIELD', 'workerIndex'],
+  ['welcome: run missing', 'welcome', ['run'], DELETE, 'PROTO_ERR_BAD_FIELD', 'run'],
+  ['welcome: config an array', 'welcome', ['run', 'config'], [1], 'PROTO_ERR_BAD_FIELD', 'run.config'],
+  ['welcome: config with binary', 'welcome', ['run', 'config', 'blob'], new Uint8Array(3), 'PROTO_ERR_BAD_FIELD', 'run.config.blob'],
+  ['welcome: config NaN', 'welcome', ['run', 'config', 'lr'], NaN, 'PROTO_ERR_NON_FINITE', 'run.config.lr'],
+  ['welcome: config too deep', 'welcome', ['run', 'config', 'deep'], deep(PROTOCOL_LIMITS.maxJsonDepth + 1), 'PROTO_ERR_TOO_LARGE'],
+  ['welcome: config too big', 'welcome', ['run', 'config', 'big'], new Array(PROTOCOL_LIMITS.maxJsonNodes).fill(0), 'PROTO_ERR_TOO_LARGE', 'run.config'],
+  ['welcome: modelPath missing', 'welcome', ['run', 'modelPath'], DELETE, 'PROTO_ERR_BAD_FIELD', 'run.modelPath'],
+  ['welcome: modelHash empty', 'welcome', ['run', 'modelHash'], '', 'PROTO_ERR_BAD_FIELD', 'run.modelHash'],
+  ['welcome: dataHash a number', 'welcome', ['run', 'dataHash'], 1, 'PROTO_ERR_BAD_FIELD', 'run.dataHash'],
+  ['welcome: extra run field', 'welcome', ['run', 'tokenizer'], 'x', 'PROTO_ERR_BAD_FIELD', 'run'],
+  ['reject: code with spaces', 'reject', ['code'], 'BAD CODE', 'PROTO_ERR_BAD_FIELD', 'code'],
+  ['reject: reason missing', 'reject', ['reason'], DELETE, 'PROTO_ERR_BAD_FIELD', 'reason'],
+  ['state: step negative', 'state', ['step'], -1, 'PROTO_ERR_BAD_FIELD', 'step'],
+  ['state: tensor dtype int32', 'state', ['tensors', 0, 'dtype'], 'int32', 'PROTO_ERR_BAD_FIELD', 'tensors[0].dtype'],
+  ['state: NaN in E', 'state', ['tensors', 1, 'data'], new Uint8Array(Float32Array.of(NaN, 0).buffer), 'PROTO_ERR_NON_FINITE', 'tensors[1].data'],
+  ['state: bytes short', 'state', ['tensors', 1, 'data'], new Uint8Array(4), 'PROTO_ERR_BAD_FIELD', 'tensors[1].data'],
+  ['compute: round negative', 'compute', ['round'], -1, 'PROTO_ERR_BAD_FIELD', 'round'],
+  ['compute: seed over uint32', 'compute', ['seed'], 2 ** 32, 'PROTO_ERR_BAD_FIELD', 'seed'],
+  ['compute: seed missing', 'compute', ['seed'], DELETE, 'PROTO_ERR_BAD_FIELD', 'seed'],
+  ['compute: samples missing', 'compute', ['samples'], DELETE, 'PROTO_ERR_BAD_FIELD', 'samples'],
+  ['compute: no sample ids', 'compute', ['samples', 'sampleIds'], [], 'PROTO_ERR_BAD_FIELD', 'samples.sampleIds'],
+  ['compute: ids ≠ rows', 'compute', ['samples', 'sampleIds'], [1, 2, 3], 'PROTO_ERR_BAD_FIELD', 'samples.inputIds.shape'],
+  ['compute: inputIds float32', 'compute', ['samples', 'inputIds', 'dtype'], 'float32', 'PROTO_ERR_BAD_FIELD', 'samples.inputIds.dtype'],
+  ['compute: inputIds rank 1', 'compute', ['samples', 'inputIds', 'shape'], [8], 'PROTO_ERR_BAD_FIELD', 'samples.inputIds.shape'],
+  ['compute: seq 0', 'compute', ['samples', 'inputIds'], wireFromInt32([2, 0], new Int32Array(0)), 'PROTO_ERR_BAD_FIELD', 'samples.inputIds.shape'],
+  ['compute: negative token id', 'compute', ['samples', 'inputIds', 'data'], int32Bytes(1, 2, 3, -4, 5, 6, 7, 8), 'PROTO_ERR_BAD_FIELD', 'samples.inputIds.data'],
+  ['compute: mask value 2', 'compute', ['samples', 'attentionMask', 'data'], int32Bytes(1, 1, 1, 0, 1, 2, 1, 1), 'PROTO_ERR_BAD_FIELD', 'samples.attentionMask.data'],
+  ['compute: mask value 256', 'compute', ['samples', 'attentionMask', 'data'], int32Bytes(1, 1, 1, 256, 1, 1, 1, 1), 'PROTO_ERR_BAD_FIELD', 'samples.attentionMask.data'],
+  ['compute: mask shape', 'compute', ['samples', 'attentionMask'], wireFromInt32([4, 2], new Int32Array(8)), 'PROTO_ERR_BAD_FIELD', 'samples.attentionMask.shape'],
+  ['compute: token type negative', 'compute', ['samples', 'tokenTypeIds', 'data'], int32Bytes(0, 0, 0, 0, 0, 0, -1, 1), 'PROTO_ERR_BAD_FIELD', 'samples.tokenTypeIds.data'],
+  ['compute: token types shape', 'compute', ['samples', 'tokenTypeIds'], wireFromInt32([2, 3], new Int32Array(6)), 'PROTO_ERR_BAD_FIELD', 'samples.tokenTypeIds.shape'],
+  ['compute: negative class', 'compute', ['samples', 'labels', 'data'], int32Bytes(1, -1), 'PROTO_ERR_BAD_FIELD', 'samples.labels.data'],
+  ['compute: labels shape', 'compute', ['samples', 'labels'], wireFromInt32([3], new Int32Array(3)), 'PROTO_ERR_BAD_FIELD', 'samples.labels.shape'],
+  ['compute: labels float16', 'compute', ['samples', 'labels', 'dtype'], 'float16', 'PROTO_ERR_BAD_FIELD', 'samples.labels.dtype'],
+  ['compute: regression NaN', 'compute', ['samples', 'labels'], { dtype: 'float32', shape: [2], data: new Uint8Array(Float32Array.of(1, NaN).buffer) }, 'PROTO_ERR_NON_FINITE', 'samples.labels.data'],
+  ['compute: extra sample field', 'compute', ['samples', 'weights'], [1, 1], 'PROTO_ERR_BAD_FIELD', 'samples'],
+  ['evaluate: evalId fractional', 'evaluate', ['evalId'], 0.5, 'PROTO_ERR_BAD_FIELD', 'evalId'],
+  ['evaluate: labels missing', 'evaluate', ['samples', 'labels'], DELETE, 'PROTO_ERR_BAD_FIELD', 'samples.labels'],
+  ['shutdown: reason a number', 'shutdown', ['reason'], 0, 'PROTO_ERR_BAD_FIELD', 'reason'],
+  ['shutdown: extra field', 'shutdown', ['now'], true, 'PROTO_ERR_BAD_FIELD'],
+];
+
+for (const [what, type, path, value, code, field] of cases) {
+  test(`refuses ${what}`, (t) => {
+    const msg = withField(coordinatorSamples()[type], path, value);
+    const e = t.throws(() => parseCoordinatorMessage(wire(msg)));
+    t.true(isProtocolError(e), `not a ProtocolError: ${e?.message}`);
+    if (!isProtocolError(e)) return;
+    t.is(e.code, code, e.message);
+    t.is(e.messageType, type);
+    if (field !== undefined) t.is(e.field, field, e.message);
+    t.true(e.message.length < 300, 'the message stays short (no payload)');
+  });
+}
+
+test('tokenTypeIds may be absent', (t) => {
+  const msg = withField(coordinatorSamples().compute, ['samples', 'tokenTypeIds'], DELETE);
+  const parsed = parseCoordinatorMessage(wire(msg));
+  t.is(parsed.type === 'compute' ? parsed.samples.tokenTypeIds : 'x', undefined);
+});
+
+test('worker messages are not coordinator messages', (t) => {
+  const e = t.throws(() => parseCoordinatorMessage(wire({ type: 'hello', protocolVersion: PROTOCOL_VERSION })));
+  t.true(isProtocolError(e, 'PROTO_ERR_UNKNOWN_TYPE'));
+});
+
+test('state values load as float32', (t) => {
+  const msg = coordinatorSamples().state;
+  const parsed = parseCoordinatorMessage(wire(msg));
+  if (parsed.type !== 'state') return t.fail();
+  t.deepEqual(float32FromTensor(parsed.tensors[1]), Float32Array.of(0.5, 0));
+});

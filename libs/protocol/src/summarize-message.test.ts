@@ -1,0 +1,15 @@
+import test from 'ava';
+import type { ProtocolMessage } from './messages';
+import { coordinatorSamples, workerSamples } from './sample-messages';
+import { summarizeMessage } from './summarize-message';
+
+test('every message has a one-line summary without payload values', (t) => {
+  const all = [...Object.values(workerSamples()), ...Object.values(coordinatorSamples())] as ProtocolMessage[];
+  for (const msg of all) {
+    const s = summarizeMessage(msg);
+    t.true(s.startsWith(msg.type), s);
+    t.false(s.includes('\n'));
+    t.false(s.includes('out of memory'), 'no free text');
+  }
+  t.is(summarizeMessage(workerSamples().gradients), 'gradients step=3 round=1 n=16 tensors=3 (52 B)');
+});

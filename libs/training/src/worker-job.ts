@@ -1,0 +1,37 @@
+import { parseAdaLoraConfig, type AdaLoraConfig } from '@adalora/core';
+import { ConfigReader } from './config-reader';
+
+/**
+ * What a worker needs to know of the run beyond the model path: sent by the coordinator in
+ * `welcome.run.config` as plain JSON and validated on arrival like any other input.
+ */
+export interface WorkerJob {
+  readonly adalora: AdaLoraConfig;
+  /** rows per forward/backward pass */
+  readonly microBatch: number;
+  /** label count the head must have (the data set's) */
+  readonly numLabels: number;
+  /** seed for a head the checkpoint lacks (its values are replaced by the first `state` anyway) */
+  readonly headSeed: number;
+  /** tensor encoding of gradients on the wire */
+  readonly wire: 'float32' | 'float16';
+}
+
+/** The plain-JSON form that travels in `welcome`. */
+export function workerJobToJson(job: WorkerJob): Record<string, unknown> {
+  return { ...job, adalora: { ...job.adalora, targetModules: [...job.adalora.targetModules], modulesToSave: [...job.adalora.modulesToSave] } };
+}
+
+/** Checks a job received from the network; errors name the field. */
+export function parseWorkerJob(raw: unknown): WorkerJob {
+  const r = ConfigReader.of(raw, 'job');
+  const job: WorkerJob = {
+    adalora: parseAdaLoraConfig(r.raw('adalora')),
+    microBatch: r.number('microBatch', 0, { integer: true, min: 1 }),
+    numLabels: r.number('numLabels', 0, { integer: true, min: 1 }),
+    headSeed: r.number('headSeed', 0, { integer: true, min: 0 }),
+    wire: r.oneOf('wire', ['float32', 'float16'] as const, 'float32'),
+  };
+  r.done();
+  return job;
+}
