@@ -27,6 +27,8 @@ import { WorkerLink } from './worker-link';
 export interface CoordinatorOptions {
   readonly log: (line: string) => void;
   readonly progressBar: boolean;
+  /** called after every global step, once its state went out to the workers */
+  readonly onStep?: (report: StepReport) => void;
 }
 
 /** What a finished run hands back. */
@@ -103,6 +105,7 @@ export class Coordinator {
         this.broadcastState();
         const done = performance.now();
         losses.push(report.loss);
+        this.o.onStep?.(report);
         const seconds = (done - started) / 1000;
         this.writeStepMetrics(report, seconds, computeMs / 1000, (optimized - gathered) / 1000, (gathered - started) / 1000 - computeMs / 1000, (done - optimized) / 1000);
         progress.update(step + 1, report.loss, report.samples / seconds, report.budget);

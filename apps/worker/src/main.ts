@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { hostname } from 'node:os';
 import { loadBackend, parseBackendChoice } from '@adalora/backend';
-import { runWorkerClient } from './worker-client';
+import { runWorkerClient } from '@adalora/worker';
 
 const integer = (min: number) => (v: string) => {
   const n = Number(v);

@@ -1,0 +1,50 @@
+import { loadBackend } from '@adalora/backend';
+import { parseRunConfig, type StepReport } from '@adalora/training';
+import { runWorkerClient, type WorkerExit } from '@adalora/worker';
+import { Coordinator, type RunResult } from './coordinator';
+import { prepareJob, type Job } from './job';
+
+export interface LocalClusterOptions {
+  /** the run config (raw, as a config file holds it); cluster.port 0 is forced */
+  readonly config: Record<string, unknown>;
+  readonly workers: number;
+  readonly log?: (line: string) => void;
+  readonly onStep?: (report: StepReport, job: Job) => void;
+  /** called once the coordinator listens, e.g. to attach extra (misbehaving) peers */
+  readonly onListening?: (port: number, coordinator: Coordinator) => void;
+}
+
+export interface LocalClusterResult {
+  readonly result: RunResult;
+  readonly reports: readonly StepReport[];
+  readonly workerExits: readonly WorkerExit[];
+}
+
+/**
+ * A coordinator and N workers in this process, talking over loopback WebSockets exactly as
+ * separate processes would (same protocol, same frames). For tests and experiments that want
+ * to look inside (tensor counts, per-step reports).
+ */
+export async function runLocalCluster(o: LocalClusterOptions): Promise<LocalClusterResult> {
+  const log = o.log ?? (() => {});
+  const cluster = { ...((o.config.cluster as Record<string, unknown>) ?? {}), host: '127.0.0.1', port: 0, minWorkers: o.workers };
+  const config = parseRunConfig({ ...o.config, cluster });
+  const backend = await loadBackend(config.cluster.backend, { log });
+  const job = await prepareJob(config, log);
+  const reports: StepReport[] = [];
+  const coordinator = new Coordinator(job, { log, progressBar: false, onStep: (r) => (reports.push(r), o.onStep?.(r, job)) });
+  try {
+    const port = await coordinator.listening();
+    o.onListening?.(port, coordinator);
+    const workers = Array.from({ length: o.workers }, (_, i) =>
+      runWorkerClient({ url: `ws://127.0.0.1:${port}`, workerId: `test-${i}`, backend: backend.name, maxRetries: 3, initialDelayMs: 50, maxDelayMs: 500, log }),
+    );
+    const result = await coordinator.train();
+    await coordinator.close();
+    const workerExits = await Promise.all(workers);
+    return { result, reports, workerExits };
+  } finally {
+    await coordinator.close();
+    job.dispose();
+  }
+}
