@@ -6,6 +6,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   encodeSamples,
   float32FromTensor,
+  float64FromTensor,
   isProtocolError,
   protocolError,
   PROTOCOL_VERSION,
@@ -16,7 +17,7 @@ import {
   type GradientsMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
-import { sliceRows, type GradientSums, type LabeledBatch, type StepReport } from '@adalora/training';
+import { gatherRows, type GradientSums, type LabeledBatch, type StepReport } from '@adalora/training';
 import { saveCheckpoint } from './checkpoint';
 import { summarizeEval, type EvalSummary } from './evaluation';
 import { batchOf, type Job } from './job';
@@ -38,11 +39,6 @@ export interface RunResult {
   readonly finalEval: EvalSummary | null;
   readonly adapterDir: string;
   readonly rankPattern: ReadonlyMap<string, readonly boolean[]> | null;
-}
-
-/** A worker's share of one global batch: rows of that batch by index. */
-interface Share {
-  readonly rows: readonly number[];
 }
 
 /**
@@ -240,12 +236,15 @@ export class Coordinator {
   // ─── one step ─────────────────────────────────────────────────────────────────────────────
 
   /**
-   * The workers' gradient sums over one global batch. Shares of workers that fail or time out
-   * are split again among the remaining ones until every row is covered exactly once.
+   * The workers' gradient sums over one global batch. The batch is cut into micro-batches on a
+   * fixed grid (training.microBatch rows) and workers get whole micro-batches, so every
+   * micro-batch is computed the same way whatever the number of workers; shares of workers that
+   * fail or time out are split again among the remaining ones until every row is covered once.
    */
   private async gradientsFor(step: number, ids: readonly number[], batch: LabeledBatch): Promise<{ sums: GradientSums[]; computeMs: number }> {
-    const done: { first: number; sums: GradientSums }[] = [];
-    let remaining: number[] = Array.from({ length: batch.rows }, (_, i) => i);
+    const unit = this.job.config.training.microBatch;
+    const done: GradientSums[] = [];
+    let remaining = Array.from({ length: Math.ceil(batch.rows / unit) }, (_, u) => u);
     let computeMs = 0;
     while (remaining.length > 0) {
       if (this.readyLinks.length === 0) {
@@ -253,29 +252,31 @@ export class Coordinator {
         await this.waitForWorkers(1);
       }
       const live = this.readyLinks;
-      const parts = splitAmong(remaining, live.length).filter((rows) => rows.length > 0);
+      // ascending units: the global batch's short last micro-batch can only end a share
+      const parts = splitAmong(remaining.sort((a, b) => a - b), live.length).filter((units) => units.length > 0);
       const round = ++this.round;
-      const outcomes = await Promise.allSettled(parts.map((rows, i) => this.compute(live[i], step, round, { rows }, ids, batch)));
+      const outcomes = await Promise.allSettled(
+        parts.map((units, i) => {
+          const rows = units.flatMap((u) => Array.from({ length: Math.min(unit, batch.rows - u * unit) }, (_, j) => u * unit + j));
+          return this.compute(live[i], step, round, rows, ids, batch);
+        }),
+      );
       remaining = [];
       outcomes.forEach((o, i) => {
         if (o.status === 'fulfilled') {
-          done.push({ first: parts[i][0], sums: o.value });
+          done.push(o.value);
           computeMs = Math.max(computeMs, o.value.computeMs);
         } else {
-          this.o.log(`step ${step}: share of ${parts[i].length} rows failed (${(o.reason as Error).message}); redistributing`);
+          this.o.log(`step ${step}: a share of ${parts[i].length} micro-batch(es) failed (${(o.reason as Error).message}); redistributing`);
           remaining.push(...parts[i]);
         }
       });
     }
-    // Summing in row order makes the global gradient independent of reply order.
-    done.sort((a, b) => a.first - b.first);
-    return { sums: done.map((d) => d.sums), computeMs };
+    return { sums: done, computeMs };
   }
 
-  private compute(link: WorkerLink, step: number, round: number, share: Share, ids: readonly number[], batch: LabeledBatch): Promise<GradientSums & { computeMs: number }> {
-    const rows = share.rows;
-    // shares are contiguous runs of rows of the global batch
-    const part = sliceRows(batch, rows[0], rows[rows.length - 1] + 1);
+  private compute(link: WorkerLink, step: number, round: number, rows: readonly number[], ids: readonly number[], batch: LabeledBatch): Promise<GradientSums & { computeMs: number }> {
+    const part = gatherRows(batch, rows);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => link.close(1008, `no gradients within ${this.job.config.cluster.stepTimeoutMs} ms`), this.job.config.cluster.stepTimeoutMs);
       link.pending = {
@@ -304,12 +305,12 @@ export class Coordinator {
   private checkGradients(link: WorkerLink, m: GradientsMessage, rows: number): GradientSums & { computeMs: number } {
     const trainables = this.job.injected.trainables;
     if (m.sampleCount !== rows) throw new Error(`${link.label}: gradients over ${m.sampleCount} samples, ${rows} were sent`);
-    const grads = new Map<string, Float32Array>();
+    const grads = new Map<string, Float64Array>();
     for (const t of m.tensors) {
       const v = trainables.get(t.name);
       if (!v) throw new Error(`${link.label}: gradient for unknown tensor '${t.name}'`);
       if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) throw new Error(`${link.label}: gradient '${t.name}' has shape [${t.shape}], expected [${v.shape}]`);
-      grads.set(t.name, float32FromTensor(t));
+      grads.set(t.name, float64FromTensor(t));
     }
     if (grads.size !== trainables.size) throw new Error(`${link.label}: ${grads.size} gradients, expected ${trainables.size}`);
     return { count: m.sampleCount, lossSum: m.lossSum, grads, computeMs: m.computeMs };

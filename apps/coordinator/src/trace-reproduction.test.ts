@@ -21,8 +21,9 @@ function traceConfig(outputDir: string): Record<string, unknown> {
       init_r: a.initR, target_r: a.targetR, tinit: a.tinit, tfinal: a.tfinal, deltaT: a.deltaT, beta1: a.beta1, beta2: a.beta2,
       orth_reg_weight: a.orthRegWeight, lora_alpha: a.loraAlpha, target_modules: [...a.targetModules], modules_to_save: ['classifier'],
     },
-    // 64 rows, batches of 8 in file order, 3 epochs = the trace's 24 steps; constant lr
-    training: { batchSize: 8, epochs: 3, lr: 5e-3, weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, schedule: 'constant', shuffle: false, microBatch: 8, seed: 0 },
+    // 64 rows, batches of 8 in file order, 3 epochs = the trace's 24 steps; constant lr;
+    // micro-batches of one row, so 3 workers split each batch 3/3/2
+    training: { batchSize: 8, epochs: 3, lr: 5e-3, weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, schedule: 'constant', shuffle: false, microBatch: 1, seed: 0 },
     cluster: { backend: 'wasm' },
   };
 }

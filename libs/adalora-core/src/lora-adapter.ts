@@ -33,7 +33,8 @@ export class LoraAdapter {
     // kaiming_uniform_(a=√5): gain √(2/(1+5)), bound = gain·√(3/fan_in) = 1/√in
     const bound = 1 / Math.sqrt(this.inFeatures);
     [this.A, this.B] = tf.tidy(() => [
-      tf.variable(tf.randomUniform([opts.rank, this.inFeatures], -bound, bound, 'float32', opts.seed)),
+      // tfjs treats a seed of 0 as "no seed": shift by one
+      tf.variable(tf.randomUniform([opts.rank, this.inFeatures], -bound, bound, 'float32', opts.seed === undefined ? undefined : opts.seed + 1)),
       tf.variable(tf.zeros([this.outFeatures, opts.rank])),
     ]);
   }

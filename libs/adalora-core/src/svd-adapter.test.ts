@@ -194,3 +194,13 @@ test.serial('load refuses shapes that do not fit, naming the tensor', async (t) 
   t.throws(() => new SvdAdapter({ id, inFeatures: 0, outFeatures: 1, rank: 1, loraAlpha: 1 }), { message: /inFeatures must be an integer >= 1/ });
   ad.dispose();
 });
+
+test('the same seed (0 included) gives the same initial adapter; another seed another one', (t) => {
+  const make = (seed: number) => new SvdAdapter({ id: moduleId('m.q'), inFeatures: 5, outFeatures: 4, rank: 3, loraAlpha: 8, seed });
+  const [a, b, c] = [make(0), make(0), make(1)];
+  t.deepEqual(Array.from(a.A.dataSync()), Array.from(b.A.dataSync()));
+  t.deepEqual(Array.from(a.B.dataSync()), Array.from(b.B.dataSync()));
+  t.notDeepEqual(Array.from(a.A.dataSync()), Array.from(c.A.dataSync()));
+  t.notDeepEqual(Array.from(a.A.dataSync()), Array.from(a.B.dataSync()).slice(0, 15), 'A and B use different streams');
+  [a, b, c].forEach((x) => x.dispose());
+});

@@ -76,11 +76,12 @@ export class SvdAdapter {
     this.scaling = Math.fround(opts.loraAlpha / Math.fround(this.ranknum + Math.fround(1e-5)));
     const r = opts.rank;
     const seed = opts.seed;
-    // tidy frees the initial values (a variable keeps its own reference to the data)
+    // tidy frees the initial values (a variable keeps its own reference to the data);
+    // tfjs treats a seed of 0 as "no seed", so the seeds used are 2·seed + 1 and 2·seed + 2
     [this.a, this.e, this.b] = tf.tidy(() => [
-      tf.variable(tf.randomNormal([r, this.inFeatures], 0, 0.02, 'float32', seed === undefined ? undefined : 2 * seed)),
+      tf.variable(tf.randomNormal([r, this.inFeatures], 0, 0.02, 'float32', seed === undefined ? undefined : 2 * seed + 1)),
       tf.variable(tf.zeros([r, 1])),
-      tf.variable(tf.randomNormal([this.outFeatures, r], 0, 0.02, 'float32', seed === undefined ? undefined : 2 * seed + 1)),
+      tf.variable(tf.randomNormal([this.outFeatures, r], 0, 0.02, 'float32', seed === undefined ? undefined : 2 * seed + 2)),
     ]);
   }
 

@@ -34,7 +34,8 @@
  * - `state` carries E already multiplied by the rank mask, so workers need no mask of their own.
  * - Large messages travel as `chunk` frames (see chunk.ts) that reassemble to the exact bytes of
  *   the original message, which then goes through the same guard.
- * - Tensors are raw little-endian bytes (`WireTensor`); gradients may be sent as float16.
+ * - Tensors are raw little-endian bytes (`WireTensor`); gradients go as float64 by default (exact
+ *   partial sums) or, to save bandwidth, float32/float16.
  */
 import type { NamedTensor, WireTensor } from './wire-tensor';
 
@@ -110,7 +111,10 @@ export interface GradientsMessage {
   readonly lossSum: number;
   /** Wall time of the computation in milliseconds (finite, ≥ 0), for share balancing. */
   readonly computeMs: number;
-  /** One float32/float16 tensor per trainable (A, E, B of every module, head), unique names, all finite. */
+  /**
+   * One tensor per trainable (A, E, B of every module, head), unique names, all finite: float64
+   * (exact partial sums, so any split of the batch adds up to the same bits) or float32/float16.
+   */
   readonly tensors: readonly NamedTensor[];
 }
 

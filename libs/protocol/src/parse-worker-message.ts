@@ -83,7 +83,7 @@ function parseGradients(ctx: Ctx, u: Record<string, unknown>): GradientsMessage 
     sampleCount: integer(ctx, 'sampleCount', o.sampleCount, 0, PROTOCOL_LIMITS.maxRows),
     lossSum: finite(ctx, 'lossSum', o.lossSum),
     computeMs: finite(ctx, 'computeMs', o.computeMs, 0),
-    tensors: namedTensorList(ctx, 'tensors', o.tensors, { dtypes: ['float32', 'float16'] }),
+    tensors: namedTensorList(ctx, 'tensors', o.tensors, { dtypes: ['float64', 'float32', 'float16'] }),
   };
 }
 

@@ -2,14 +2,17 @@ import { float16BitsToFloat32, float32ToFloat16Bits } from './float16';
 import { protocolError } from './protocol-error';
 
 /** Element types on the wire. Names, not numbers, so that reordering never changes the protocol. */
-export type WireDtype = 'float32' | 'float16' | 'int32';
+export type WireDtype = 'float64' | 'float32' | 'float16' | 'int32';
+
+/** The float encodings a sender may choose for values it holds in float64 or float32. */
+export type FloatWire = 'float64' | 'float32' | 'float16';
 
 /** Bytes per element of each wire dtype. */
-export const DTYPE_BYTES: Readonly<Record<WireDtype, number>> = { float32: 4, float16: 2, int32: 4 };
+export const DTYPE_BYTES: Readonly<Record<WireDtype, number>> = { float64: 8, float32: 4, float16: 2, int32: 4 };
 
 /** True for a dtype this protocol knows. */
 export function isWireDtype(u: unknown): u is WireDtype {
-  return u === 'float32' || u === 'float16' || u === 'int32';
+  return u === 'float64' || u === 'float32' || u === 'float16' || u === 'int32';
 }
 
 /**
@@ -61,7 +64,10 @@ function bytesCopyOf(a: ArrayBufferView): Uint8Array {
  */
 export function firstNonFinite(t: WireTensor): number {
   const b = t.data;
-  if (t.dtype === 'float32') {
+  if (t.dtype === 'float64') {
+    // little-endian: byte 7 = sign + exponent[10:4], byte 6 high nibble = exponent[3:0]
+    for (let i = 7; i < b.length; i += 8) if ((b[i] & 0x7f) === 0x7f && (b[i - 1] & 0xf0) === 0xf0) return (i - 7) / 8;
+  } else if (t.dtype === 'float32') {
     // little-endian: byte 3 = sign + exponent[7:1], byte 2 bit 7 = exponent[0]
     let acc = 0;
     for (let i = 3; i < b.length; i += 4) acc |= (((b[i] & 0x7f) + 1) & b[i - 1]) & 0x80;
@@ -99,6 +105,25 @@ export function wireFromFloat32(shape: readonly number[], values: Float32Array, 
     throw protocolError('PROTO_ERR_NON_FINITE', `element ${bad}: ${why}`, { field: `tensor '${name}'` });
   }
   return out;
+}
+
+/**
+ * A wire tensor from float64 values, kept as float64 (exact: what lets a coordinator add partial
+ * gradient sums in any grouping and get the same result) or rounded to float32/float16.
+ * @throws ProtocolError PROTO_ERR_NON_FINITE as wireFromFloat32
+ */
+export function wireFromFloat64(shape: readonly number[], values: Float64Array, wire: FloatWire = 'float64', name = '<tensor>'): WireTensor {
+  if (wire !== 'float64') return wireFromFloat32(shape, Float32Array.from(values), wire, name);
+  checkShape(`tensor '${name}'`, shape, values.length);
+  const out: WireTensor = { dtype: 'float64', shape: [...shape], data: bytesCopyOf(values) };
+  const bad = firstNonFinite(out);
+  if (bad >= 0) throw protocolError('PROTO_ERR_NON_FINITE', `element ${bad}: value is ${values[bad]}`, { field: `tensor '${name}'` });
+  return out;
+}
+
+/** A named wire tensor from float64 values; see `wireFromFloat64`. */
+export function tensorFromFloat64(name: string, shape: readonly number[], values: Float64Array, wire: FloatWire = 'float64'): NamedTensor {
+  return { name, ...wireFromFloat64(shape, values, wire, name) };
 }
 
 /** A wire tensor from int32 values (copied once). */
@@ -147,7 +172,23 @@ export function float32FromTensor(t: WireTensor): Float32Array {
     }
     return float16BitsToFloat32(bits);
   }
-  throw new TypeError(`float32FromTensor: dtype is ${t.dtype}, expected float32 or float16`);
+  if (t.dtype === 'float64') return Float32Array.from(float64FromTensor(t));
+  throw new TypeError(`float32FromTensor: dtype is ${t.dtype}, expected a float dtype`);
+}
+
+/**
+ * Values of any float wire tensor as a fresh, aligned Float64Array (float32/float16 widen exactly).
+ * @throws TypeError for an int32 tensor; RangeError when data does not match shape
+ */
+export function float64FromTensor(t: WireTensor): Float64Array {
+  const n = checkLength(t, 'float64FromTensor');
+  if (t.dtype === 'float64') {
+    const out = new Float64Array(n);
+    new Uint8Array(out.buffer).set(t.data);
+    return out;
+  }
+  if (t.dtype === 'int32') throw new TypeError('float64FromTensor: dtype is int32, expected a float dtype');
+  return Float64Array.from(float32FromTensor(t));
 }
 
 /**

@@ -12,7 +12,7 @@ export class ConfigReader {
 
   static of(value: unknown, path: string): ConfigReader {
     if (value === undefined || value === null) return new ConfigReader({}, path);
-    if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`config: '${path}' must be an object, got ${describe(value)}`);
+    if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`config: ${path ? `'${path}'` : 'the top level'} must be an object, got ${describe(value)}`);
     return new ConfigReader(value as Record<string, unknown>, path);
   }
 
@@ -38,8 +38,10 @@ export class ConfigReader {
     return this.take(key);
   }
 
-  number(key: string, fallback: number, rule: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean } = {}): number {
+  /** A number, `fallback` when absent; with `fallback` undefined the field is required. */
+  number(key: string, fallback: number | undefined, rule: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean } = {}): number {
     const v = this.take(key) ?? fallback;
+    if (v === undefined) this.fail(key, 'is required', v);
     if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, 'must be a finite number', v);
     const n = v as number;
     if (rule.integer && !Number.isInteger(n)) this.fail(key, 'must be an integer', n);

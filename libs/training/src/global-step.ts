@@ -135,14 +135,16 @@ export class GlobalStep {
   private meanGradients(shares: readonly GradientSums[], samples: number): Map<string, tf.Tensor> {
     const out = new Map<string, tf.Tensor>();
     for (const [name, v] of this.injected.trainables) {
-      const sum = new Float32Array(v.size);
+      // float64: exact partial sums add up to the same bits in any grouping
+      const sum = new Float64Array(v.size);
       for (const share of shares) {
         const g = share.grads.get(name);
         if (!g || g.length !== v.size) throw new Error(`gradient '${name}' from a worker has ${g ? g.length : 0} values, expected ${v.size}`);
         for (let i = 0; i < g.length; i++) sum[i] += g[i];
       }
-      for (let i = 0; i < sum.length; i++) sum[i] /= samples;
-      out.set(name, tf.tensor(sum, v.shape, 'float32'));
+      const mean = new Float32Array(v.size);
+      for (let i = 0; i < sum.length; i++) mean[i] = sum[i] / samples;
+      out.set(name, tf.tensor(mean, v.shape, 'float32'));
     }
     return out;
   }

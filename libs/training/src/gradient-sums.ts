@@ -6,14 +6,20 @@ import { disposeEncoderBatch, sliceRows, toEncoderBatch, type LabeledBatch } fro
 export interface GradientSums {
   readonly count: number;
   readonly lossSum: number;
-  /** Σ over samples of ∂(task loss)/∂θ for every trainable tensor, by trainable name. */
-  readonly grads: Map<string, Float32Array>;
+  /**
+   * Σ over samples of ∂(task loss)/∂θ for every trainable tensor, by trainable name. Each
+   * micro-batch's float32 gradient is added in float64, which is exact in practice: so partial
+   * sums over any split of a batch into whole micro-batches add up to the same bits.
+   */
+  readonly grads: Map<string, Float64Array>;
 }
 
 /**
  * Task-loss gradient sums of `trainables` over `batch`, micro-batch by micro-batch so that
- * memory stays bounded whatever the share. The orthogonal regulariser is not included: it
- * depends on the weights alone, so the coordinator adds it once for the global step.
+ * memory stays bounded whatever the share. Micro-batches start at row 0 of `batch`, so a share
+ * that starts on the global batch's micro-batch grid computes exactly the grid's micro-batches.
+ * The orthogonal regulariser is not included: it depends on the weights alone, so the
+ * coordinator adds it once for the global step.
  */
 export function computeGradientSums(
   model: EncoderModel,
@@ -24,35 +30,31 @@ export function computeGradientSums(
 ): GradientSums {
   const names = [...trainables.keys()];
   const vars = names.map((n) => trainables.get(n)!);
-  const acc = vars.map((v) => tf.zerosLike(v) as tf.Tensor);
+  const sums = vars.map((v) => new Float64Array(v.size));
   let lossSum = 0;
-  try {
-    for (let from = 0; from < batch.rows; from += microBatch) {
-      const part = sliceRows(batch, from, Math.min(batch.rows, from + microBatch));
-      const lossValue = tf.tidy(() => {
-        const inputs = toEncoderBatch(part);
-        const labels = part.labels instanceof Float32Array ? tf.tensor1d(part.labels, 'float32') : tf.tensor1d(part.labels, 'int32');
-        const { value, grads } = tf.variableGrads(() => {
-          const { logits } = model.forward(inputs, training);
-          return sequenceClassificationLoss(logits, labels, model.numLabels, 'sum') as tf.Scalar;
-        }, vars);
-        disposeEncoderBatch(inputs);
-        names.forEach((_, i) => {
-          const g = grads[vars[i].name];
-          if (!g) return; // a tensor the loss does not reach (e.g. B·0) has gradient 0
-          const next = acc[i].add(g);
-          acc[i].dispose();
-          acc[i] = tf.keep(next);
-        });
-        return value.dataSync()[0];
+  for (let from = 0; from < batch.rows; from += microBatch) {
+    const part = sliceRows(batch, from, Math.min(batch.rows, from + microBatch));
+    const inputs = toEncoderBatch(part);
+    const labels = part.labels instanceof Float32Array ? tf.tensor1d(part.labels, 'float32') : tf.tensor1d(part.labels, 'int32');
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const { logits } = model.forward(inputs, training);
+        return sequenceClassificationLoss(logits, labels, model.numLabels, 'sum') as tf.Scalar;
+      }, vars);
+      lossSum += value.dataSync()[0];
+      value.dispose();
+      vars.forEach((v, i) => {
+        const g = grads[v.name];
+        if (!g) return; // a tensor the loss does not reach has gradient 0
+        const values = g.dataSync();
+        const sum = sums[i];
+        for (let j = 0; j < sum.length; j++) sum[j] += values[j];
+        g.dispose();
       });
-      lossSum += lossValue;
+    } finally {
+      disposeEncoderBatch(inputs);
+      labels.dispose();
     }
-    const out = new Map<string, Float32Array>();
-    // copy: a backend may hand back a view of its own memory
-    names.forEach((n, i) => out.set(n, Float32Array.from(acc[i].dataSync())));
-    return { count: batch.rows, lossSum, grads: out };
-  } finally {
-    acc.forEach((t) => t.dispose());
   }
+  return { count: batch.rows, lossSum, grads: new Map(names.map((n, i) => [n, sums[i]])) };
 }

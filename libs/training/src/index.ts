@@ -4,7 +4,7 @@
  * regulariser, AdamW, rank allocation), learning-rate schedules, run config and the built-in job.
  */
 export { learningRate, type LrSchedule } from './lr-schedule';
-export { sliceRows, toEncoderBatch, disposeEncoderBatch, type LabeledBatch } from './labeled-batch';
+export { sliceRows, gatherRows, toEncoderBatch, disposeEncoderBatch, type LabeledBatch } from './labeled-batch';
 export { computeGradientSums, type GradientSums } from './gradient-sums';
 export { GlobalStep, type GlobalStepState, type OptimizerConfig, type StepReport } from './global-step';
 export { ConfigReader } from './config-reader';

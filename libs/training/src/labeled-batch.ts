@@ -13,6 +13,10 @@ export interface LabeledBatch {
 
 /** Rows [from, to) of a batch, sharing no memory with it. */
 export function sliceRows(b: LabeledBatch, from: number, to: number): LabeledBatch {
+  // typed-array slice clamps silently: out-of-range rows would give a batch whose `rows` lies
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || from > to || to > b.rows) {
+    throw new RangeError(`sliceRows: expected integers 0 <= from <= to <= rows (${b.rows}), got from ${from}, to ${to}`);
+  }
   const cut = (a: Int32Array) => a.slice(from * b.seq, to * b.seq);
   return {
     rows: to - from,
@@ -21,6 +25,24 @@ export function sliceRows(b: LabeledBatch, from: number, to: number): LabeledBat
     attentionMask: cut(b.attentionMask),
     tokenTypeIds: b.tokenTypeIds ? cut(b.tokenTypeIds) : undefined,
     labels: b.labels.slice(from, to),
+  };
+}
+
+/** The given rows of a batch, in the given order, sharing no memory with it. */
+export function gatherRows(b: LabeledBatch, rows: readonly number[]): LabeledBatch {
+  const pick = (a: Int32Array) => {
+    const out = new Int32Array(rows.length * b.seq);
+    rows.forEach((r, i) => out.set(a.subarray(r * b.seq, (r + 1) * b.seq), i * b.seq));
+    return out;
+  };
+  const labels = b.labels instanceof Float32Array ? Float32Array.from(rows, (r) => b.labels[r]) : Int32Array.from(rows, (r) => b.labels[r]);
+  return {
+    rows: rows.length,
+    seq: b.seq,
+    inputIds: pick(b.inputIds),
+    attentionMask: pick(b.attentionMask),
+    tokenTypeIds: b.tokenTypeIds ? pick(b.tokenTypeIds) : undefined,
+    labels,
   };
 }
 

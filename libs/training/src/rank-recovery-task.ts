@@ -196,5 +196,5 @@ export const RANK_RECOVERY_DEFAULTS = {
     orth_reg_weight: 0.3,
     target_modules: ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'],
   },
-  training: { batchSize: 32, epochs: 8, lr: 1e-2, schedule: 'linear', warmupSteps: 8, microBatch: 32, evalEvery: 32, seed: 1234 },
+  training: { batchSize: 32, epochs: 8, lr: 1e-2, schedule: 'linear', warmupSteps: 8, microBatch: 8, evalEvery: 32, seed: 1234 },
 } as const;

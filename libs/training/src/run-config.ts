@@ -50,8 +50,11 @@ export interface ClusterConfig {
   readonly port: number;
   readonly minWorkers: number;
   readonly backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-  /** tensor encoding on the wire for gradients and state */
-  readonly wire: 'float32' | 'float16';
+  /**
+   * encoding of gradient sums on the wire: float64 (default) makes runs on any number of
+   * workers bit-identical; float32/float16 halve/quarter the traffic. State always goes float32.
+   */
+  readonly wire: 'float64' | 'float32' | 'float16';
   /** a worker that has not answered a compute request by then is dropped and its share redone */
   readonly stepTimeoutMs: number;
 }
@@ -71,19 +74,29 @@ export interface RunConfig {
   readonly outputDir: string;
 }
 
-/** Reads a JSON or YAML config file (by extension; YAML is a superset of JSON otherwise). */
-export function readConfigFile(path: string): unknown {
+/**
+ * Reads a JSON or YAML config file (by extension; YAML is a superset of JSON otherwise).
+ * An empty (or all-comment) file is `{}`; a top level that is not a mapping is refused.
+ */
+export function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new Error(`config file ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  let parsed: unknown;
   try {
-    return extname(path) === '.json' ? JSON.parse(text) : YAML.parse(text);
+    parsed = extname(path) === '.json' ? JSON.parse(text) : YAML.parse(text);
   } catch (e) {
     throw new Error(`config file ${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'} (${(e as Error).message})`);
   }
+  // callers read `raw.model` before validation: null (an empty YAML file) would crash them
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`config file ${path}: expected a mapping of fields at the top level, got ${Array.isArray(parsed) ? 'a list' : typeof parsed}`);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 /**
@@ -91,17 +104,28 @@ export function readConfigFile(path: string): unknown {
  * their type) on a copy of the raw config.
  */
 export function applyOverrides(raw: unknown, overrides: readonly string[]): Record<string, unknown> {
+  if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new Error(`overrides: the config must be a mapping of fields, got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
+  }
   const root: Record<string, unknown> = structuredClone((raw ?? {}) as Record<string, unknown>);
   for (const o of overrides) {
     const eq = o.indexOf('=');
     if (eq <= 0) throw new Error(`override '${o}' must look like key.path=value`);
     const keys = o.slice(0, eq).split('.');
+    // '__proto__' would walk into Object.prototype and pollute every object
+    if (keys.some((k) => k === '' || k === '__proto__')) throw new Error(`override '${o}': every part of the key path must be a non-empty field name`);
+    let value: unknown;
+    try {
+      value = YAML.parse(o.slice(eq + 1));
+    } catch (e) {
+      throw new Error(`override '${o}': the value is not valid YAML (${(e as Error).message.split('\n')[0].replace(/:$/, '')})`);
+    }
     let node = root;
     for (const k of keys.slice(0, -1)) {
       if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
       node = node[k] as Record<string, unknown>;
     }
-    node[keys[keys.length - 1]] = YAML.parse(o.slice(eq + 1));
+    node[keys[keys.length - 1]] = value;
   }
   return root;
 }
@@ -169,7 +193,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
     port: c.number('port', 7070, { integer: true, min: 0, max: 65535 }),
     minWorkers: c.number('minWorkers', 1, { integer: true, min: 1 }),
     backend: c.oneOf('backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const, 'auto'),
-    wire: c.oneOf('wire', ['float32', 'float16'] as const, 'float32'),
+    wire: c.oneOf('wire', ['float64', 'float32', 'float16'] as const, 'float64'),
     stepTimeoutMs: c.number('stepTimeoutMs', 600_000, { integer: true, min: 1 }),
   };
   c.done();

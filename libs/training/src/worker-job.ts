@@ -13,8 +13,8 @@ export interface WorkerJob {
   readonly numLabels: number;
   /** seed for a head the checkpoint lacks (its values are replaced by the first `state` anyway) */
   readonly headSeed: number;
-  /** tensor encoding of gradients on the wire */
-  readonly wire: 'float32' | 'float16';
+  /** tensor encoding of gradients on the wire: float64 keeps N-worker runs bit-identical */
+  readonly wire: 'float64' | 'float32' | 'float16';
 }
 
 /** The plain-JSON form that travels in `welcome`. */
@@ -27,10 +27,10 @@ export function parseWorkerJob(raw: unknown): WorkerJob {
   const r = ConfigReader.of(raw, 'job');
   const job: WorkerJob = {
     adalora: parseAdaLoraConfig(r.raw('adalora')),
-    microBatch: r.number('microBatch', 0, { integer: true, min: 1 }),
-    numLabels: r.number('numLabels', 0, { integer: true, min: 1 }),
-    headSeed: r.number('headSeed', 0, { integer: true, min: 0 }),
-    wire: r.oneOf('wire', ['float32', 'float16'] as const, 'float32'),
+    microBatch: r.number('microBatch', undefined, { integer: true, min: 1 }),
+    numLabels: r.number('numLabels', undefined, { integer: true, min: 1 }),
+    headSeed: r.number('headSeed', undefined, { integer: true, min: 0 }),
+    wire: r.oneOf('wire', ['float64', 'float32', 'float16'] as const, 'float64'),
   };
   r.done();
   return job;

@@ -5,7 +5,7 @@ import {
   decodeSamples,
   float32FromTensor,
   PROTOCOL_VERSION,
-  tensorFromFloat32,
+  tensorFromFloat64,
   wireFromFloat32,
   type ComputeMessage,
   type CoordinatorToWorker,
@@ -140,7 +140,8 @@ export class WorkerSession {
     }
     const started = performance.now();
     const batch = decodeSamples(msg.samples);
-    const sums = computeGradientSums(model, injected.trainables, batch, job.microBatch);
+    const trainables = injected.trainables;
+    const sums = computeGradientSums(model, trainables, batch, job.microBatch);
     return {
       type: 'gradients',
       runId: msg.runId,
@@ -149,7 +150,7 @@ export class WorkerSession {
       sampleCount: sums.count,
       lossSum: sums.lossSum,
       computeMs: performance.now() - started,
-      tensors: [...sums.grads].map(([name, g]) => tensorFromFloat32(name, injected.trainables.get(name)!.shape, g, job.wire)),
+      tensors: [...sums.grads].map(([name, g]) => tensorFromFloat64(name, trainables.get(name)!.shape, g, job.wire)),
     };
   }
 
