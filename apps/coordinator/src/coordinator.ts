@@ -25,6 +25,9 @@ import { MetricsLog } from './metrics-log';
 import { Progress } from './progress';
 import { WorkerLink } from './worker-link';
 
+/** without a progress bar (not a TTY, e.g. under pm2), a log line every this many steps */
+const LOG_EVERY = 10;
+
 export interface CoordinatorOptions {
   readonly log: (line: string) => void;
   readonly progressBar: boolean;
@@ -105,6 +108,9 @@ export class Coordinator {
         const seconds = (done - started) / 1000;
         this.writeStepMetrics(report, seconds, computeMs / 1000, (optimized - gathered) / 1000, (gathered - started) / 1000 - computeMs / 1000, (done - optimized) / 1000);
         progress.update(step + 1, report.loss, report.samples / seconds, report.budget);
+        if (!this.o.progressBar && ((step + 1) % LOG_EVERY === 0 || step + 1 === job.totalSteps)) {
+          this.o.log(`step ${step + 1}/${job.totalSteps} loss ${report.loss.toFixed(4)} lr ${report.lr.toExponential(2)} budget ${report.budget ?? '-'} (${this.readyLinks.length} workers)`);
+        }
         const last = step + 1 === job.totalSteps;
         if (job.dev && (last || (t.evalEvery > 0 && (step + 1) % t.evalEvery === 0))) {
           lastEval = await this.evaluate(step + 1);
@@ -146,6 +152,8 @@ export class Coordinator {
         if (!isProtocolError(e)) throw e;
         // A fault on the wire never touches training state: log it and drop the worker.
         this.o.log(`${link.label}: refused a message: ${e.message} (${e.code})`);
+        // a worker of another version gets told why before the close
+        if (e.code === 'PROTO_ERR_VERSION') link.send({ type: 'reject', code: e.code, reason: `this coordinator speaks protocol version ${PROTOCOL_VERSION}` });
         link.close(e.closeCode, e.code);
       }
     });

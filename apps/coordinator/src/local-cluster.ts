@@ -8,6 +8,8 @@ export interface LocalClusterOptions {
   /** the run config (raw, as a config file holds it); cluster.port 0 is forced */
   readonly config: Record<string, unknown>;
   readonly workers: number;
+  /** workers to wait for before training (default: `workers`); more lets extra peers join first */
+  readonly minWorkers?: number;
   readonly log?: (line: string) => void;
   readonly onStep?: (report: StepReport, job: Job) => void;
   /** called once the coordinator listens, e.g. to attach extra (misbehaving) peers */
@@ -27,7 +29,7 @@ export interface LocalClusterResult {
  */
 export async function runLocalCluster(o: LocalClusterOptions): Promise<LocalClusterResult> {
   const log = o.log ?? (() => {});
-  const cluster = { ...((o.config.cluster as Record<string, unknown>) ?? {}), host: '127.0.0.1', port: 0, minWorkers: o.workers };
+  const cluster = { ...((o.config.cluster as Record<string, unknown>) ?? {}), host: '127.0.0.1', port: 0, minWorkers: o.minWorkers ?? o.workers };
   const config = parseRunConfig({ ...o.config, cluster });
   const backend = await loadBackend(config.cluster.backend, { log });
   const job = await prepareJob(config, log);

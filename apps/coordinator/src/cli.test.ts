@@ -1,0 +1,106 @@
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '@adalora/training';
+
+const ROOT = repoRoot();
+const CLI = join(ROOT, 'bin/adalora.mjs');
+// a short built-in run: 1 epoch of 16 steps through warm-up, pruning and the final phase
+const SHORT = ['--set', 'training.epochs=1', '--set', 'training.evalEvery=0', '--set', 'adalora.tinit=2', '--set', 'adalora.tfinal=4', '--set', 'adalora.deltaT=2', '--backend', 'wasm', '--no-progress'];
+
+interface Ran {
+  readonly code: number | null;
+  readonly out: string;
+}
+
+function start(args: readonly string[]): { child: ChildProcess; done: Promise<Ran>; output: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const done = new Promise<Ran>((resolve) => child.on('exit', (code) => resolve({ code, out })));
+  return { child, done, output: () => out };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(pred: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const losses = (dir: string) =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((m) => m.kind === 'step')
+    .map((m) => m.loss as number);
+
+test.serial('`adalora run` trains the built-in job on 2 local workers, prints the ranks and exits', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'adalora-cli-'));
+  try {
+    const { done } = start(['run', '--workers', '2', '-o', out, ...SHORT]);
+    const r = await done;
+    t.is(r.code, 0, r.out.slice(-2000));
+    t.regex(r.out, /matrix\s+true\s+kept/);
+    t.regex(r.out, /bert\.encoder\.layer\.1\.output\.dense\s+\d+\s+\d+/);
+    t.true(existsSync(join(out, 'final/adapter/adapter_model.safetensors')));
+    t.is(losses(out).length, 16);
+    // both workers were shut down by the coordinator, not killed
+    t.is((r.out.match(/\[worker \d\].*stopped/g) ?? []).length, 0);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test.serial('a worker started before its coordinator waits and joins; a worker killed mid-run changes nothing', async (t) => {
+  const cleanDir = mkdtempSync(join(tmpdir(), 'adalora-cli-'));
+  const dir = mkdtempSync(join(tmpdir(), 'adalora-cli-'));
+  const children: ChildProcess[] = [];
+  try {
+    const clean = start(['run', '--workers', '1', '-o', cleanDir, ...SHORT]);
+    t.is((await clean.done).code, 0);
+    const port = await freePort();
+    const url = `ws://127.0.0.1:${port}`;
+    // workers first: nothing listens yet, so they retry with back-off
+    const w1 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'a']);
+    const w2 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'b']);
+    children.push(w1.child, w2.child);
+    await until(() => /retrying/.test(w1.output()), 'worker a to retry');
+    const coord = start(['coordinator', '--port', String(port), '--min-workers', '2', '-o', dir, ...SHORT]);
+    children.push(coord.child);
+    await until(() => /step 10\/16/.test(coord.output()), 'step 10');
+    w2.child.kill('SIGKILL');
+    const r = await coord.done;
+    t.is(r.code, 0, r.out.slice(-2000));
+    t.is((await w1.done).code, 0, 'the surviving worker was shut down cleanly');
+    t.deepEqual(losses(dir), losses(cleanDir), 'same losses as the one-worker run, bit for bit');
+  } finally {
+    children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
+    rmSync(cleanDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad config is refused up front, naming the field', async (t) => {
+  const r = await start(['run', '--set', 'training.lr=-1', '--no-progress']).done;
+  t.is(r.code, 1);
+  t.regex(r.out, /'training\.lr' must be > 0/);
+  const r2 = await start(['coordinator', '--set', 'training.bogus=1']).done;
+  t.is(r2.code, 1);
+  t.regex(r2.out, /unknown field 'training\.bogus'/);
+});

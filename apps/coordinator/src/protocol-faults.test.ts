@@ -1,0 +1,118 @@
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { coordinatorMessageReader, encodeMessage, PROTOCOL_VERSION, type CoordinatorToWorker } from '@adalora/protocol';
+import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
+import { runLocalCluster, type LocalClusterResult } from './local-cluster';
+
+/** A short built-in run; the same config twice gives the same bits, so any effect would show. */
+function config(out: string): Record<string, unknown> {
+  return mergeConfig(RANK_RECOVERY_DEFAULTS, {
+    outputDir: out,
+    training: { epochs: 1, evalEvery: 0 },
+    adalora: { tinit: 2, tfinal: 4, deltaT: 2 },
+    cluster: { backend: 'wasm' },
+  }) as Record<string, unknown>;
+}
+
+async function run(o: Omit<Parameters<typeof runLocalCluster>[0], 'config'>): Promise<LocalClusterResult> {
+  const out = mkdtempSync(join(tmpdir(), 'adalora-faults-'));
+  try {
+    return await runLocalCluster({ ...o, config: config(out) });
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** A peer that speaks raw frames: what it receives, and how its connection ended. */
+interface RawPeer {
+  readonly received: CoordinatorToWorker[];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly ws: WebSocket;
+}
+
+function rawPeer(port: number, onOpen: (ws: WebSocket) => void, onMessage?: (m: CoordinatorToWorker, ws: WebSocket) => void): RawPeer {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}`, { maxPayload: 64 * 1024 * 1024 });
+  const reader = coordinatorMessageReader();
+  const received: CoordinatorToWorker[] = [];
+  ws.on('open', () => onOpen(ws));
+  ws.on('message', (data: Buffer) => {
+    const m = reader.read(data);
+    if (m) {
+      received.push(m);
+      onMessage?.(m, ws);
+    }
+  });
+  ws.on('error', () => {});
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  return { received, closed, ws };
+}
+
+const hello = (version = PROTOCOL_VERSION) =>
+  encodeMessage({ type: 'hello', protocolVersion: version, workerId: 'rogue', capabilities: { backend: 'cpu', memoryBytes: 1, hostname: 'h', pid: 1 } });
+
+test.serial('malformed, oversized, out-of-order and wrong-version messages are refused with a reason and change nothing', async (t) => {
+  const clean = await run({ workers: 1 });
+  const log: string[] = [];
+  const peers: RawPeer[] = [];
+  const faulty = await run({
+    workers: 1,
+    log: (l) => log.push(l),
+    onListening: (port) => {
+      peers.push(rawPeer(port, (ws) => ws.send(Uint8Array.of(0xc1, 0xff, 0x00)))); // not MessagePack
+      peers.push(rawPeer(port, (ws) => ws.send(hello(PROTOCOL_VERSION + 41))));
+      peers.push(rawPeer(port, (ws) => ws.send(encodeMessage({ type: 'ready', runId: 'x', modelHash: 'y', loadMs: 1 }))));
+      peers.push(rawPeer(port, (ws) => ws.send(new Uint8Array(9 * 1024 * 1024))));
+      peers.push(rawPeer(port, (ws) => ws.send(encodeMessage({ type: 'launch-missiles' }))));
+      // welcomed, then answers a question nobody asked
+      peers.push(
+        rawPeer(port, (ws) => ws.send(hello()), (m, ws) => {
+          if (m.type === 'welcome') {
+            ws.send(encodeMessage({ type: 'gradients', runId: m.runId, step: 0, round: 999, sampleCount: 0, lossSum: 0, computeMs: 0, tensors: [] }));
+          }
+        }),
+      );
+    },
+  });
+  const ends = await Promise.all(peers.map((p) => p.closed));
+  t.is(ends[0].code, 1002);
+  t.is(ends[0].reason, 'PROTO_ERR_MALFORMED');
+  t.is(ends[1].reason, 'PROTO_ERR_VERSION');
+  t.like(peers[1].received[0], { type: 'reject', code: 'PROTO_ERR_VERSION' });
+  t.is(ends[2].reason, 'PROTO_ERR_OUT_OF_ORDER');
+  t.is(ends[3].code, 1009, 'a frame over maxPayload closes with 1009');
+  t.is(ends[4].reason, 'PROTO_ERR_UNKNOWN_TYPE');
+  t.is(ends[5].reason, 'PROTO_ERR_OUT_OF_ORDER');
+  for (const code of ['PROTO_ERR_MALFORMED', 'PROTO_ERR_VERSION', 'PROTO_ERR_OUT_OF_ORDER', 'PROTO_ERR_UNKNOWN_TYPE']) {
+    t.true(log.some((l) => l.includes(code)), `a logged reason with ${code}`);
+  }
+  t.deepEqual(faulty.reports.map((r) => r.loss), clean.reports.map((r) => r.loss), 'training is untouched');
+});
+
+test.serial('a worker sending non-finite gradients is dropped and does not poison the adapter', async (t) => {
+  const clean = await run({ workers: 1 });
+  const log: string[] = [];
+  let poisoner: RawPeer | undefined;
+  const result = await run({
+    workers: 1,
+    minWorkers: 2, // the honest worker and the poisoner both take part from step 0
+    log: (l) => log.push(l),
+    onListening: (port) => {
+      poisoner = rawPeer(port, (ws) => ws.send(hello()), (m, ws) => {
+        if (m.type === 'welcome') ws.send(encodeMessage({ type: 'ready', runId: m.runId, modelHash: m.run.modelHash, loadMs: 1 }));
+        if (m.type === 'compute') {
+          const nan = new Uint8Array(Float64Array.of(NaN).buffer);
+          ws.send(encodeMessage({ type: 'gradients', runId: m.runId, step: m.step, round: m.round, sampleCount: m.samples.sampleIds.length, lossSum: 1, computeMs: 1, tensors: [{ name: 'classifier.bias', dtype: 'float64', shape: [1], data: nan }] }));
+        }
+      });
+    },
+  });
+  const end = await poisoner!.closed;
+  t.is(end.code, 1008);
+  t.is(end.reason, 'PROTO_ERR_NON_FINITE');
+  t.true(log.some((l) => l.includes('PROTO_ERR_NON_FINITE')));
+  t.true(log.some((l) => l.includes('redistributing')), 'its share went to the healthy worker');
+  t.deepEqual(result.reports.map((r) => r.loss), clean.reports.map((r) => r.loss), 'the run equals the clean one bit for bit');
+});
