@@ -8,8 +8,8 @@ import { repoRoot } from '@adalora/training';
 
 const ROOT = repoRoot();
 const CLI = join(ROOT, 'bin/adalora.mjs');
-// a short built-in run: 1 epoch of 16 steps through warm-up, pruning and the final phase
-const SHORT = ['--set', 'training.epochs=1', '--set', 'training.evalEvery=0', '--set', 'adalora.tinit=2', '--set', 'adalora.tfinal=4', '--set', 'adalora.deltaT=2', '--backend', 'wasm', '--no-progress'];
+// a short built-in run: 16 steps through warm-up, pruning and the final phase
+const SHORT = ['--set', 'training.maxSteps=16', '--set', 'training.evalEvery=0', '--set', 'adalora.tinit=2', '--set', 'adalora.tfinal=4', '--set', 'adalora.deltaT=2', '--backend', 'wasm', '--no-progress'];
 
 interface Ran {
   readonly code: number | null;

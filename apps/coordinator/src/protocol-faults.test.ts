@@ -11,7 +11,7 @@ import { runLocalCluster, type LocalClusterResult } from './local-cluster';
 function config(out: string): Record<string, unknown> {
   return mergeConfig(RANK_RECOVERY_DEFAULTS, {
     outputDir: out,
-    training: { epochs: 1, evalEvery: 0 },
+    training: { maxSteps: 16, evalEvery: 0 },
     adalora: { tinit: 2, tfinal: 4, deltaT: 2 },
     cluster: { backend: 'wasm' },
   }) as Record<string, unknown>;

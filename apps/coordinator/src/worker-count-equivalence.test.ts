@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
 import { runLocalCluster, type LocalClusterResult } from './local-cluster';
 
-/** The built-in job, shortened: 3 epochs still pass through warm-up, pruning and the final phase. */
+/** The built-in job, shortened: 48 steps still pass through warm-up, pruning and the final phase. */
 async function builtinRun(workers: number): Promise<LocalClusterResult> {
   const out = mkdtempSync(join(tmpdir(), 'adalora-builtin-'));
   try {
     const config = mergeConfig(RANK_RECOVERY_DEFAULTS, {
       outputDir: out,
-      training: { epochs: 3, evalEvery: 0 },
+      training: { maxSteps: 48, evalEvery: 0 },
       adalora: { tinit: 6, tfinal: 12, deltaT: 3 },
       cluster: { backend: 'wasm' },
     }) as Record<string, unknown>;

@@ -27,7 +27,7 @@ const TEACHER_RANKS: readonly Readonly<Record<string, number>>[] = [
 ];
 
 /** Writes the base checkpoint and the teacher-labelled data under `dir`; same seed, same files. */
-export async function createRankRecoveryTask(dir: string, seed = 1234, samples = { train: 512, dev: 128 }): Promise<RankRecoveryTask> {
+export async function createRankRecoveryTask(dir: string, seed = 1234, samples = { train: 4096, dev: 512 }): Promise<RankRecoveryTask> {
   const modelDir = join(dir, 'base-model');
   mkdirSync(modelDir, { recursive: true });
   const normal = normalSampler(mulberry32(seed));
@@ -189,12 +189,12 @@ export const RANK_RECOVERY_DEFAULTS = {
   adalora: {
     init_r: 6,
     target_r: 1,
-    tinit: 16,
-    tfinal: 40,
-    deltaT: 4,
+    tinit: 64,
+    tfinal: 128,
+    deltaT: 8,
     lora_alpha: 12,
     orth_reg_weight: 0.3,
     target_modules: ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'],
   },
-  training: { batchSize: 32, epochs: 8, lr: 1e-2, schedule: 'linear', warmupSteps: 8, microBatch: 8, evalEvery: 32, seed: 1234 },
+  training: { batchSize: 32, epochs: 3, lr: 1e-2, schedule: 'linear', warmupSteps: 8, microBatch: 8, evalEvery: 128, seed: 1234 },
 } as const;
