@@ -14,10 +14,11 @@ import {
   tensorFromFloat32,
   CLOSE_PROTOCOL_ERROR,
   type EvalResultMessage,
+  type JsonObject,
   type GradientsMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
-import { gatherRows, type GradientSums, type LabeledBatch, type StepReport } from '@adalora/training';
+import { gatherRows, workerJobToJson, type GradientSums, type LabeledBatch, type StepReport } from '@adalora/training';
 import { saveCheckpoint } from './checkpoint';
 import { summarizeEval, type EvalSummary } from './evaluation';
 import { batchOf, type Job } from './job';
@@ -183,7 +184,7 @@ export class Coordinator {
           protocolVersion: PROTOCOL_VERSION,
           runId: this.job.runId,
           workerIndex: link.index,
-          run: { config: JSON.parse(JSON.stringify(this.job.workerJob)), modelPath: this.job.modelDir, modelHash: this.job.modelHash, dataHash: this.job.dataHash },
+          run: { config: workerJobToJson(this.job.workerJob) as JsonObject, modelPath: this.job.modelDir, modelHash: this.job.modelHash, dataHash: this.job.dataHash },
         });
         this.o.log(`${link.label} joined (backend ${msg.capabilities.backend}, ${msg.capabilities.hostname} pid ${msg.capabilities.pid})`);
         return;

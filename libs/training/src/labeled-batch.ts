@@ -30,6 +30,9 @@ export function sliceRows(b: LabeledBatch, from: number, to: number): LabeledBat
 
 /** The given rows of a batch, in the given order, sharing no memory with it. */
 export function gatherRows(b: LabeledBatch, rows: readonly number[]): LabeledBatch {
+  // an index out of range would silently become a short row of zeros and label 0
+  const bad = rows.findIndex((r) => !Number.isInteger(r) || r < 0 || r >= b.rows);
+  if (bad >= 0) throw new RangeError(`gatherRows: rows[${bad}] must be an integer in [0, ${b.rows}), got ${rows[bad]}`);
   const pick = (a: Int32Array) => {
     const out = new Int32Array(rows.length * b.seq);
     rows.forEach((r, i) => out.set(a.subarray(r * b.seq, (r + 1) * b.seq), i * b.seq));

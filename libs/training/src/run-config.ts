@@ -135,7 +135,10 @@ export function mergeConfig(base: unknown, over: unknown): unknown {
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
   const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = mergeConfig(base[k], v);
+  for (const [k, v] of Object.entries(over)) {
+    if (k === '__proto__') continue; // JSON may carry it as a plain key; never let it reach a prototype
+    out[k] = mergeConfig(base[k], v);
+  }
   return out;
 }
 

@@ -1,0 +1,85 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findRepoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'nx.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('main.test: no nx.json above this file');
+    dir = up;
+  }
+  return dir;
+}
+
+const root = findRepoRoot();
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the worker CLI as a real process (tsx, from the repo root); killed if it outlives `limitMs`. */
+function runWorker(args: readonly string[], limitMs = 15_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (signal !== null) reject(new Error(`worker CLI ${args.join(' ')}: killed by ${signal} after ${limitMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      else resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A loopback port nobody listens on (bound by the OS, then released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') return reject(new Error('no port'));
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+test('--help exits 0 and lists the options', async (t) => {
+  const r = await runWorker(['--help']);
+  t.is(r.code, 0, r.stderr);
+  for (const option of ['--coordinator', '--backend', '--model', '--retries', '--id', '--quiet']) t.true(r.stdout.includes(option), `${option} in:\n${r.stdout}`);
+});
+
+test('--retries -1 and --retries abc exit non-zero naming the option', async (t) => {
+  const [negative, word] = await Promise.all([runWorker(['--retries', '-1']), runWorker(['--retries', 'abc'])]);
+  for (const [r, value] of [[negative, '-1'], [word, 'abc']] as const) {
+    t.not(r.code, 0);
+    t.regex(r.stderr, /--retries/);
+    t.true(r.stderr.includes(`'${value}'`), r.stderr);
+    t.regex(r.stderr, /expected an integer >= 0/);
+  }
+});
+
+test('an unreachable coordinator with --retries 0 exits 1 saying so', async (t) => {
+  const port = await freePort();
+  const url = `ws://127.0.0.1:${port}`;
+  const r = await runWorker(['--coordinator', url, '--retries', '0', '--backend', 'cpu', '--id', 'boundary-test']);
+  t.is(r.code, 1, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  const output = r.stdout + r.stderr;
+  t.regex(output, /unreachable/);
+  t.true(output.includes(url), output);
+  t.true(output.includes('worker boundary-test'), output);
+});

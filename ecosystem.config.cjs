@@ -1,0 +1,43 @@
+// pm2 process file for multi-machine runs. On the coordinator's machine:
+//   ADALORA_ROLE=coordinator ADALORA_CONFIG=job.yaml ADALORA_MIN_WORKERS=4 npx pm2 start ecosystem.config.cjs
+// On each GPU machine (one worker per GPU, or per process slot):
+//   ADALORA_ROLE=worker ADALORA_COORDINATOR=ws://10.0.0.1:7070 ADALORA_WORKERS=2 npx pm2 start ecosystem.config.cjs
+// Workers reconnect with back-off by themselves, and a finished run stops them: pm2 does not restart either.
+const env = process.env;
+const role = env.ADALORA_ROLE ?? 'coordinator';
+const roles = new Set(['coordinator', 'worker', 'both']);
+if (!roles.has(role)) throw new Error(`ADALORA_ROLE must be coordinator, worker or both, got '${role}'`);
+const workers = Number(env.ADALORA_WORKERS ?? 1);
+if (!Number.isInteger(workers) || workers < 1) throw new Error(`ADALORA_WORKERS must be an integer >= 1, got '${env.ADALORA_WORKERS}'`);
+const port = env.ADALORA_PORT ?? '7070';
+
+const apps = [];
+if (role === 'coordinator' || role === 'both') {
+  apps.push({
+    name: 'adalora-coordinator',
+    script: 'bin/adalora.mjs',
+    args: [
+      'coordinator',
+      ...(env.ADALORA_CONFIG ? ['--config', env.ADALORA_CONFIG] : []),
+      '--host', env.ADALORA_HOST ?? '0.0.0.0',
+      '--port', port,
+      '--min-workers', env.ADALORA_MIN_WORKERS ?? String(workers),
+      '--no-progress',
+    ],
+    autorestart: false,
+  });
+}
+if (role === 'worker' || role === 'both') {
+  for (let i = 0; i < workers; i++) {
+    apps.push({
+      name: `adalora-worker-${i}`,
+      script: 'bin/adalora.mjs',
+      args: ['worker', '--coordinator', env.ADALORA_COORDINATOR ?? `ws://127.0.0.1:${port}`, '--backend', env.ADALORA_BACKEND ?? 'auto', '--id', `${require('node:os').hostname()}-${i}`],
+      // one GPU per worker when the machine has several
+      env: env.ADALORA_GPUS_PER_WORKER === '0' ? {} : { CUDA_VISIBLE_DEVICES: String(i) },
+      autorestart: false,
+    });
+  }
+}
+
+module.exports = { apps };

@@ -1,0 +1,348 @@
+import test from 'ava';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAdaLoraConfig } from '@adalora/core';
+import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseRunConfig, readConfigFile } from './run-config';
+
+/** `obj` with `value` set at the dotted `path` (a test-side helper, independent of applyOverrides). */
+function withField(path: string, value: unknown, obj: Record<string, unknown> = {}): Record<string, unknown> {
+  const out = structuredClone(obj);
+  const keys = path.split('.');
+  let node = out;
+  for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+  node[keys[keys.length - 1]] = value;
+  return out;
+}
+
+test('parseRunConfig: defaults of an empty config (the built-in job)', (t) => {
+  t.deepEqual(parseRunConfig({}), {
+    model: BUILTIN_MODEL,
+    tokenizer: undefined,
+    initAdapter: undefined,
+    data: {
+      train: undefined,
+      dev: undefined,
+      format: 'auto',
+      textColumn: 'sentence',
+      textPairColumn: undefined,
+      labelColumn: 'label',
+      labels: undefined,
+      maxLength: 128,
+      task: 'classification',
+      metric: 'accuracy',
+    },
+    adalora: {},
+    training: {
+      batchSize: 32,
+      epochs: 3,
+      maxSteps: undefined,
+      lr: 1e-3,
+      weightDecay: 0.01,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      schedule: 'linear',
+      warmupSteps: 0,
+      seed: 42,
+      shuffle: true,
+      dropLast: false,
+      microBatch: 16,
+      evalEvery: 0,
+      checkpointEvery: 0,
+    },
+    cluster: { host: '127.0.0.1', port: 7070, minWorkers: 1, backend: 'auto', wire: 'float64', stepTimeoutMs: 600_000 },
+    outputDir: 'runs/latest',
+  });
+  t.deepEqual(parseRunConfig(undefined), parseRunConfig({}));
+  t.deepEqual(parseRunConfig(null), parseRunConfig({}));
+});
+
+test('parseRunConfig: keeps every given value', (t) => {
+  const raw = {
+    model: 'models/bert',
+    tokenizer: 'tok',
+    initAdapter: 'adapter',
+    data: {
+      train: 't.tsv',
+      dev: 'd.tsv',
+      format: 'tsv',
+      textColumn: 's1',
+      textPairColumn: 's2',
+      labelColumn: 'y',
+      labels: ['neg', 'pos'],
+      maxLength: 64,
+      task: 'classification',
+      metric: 'mcc',
+    },
+    adalora: { initR: 4 },
+    training: {
+      batchSize: 8,
+      epochs: 1,
+      maxSteps: 10,
+      lr: 5e-4,
+      weightDecay: 0,
+      beta1: 0.8,
+      beta2: 0.99,
+      eps: 1e-6,
+      schedule: 'constant',
+      warmupSteps: 2,
+      seed: 0,
+      shuffle: false,
+      dropLast: true,
+      microBatch: 4,
+      evalEvery: 5,
+      checkpointEvery: 5,
+    },
+    cluster: { host: '0.0.0.0', port: 0, minWorkers: 2, backend: 'wasm', wire: 'float16', stepTimeoutMs: 1000 },
+    outputDir: 'out',
+  };
+  t.deepEqual(parseRunConfig(raw), raw);
+});
+
+test('parseRunConfig: regression defaults to pearson', (t) => {
+  const c = parseRunConfig({ data: { task: 'regression' } });
+  t.is(c.data.metric, 'pearson');
+  t.is(parseRunConfig({ data: { task: 'regression', metric: 'spearman' } }).data.metric, 'spearman');
+});
+
+test('parseRunConfig: the metric must fit the task', (t) => {
+  for (const metric of ['accuracy', 'f1', 'mcc'] as const) {
+    t.is(parseRunConfig({ data: { task: 'classification', metric } }).data.metric, metric);
+    t.throws(() => parseRunConfig({ data: { task: 'regression', metric } }), { message: `config: 'data.metric' does not fit a regression task, got "${metric}"` });
+  }
+  for (const metric of ['pearson', 'spearman']) {
+    t.throws(() => parseRunConfig({ data: { metric } }), { message: `config: 'data.metric' does not fit a classification task, got "${metric}"` });
+  }
+});
+
+test('parseRunConfig: data.train is required unless the model is the built-in job', (t) => {
+  t.throws(() => parseRunConfig({ model: 'models/bert' }), { message: /'data\.train' is required unless model is builtin:rank-recovery/ });
+  t.throws(() => parseRunConfig({ model: 'models/bert', data: { dev: 'd.tsv' } }), { message: /'data\.train' is required/ });
+  t.is(parseRunConfig({ model: 'models/bert', data: { train: 'x.tsv' } }).data.train, 'x.tsv');
+  t.is(parseRunConfig({ model: BUILTIN_MODEL }).data.train, undefined);
+});
+
+// [dotted field, bad value, the rule the error must state]
+const BAD: readonly [string, unknown, string][] = [
+  ['model', '', 'must be a non-empty string'],
+  ['model', 3, 'must be a non-empty string'],
+  ['tokenizer', 3, 'must be a non-empty string'],
+  ['initAdapter', '', 'must be a non-empty string'],
+  ['outputDir', '', 'must be a non-empty string'],
+  ['data.train', 5, 'must be a non-empty string'],
+  ['data.dev', '', 'must be a non-empty string'],
+  ['data.format', 'xml', 'must be one of auto, tsv, csv, jsonl, pretokenized'],
+  ['data.textColumn', '', 'must be a non-empty string'],
+  ['data.textPairColumn', 5, 'must be a non-empty string'],
+  ['data.labelColumn', false, 'must be a non-empty string'],
+  ['data.labels', ['a', 1], 'must be a list of strings'],
+  ['data.labels', 'a,b', 'must be a list of strings'],
+  ['data.maxLength', 1, 'must be >= 2'],
+  ['data.maxLength', 64.5, 'must be an integer'],
+  ['data.task', 'ranking', 'must be one of classification, regression'],
+  ['data.metric', 'auc', 'must be one of accuracy, f1, mcc, pearson, spearman'],
+  ['training.batchSize', 0, 'must be >= 1'],
+  ['training.batchSize', 1.5, 'must be an integer'],
+  ['training.epochs', 0, 'must be >= 1'],
+  ['training.maxSteps', 0, 'must be >= 1'],
+  ['training.maxSteps', 2.5, 'must be an integer'],
+  ['training.lr', 0, 'must be > 0'],
+  ['training.lr', -1e-3, 'must be > 0'],
+  ['training.lr', '1e-3', 'must be a finite number'],
+  ['training.weightDecay', -0.1, 'must be >= 0'],
+  ['training.beta1', 1, 'must be <= 0.999999'],
+  ['training.beta1', -0.1, 'must be >= 0'],
+  ['training.beta2', 1, 'must be <= 0.999999'],
+  ['training.eps', 0, 'must be > 0'],
+  ['training.schedule', 'cosine', 'must be one of constant, linear'],
+  ['training.warmupSteps', -1, 'must be >= 0'],
+  ['training.seed', -1, 'must be >= 0'],
+  ['training.seed', 1.5, 'must be an integer'],
+  ['training.shuffle', 'yes', 'must be true or false'],
+  ['training.dropLast', 1, 'must be true or false'],
+  ['training.microBatch', 0, 'must be >= 1'],
+  ['training.evalEvery', -1, 'must be >= 0'],
+  ['training.checkpointEvery', 0.5, 'must be an integer'],
+  ['cluster.host', '', 'must be a non-empty string'],
+  ['cluster.port', 65536, 'must be <= 65535'],
+  ['cluster.port', -1, 'must be >= 0'],
+  ['cluster.minWorkers', 0, 'must be >= 1'],
+  ['cluster.backend', 'gpu', 'must be one of auto, tensorflow, wasm, cpu'],
+  ['cluster.wire', 'int8', 'must be one of float64, float32, float16'],
+  ['cluster.stepTimeoutMs', 0, 'must be >= 1'],
+];
+
+for (const [field, value, rule] of BAD) {
+  test(`parseRunConfig: ${field} = ${JSON.stringify(value)} is refused naming the field`, (t) => {
+    const e = t.throws(() => parseRunConfig(withField(field, value)));
+    t.true(e.message.startsWith(`config: '${field}' ${rule}, got `), e.message);
+  });
+}
+
+test('parseRunConfig: sections that are not objects are refused', (t) => {
+  t.throws(() => parseRunConfig({ data: 3 }), { message: "config: 'data' must be an object, got 3" });
+  t.throws(() => parseRunConfig({ training: [] }), { message: "config: 'training' must be an object, got []" });
+  t.throws(() => parseRunConfig({ cluster: 'x' }), { message: `config: 'cluster' must be an object, got "x"` });
+  t.throws(() => parseRunConfig({ adalora: 'x' }), { message: `config: 'adalora' must be an object, got "x"` });
+  t.throws(() => parseRunConfig({ adalora: [1] }), { message: "config: 'adalora' must be an object, got [1]" });
+  t.throws(() => parseRunConfig(5), { message: 'config: the top level must be an object, got 5' });
+  t.throws(() => parseRunConfig([]), { message: /config: the top level must be an object/ });
+});
+
+test('parseRunConfig: unknown keys are refused at every level, with their dotted path', (t) => {
+  t.throws(() => parseRunConfig({ modle: 'x' }), { message: "config: unknown field 'modle'" });
+  t.throws(() => parseRunConfig({ data: { trian: 'x' } }), { message: "config: unknown field 'data.trian'" });
+  t.throws(() => parseRunConfig({ training: { learningRate: 1 } }), { message: "config: unknown field 'training.learningRate'" });
+  t.throws(() => parseRunConfig({ cluster: { hosts: 'a', ports: 1 } }), { message: "config: unknown fields 'cluster.hosts', 'cluster.ports'" });
+  // snake_case is only converted inside `adalora`
+  t.throws(() => parseRunConfig({ training: { batch_size: 8 } }), { message: "config: unknown field 'training.batch_size'" });
+});
+
+test('parseRunConfig: adalora snake_case keys become camelCase, values untouched', (t) => {
+  const c = parseRunConfig({
+    adalora: {
+      init_r: 6,
+      target_r: 2,
+      tinit: 1,
+      tfinal: 1,
+      deltaT: 2,
+      orth_reg_weight: 0.1,
+      lora_alpha: 16,
+      lora_dropout: 0.05,
+      target_modules: ['query', 'value'],
+      modules_to_save: ['classifier'],
+      beta1: 0.85,
+    },
+  });
+  t.deepEqual(c.adalora, {
+    initR: 6,
+    targetR: 2,
+    tinit: 1,
+    tfinal: 1,
+    deltaT: 2,
+    orthRegWeight: 0.1,
+    loraAlpha: 16,
+    loraDropout: 0.05,
+    targetModules: ['query', 'value'],
+    modulesToSave: ['classifier'],
+    beta1: 0.85,
+  });
+  // what the core parser receives once totalStep is known
+  const core = parseAdaLoraConfig({ ...c.adalora, totalStep: 10 });
+  t.like(core, { initR: 6, targetR: 2, orthRegWeight: 0.1, loraAlpha: 16, totalStep: 10 });
+  // camelCase passes through; nested values are not rewritten
+  t.deepEqual(parseRunConfig({ adalora: { initR: 3, target_modules: ['a_b'] } }).adalora, { initR: 3, targetModules: ['a_b'] });
+  t.deepEqual(parseRunConfig({ adalora: null }).adalora, {});
+});
+
+test('applyOverrides: values parsed as YAML scalars and lists', (t) => {
+  const out = applyOverrides({}, [
+    'training.lr=1e-4',
+    'training.batchSize=8',
+    'training.shuffle=false',
+    'data.train=data/train.tsv',
+    'data.labels=[neg, pos]',
+    'model="123"',
+    'outputDir=runs/a b',
+    'cluster.port=-1',
+    'data.dev=',
+    'x=a=b',
+  ]);
+  t.deepEqual(out, {
+    training: { lr: 1e-4, batchSize: 8, shuffle: false },
+    data: { train: 'data/train.tsv', labels: ['neg', 'pos'], dev: null },
+    model: '123',
+    outputDir: 'runs/a b',
+    cluster: { port: -1 },
+    x: 'a=b', // only the first '=' splits
+  });
+});
+
+test('applyOverrides: merges into existing sections, later overrides win, the input is not mutated', (t) => {
+  const raw = { training: { lr: 1, epochs: 2 }, data: { labels: ['a'] } };
+  const before = structuredClone(raw);
+  const out = applyOverrides(raw, ['training.lr=0.5', 'training.lr=0.25', 'a.b.c.d=1', 'data.labels=[x, y]']);
+  t.deepEqual(out, { training: { lr: 0.25, epochs: 2 }, data: { labels: ['x', 'y'] }, a: { b: { c: { d: 1 } } } });
+  t.deepEqual(raw, before);
+  t.not(out.training, raw.training);
+  // a scalar in the way of a path is replaced by an object
+  t.deepEqual(applyOverrides({ training: 5 }, ['training.lr=1']), { training: { lr: 1 } });
+  t.deepEqual(applyOverrides(undefined, ['a=1']), { a: 1 });
+  t.deepEqual(applyOverrides({ a: 1 }, []), { a: 1 });
+  // the result goes through the parser like any config
+  t.is(parseRunConfig(applyOverrides({}, ['training.lr=2e-5'])).training.lr, 2e-5);
+});
+
+test('applyOverrides: malformed overrides are refused naming the override', (t) => {
+  t.throws(() => applyOverrides({}, ['training.lr']), { message: "override 'training.lr' must look like key.path=value" });
+  t.throws(() => applyOverrides({}, ['=1']), { message: "override '=1' must look like key.path=value" });
+  t.throws(() => applyOverrides({}, ['training..lr=1']), { message: /^override 'training\.\.lr=1': every part of the key path must be a non-empty field name/ });
+  t.throws(() => applyOverrides({}, ['training.=1']), { message: /^override 'training\.=1': every part/ });
+  t.throws(() => applyOverrides({}, ['data.labels=[a, b']), { message: /^override 'data\.labels=\[a, b': the value is not valid YAML \(/ });
+  t.throws(() => applyOverrides({}, ['model="abc']), { message: /^override 'model="abc': the value is not valid YAML/ });
+  t.throws(() => applyOverrides([1], ['a=1']), { message: /overrides: the config must be a mapping of fields, got a list/ });
+});
+
+test('applyOverrides: __proto__ cannot pollute Object.prototype', (t) => {
+  t.throws(() => applyOverrides({}, ['__proto__.polluted=1']), { message: /every part of the key path/ });
+  t.throws(() => applyOverrides({}, ['a.__proto__.polluted=1']), { message: /every part of the key path/ });
+  t.is(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('mergeConfig: objects merged key by key, arrays and scalars replaced', (t) => {
+  const base = { model: 'a', training: { lr: 1, epochs: 2 }, data: { labels: ['x', 'y'] }, keep: { deep: { v: 1 } } };
+  const before = structuredClone(base);
+  const out = mergeConfig(base, { training: { lr: 3 }, data: { labels: ['z'] }, model: 'b', extra: null });
+  t.deepEqual(out, { model: 'b', training: { lr: 3, epochs: 2 }, data: { labels: ['z'] }, keep: { deep: { v: 1 } }, extra: null });
+  t.deepEqual(base, before);
+  t.deepEqual(mergeConfig(base, undefined), base);
+  t.deepEqual(mergeConfig({ a: { b: 1 } }, { a: undefined }), { a: { b: 1 } }); // undefined does not erase
+  t.deepEqual(mergeConfig({ a: { b: 1 } }, { a: null }), { a: null }); // null does
+  t.deepEqual(mergeConfig({ a: [1, 2] }, { a: { b: 1 } }), { a: { b: 1 } });
+  t.deepEqual(mergeConfig({ a: { b: 1 } }, { a: [1] }), { a: [1] });
+  t.is(mergeConfig(1, 2), 2);
+  t.deepEqual(mergeConfig(undefined, { a: 1 }), { a: 1 });
+});
+
+test('readConfigFile: JSON and YAML by extension; errors name the file', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'run-config-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const expected = { model: 'm', training: { lr: 0.001, shuffle: false }, data: { labels: ['a', 'b'] } };
+  const file = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  t.deepEqual(readConfigFile(file('c.json', JSON.stringify(expected))), expected);
+  const yaml = 'model: m\n# a comment\ntraining:\n  lr: 1e-3\n  shuffle: false\ndata:\n  labels: [a, b]\n';
+  t.deepEqual(readConfigFile(file('c.yaml', yaml)), expected);
+  t.deepEqual(readConfigFile(file('c.yml', yaml)), expected);
+  // YAML is tried for other extensions (a JSON document is YAML too)
+  t.deepEqual(readConfigFile(file('c.conf', JSON.stringify(expected))), expected);
+  // empty / comment-only YAML: no settings
+  t.deepEqual(readConfigFile(file('empty.yaml', '')), {});
+  t.deepEqual(readConfigFile(file('comments.yaml', '# nothing here\n')), {});
+
+  const missing = join(dir, 'missing.yaml');
+  t.throws(() => readConfigFile(missing), { message: `config file ${missing}: cannot read (ENOENT)` });
+  t.throws(() => readConfigFile(dir), { message: `config file ${dir}: cannot read (EISDIR)` });
+  const badJson = file('bad.json', '{"model": "m",}');
+  t.throws(() => readConfigFile(badJson), { message: new RegExp(`^config file ${escape(badJson)}: not valid JSON \\(`) });
+  // JSON rules are strict for .json even though YAML would accept this
+  t.throws(() => readConfigFile(file('single.json', "{'model': 'm'}")), { message: /single\.json: not valid JSON/ });
+  const badYaml = file('bad.yaml', 'model: m\n  training: [1,\n');
+  t.throws(() => readConfigFile(badYaml), { message: new RegExp(`^config file ${escape(badYaml)}: not valid YAML \\(`) });
+  t.throws(() => readConfigFile(file('dup.yaml', 'a: 1\na: 2\n')), { message: /dup\.yaml: not valid YAML/ });
+  t.throws(() => readConfigFile(file('list.yaml', '- a\n- b\n')), { message: /list\.yaml: expected a mapping of fields at the top level, got a list/ });
+  t.throws(() => readConfigFile(file('scalar.json', '42')), { message: /scalar\.json: expected a mapping of fields at the top level, got number/ });
+  if (process.getuid?.() !== 0) {
+    const locked = file('locked.yaml', 'a: 1');
+    chmodSync(locked, 0o000);
+    t.throws(() => readConfigFile(locked), { message: `config file ${locked}: cannot read (EACCES)` });
+  }
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
