@@ -76,7 +76,7 @@ const cases: Case[] = [
   ['gradients: computeMs negative', 'gradients', ['computeMs'], -5, 'PROTO_ERR_BAD_FIELD', 'computeMs'],
   ['gradients: tensors not an array', 'gradients', ['tensors'], {}, 'PROTO_ERR_BAD_FIELD', 'tensors'],
   ['gradients: tensor not an object', 'gradients', ['tensors', 0], 3, 'PROTO_ERR_BAD_FIELD', 'tensors[0]'],
-  ['gradients: unknown dtype', 'gradients', ['tensors', 0, 'dtype'], 'float64', 'PROTO_ERR_BAD_FIELD', 'tensors[0].dtype'],
+  ['gradients: unknown dtype', 'gradients', ['tensors', 0, 'dtype'], 'bfloat16', 'PROTO_ERR_BAD_FIELD', 'tensors[0].dtype'],
   ['gradients: int32 gradient', 'gradients', ['tensors', 0, 'dtype'], 'int32', 'PROTO_ERR_BAD_FIELD', 'tensors[0].dtype'],
   ['gradients: negative dimension', 'gradients', ['tensors', 0, 'shape'], [-2, -3], 'PROTO_ERR_BAD_FIELD', 'tensors[0].shape[0]'],
   ['gradients: fractional dimension', 'gradients', ['tensors', 0, 'shape'], [2, 1.5], 'PROTO_ERR_BAD_FIELD', 'tensors[0].shape[1]'],

@@ -1,0 +1,80 @@
+import test from 'ava';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { injectAdapters, loadEncoder } from '@adalora/models';
+import { encodeSamples, float64FromTensor, PROTOCOL_VERSION, tensorFromFloat32, type WelcomeMessage } from '@adalora/protocol';
+import { computeGradientSums, loadPublicBertTrace, workerJobToJson } from '@adalora/training';
+import { WorkerFault, WorkerSession } from './worker-session';
+
+const trace = loadPublicBertTrace();
+const modelDir = join(trace.dir, 'base');
+const job = { adalora: trace.adalora, microBatch: 4, numLabels: 3, headSeed: 0, wire: 'float64' as const };
+
+async function welcome(hash?: string): Promise<WelcomeMessage> {
+  const { model, hash: real } = await loadEncoder(modelDir);
+  model.dispose();
+  return { type: 'welcome', protocolVersion: PROTOCOL_VERSION, runId: 'run-1', workerIndex: 0, run: { config: workerJobToJson(job) as never, modelPath: modelDir, modelHash: hash ?? real, dataHash: 'd' } };
+}
+
+const session = () => new WorkerSession({ workerId: 'w', backend: 'wasm', log: () => {} });
+
+test.before(async () => {
+  await tf.setBackend('wasm');
+});
+
+async function faultOf(p: Promise<unknown>): Promise<WorkerFault> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  if (!(e instanceof WorkerFault)) throw new Error(`expected a WorkerFault, got ${String(e)}`);
+  return e;
+}
+
+test('a model whose hash differs from the run is refused', async (t) => {
+  const s = session();
+  const e = await faultOf(s.handle(await welcome('0'.repeat(64))));
+  t.is(e.code, 'WORKER_ERR_MODEL_HASH');
+  s.dispose();
+});
+
+test('compute before any state is out of order; a state must cover every trainable with its shape', async (t) => {
+  const s = session();
+  const [ready] = await s.handle(await welcome());
+  t.like(ready, { type: 'ready', runId: 'run-1' });
+  const batch = trace.batch(0);
+  const compute = { type: 'compute' as const, runId: 'run-1', step: 0, round: 1, seed: 1, samples: encodeSamples([0, 1, 2, 3, 4, 5, 6, 7], batch) };
+  t.is((await faultOf(s.handle(compute))).code, 'PROTO_ERR_OUT_OF_ORDER');
+  const wrongShape = { type: 'state' as const, runId: 'run-1', step: 0, tensors: [tensorFromFloat32('classifier.bias', [2], new Float32Array(2))] };
+  t.regex((await faultOf(s.handle(wrongShape))).message, /classifier\.bias.*shape/);
+  const unknown = { type: 'state' as const, runId: 'run-1', step: 0, tensors: [tensorFromFloat32('nope.lora_A', [1], new Float32Array(1))] };
+  t.is((await faultOf(s.handle(unknown))).code, 'WORKER_ERR_STATE');
+  t.is((await faultOf(s.handle({ ...compute, runId: 'other' }))).code, 'PROTO_ERR_BAD_FIELD');
+  s.dispose();
+});
+
+test('after a full state, compute returns the gradient sums of the reference computation', async (t) => {
+  const s = session();
+  await s.handle(await welcome());
+  // the reference: the same model and adapter state in this process
+  const { model } = await loadEncoder(modelDir);
+  const injected = injectAdapters(model, trace.adalora, 7);
+  const state = [...injected.trainables].map(([name, v]) => tensorFromFloat32(name, v.shape, v.dataSync() as Float32Array));
+  await s.handle({ type: 'state', runId: 'run-1', step: 3, tensors: state });
+  const batch = trace.batch(3);
+  const compute = { type: 'compute' as const, runId: 'run-1', step: 3, round: 9, seed: 1, samples: encodeSamples([0, 1, 2, 3, 4, 5, 6, 7], batch) };
+  await s.handle(compute); // the first pass caches each frozen layer's Wᵀ
+  const before = tf.memory().numTensors;
+  const [reply] = await s.handle(compute);
+  t.is(tf.memory().numTensors, before, 'no tensor left behind by a compute');
+  if (reply.type !== 'gradients') return t.fail(reply.type);
+  t.like(reply, { step: 3, round: 9, sampleCount: 8 });
+  const expected = computeGradientSums(model, injected.trainables, batch, job.microBatch);
+  t.true(Math.abs(reply.lossSum - expected.lossSum) < 1e-9);
+  for (const tensor of reply.tensors) t.deepEqual(Array.from(float64FromTensor(tensor)), Array.from(expected.grads.get(tensor.name)!), tensor.name);
+  t.is(reply.tensors.length, expected.grads.size);
+  injected.dispose();
+  model.dispose();
+  s.dispose();
+});
