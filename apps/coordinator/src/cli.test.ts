@@ -104,3 +104,19 @@ test('bad config is refused up front, naming the field', async (t) => {
   t.is(r2.code, 1);
   t.regex(r2.out, /unknown field 'training\.bogus'/);
 });
+
+test('`adalora merge` folds a PEFT adapter into its base checkpoint; a mismatching adapter is refused', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'adalora-merge-'));
+  try {
+    const bert = join(ROOT, '../shared/fixtures/bert');
+    const r = await start(['merge', '-m', bert, '-a', join(bert, 'adalora-adapter'), '-o', out, '-b', 'wasm']).done;
+    t.is(r.code, 0, r.out);
+    t.regex(r.out, /merged 12 adalora adapters \(36 rank-1 triplets in all\)/);
+    t.true(existsSync(join(out, 'config.json')) && existsSync(join(out, 'model.safetensors')));
+    const bad = await start(['merge', '-m', join(ROOT, '../shared/fixtures/roberta'), '-a', join(bert, 'adalora-adapter'), '-o', join(out, 'x'), '-b', 'wasm']).done;
+    t.is(bad.code, 1);
+    t.regex(bad.out, /adalora: .*bert\.encoder/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

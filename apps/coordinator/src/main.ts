@@ -4,6 +4,7 @@ import { loadBackend, parseBackendChoice } from '@adalora/backend';
 import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/training';
 import { Coordinator } from './coordinator';
 import { prepareJob } from './job';
+import { mergeCommand } from './merge-command';
 import { startLocalWorkers, stopLocalWorkers } from './local-workers';
 import { rankReport } from './rank-report';
 
@@ -109,6 +110,18 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
     } finally {
       await stopLocalWorkers(children);
     }
+  });
+
+program
+  .command('merge')
+  .description('fold a trained PEFT adapter into its base checkpoint and write a plain HF checkpoint')
+  .requiredOption('-m, --model <dir>', 'the base checkpoint the adapter was trained on')
+  .requiredOption('-a, --adapter <dir>', 'the PEFT adapter dir (e.g. runs/x/final/adapter)')
+  .requiredOption('-o, --output <dir>', 'where to write config.json + model.safetensors')
+  .option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu', 'auto')
+  .action(async (flags: { model: string; adapter: string; output: string; backend: string }) => {
+    await loadBackend(parseBackendChoice(flags.backend), { log });
+    await mergeCommand(flags.model, flags.adapter, flags.output, log);
   });
 
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -85,3 +85,10 @@ test.serial('when no candidate passes, the error lists every reason', async (t) 
   const err = await t.throwsAsync(loadBackend('wasm', { log: () => {}, candidates: [failing] }));
   t.is(err?.message, "no backend for choice 'wasm' passed (fake: boom)");
 });
+
+test.serial('overlapping loads queue instead of racing on the one active backend', async (t) => {
+  const quiet = { log: () => {} };
+  const reports = await Promise.all([loadBackend('wasm', quiet), loadBackend('cpu', quiet), loadBackend('wasm', quiet)]);
+  t.deepEqual(reports.map((r) => r.name), ['wasm', 'cpu', 'wasm']);
+  t.is(tf.getBackend(), 'wasm');
+});

@@ -41,7 +41,16 @@ const firstLine = (e: unknown): string => (e instanceof Error ? e.message : Stri
  * @throws Error listing every candidate's reason when none passes; for 'tensorflow' it names
  *   both native packages and how to install them.
  */
-export async function loadBackend(choice: BackendChoice, opts: LoadBackendOptions = {}): Promise<BackendReport> {
+export function loadBackend(choice: BackendChoice, opts: LoadBackendOptions = {}): Promise<BackendReport> {
+  // tfjs has one active backend per process: overlapping loads would race on it, so they queue
+  const run = loading.then(() => loadBackendNow(choice, opts));
+  loading = run.catch(() => undefined);
+  return run;
+}
+
+let loading: Promise<unknown> = Promise.resolve();
+
+async function loadBackendNow(choice: BackendChoice, opts: LoadBackendOptions): Promise<BackendReport> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const candidates = opts.candidates ?? backendCandidates(choice, { wasmThreads: opts.wasmThreads, log });
   const tried: BackendAttempt[] = [];

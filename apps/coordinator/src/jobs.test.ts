@@ -1,0 +1,64 @@
+import test from 'ava';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readPeftAdapterTensors } from '@adalora/models';
+import { fixturesDir, mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
+import { runLocalCluster } from './local-cluster';
+
+// serial: runs in one process share the tfjs backend, which loads once at a time
+test.serial('a text job: TSV train split and CSV dev split tokenized with the checkpoint tokenizer, 2 workers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'adalora-text-'));
+  try {
+    // the checkpoint dir: config + weights + the fixtures' WordPiece tokenizer (49 ids < vocab 100)
+    const model = join(dir, 'model');
+    mkdirSync(model);
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(fixturesDir(), 'bert', f), join(model, f));
+    copyFileSync(join(fixturesDir(), 'tokenizer/tokenizer.json'), join(model, 'tokenizer.json'));
+    const texts = ['the movie was very good', 'not bad, the plot', 'the acting was great.', 'bad movie', 'the plot was not good', 'very good acting'];
+    const labels = ['pos', 'neg', 'pos', 'neg', 'neutral', 'pos'];
+    writeFileSync(join(dir, 'train.tsv'), 'sentence\tlabel\n' + texts.map((s, i) => `${s}\t${labels[i]}`).join('\n') + '\n');
+    writeFileSync(join(dir, 'dev.csv'), 'sentence,label\n' + texts.map((s, i) => `"${s}",${labels[i]}`).join('\n') + '\n');
+    const { reports, result } = await runLocalCluster({
+      workers: 2,
+      config: {
+        model,
+        outputDir: join(dir, 'out'),
+        data: { train: join(dir, 'train.tsv'), dev: join(dir, 'dev.csv'), maxLength: 16, metric: 'mcc' },
+        adalora: { init_r: 4, target_r: 2, tinit: 1, tfinal: 2, deltaT: 1 },
+        training: { batchSize: 4, epochs: 3, lr: 1e-2, microBatch: 2 },
+        cluster: { backend: 'wasm' },
+      },
+    });
+    t.is(reports.length, 6); // ceil(6 / 4) × 3 epochs
+    t.is(result.finalEval?.samples, 6);
+    t.true(Number.isFinite(result.finalEval!.metrics.mcc!));
+    t.is(readPeftAdapterTensors(result.adapterDir).get('base_model.model.bert.encoder.layer.0.attention.self.query.lora_E')?.shape[1], 1);
+    const metrics = readFileSync(join(dir, 'out/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    t.deepEqual(metrics.at(-1), { kind: 'eval', step: 6, metric: 'mcc', value: result.finalEval!.metrics.mcc, loss: result.finalEval!.loss, samples: 6 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.serial('LoRA mode trains the same job with one rank everywhere and saves a LoRA adapter', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'adalora-lora-'));
+  try {
+    const config = mergeConfig(RANK_RECOVERY_DEFAULTS, {
+      outputDir: dir,
+      adalora: { mode: 'lora', init_r: 2, tinit: 0, tfinal: 0, deltaT: 1 },
+      training: { maxSteps: 24, evalEvery: 0 },
+      cluster: { backend: 'wasm' },
+    }) as Record<string, unknown>;
+    const { reports, result } = await runLocalCluster({ config, workers: 2 });
+    t.is(result.rankPattern, null);
+    t.true(reports.every((r) => r.budget === null && r.kept.size === 0));
+    t.true(reports.at(-1)!.loss < reports[0].loss, `loss fell: ${reports[0].loss} -> ${reports.at(-1)!.loss}`);
+    const saved = JSON.parse(readFileSync(join(result.adapterDir, 'adapter_config.json'), 'utf8'));
+    t.is(saved.peft_type, 'LORA');
+    t.is(saved.r, 2);
+    t.true(existsSync(join(result.adapterDir, 'adapter_model.safetensors')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
