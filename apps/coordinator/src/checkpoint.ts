@@ -23,6 +23,7 @@ export async function saveCheckpoint(dir: string, job: Job, extra: Record<string
     runId: job.runId,
     modelHash: job.modelHash,
     dataHash: job.dataHash,
+    adalora: job.adalora,
     ...extra,
     global: job.global.exportState(),
     trainables: Object.fromEntries(job.global.snapshot()),

@@ -120,3 +120,22 @@ test('`adalora merge` folds a PEFT adapter into its base checkpoint; a mismatchi
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test.serial('a run resumed from its checkpoint continues bit for bit; a checkpoint of another model is refused', async (t) => {
+  const full = mkdtempSync(join(tmpdir(), 'adalora-resume-'));
+  const part = mkdtempSync(join(tmpdir(), 'adalora-resume-'));
+  try {
+    t.is((await start(['run', '--workers', '1', '-o', full, ...SHORT, '--set', 'training.checkpointEvery=8']).done).code, 0);
+    t.true(existsSync(join(full, 'checkpoint-8/adapter/adapter_config.json')));
+    const r = await start(['run', '--workers', '2', '-o', part, ...SHORT, '--resume', join(full, 'checkpoint-8')]).done;
+    t.is(r.code, 0, r.out.slice(-2000));
+    t.regex(r.out, /resumed from .*checkpoint-8 at step 8/);
+    t.deepEqual(losses(part), losses(full).slice(8), 'steps 8..15 as in the uninterrupted run');
+    const bad = await start(['run', '--workers', '1', '-o', part, ...SHORT, '--set', 'training.seed=7', '--resume', join(full, 'checkpoint-8')]).done;
+    t.is(bad.code, 1);
+    t.regex(bad.out, /cannot resume from .*checkpoint-8: it was trained on another base model/);
+  } finally {
+    rmSync(full, { recursive: true, force: true });
+    rmSync(part, { recursive: true, force: true });
+  }
+});

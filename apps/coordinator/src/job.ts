@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseAdaLoraConfig, type AdaLoraConfig, type ModuleId } from '@adalora/core';
 import { collate, datasetHash, loadPretokenizedJsonl, loadTextDataset, loadTokenizer, type Dataset } from '@adalora/data';
 import { injectAdapters, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
+import { resumeFromCheckpoint } from './resume';
 import { BUILTIN_MODEL, createRankRecoveryTask, GlobalStep, type LabeledBatch, type RunConfig, type WorkerJob } from '@adalora/training';
 
 /** Everything the coordinator needs for a run, prepared once before any worker is accepted. */
@@ -71,25 +72,33 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
   const headSeed = t.seed;
   const loaded = await loadEncoder(modelDir, { numLabels: train.numLabels, headSeed });
   const model = loaded.model;
-  let injected: InjectedAdapters;
+  const dataHash = datasetHash(train);
+  let injected: InjectedAdapters | null = null;
+  let global: GlobalStep;
   try {
     injected = injectAdapters(model, adalora);
     if (config.initAdapter) {
       loadTrainableState(join(config.initAdapter, ADAPTER_WEIGHTS_FILE), injected);
       log(`initial adapter state from ${config.initAdapter}`);
     }
+    global = new GlobalStep(injected, adalora, {
+      weightDecay: t.weightDecay,
+      beta1: t.beta1,
+      beta2: t.beta2,
+      eps: t.eps,
+      schedule: { lr: t.lr, kind: t.schedule, warmupSteps: t.warmupSteps, totalSteps },
+    });
+    if (config.resume) {
+      const step = resumeFromCheckpoint(config.resume, { global, injected, adalora, modelHash: loaded.hash, dataHash });
+      log(`resumed from ${config.resume} at step ${step}`);
+    }
   } catch (e) {
+    // a bad initial adapter or checkpoint leaves nothing allocated behind
+    injected?.dispose();
     model.dispose();
     throw e;
   }
-  const global = new GlobalStep(injected, adalora, {
-    weightDecay: t.weightDecay,
-    beta1: t.beta1,
-    beta2: t.beta2,
-    eps: t.eps,
-    schedule: { lr: t.lr, kind: t.schedule, warmupSteps: t.warmupSteps, totalSteps },
-  });
-  const dataHash = datasetHash(train);
+  const adapters: InjectedAdapters = injected; // set: the catch above rethrows
   const runId = createHash('sha256')
     .update(JSON.stringify({ config, adalora }))
     .update(loaded.hash)
@@ -97,7 +106,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     .digest('hex')
     .slice(0, 16);
   const padId = loaded.config.has('pad_token_id') ? loaded.config.integer('pad_token_id') : 0;
-  log(`model ${loaded.config.string('model_type')} from ${modelDir}: ${injected.adapters.size} adapted matrices, ${countValues(injected)} trainable values`);
+  log(`model ${loaded.config.string('model_type')} from ${modelDir}: ${adapters.adapters.size} adapted matrices, ${countValues(adapters)} trainable values`);
   log(`data: ${train.examples.length} train / ${dev?.examples.length ?? 0} dev examples, ${train.numLabels} label(s); ${totalSteps} steps of ${t.batchSize}`);
   return {
     config: { ...config, data },
@@ -106,7 +115,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     modelHash: loaded.hash,
     dataHash,
     model,
-    injected,
+    injected: adapters,
     adalora,
     global,
     train,
@@ -117,7 +126,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     workerJob: { adalora, microBatch: t.microBatch, numLabels: train.numLabels, headSeed, wire: config.cluster.wire },
     trueRanks,
     dispose() {
-      injected.dispose();
+      adapters.dispose();
       model.dispose();
     },
   };

@@ -16,6 +16,7 @@ interface CommonFlags {
   minWorkers?: number;
   backend?: string;
   output?: string;
+  resume?: string;
   progress: boolean;
 }
 
@@ -35,6 +36,7 @@ function withCommonOptions(cmd: Command): Command {
     .option('--min-workers <n>', 'workers to wait for before training (cluster.minWorkers)', integer(1))
     .option('-b, --backend <name>', 'tfjs backend of this process: auto | tensorflow | wasm | cpu (cluster.backend)')
     .option('-o, --output <dir>', 'where checkpoints, metrics and the final adapter go (outputDir)')
+    .option('--resume <dir>', 'continue an earlier run from one of its checkpoints (resume)')
     .option('--no-progress', 'no progress bar (log lines only)');
 }
 
@@ -51,6 +53,7 @@ function resolveConfig(flags: CommonFlags, defaults: (raw: Record<string, unknow
   if (flags.minWorkers !== undefined) sets.push(`cluster.minWorkers=${flags.minWorkers}`);
   if (flags.backend !== undefined) sets.push(`cluster.backend=${parseBackendChoice(flags.backend)}`);
   if (flags.output !== undefined) sets.push(`outputDir=${JSON.stringify(flags.output)}`);
+  if (flags.resume !== undefined) sets.push(`resume=${JSON.stringify(flags.resume)}`);
   return parseRunConfig(applyOverrides(raw, sets));
 }
 

@@ -66,6 +66,8 @@ export interface RunConfig {
   readonly tokenizer?: string;
   /** PEFT adapter dir to start from (its initial state) */
   readonly initAdapter?: string;
+  /** checkpoint dir (checkpoint-<step> or final) of an earlier run to continue */
+  readonly resume?: string;
   readonly data: DataConfig;
   /** the AdaLoRA section as written (peft snake_case or camelCase); parsed once totalStep is known */
   readonly adalora: Readonly<Record<string, unknown>>;
@@ -148,6 +150,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
   const model = r.string('model', BUILTIN_MODEL);
   const tokenizer = r.optionalString('tokenizer');
   const initAdapter = r.optionalString('initAdapter');
+  const resume = r.optionalString('resume');
   const d = r.section('data');
   let data: DataConfig = {
     train: d.optionalString('train'),
@@ -202,7 +205,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
   c.done();
   const outputDir = r.string('outputDir', 'runs/latest');
   r.done();
-  return { model, tokenizer, initAdapter, data, adalora: toCamelCase(adaloraRaw as Record<string, unknown>), training, cluster, outputDir };
+  return { model, tokenizer, initAdapter, resume, data, adalora: toCamelCase(adaloraRaw as Record<string, unknown>), training, cluster, outputDir };
 }
 
 /** peft writes init_r, orth_reg_weight…; the core parser takes initR, orthRegWeight… */
