@@ -1,15 +1,17 @@
 // Micro-benchmark of the protocol's tensor path for a BERT-base-sized AdaLoRA gradient message:
 // 12 layers × (q, k, v, attention output 768×768, intermediate 3072×768, output 768×3072),
 // r = 12, A/E/B per module → 216 tensors, ≈ 2.0 M float32 values (8 MB).
-// Encode = tensorFromFloat32 for every tensor + FrameWriter.encode (4 MiB chunk frames);
-// decode = FrameReader.read of every frame (decode + reassembly + full guard incl. finite checks)
-// + float32FromTensor for every tensor. MB/s are of float32 payload (8 MB per message).
+// As workers and the coordinator do it: encode = tensorFromFloat64 of the float64 sums in the
+// chosen wire dtype for every tensor + FrameWriter.encode (4 MiB chunk frames); decode =
+// FrameReader.read of every frame (decode + reassembly + full guard incl. finite checks) +
+// float64FromTensor for every tensor. MB/s are of the float32 payload size (8 MB per message).
 // Reference: one plain copy of the same bytes, Buffer.from(new Uint8Array(f32.buffer)).
 // Prints medians over RUNS runs. Run: npx tsx tools/bench-protocol.ts
 import {
   FrameWriter,
-  float32FromTensor,
-  tensorFromFloat32,
+  float64FromTensor,
+  tensorFromFloat64,
+  type FloatWire,
   workerMessageReader,
   type GradientsMessage,
   type WorkerToCoordinator,
@@ -77,24 +79,26 @@ const all = new Float32Array(values);
   }
 }
 
-function message(wire: 'float32' | 'float16'): GradientsMessage {
-  const tensors = [...grads].map(([name, [shape, v]]) => tensorFromFloat32(name, shape, v, wire));
+const grads64 = new Map([...grads].map(([name, [shape, v]]) => [name, [shape, Float64Array.from(v)] as const]));
+
+function message(wire: FloatWire): GradientsMessage {
+  const tensors = [...grads64].map(([name, [shape, v]]) => tensorFromFloat64(name, shape, v, wire));
   return { type: 'gradients', runId: 'bench', step: 1, round: 0, sampleCount: 32, lossSum: 20, computeMs: 1000, tensors };
 }
 
-function decodeAll(frames: Uint8Array[]): Float32Array[] {
+function decodeAll(frames: Uint8Array[]): Float64Array[] {
   const reader = workerMessageReader();
   let msg: WorkerToCoordinator | undefined;
   for (const f of frames) msg = reader.read(f);
   if (msg?.type !== 'gradients') throw new Error('bench: no gradients decoded');
-  return msg.tensors.map(float32FromTensor);
+  return msg.tensors.map(float64FromTensor);
 }
 
 const refMs = time(() => void Buffer.from(new Uint8Array(all.buffer)));
 console.log(`payload: ${grads.size} tensors, ${values} float32 values (${MB.toFixed(1)} MB); median of ${RUNS} runs`);
 console.log(`reference copy Buffer.from(new Uint8Array(f32.buffer)): ${refMs.toFixed(2)} ms = ${(MB / (refMs / 1000)).toFixed(0)} MB/s`);
 
-for (const wire of ['float32', 'float16'] as const) {
+for (const wire of ['float64', 'float32', 'float16'] as const) {
   const writer = new FrameWriter();
   let frames: Uint8Array[] = [];
   const encMs = time(() => {

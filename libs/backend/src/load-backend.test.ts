@@ -1,8 +1,24 @@
 import test from 'ava';
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { backendCandidates, type BackendCandidate } from './candidates';
 import { registerCpuVariant } from './cpu-variant';
 import { loadBackend } from './load-backend';
+
+// The native packages are optional peers: what `auto` and `tensorflow` must do depends on them.
+const require = createRequire(import.meta.url);
+const installed = (name: string) => {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const NATIVE = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'].filter(installed);
+const withoutNative = NATIVE.length === 0 ? test.serial : test.serial.skip;
+const withNative = NATIVE.length > 0 ? test.serial : test.serial.skip;
+const nativeNote = NATIVE.length > 0 ? ` [skipped: ${NATIVE.join(', ')} installed here]` : '';
 
 // loadBackend sets tfjs's global backend: run these one at a time.
 const collect = () => {
@@ -10,7 +26,7 @@ const collect = () => {
   return { lines, log: (line: string) => void lines.push(line) };
 };
 
-test.serial("auto, here: both native packages are not installed, and wasm passes its proof", async (t) => {
+withoutNative(`auto without native packages: both are passed over as not installed, and wasm passes its proof${nativeNote}`, async (t) => {
   const { lines, log } = collect();
   const report = await loadBackend('auto', { log });
   t.is(report.name, 'wasm');
@@ -30,6 +46,14 @@ test.serial("auto, here: both native packages are not installed, and wasm passes
   t.regex(lines[2], /using 'wasm' from @tensorflow\/tfjs-backend-wasm/);
 });
 
+withNative(`tensorflow with a native package installed: chosen after its proof step${NATIVE.length ? '' : ' [skipped: neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed here]'}`, async (t) => {
+  const { lines, log } = collect();
+  const report = await loadBackend('tensorflow', { log });
+  t.is(report.name, 'tensorflow');
+  t.true(report.tried.some((a) => a.ok && a.package === report.package));
+  t.regex(lines.at(-1) ?? '', /using 'tensorflow'/);
+});
+
 test.serial('cpu, explicitly', async (t) => {
   const { lines, log } = collect();
   const report = await loadBackend('cpu', { log });
@@ -46,7 +70,7 @@ test.serial('wasm, explicitly, with wasmThreads 2: chosen, and the ignored threa
   t.regex(lines.join('\n'), /wasmThreads=2 ignored/);
 });
 
-test.serial('tensorflow fails here with a message naming both packages and how to install them', async (t) => {
+withoutNative(`tensorflow without native packages fails with a message naming both and how to install them${nativeNote}`, async (t) => {
   const err = await t.throwsAsync(loadBackend('tensorflow', { log: () => {} }));
   const msg = err?.message ?? '';
   t.regex(msg, /@tensorflow\/tfjs-node-gpu: not installed/);
