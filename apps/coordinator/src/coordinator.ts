@@ -59,6 +59,7 @@ export class Coordinator {
   private readonly metrics: MetricsLog;
   private readonly readyWaiters: (() => void)[] = [];
   private stopped = false;
+  private epochBatches: { epoch: number; batches: number[][] } | null = null;
 
   constructor(
     private readonly job: Job,
@@ -95,7 +96,7 @@ export class Coordinator {
     try {
       for (let step = job.global.step; step < job.totalSteps; step++) {
         const epoch = Math.floor(step / job.batchesPerEpoch);
-        const ids = globalBatches(epochOrder(job.train.examples.length, epoch, t.seed, t.shuffle), t.batchSize, t.dropLast)[step % job.batchesPerEpoch];
+        const ids = this.batchesOf(epoch)[step % job.batchesPerEpoch];
         const batch = batchOf(job.train, ids, job.padId, job.train.numLabels === 1);
         const started = performance.now();
         const { sums, computeMs } = await this.gradientsFor(step, ids, batch);
@@ -129,6 +130,16 @@ export class Coordinator {
     return { steps: job.totalSteps, losses, finalEval: lastEval, adapterDir: join(adapterDir, 'adapter'), rankPattern: job.global.rankPattern() };
   }
 
+  /** The global batches (data set row ids) of one epoch; made once per epoch, off the step path. */
+  private batchesOf(epoch: number): number[][] {
+    if (this.epochBatches?.epoch !== epoch) {
+      const t = this.job.config.training;
+      const order = epochOrder(this.job.train.examples.length, epoch, t.seed, t.shuffle);
+      this.epochBatches = { epoch, batches: globalBatches(order, t.batchSize, t.dropLast) };
+    }
+    return this.epochBatches.batches;
+  }
+
   /** Tells every worker to stop and closes the server. */
   async close(reason = 'run finished'): Promise<void> {
     if (this.stopped) return;
@@ -150,7 +161,11 @@ export class Coordinator {
         const msg = link.reader.read(data);
         if (msg) this.onMessage(link, msg);
       } catch (e) {
-        if (!isProtocolError(e)) throw e;
+        if (!isProtocolError(e)) {
+          // a bug of ours: say so loudly, and drop only this worker instead of the whole run
+          this.o.log(`${link.label}: internal error while handling a message: ${(e as Error).stack ?? String(e)}`);
+          return link.close(1011, 'COORD_ERR_INTERNAL');
+        }
         // A fault on the wire never touches training state: log it and drop the worker.
         this.o.log(`${link.label}: refused a message: ${e.message} (${e.code})`);
         // a worker of another version gets told why before the close
@@ -221,11 +236,14 @@ export class Coordinator {
     const tag = msg.type === 'gradients' ? msg.round : msg.evalId;
     const kind = msg.type === 'gradients' ? 'compute' : 'evaluate';
     if (msg.runId !== this.job.runId) throw protocolError('PROTO_ERR_BAD_FIELD', 'reply for another run', { messageType: msg.type, field: 'runId' });
-    if (!p || p.kind !== kind || p.tag !== tag || (msg.type === 'gradients' && msg.step !== p.step)) {
-      // Stale (a share that was re-dispatched) or never asked for: ignore, state is untouched.
-      this.o.log(`${link.label}: ignored an unexpected ${summarizeMessage(msg)}`);
-      if (!p || tag > (p.tag ?? -1)) throw protocolError('PROTO_ERR_OUT_OF_ORDER', `${msg.type} that was not asked for`, { messageType: msg.type });
+    if (!p || p.kind !== kind || tag > p.tag) throw protocolError('PROTO_ERR_OUT_OF_ORDER', `${msg.type} that was not asked for`, { messageType: msg.type });
+    if (tag < p.tag) {
+      // stale: the answer to an earlier request; ignored, state is untouched
+      this.o.log(`${link.label}: ignored a stale ${summarizeMessage(msg)}`);
       return;
+    }
+    if (msg.type === 'gradients' && msg.step !== p.step) {
+      throw protocolError('PROTO_ERR_BAD_FIELD', `gradients for step ${msg.step}, round ${tag} was for step ${p.step}`, { messageType: msg.type, field: 'step' });
     }
     link.pending = null;
     p.resolve(msg);
