@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { addDeltaWeight } from './weight-delta';
 import type { ModuleId } from './module-id';
 import { checkOptions, paramTensor, type AdapterOptions, type ParamData } from './svd-adapter';
 
@@ -59,14 +60,12 @@ export class LoraAdapter {
 
   /** W + ΔW as a new tensor. */
   mergeInto(W: tf.Tensor2D): tf.Tensor2D {
-    this.checkWeight('mergeInto', W);
-    return tf.tidy(() => W.add(this.deltaWeight()));
+    return addDeltaWeight(this, W, 1, 'LoraAdapter.mergeInto');
   }
 
   /** W − ΔW as a new tensor. */
   unmergeFrom(W: tf.Tensor2D): tf.Tensor2D {
-    this.checkWeight('unmergeFrom', W);
-    return tf.tidy(() => W.sub(this.deltaWeight()));
+    return addDeltaWeight(this, W, -1, 'LoraAdapter.unmergeFrom');
   }
 
   /** Loads A [r, in] and B [out, r] (same r). */
@@ -91,11 +90,5 @@ export class LoraAdapter {
   dispose(): void {
     this.A.dispose();
     this.B.dispose();
-  }
-
-  private checkWeight(what: string, W: tf.Tensor): void {
-    if (W.rank !== 2 || W.shape[0] !== this.outFeatures || W.shape[1] !== this.inFeatures) {
-      throw new Error(`LoraAdapter '${this.id}' ${what}: W has shape [${W.shape.join(', ')}], expected [${this.outFeatures}, ${this.inFeatures}]`);
-    }
   }
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { addDeltaWeight } from './weight-delta';
 import type { ModuleId } from './module-id';
 
 /** Shape and hyper-parameters of one adapted linear layer W [out, in]. */
@@ -129,14 +130,12 @@ export class SvdAdapter {
 
   /** W + ΔW as a new tensor (W [out, in] is left as it is). */
   mergeInto(W: tf.Tensor2D): tf.Tensor2D {
-    this.checkWeight('mergeInto', W);
-    return tf.tidy(() => W.add(this.deltaWeight()));
+    return addDeltaWeight(this, W, 1, 'SvdAdapter.mergeInto');
   }
 
   /** W − ΔW as a new tensor: undoes mergeInto while the adapter is unchanged. */
   unmergeFrom(W: tf.Tensor2D): tf.Tensor2D {
-    this.checkWeight('unmergeFrom', W);
-    return tf.tidy(() => W.sub(this.deltaWeight()));
+    return addDeltaWeight(this, W, -1, 'SvdAdapter.unmergeFrom');
   }
 
   /**
@@ -200,11 +199,5 @@ export class SvdAdapter {
     a.dispose();
     e.dispose();
     b.dispose();
-  }
-
-  private checkWeight(what: string, W: tf.Tensor): void {
-    if (W.rank !== 2 || W.shape[0] !== this.outFeatures || W.shape[1] !== this.inFeatures) {
-      throw new Error(`SvdAdapter '${this.id}' ${what}: W has shape [${W.shape.join(', ')}], expected [${this.outFeatures}, ${this.inFeatures}]`);
-    }
   }
 }
