@@ -20,6 +20,7 @@ test('parseRunConfig: defaults of an empty config (the built-in job)', (t) => {
     model: BUILTIN_MODEL,
     tokenizer: undefined,
     initAdapter: undefined,
+    resume: undefined,
     data: {
       train: undefined,
       dev: undefined,
@@ -63,6 +64,7 @@ test('parseRunConfig: keeps every given value', (t) => {
     model: 'models/bert',
     tokenizer: 'tok',
     initAdapter: 'adapter',
+    resume: 'runs/old/checkpoint-8',
     data: {
       train: 't.tsv',
       dev: 'd.tsv',
@@ -129,6 +131,7 @@ const BAD: readonly [string, unknown, string][] = [
   ['model', 3, 'must be a non-empty string'],
   ['tokenizer', 3, 'must be a non-empty string'],
   ['initAdapter', '', 'must be a non-empty string'],
+  ['resume', '', 'must be a non-empty string'],
   ['outputDir', '', 'must be a non-empty string'],
   ['data.train', 5, 'must be a non-empty string'],
   ['data.dev', '', 'must be a non-empty string'],
