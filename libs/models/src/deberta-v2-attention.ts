@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { matMulPerBatch } from './attention-wasm';
 import type { PositionAttention, RelativePositions } from './deberta-v2-config';
 import type { Linear } from './linear';
 import { dropout, FLOAT32_MIN } from './ops';
@@ -83,6 +84,10 @@ export interface DisentangledAttentionParams {
  * entries set to float32 min before the softmax (a fully masked row becomes uniform, as in HF).
  * x [B, L, hidden]; relEmb [2·span, hidden] (already layer-normed) or null;
  * mask [1, B, L, L] bool (mask_i · mask_j) -> context [B, L, heads · headSize]
+ * @param perBatch run the batched products (content, c2p, p2c, probabilities · values) as plain
+ *   2-D matmuls ({@link matMulPerBatch}): the default on wasm, where tf.matMul of a batch (and of
+ *   a transposed operand, as its autodiff does) leaves XNNPACK and is many times slower.
+ *   Results agree up to float summation order.
  */
 export function disentangledSelfAttention(
   p: DisentangledAttentionParams,
@@ -90,11 +95,19 @@ export function disentangledSelfAttention(
   relEmb: tf.Tensor2D | null,
   mask: tf.Tensor4D,
   training: boolean,
+  perBatch = tf.getBackend() === 'wasm',
 ): tf.Tensor3D {
   return tf.tidy(() => {
     const [b, l] = x.shape;
     const h = p.numHeads;
     const d = p.headSize;
+    // a [n, m, k] · b [n, k, p] -> [n, m, p], leading dims of the operands merged into n
+    const bmm = (a: tf.Tensor, c: tf.Tensor): tf.Tensor3D => {
+      const [m, k] = a.shape.slice(-2);
+      const n = a.size / (m * k);
+      const [a3, c3] = [a.reshape([n, m, k]) as tf.Tensor3D, c.reshape([n, k, c.shape[c.rank - 1]]) as tf.Tensor3D];
+      return perBatch ? matMulPerBatch(a3, c3) : tf.matMul(a3, c3);
+    };
     const scaleFactor = 1 + (p.posAtt.c2p ? 1 : 0) + (p.posAtt.p2c ? 1 : 0);
     const scale = f32(Math.sqrt(f32(d * scaleFactor))); // torch: sqrt(tensor(d, float32) * factor)
 
@@ -105,7 +118,7 @@ export function disentangledSelfAttention(
     // kᵀ made explicitly (wasm's matmul with a transposed operand is slow); HF divides k by s first.
     const kt = heads(k, [2, 0, 3, 1]).div(scale); // (H, B, d, L)
     const v = heads(p.value.apply(x, training), [2, 0, 1, 3]); // (H, B, L, d)
-    let scores = tf.matMul(q as tf.Tensor4D, kt as tf.Tensor4D); // (H, B, L, L)
+    let scores = bmm(q, kt).reshape([h, b, l, l]); // (H·B, L, L) -> (H, B, L, L)
 
     if (p.relative && relEmb && (p.posAtt.c2p || p.posAtt.p2c)) {
       const rel = dropout(relEmb, p.posDropout, training); // HF: pos_dropout once per layer
@@ -115,7 +128,7 @@ export function disentangledSelfAttention(
         proj.apply(tf.gather(rel, tf.tensor1d(idx, 'int32')), training).reshape([2 * l, h, d]).transpose([1, 2, 0]);
       // (H, B·L, d) x (H, d, 2L) -> the score of every row against every distance, then shifted.
       const table = (content: tf.Tensor, pos: tf.Tensor) =>
-        relativeShift(tf.matMul(content.reshape([h, b * l, d]) as tf.Tensor3D, pos as tf.Tensor3D).reshape([h * b, l, 2 * l]) as tf.Tensor3D);
+        relativeShift(bmm(content.reshape([h, b * l, d]), pos).reshape([h * b, l, 2 * l]) as tf.Tensor3D);
       const terms: tf.Tensor[] = []; // HF: score = c2p / s, then += p2c / s
       if (p.posAtt.c2p) {
         const c2p = table(q, posT(p.posKey, rows.c2p)).reshape([h, b, l, l]); // [i, j]
@@ -129,9 +142,13 @@ export function disentangledSelfAttention(
       scores = scores.add(terms.length === 2 ? terms[0].add(terms[1]) : terms[0]);
     }
 
-    const masked = tf.where(mask, scores, tf.scalar(FLOAT32_MIN));
+    // HF's masked_fill as scores · keep + fill: the same values and gradient (0 where masked) for
+    // finite scores, without the two Tiles tf.where makes to broadcast mask and scalar (on wasm
+    // ≈ 0.2 s of a layer's 0.9 s forward + backward at B 8, L 128, 12 heads).
+    const keep = mask.toFloat(); // (1, B, L, L): 1 attended, 0 masked
+    const masked = scores.mul(keep).add(tf.sub(1, keep).mul(FLOAT32_MIN)); // (H, B, L, L)
     const probs = dropout(tf.softmax(masked, -1), p.attentionDropout, training); // (H, B, L, L)
-    const ctx = tf.matMul(probs as tf.Tensor4D, v as tf.Tensor4D); // (H, B, L, d)
+    const ctx = bmm(probs, v).reshape([h, b, l, d]); // (H·B, L, d) -> (H, B, L, d)
     return ctx.transpose([1, 2, 0, 3]).reshape([b, l, h * d]) as tf.Tensor3D; // (B, L, H·d)
   });
 }
