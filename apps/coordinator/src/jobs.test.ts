@@ -46,14 +46,17 @@ test.serial('LoRA mode trains the same job with one rank everywhere and saves a 
   try {
     const config = mergeConfig(RANK_RECOVERY_DEFAULTS, {
       outputDir: dir,
-      adalora: { mode: 'lora', init_r: 2, tinit: 0, tfinal: 0, deltaT: 1 },
-      training: { maxSteps: 24, evalEvery: 0 },
+      adalora: { mode: 'lora', init_r: 2, lora_alpha: 4, tinit: 0, tfinal: 0, deltaT: 1 },
+      training: { maxSteps: 24, evalEvery: 0, lr: 5e-3 },
       cluster: { backend: 'wasm' },
     }) as Record<string, unknown>;
     const { reports, result } = await runLocalCluster({ config, workers: 2 });
     t.is(result.rankPattern, null);
     t.true(reports.every((r) => r.budget === null && r.kept.size === 0));
-    t.true(reports.at(-1)!.loss < reports[0].loss, `loss fell: ${reports[0].loss} -> ${reports.at(-1)!.loss}`);
+    // per-batch losses are noisy: compare the means of the first and the last four steps
+    const mean = (xs: readonly { loss: number }[]) => xs.reduce((s, r) => s + r.loss, 0) / xs.length;
+    const [first, last] = [mean(reports.slice(0, 4)), mean(reports.slice(-4))];
+    t.true(last < first, `loss fell: ${first} -> ${last}`);
     const saved = JSON.parse(readFileSync(join(result.adapterDir, 'adapter_config.json'), 'utf8'));
     t.is(saved.peft_type, 'LORA');
     t.is(saved.r, 2);
