@@ -1,0 +1,84 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { parseAdaLoraConfig } from '@adalora/core';
+import { loadEncoder } from '@adalora/models';
+import { createRankRecoveryTask, RANK_RECOVERY_DEFAULTS } from './rank-recovery-task';
+import { parseRunConfig } from './run-config';
+
+const SMALL = { train: 96, dev: 32 };
+const FILES = ['base-model/config.json', 'base-model/model.safetensors', 'train.jsonl', 'dev.jsonl', 'true-ranks.json'];
+
+function rows(file: string): { input_ids: number[]; label: number }[] {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+}
+
+test('same seed, same files; another seed, other data', async (t) => {
+  const dirs = [1, 2, 3].map(() => mkdtempSync(join(tmpdir(), 'rank-recovery-')));
+  try {
+    await createRankRecoveryTask(dirs[0], 7, SMALL);
+    await createRankRecoveryTask(dirs[1], 7, SMALL);
+    await createRankRecoveryTask(dirs[2], 8, SMALL);
+    for (const f of FILES) t.deepEqual(readFileSync(join(dirs[1], f)), readFileSync(join(dirs[0], f)), f);
+    t.notDeepEqual(readFileSync(join(dirs[2], 'train.jsonl')), readFileSync(join(dirs[0], 'train.jsonl')));
+    t.notDeepEqual(readFileSync(join(dirs[2], 'base-model/model.safetensors')), readFileSync(join(dirs[0], 'base-model/model.safetensors')));
+  } finally {
+    dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  }
+});
+
+test('the base checkpoint misses every target by the teacher change, scaled to RMS 1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rank-recovery-'));
+  try {
+    const task = await createRankRecoveryTask(dir, 3, SMALL);
+    const data = [...rows(task.trainFile), ...rows(task.devFile)];
+    t.is(data.length, SMALL.train + SMALL.dev);
+    // read back from the files, independently of the generator: a 1-output regression head
+    const { model, config } = await loadEncoder(task.modelDir);
+    try {
+      t.is(model.numLabels, 1);
+      t.is(config.string('problem_type'), 'regression');
+      const seq = data[0].input_ids.length;
+      const ids = tf.tensor2d(
+        data.flatMap((r) => r.input_ids),
+        [data.length, seq],
+        'int32',
+      );
+      const y = tf.tidy(() => model.forward({ inputIds: ids, attentionMask: tf.onesLike(ids) }, false).logits.dataSync());
+      ids.dispose();
+      const mse = data.reduce((s, r, i) => s + (y[i] - r.label) ** 2, 0) / data.length;
+      t.true(Math.abs(mse - 1) < 1e-3, `base vs target MSE ${mse}`);
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the true ranks cover the 12 adapted matrices and fill the default budget', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rank-recovery-'));
+  try {
+    const { trueRanks } = await createRankRecoveryTask(dir, 3, SMALL);
+    t.deepEqual(JSON.parse(readFileSync(join(dir, 'true-ranks.json'), 'utf8')), Object.fromEntries(trueRanks));
+    const config = parseRunConfig(RANK_RECOVERY_DEFAULTS);
+    const steps = config.training.epochs * Math.ceil(4096 / config.training.batchSize);
+    const adalora = parseAdaLoraConfig({ ...config.adalora, totalStep: steps }); // throws on a bad schedule
+    t.is(trueRanks.size, 12);
+    const ranks = [...trueRanks.values()];
+    t.is(
+      ranks.reduce((a, b) => a + b, 0),
+      adalora.targetR * trueRanks.size,
+    );
+    t.true(ranks.every((r) => Number.isInteger(r) && r >= 0 && r <= adalora.initR));
+    t.true(ranks.some((r) => r === 0) && ranks.some((r) => r > 0));
+    for (const id of trueRanks.keys()) t.true(adalora.targetModules.some((m) => id.endsWith(`.${m}`)), id);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
