@@ -1,10 +1,11 @@
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@adalora/training';
+import { stepLosses } from './metrics-file';
 
 const ROOT = repoRoot();
 const CLI = join(ROOT, 'bin/adalora.mjs');
@@ -42,13 +43,6 @@ async function until(pred: () => boolean, what: string, ms = 60_000): Promise<vo
   }
 }
 
-const losses = (dir: string) =>
-  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l))
-    .filter((m) => m.kind === 'step')
-    .map((m) => m.loss as number);
 
 test.serial('`adalora run` trains the built-in job on 2 local workers, prints the ranks and exits', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'adalora-cli-'));
@@ -59,7 +53,7 @@ test.serial('`adalora run` trains the built-in job on 2 local workers, prints th
     t.regex(r.out, /matrix\s+true\s+kept/);
     t.regex(r.out, /bert\.encoder\.layer\.1\.output\.dense\s+\d+\s+\d+/);
     t.true(existsSync(join(out, 'final/adapter/adapter_model.safetensors')));
-    t.is(losses(out).length, 16);
+    t.is(stepLosses(out).length, 16);
     // both workers were shut down by the coordinator, not killed
     t.is((r.out.match(/\[worker \d\].*stopped/g) ?? []).length, 0);
   } finally {
@@ -88,7 +82,7 @@ test.serial('a worker started before its coordinator waits and joins; a worker k
     const r = await coord.done;
     t.is(r.code, 0, r.out.slice(-2000));
     t.is((await w1.done).code, 0, 'the surviving worker was shut down cleanly');
-    t.deepEqual(losses(dir), losses(cleanDir), 'same losses as the one-worker run, bit for bit');
+    t.deepEqual(stepLosses(dir), stepLosses(cleanDir), 'same losses as the one-worker run, bit for bit');
   } finally {
     children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
     rmSync(cleanDir, { recursive: true, force: true });
@@ -130,7 +124,7 @@ test.serial('a run resumed from its checkpoint continues bit for bit; a checkpoi
     const r = await start(['run', '--workers', '2', '-o', part, ...SHORT, '--resume', join(full, 'checkpoint-8')]).done;
     t.is(r.code, 0, r.out.slice(-2000));
     t.regex(r.out, /resumed from .*checkpoint-8 at step 8/);
-    t.deepEqual(losses(part), losses(full).slice(8), 'steps 8..15 as in the uninterrupted run');
+    t.deepEqual(stepLosses(part), stepLosses(full).slice(8), 'steps 8..15 as in the uninterrupted run');
     const bad = await start(['run', '--workers', '1', '-o', part, ...SHORT, '--set', 'training.seed=7', '--resume', join(full, 'checkpoint-8')]).done;
     t.is(bad.code, 1);
     t.regex(bad.out, /cannot resume from .*checkpoint-8: it was trained on another base model/);

@@ -1,9 +1,10 @@
 import test from 'ava';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@adalora/training';
+import { stepLosses } from './metrics-file';
 
 // The coordinator on its own network host (a namespace made here, behind a veth link, with
 // 10 ms delay each way where the kernel has netem), workers on another: what a multi-machine
@@ -71,13 +72,6 @@ function run(args: readonly string[], inNamespace: boolean): { child: ChildProce
 }
 
 const SHORT = ['--set', 'training.maxSteps=12', '--set', 'training.evalEvery=0', '--set', 'adalora.tinit=2', '--set', 'adalora.tfinal=4', '--set', 'adalora.deltaT=2', '--backend', 'wasm', '--no-progress'];
-const losses = (dir: string) =>
-  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l))
-    .filter((m) => m.kind === 'step')
-    .map((m) => m.loss as number);
 
 const why = unavailable();
 (why ? test.skip : test)(`a coordinator and 2 workers on different network hosts train the same run as one local worker${why ? ` [skipped: ${why}]` : ''}`, async (t) => {
@@ -95,7 +89,7 @@ const why = unavailable();
     t.is(r.code, 0, r.out.slice(-2000));
     t.regex(r.out, new RegExp(`worker 0 \\(far-\\d@${NET.replace(/\./g, '\\.')}\\.1:\\d+\\) joined`));
     for (const w of workers) t.is((await w.done).code, 0);
-    t.deepEqual(losses(remote), losses(local), 'same losses bit for bit');
+    t.deepEqual(stepLosses(remote), stepLosses(local), 'same losses bit for bit');
   } finally {
     children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
     rmSync(local, { recursive: true, force: true });
