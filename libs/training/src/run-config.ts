@@ -215,6 +215,8 @@ export function parseRunConfig(raw: unknown): RunConfig {
     stepTimeoutMs: c.number('stepTimeoutMs', 600_000, { integer: true, min: 1 }),
   };
   c.done();
+  // the schedule rule with the run's steps, when they are known without reading data (a given
+  // total_step was checked with the section); the result is made again by prepareJob
   const runSteps = training.maxSteps ?? (model === BUILTIN_MODEL ? optimizerSteps(training, RANK_RECOVERY_SAMPLES.train).totalSteps : undefined);
   if (runSteps !== undefined) runAdaLoraConfig(adalora, runSteps);
   const outputDir = r.string('outputDir', 'runs/latest');
