@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +97,42 @@ test('bad config is refused up front, naming the field', async (t) => {
   const r2 = await start(['coordinator', '--set', 'training.bogus=1']).done;
   t.is(r2.code, 1);
   t.regex(r2.out, /unknown field 'training\.bogus'/);
+});
+
+test.serial('a bad field is refused before anything runs: named as written, nothing written, no later than the help text', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'adalora-bad-config-'));
+  try {
+    const timed = async (args: readonly string[]) => {
+      const started = performance.now();
+      const r = await start(args).done;
+      return { ...r, ms: performance.now() - started };
+    };
+    // Reference measured in the same run: the CLI's start-up alone (tsx, and tfjs, which the
+    // libs import), seconds on a busy machine. A refused config must add well under a second to
+    // it; before, the built-in task was written and the data loaded first (~6 s more).
+    const help = await timed(['--help']);
+    t.is(help.code, 0, help.out);
+    const file = join(dir, 'job.yaml');
+    writeFileSync(file, 'adalora:\n  tinit: 600\n  tfinal: 200\n');
+    const cases: [string[], string][] = [
+      [['run', '-s', 'adalora.target_r=99'], "config: 'adalora.target_r' must be <= 'adalora.init_r' (6), got 99"],
+      // the built-in job's 768 steps are known without its data: the schedule is checked up front
+      [['run', '-c', file], "config: 'adalora.tinit' must be < the run's optimizer steps - 'adalora.tfinal' (768 - 200 = 568) so the budget has steps to fall, got 600"],
+      [['coordinator', '-s', 'adalora.loraDropout=1'], "config: 'adalora.loraDropout' must be in [0, 1), got 1"],
+    ];
+    for (const [args, message] of cases) {
+      const out = join(dir, 'out');
+      const r = await timed([...args, '-o', out, '--no-progress']);
+      t.log(`${args.join(' ')}: exit ${r.code} after ${Math.round(r.ms)} ms (help: ${Math.round(help.ms)} ms)`);
+      t.is(r.code, 1, r.out);
+      t.true(r.out.includes(`adalora: ${message}\n`), r.out);
+      t.false(existsSync(out), 'nothing written');
+      t.notRegex(r.out, /backend:/, 'no backend loaded');
+      t.true(r.ms - help.ms < 1000, `${Math.round(r.ms)} ms, the help text ${Math.round(help.ms)} ms`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('`adalora merge` folds a PEFT adapter into its base checkpoint; a mismatching adapter is refused', async (t) => {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { parseAdaLoraConfig, type AdaLoraConfig, type ModuleId } from '@adalora/core';
+import type { AdaLoraConfig, ModuleId } from '@adalora/core';
 import { collate, datasetHash, loadPretokenizedJsonl, loadTextDataset, loadTokenizer, type Dataset } from '@adalora/data';
 import { injectAdapters, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
 import { resumeFromCheckpoint } from './resume';
-import { BUILTIN_MODEL, createRankRecoveryTask, GlobalStep, type LabeledBatch, type RunConfig, type WorkerJob } from '@adalora/training';
+import { BUILTIN_MODEL, createRankRecoveryTask, GlobalStep, optimizerSteps, runAdaLoraConfig, type LabeledBatch, type RunConfig, type WorkerJob } from '@adalora/training';
 
 /** Everything the coordinator needs for a run, prepared once before any worker is accepted. */
 export interface Job {
@@ -60,15 +60,9 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     throw new Error(`data.dev has ${dev.numLabels} classes but data.train has ${train.numLabels}; give data.labels to fix the mapping`);
   }
   const t = config.training;
-  const batchesPerEpoch = t.dropLast ? Math.floor(train.examples.length / t.batchSize) : Math.ceil(train.examples.length / t.batchSize);
-  if (batchesPerEpoch === 0) throw new Error(`data.train has ${train.examples.length} examples, fewer than training.batchSize ${t.batchSize} with dropLast`);
-  const totalSteps = t.maxSteps ?? t.epochs * batchesPerEpoch;
-  const adalora = parseAdaLoraConfig({
-    targetModules: ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense', 'query_proj', 'key_proj', 'value_proj'],
-    modulesToSave: ['classifier'],
-    ...config.adalora,
-    totalStep: (config.adalora.totalStep as number | undefined) ?? totalSteps,
-  });
+  // the config was checked up front; only rules that need the data's size are left, and they fail here, before any model loads
+  const { batchesPerEpoch, totalSteps } = optimizerSteps(t, train.examples.length);
+  const adalora = runAdaLoraConfig(config.adalora, totalSteps);
   const headSeed = t.seed;
   const loaded = await loadEncoder(modelDir, { numLabels: train.numLabels, headSeed });
   const model = loaded.model;

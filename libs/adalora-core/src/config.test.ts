@@ -1,5 +1,5 @@
 import test from 'ava';
-import { AdaLoraConfigError, parseAdaLoraConfig } from './config';
+import { ADALORA_CONFIG_FIELDS, AdaLoraConfigError, finishAdaLoraConfig, parseAdaLoraConfig, parseAdaLoraDraft } from './config';
 
 const base = { totalStep: 100, targetModules: ['query', 'value'] };
 
@@ -73,4 +73,41 @@ for (const [name, raw, field, message] of rules) {
 test('tinit = totalStep - tfinal - 1 is the last valid value', (t) => {
   t.notThrows(() => parseAdaLoraConfig({ ...base, totalStep: 24, tinit: 18, tfinal: 5 }));
   t.throws(() => parseAdaLoraConfig({ ...base, totalStep: 24, tinit: 19, tfinal: 5 }), { instanceOf: AdaLoraConfigError });
+});
+
+test('errors carry the field, the rule and the value apart, for callers that word them their own way', (t) => {
+  const e = t.throws(() => parseAdaLoraConfig({ ...base, initR: 4, targetR: 6 }), { instanceOf: AdaLoraConfigError });
+  t.like(e, { field: 'targetR', rule: 'must be <= initR (4)', value: 6, defaulted: false });
+  t.is(e?.message, 'AdaLoraConfig.targetR: must be <= initR (4), got 6');
+  const d = t.throws(() => parseAdaLoraConfig({ ...base, initR: 4 }), { instanceOf: AdaLoraConfigError });
+  t.like(d, { field: 'targetR', value: 8, defaulted: true });
+  t.is(d?.message, 'AdaLoraConfig.targetR: must be <= initR (4), got 8 (the default)');
+  t.is(t.throws(() => parseAdaLoraConfig({ targetModules: ['q'] }))?.message, 'AdaLoraConfig.totalStep: is required (an integer >= 1)');
+});
+
+test('fieldName names the fields a rule mentions as the caller spells them', (t) => {
+  const fieldName = (f: string) => `'cfg.${f.toUpperCase()}'`;
+  const e = t.throws(() => parseAdaLoraConfig({ ...base, initR: 4, targetR: 6 }, { fieldName }), { instanceOf: AdaLoraConfigError });
+  t.is(e?.rule, "must be <= 'cfg.INITR' (4)");
+  t.is(e?.field, 'targetR'); // the error's own field stays the camelCase name: the caller names it
+  const s = t.throws(() => parseAdaLoraConfig({ ...base, tinit: 60, tfinal: 40 }, { fieldName }), { instanceOf: AdaLoraConfigError });
+  t.is(s?.rule, "must be < 'cfg.TOTALSTEP' - 'cfg.TFINAL' (100 - 40 = 60) so the budget has steps to fall");
+});
+
+test('parseAdaLoraDraft: every rule but the schedule without totalStep; finishAdaLoraConfig completes it', (t) => {
+  const { totalStep: _, ...noSteps } = base;
+  const draft = parseAdaLoraDraft({ ...noSteps, tinit: 50, tfinal: 50 });
+  t.is(draft.totalStep, undefined);
+  t.throws(() => parseAdaLoraDraft({ ...noSteps, initR: 4, targetR: 6 }), { instanceOf: AdaLoraConfigError, message: /targetR: must be <= initR/ });
+  t.throws(() => finishAdaLoraConfig(draft, 100), { instanceOf: AdaLoraConfigError, message: /tinit: must be < totalStep - tfinal \(100 - 50 = 50\)/ });
+  const done = finishAdaLoraConfig(draft, 101);
+  t.deepEqual(done, parseAdaLoraConfig({ ...noSteps, tinit: 50, tfinal: 50, totalStep: 101 }));
+  t.deepEqual(Object.keys(done), ADALORA_CONFIG_FIELDS, 'the field order of a parsed config (resume compares JSON text)');
+  t.true(Object.isFrozen(done));
+  // a totalStep given wins over the run's steps, and was checked with the rest
+  t.is(finishAdaLoraConfig(parseAdaLoraDraft(base), 7).totalStep, 100);
+  t.throws(() => parseAdaLoraDraft({ ...base, tinit: 50, tfinal: 50 }), { message: /tinit: must be < totalStep - tfinal/ });
+  // null is absent: the run's steps
+  t.is(finishAdaLoraConfig(parseAdaLoraDraft({ ...base, totalStep: null }), 7).totalStep, 7);
+  t.throws(() => finishAdaLoraConfig(draft, 0), { message: 'AdaLoraConfig.totalStep: must be an integer >= 1, got 0' });
 });

@@ -59,7 +59,7 @@ test('refuses peft features it does not reproduce and bad values, naming the key
     [{ bias: 'all' }, /bias: .*"none"/],
     [{ target_modules: '.*query' }, /target_modules: a regular expression/],
     [{ layers_to_transform: [0] }, /layers_to_transform/],
-    [{ total_step: 0 }, /total_step: expected an integer >= 1/],
+    [{ total_step: 0 }, /total_step: must be an integer >= 1, got 0/],
     [{ target_r: 5 }, /target_r: must be <= initR/],
     [{ rank_pattern: { 'bert.encoder.layer.0.attention.self.query.lora_E': [true] } }, /rank_pattern: .*4 booleans/],
     [{ rank_pattern: { 'bert.encoder.layer.0.attention.self.query.lora_A': [true, true, true, true] } }, /rank_pattern: key .* '.lora_E'/],

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ConfigReader } from './config-reader';
+import { ConfigReader, configError } from './config-reader';
 
 const reader = (obj: unknown, path = 'sec') => ConfigReader.of(obj, path);
 
@@ -133,4 +133,23 @@ test('fail: long values are shortened in the message', (t) => {
   const e = t.throws(() => reader({ s: long }).boolean('s', false));
   t.true(e.message.length < 120, e.message);
   t.regex(e.message, /^config: 'sec\.s' must be true or false, got "x+\.\.\.$/);
+});
+
+test('writtenKey: the one spelling the user wrote, refused when two are; all count as read', (t) => {
+  const r = reader({ init_r: 4, orthRegWeight: 0.1, gone: null }, 'adalora');
+  t.is(r.writtenKey(['init_r', 'initR']), 'init_r');
+  t.is(r.writtenKey(['orth_reg_weight', 'orthRegWeight']), 'orthRegWeight');
+  t.is(r.writtenKey(['target_r', 'targetR']), undefined);
+  t.is(r.writtenKey(['gone']), 'gone'); // null is written (the parser decides what it means)
+  t.notThrows(() => r.done());
+  t.throws(() => reader({ init_r: 4, initR: 4 }, 'adalora').writtenKey(['init_r', 'initR']), { message: "config: 'adalora.init_r' and 'adalora.initR' are one field: keep one" });
+});
+
+test('fail and configError: one wording, a default value marked as such', (t) => {
+  t.throws(() => reader({}, 'adalora').fail('target_r', "must be <= 'adalora.init_r' (4)", 8, true), {
+    message: "config: 'adalora.target_r' must be <= 'adalora.init_r' (4), got 8 (the default)",
+  });
+  t.is(configError('training.lr', 'must be > 0', -1).message, "config: 'training.lr' must be > 0, got -1");
+  t.is(reader({}, 'a').field('b'), 'a.b');
+  t.is(ConfigReader.of({}, '').field('b'), 'b');
 });

@@ -21,12 +21,14 @@ export class ConfigReader {
     return this.obj[key];
   }
 
-  private field(key: string): string {
+  /** The dotted path of `key` in this section (`training.lr`), as errors name it. */
+  field(key: string): string {
     return this.path ? `${this.path}.${key}` : key;
   }
 
-  fail(key: string, rule: string, value: unknown): never {
-    throw new Error(`config: '${this.field(key)}' ${rule}, got ${describe(value)}`);
+  /** Throws the error of a broken rule; `defaulted`: the value is the default, not given. */
+  fail(key: string, rule: string, value: unknown, defaulted = false): never {
+    throw configError(this.field(key), rule, value, defaulted);
   }
 
   section(key: string): ConfigReader {
@@ -90,6 +92,16 @@ export class ConfigReader {
     return [...(v as string[])];
   }
 
+  /**
+   * Which of `spellings` (one field's accepted names, e.g. `init_r`, `initR`) the user wrote,
+   * or undefined; two at once are refused. Every spelling counts as read.
+   */
+  writtenKey(spellings: readonly string[]): string | undefined {
+    const given = spellings.filter((k) => this.take(k) !== undefined);
+    if (given.length > 1) throw new Error(`config: ${given.map((k) => `'${this.field(k)}'`).join(' and ')} are one field: keep one`);
+    return given[0];
+  }
+
   /** Refuses keys nobody asked for. Call after reading every field of the section. */
   done(): void {
     const unknown = Object.keys(this.obj).filter((k) => !this.seen.has(k));
@@ -97,6 +109,11 @@ export class ConfigReader {
       throw new Error(`config: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${this.field(k)}'`).join(', ')}`);
     }
   }
+}
+
+/** The one wording of a broken config rule: `config: 'training.lr' must be > 0, got -1`. */
+export function configError(field: string, rule: string, value: unknown, defaulted = false): Error {
+  return new Error(`config: '${field}' ${rule}, got ${describe(value)}${defaulted ? ' (the default)' : ''}`);
 }
 
 function describe(v: unknown): string {

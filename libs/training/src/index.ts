@@ -9,6 +9,8 @@ export { computeGradientSums, type GradientSums } from './gradient-sums';
 export { GlobalStep, type GlobalStepState, type OptimizerConfig, type StepReport } from './global-step';
 export { ConfigReader } from './config-reader';
 export { parseRunConfig, readConfigFile, applyOverrides, mergeConfig, BUILTIN_MODEL, type RunConfig, type DataConfig, type TrainingConfig, type ClusterConfig } from './run-config';
+export { runAdaLoraConfig } from './run-adalora-config';
+export { optimizerSteps, type OptimizerSteps } from './optimizer-steps';
 export { createRankRecoveryTask, RANK_RECOVERY_DEFAULTS, type RankRecoveryTask } from './rank-recovery-task';
 export { mulberry32, normalSampler } from './seeded-random';
 export { repoRoot, fixturesDir } from './fixture-paths';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { moduleId, type ModuleId } from '@adalora/core';
 import { loadEncoder, writeSafetensors, type SafeTensor } from '@adalora/models';
+import { RANK_RECOVERY_SAMPLES } from './rank-recovery-samples';
 import { mulberry32, normalSampler } from './seeded-random';
 
 /**
@@ -38,7 +39,7 @@ const TEACHER_RANKS: readonly Readonly<Record<string, number>>[] = [
 const TEACHER_SIGMA = 1;
 
 /** Writes the base checkpoint and the teacher-labelled data under `dir`; same seed, same files. */
-export async function createRankRecoveryTask(dir: string, seed = 1234, samples = { train: 4096, dev: 512 }): Promise<RankRecoveryTask> {
+export async function createRankRecoveryTask(dir: string, seed = 1234, samples: { readonly train: number; readonly dev: number } = RANK_RECOVERY_SAMPLES): Promise<RankRecoveryTask> {
   const modelDir = join(dir, 'base-model');
   mkdirSync(modelDir, { recursive: true });
   const normal = normalSampler(mulberry32(seed));

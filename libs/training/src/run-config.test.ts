@@ -3,7 +3,9 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAdaLoraConfig } from '@adalora/core';
+import { RANK_RECOVERY_DEFAULTS } from './rank-recovery-task';
 import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseRunConfig, readConfigFile } from './run-config';
+import { runAdaLoraConfig } from './run-adalora-config';
 
 /** `obj` with `value` set at the dotted `path` (a test-side helper, independent of applyOverrides). */
 function withField(path: string, value: unknown, obj: Record<string, unknown> = {}): Record<string, unknown> {
@@ -33,7 +35,23 @@ test('parseRunConfig: defaults of an empty config (the built-in job)', (t) => {
       task: 'classification',
       metric: 'accuracy',
     },
-    adalora: {},
+    // peft's defaults, and the run's own targets (every encoder linear) and saved head
+    adalora: {
+      mode: 'adalora',
+      initR: 12,
+      targetR: 8,
+      tinit: 0,
+      tfinal: 0,
+      deltaT: 1,
+      beta1: 0.85,
+      beta2: 0.85,
+      orthRegWeight: 0.5,
+      totalStep: undefined, // the run's optimizer steps, once the data is counted
+      loraAlpha: 8,
+      loraDropout: 0,
+      targetModules: ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense', 'query_proj', 'key_proj', 'value_proj'],
+      modulesToSave: ['classifier'],
+    },
     training: {
       batchSize: 32,
       epochs: 3,
@@ -77,7 +95,7 @@ test('parseRunConfig: keeps every given value', (t) => {
       task: 'classification',
       metric: 'mcc',
     },
-    adalora: { initR: 4 },
+    adalora: { initR: 4, targetR: 2 },
     training: {
       batchSize: 8,
       epochs: 1,
@@ -99,7 +117,10 @@ test('parseRunConfig: keeps every given value', (t) => {
     cluster: { host: '0.0.0.0', port: 0, minWorkers: 2, backend: 'wasm', wire: 'float16', stepTimeoutMs: 1000 },
     outputDir: 'out',
   };
-  t.deepEqual(parseRunConfig(raw), raw);
+  const { adalora, ...rest } = parseRunConfig(raw);
+  const { adalora: rawAdalora, ...rawRest } = raw;
+  t.deepEqual(rest, rawRest);
+  t.like(adalora, rawAdalora); // and peft's defaults for the rest
 });
 
 test('parseRunConfig: regression defaults to pearson', (t) => {
@@ -202,7 +223,7 @@ test('parseRunConfig: unknown keys are refused at every level, with their dotted
   t.throws(() => parseRunConfig({ training: { batch_size: 8 } }), { message: "config: unknown field 'training.batch_size'" });
 });
 
-test('parseRunConfig: adalora snake_case keys become camelCase, values untouched', (t) => {
+test('parseRunConfig: adalora snake_case and camelCase keys both read, values untouched', (t) => {
   const c = parseRunConfig({
     adalora: {
       init_r: 6,
@@ -215,28 +236,107 @@ test('parseRunConfig: adalora snake_case keys become camelCase, values untouched
       lora_dropout: 0.05,
       target_modules: ['query', 'value'],
       modules_to_save: ['classifier'],
-      beta1: 0.85,
+      beta1: 0.8,
+      total_step: 10,
     },
   });
   t.deepEqual(c.adalora, {
+    mode: 'adalora',
     initR: 6,
     targetR: 2,
     tinit: 1,
     tfinal: 1,
     deltaT: 2,
+    beta1: 0.8,
+    beta2: 0.85,
     orthRegWeight: 0.1,
+    totalStep: 10,
     loraAlpha: 16,
     loraDropout: 0.05,
     targetModules: ['query', 'value'],
     modulesToSave: ['classifier'],
-    beta1: 0.85,
   });
-  // what the core parser receives once totalStep is known
-  const core = parseAdaLoraConfig({ ...c.adalora, totalStep: 10 });
-  t.like(core, { initR: 6, targetR: 2, orthRegWeight: 0.1, loraAlpha: 16, totalStep: 10 });
-  // camelCase passes through; nested values are not rewritten
-  t.deepEqual(parseRunConfig({ adalora: { initR: 3, target_modules: ['a_b'] } }).adalora, { initR: 3, targetModules: ['a_b'] });
-  t.deepEqual(parseRunConfig({ adalora: null }).adalora, {});
+  // the same config from the core parser, which takes camelCase
+  t.deepEqual(runAdaLoraConfig(c.adalora, 999), parseAdaLoraConfig({ ...c.adalora }));
+  // camelCase passes through; nested values are not rewritten; delta_t is read as deltaT
+  t.like(parseRunConfig({ adalora: { initR: 3, targetR: 3, target_modules: ['a_b'], delta_t: 4 } }).adalora, { initR: 3, targetR: 3, targetModules: ['a_b'], deltaT: 4 });
+  t.deepEqual(parseRunConfig({ adalora: null }).adalora, parseRunConfig({}).adalora);
+  // null is absent, as elsewhere: the default
+  t.is(parseRunConfig({ adalora: { total_step: null, init_r: null } }).adalora.initR, 12);
+});
+
+test('parseRunConfig: one adalora field written in both spellings is refused', (t) => {
+  t.throws(() => parseRunConfig({ adalora: { init_r: 4, initR: 4 } }), { message: "config: 'adalora.init_r' and 'adalora.initR' are one field: keep one" });
+});
+
+// [adalora key as written, bad value, the whole message]: each spelling is named as written
+const BAD_ADALORA: readonly [string, unknown, string][] = [
+  ['init_r', 0, "config: 'adalora.init_r' must be an integer >= 1, got 0"],
+  ['initR', 2.5, "config: 'adalora.initR' must be an integer >= 1, got 2.5"],
+  ['target_r', 99, "config: 'adalora.target_r' must be <= 'adalora.init_r' (12), got 99"],
+  ['targetR', 99, "config: 'adalora.targetR' must be <= 'adalora.init_r' (12), got 99"],
+  ['mode', 'qlora', `config: 'adalora.mode' must be 'adalora' or 'lora', got "qlora"`],
+  ['tinit', -1, "config: 'adalora.tinit' must be an integer >= 0, got -1"],
+  ['deltaT', 0, "config: 'adalora.deltaT' must be an integer >= 1, got 0"],
+  ['delta_t', 0, "config: 'adalora.delta_t' must be an integer >= 1, got 0"],
+  ['beta1', 1, "config: 'adalora.beta1' must be in [0, 1), got 1"],
+  ['orth_reg_weight', -1, "config: 'adalora.orth_reg_weight' must be >= 0, got -1"],
+  ['orthRegWeight', 'x', `config: 'adalora.orthRegWeight' must be a finite number, got "x"`],
+  ['lora_alpha', 0, "config: 'adalora.lora_alpha' must be > 0, got 0"],
+  ['loraDropout', 1, "config: 'adalora.loraDropout' must be in [0, 1), got 1"],
+  ['total_step', 0, "config: 'adalora.total_step' must be an integer >= 1, got 0"],
+  ['totalStep', 1.5, "config: 'adalora.totalStep' must be an integer >= 1, got 1.5"],
+  ['target_modules', [], "config: 'adalora.target_modules' must name at least one module (e.g. query, value), got []"],
+  ['targetModules', 'query', `config: 'adalora.targetModules' must be an array of non-empty strings, got "query"`],
+  ['modules_to_save', [''], `config: 'adalora.modules_to_save' must be an array of non-empty strings, got [""]`],
+];
+
+for (const [key, value, message] of BAD_ADALORA) {
+  test(`parseRunConfig: adalora.${key} = ${JSON.stringify(value)} is refused naming it as written`, (t) => {
+    t.throws(() => parseRunConfig({ adalora: { [key]: value } }), { message });
+  });
+}
+
+test('parseRunConfig: adalora cross-field rules name every field as written, defaults by their peft name', (t) => {
+  t.throws(() => parseRunConfig({ adalora: { initR: 4 } }), { message: "config: 'adalora.target_r' must be <= 'adalora.initR' (4), got 8 (the default)" });
+  t.throws(() => parseRunConfig({ adalora: { init_r: 4, targetR: 5 } }), { message: "config: 'adalora.targetR' must be <= 'adalora.init_r' (4), got 5" });
+  t.throws(() => parseRunConfig({ adalora: { totalStep: 10, tinit: 6, tfinal: 4 } }), {
+    message: "config: 'adalora.tinit' must be < 'adalora.totalStep' - 'adalora.tfinal' (10 - 4 = 6) so the budget has steps to fall, got 6",
+  });
+  t.throws(() => parseRunConfig({ adalora: { unknown_key: 1, tinit: 0 } }), { message: "config: unknown field 'adalora.unknown_key'" });
+  // lora mode: the rank never changes, so target_r defaults to init_r
+  t.is(parseRunConfig({ adalora: { mode: 'lora', init_r: 4 } }).adalora.targetR, 4);
+});
+
+test('parseRunConfig: tinit < total_step - tfinal is checked up front whenever the run steps are known without the data', (t) => {
+  const data = { train: 't.tsv' };
+  const late = { model: 'models/bert', data, adalora: { tinit: 90, tfinal: 10 } };
+  // total_step left to its default: the run's steps depend on the data size...
+  const draft = parseRunConfig(late).adalora;
+  t.is(draft.totalStep, undefined);
+  // ...and are checked, in the same words, once the data is counted
+  const message = "config: 'adalora.tinit' must be < the run's optimizer steps - 'adalora.tfinal' (100 - 10 = 90) so the budget has steps to fall, got 90";
+  t.throws(() => runAdaLoraConfig(draft, 100), { message });
+  t.is(runAdaLoraConfig(draft, 101).totalStep, 101);
+  // training.maxSteps fixes the run's steps: checked up front
+  t.throws(() => parseRunConfig({ ...late, training: { maxSteps: 100 } }), { message });
+  t.notThrows(() => parseRunConfig({ ...late, training: { maxSteps: 101 } }));
+  // so does a given total_step (which wins over the run's steps)
+  t.throws(() => parseRunConfig({ ...late, adalora: { ...late.adalora, total_step: 100 } }), { message: /'adalora\.tinit' must be < 'adalora\.total_step' - 'adalora\.tfinal' \(100 - 10 = 90\)/ });
+  t.is(runAdaLoraConfig(parseRunConfig({ ...late, adalora: { ...late.adalora, total_step: 101 } }).adalora, 5).totalStep, 101);
+  // the built-in job's train split has a known size: 4096 rows, 32 a batch, 3 epochs = 384 steps
+  t.throws(() => parseRunConfig({ adalora: { tinit: 300, tfinal: 84 } }), { message: /must be < the run's optimizer steps - 'adalora\.tfinal' \(384 - 84 = 300\)/ });
+  t.notThrows(() => parseRunConfig({ adalora: { tinit: 299, tfinal: 84 } }));
+  t.throws(() => parseRunConfig({ adalora: { tinit: 300 }, training: { dropLast: true, batchSize: 4096, epochs: 300 } }), { message: /\(300 - 0 = 300\)/ });
+  t.throws(() => parseRunConfig({ training: { dropLast: true, batchSize: 4097 } }), {
+    message: "config: 'training.batchSize' must be <= the 4096 train examples when 'training.dropLast' is true, got 4097",
+  });
+});
+
+test('parseRunConfig: the built-in job with its defaults passes, checked on its 768 steps', (t) => {
+  const c = parseRunConfig(RANK_RECOVERY_DEFAULTS);
+  t.like(runAdaLoraConfig(c.adalora, 768), { initR: 6, targetR: 1, tinit: 128, tfinal: 256, totalStep: 768 });
+  t.throws(() => parseRunConfig(mergeConfig(RANK_RECOVERY_DEFAULTS, { adalora: { tinit: 512 } })), { message: /\(768 - 256 = 512\)/ });
 });
 
 test('applyOverrides: values parsed as YAML scalars and lists', (t) => {

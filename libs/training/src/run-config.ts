@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import YAML from 'yaml';
+import type { AdaLoraConfigDraft } from '@adalora/core';
 import { ConfigReader } from './config-reader';
+import { optimizerSteps } from './optimizer-steps';
+import { RANK_RECOVERY_SAMPLES } from './rank-recovery-samples';
+import { readAdaLoraSection, runAdaLoraConfig } from './run-adalora-config';
 
 export const BUILTIN_MODEL = 'builtin:rank-recovery';
 
@@ -69,8 +73,11 @@ export interface RunConfig {
   /** checkpoint dir (checkpoint-<step> or final) of an earlier run to continue */
   readonly resume?: string;
   readonly data: DataConfig;
-  /** the AdaLoRA section as written (peft snake_case or camelCase); parsed once totalStep is known */
-  readonly adalora: Readonly<Record<string, unknown>>;
+  /**
+   * the AdaLoRA section, checked by every rule; `totalStep` absent unless given: it defaults to
+   * the run's optimizer steps once the data is counted ({@link runAdaLoraConfig})
+   */
+  readonly adalora: AdaLoraConfigDraft;
   readonly training: TrainingConfig;
   readonly cluster: ClusterConfig;
   readonly outputDir: string;
@@ -144,7 +151,13 @@ export function mergeConfig(base: unknown, over: unknown): unknown {
   return out;
 }
 
-/** Validates a whole run config, with errors that name the field to fix. */
+/**
+ * Validates a whole run config, with errors that name the field to fix as the user wrote it,
+ * before anything is read or written. The one rule that depends on the data size (AdaLoRA's
+ * `tinit < total_step − tfinal` with `total_step` defaulted to the run's steps) is checked here
+ * whenever the steps are known without the data: `total_step` or `training.maxSteps` given, or
+ * the built-in job; otherwise by {@link runAdaLoraConfig} once the data is counted.
+ */
 export function parseRunConfig(raw: unknown): RunConfig {
   const r = ConfigReader.of(raw, '');
   const model = r.string('model', BUILTIN_MODEL);
@@ -171,8 +184,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
   }
   d.done();
   if (model !== BUILTIN_MODEL && !data.train) d.fail('train', 'is required unless model is builtin:rank-recovery', undefined);
-  const adaloraRaw = r.raw('adalora') ?? {};
-  if (typeof adaloraRaw !== 'object' || Array.isArray(adaloraRaw)) r.fail('adalora', 'must be an object', adaloraRaw);
+  const adalora = readAdaLoraSection(r);
   const t = r.section('training');
   const training: TrainingConfig = {
     batchSize: t.number('batchSize', 32, { integer: true, min: 1 }),
@@ -203,12 +215,11 @@ export function parseRunConfig(raw: unknown): RunConfig {
     stepTimeoutMs: c.number('stepTimeoutMs', 600_000, { integer: true, min: 1 }),
   };
   c.done();
+  // the schedule rule with the run's steps, when they are known without reading data (a given
+  // total_step was checked with the section); the result is made again by prepareJob
+  const runSteps = training.maxSteps ?? (model === BUILTIN_MODEL ? optimizerSteps(training, RANK_RECOVERY_SAMPLES.train).totalSteps : undefined);
+  if (runSteps !== undefined) runAdaLoraConfig(adalora, runSteps);
   const outputDir = r.string('outputDir', 'runs/latest');
   r.done();
-  return { model, tokenizer, initAdapter, resume, data, adalora: toCamelCase(adaloraRaw as Record<string, unknown>), training, cluster, outputDir };
-}
-
-/** peft writes init_r, orth_reg_weight…; the core parser takes initR, orthRegWeight… */
-function toCamelCase(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase()), v]));
+  return { model, tokenizer, initAdapter, resume, data, adalora, training, cluster, outputDir };
 }
