@@ -48,12 +48,13 @@ test('compute before any state is out of order; a state must cover every trainab
   const compute = { type: 'compute' as const, runId: 'run-1', step: 0, round: 1, seed: 1, samples: encodeSamples([0, 1, 2, 3, 4, 5, 6, 7], batch) };
   t.is((await faultOf(s.handle(compute))).code, 'PROTO_ERR_OUT_OF_ORDER');
   const wrongShape = { type: 'state' as const, runId: 'run-1', step: 0, tensors: [tensorFromFloat32('classifier.bias', [2], new Float32Array(2))] };
-  t.like(await faultOf(s.handle(wrongShape)), { code: 'WORKER_ERR_STATE', message: "state for step 0: tensor 'classifier.bias' has shape [2], expected [1]" });
+  t.like(await faultOf(s.handle(wrongShape)), { code: 'WORKER_ERR_STATE', message: "state for step 0: tensor 'classifier.bias' has shape [2], expected [3]" });
   const unknown = { type: 'state' as const, runId: 'run-1', step: 0, tensors: [tensorFromFloat32('nope.lora_A', [1], new Float32Array(1))] };
   t.like(await faultOf(s.handle(unknown)), { code: 'WORKER_ERR_STATE', message: "state for step 0: unknown tensor 'nope.lora_A'" });
-  const partial = { type: 'state' as const, runId: 'run-1', step: 0, tensors: [tensorFromFloat32('classifier.bias', [1], new Float32Array(1))] };
-  t.like(await faultOf(s.handle(partial)), { code: 'WORKER_ERR_STATE' });
-  t.regex((await faultOf(s.handle(partial))).message, /^state for step 0: missing tensor '[^']+' \(1 of \d+ present\)$/);
+  const partial = { type: 'state' as const, runId: 'run-1', step: 0, tensors: [tensorFromFloat32('classifier.bias', [3], new Float32Array(3))] };
+  const missing = await faultOf(s.handle(partial));
+  t.is(missing.code, 'WORKER_ERR_STATE');
+  t.regex(missing.message, /^state for step 0: missing tensor '[^']+' \(1 of \d+ present\)$/);
   t.is((await faultOf(s.handle({ ...compute, runId: 'other' }))).code, 'PROTO_ERR_BAD_FIELD');
   s.dispose();
 });
