@@ -7,6 +7,7 @@
 // float64FromTensor for every tensor. MB/s are of the float32 payload size (8 MB per message).
 // Reference: one plain copy of the same bytes, Buffer.from(new Uint8Array(f32.buffer)).
 // Prints medians over RUNS runs. Run: npx tsx tools/bench-protocol.ts
+import { adapterKey, moduleId } from '@adalora/core';
 import {
   FrameWriter,
   float64FromTensor,
@@ -60,10 +61,10 @@ for (let l = 0; l < 12; l++) {
     ['output.dense', F, H],
   ];
   for (const [m, inF, outF] of mods) {
-    const p = `bert.encoder.layer.${l}.${m}`;
-    grads.set(`${p}.lora_A`, [[R, inF], rand(R * inF)]);
-    grads.set(`${p}.lora_E`, [[R, 1], rand(R)]);
-    grads.set(`${p}.lora_B`, [[outF, R], rand(outF * R)]);
+    const id = moduleId(`bert.encoder.layer.${l}.${m}`);
+    grads.set(adapterKey(id, 'lora_A'), [[R, inF], rand(R * inF)]);
+    grads.set(adapterKey(id, 'lora_E'), [[R, 1], rand(R)]);
+    grads.set(adapterKey(id, 'lora_B'), [[outF, R], rand(outF * R)]);
   }
 }
 const values = [...grads.values()].reduce((s, [, v]) => s + v.length, 0);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
+import { checkTensorSet } from '@adalora/core';
 import { epochOrder, globalBatches, splitAmong } from '@adalora/data';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -330,16 +331,9 @@ export class Coordinator {
 
   /** A gradient reply must cover exactly the trainables, with their shapes, for the rows sent. */
   private checkGradients(link: WorkerLink, m: GradientsMessage, rows: number): GradientSums & { computeMs: number } {
-    const trainables = this.job.injected.trainables;
     if (m.sampleCount !== rows) throw new Error(`${link.label}: gradients over ${m.sampleCount} samples, ${rows} were sent`);
-    const grads = new Map<string, Float64Array>();
-    for (const t of m.tensors) {
-      const v = trainables.get(t.name);
-      if (!v) throw new Error(`${link.label}: gradient for unknown tensor '${t.name}'`);
-      if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) throw new Error(`${link.label}: gradient '${t.name}' has shape [${t.shape}], expected [${v.shape}]`);
-      grads.set(t.name, float64FromTensor(t));
-    }
-    if (grads.size !== trainables.size) throw new Error(`${link.label}: ${grads.size} gradients, expected ${trainables.size}`);
+    const tensors = checkTensorSet(this.job.injected.trainables, m.tensors, `${link.label} gradients`);
+    const grads = new Map([...tensors].map(([key, t]) => [key, float64FromTensor(t)]));
     return { count: m.sampleCount, lossSum: m.lossSum, grads, computeMs: m.computeMs };
   }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { AdaLoraConfig } from '@adalora/core';
+import { checkTensorSet, TensorSetError, type AdaLoraConfig } from '@adalora/core';
 import type { InjectedAdapters } from '@adalora/models';
 import type { GlobalStep, GlobalStepState } from '@adalora/training';
 import { readStateFiles } from './trainer-state-file';
@@ -32,16 +32,21 @@ export function resumeFromCheckpoint(dir: string, target: ResumeTarget): number 
   if (JSON.stringify(state.adalora) !== JSON.stringify(target.adalora)) fail('its adalora config differs from this run’s (the schedule would not continue)');
   const trainables = state.trainables as Record<string, unknown> | undefined;
   if (typeof trainables !== 'object' || trainables === null) fail('no trainables in trainer_state.json');
+  const saved = Object.entries(trainables!).map(([name, values]) => {
+    if (!(values instanceof Float32Array)) fail(`trainable '${name}' in trainer_state.json is not a tensor`);
+    return { name, size: (values as Float32Array).length, values: values as Float32Array };
+  });
   const current = target.injected.trainables;
-  for (const [name, v] of current) {
-    const values = trainables![name];
-    if (!(values instanceof Float32Array) || values.length !== v.size) fail(`trainable '${name}' is missing or has the wrong size`);
+  let checked;
+  try {
+    checked = checkTensorSet(current, saved, 'trainer_state');
+  } catch (e) {
+    throw e instanceof TensorSetError ? new Error(`cannot resume from ${dir}: ${e.message}`) : e;
   }
-  const extra = Object.keys(trainables!).filter((n) => !current.has(n));
-  if (extra.length > 0) fail(`it has trainables this model lacks, e.g. '${extra[0]}'`);
   target.global.importState(state.global as GlobalStepState);
-  for (const [name, v] of current) {
-    tf.tidy(() => v.assign(tf.tensor(trainables![name] as Float32Array, v.shape, 'float32')));
+  for (const [key, t] of checked) {
+    const v = current.get(key)!;
+    tf.tidy(() => v.assign(tf.tensor(t.values, v.shape, 'float32')));
   }
   return target.global.step;
 }

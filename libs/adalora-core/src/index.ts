@@ -1,4 +1,14 @@
 export { moduleId, matchesTarget, type ModuleId } from './module-id';
+export {
+  adapterKey,
+  moduleTensorKey,
+  parseTrainableKey,
+  type AdapterParam,
+  type ModuleTensorParam,
+  type TrainableKey,
+  type TrainableKeyParts,
+} from './trainable-key';
+export { checkTensorSet, TensorSetError, type ArrivedTensor, type TensorSetProblem } from './check-tensor-set';
 
 /**
  * @adalora/core: AdaLoRA as peft 0.21 implements it, on TensorFlow.js tensors, with no

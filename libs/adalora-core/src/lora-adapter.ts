@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { addDeltaWeight } from './weight-delta';
 import type { ModuleId } from './module-id';
+import { adapterKey, type AdapterParam, type TrainableKey } from './trainable-key';
 import { checkOptions, paramTensor, type AdapterOptions, type ParamData } from './svd-adapter';
 
 /** peft's parameter names of one LoRA module. */
-export type LoraParamName = 'lora_A' | 'lora_B';
+export type LoraParamName = Exclude<AdapterParam, 'lora_E'>;
 
 /**
  * Plain LoRA of one linear layer W [out, in] (peft `lora.Linear`), to compare AdaLoRA with
@@ -79,11 +80,11 @@ export class LoraAdapter {
     });
   }
 
-  /** The trainable variables by peft name. */
-  params(): ReadonlyMap<LoraParamName, tf.Variable> {
-    return new Map<LoraParamName, tf.Variable>([
-      ['lora_A', this.A],
-      ['lora_B', this.B],
+  /** The trainable variables by trainable key (`<id>.lora_A`, `.lora_B`). */
+  params(): ReadonlyMap<TrainableKey, tf.Variable> {
+    return new Map<TrainableKey, tf.Variable>([
+      [adapterKey(this.id, 'lora_A'), this.A],
+      [adapterKey(this.id, 'lora_B'), this.B],
     ]);
   }
 

@@ -3,7 +3,8 @@
  * adapters we save load in peft (`PeftModel.from_pretrained`) and peft's load here.
  */
 import { AdaLoraConfigError, parseAdaLoraConfig, type AdaLoraConfig } from './config';
-import { moduleId, type ModuleId } from './module-id';
+import type { ModuleId } from './module-id';
+import { adapterKey, parseTrainableKey, type TrainableKeyParts } from './trainable-key';
 
 /** What `adapter_config.json` holds besides the hyper-parameters. */
 export interface PeftAdapterExtras {
@@ -102,7 +103,7 @@ export function toPeftAdapterConfig(cfg: AdaLoraConfig, extras: PeftAdapterExtra
       if (keep.length !== cfg.initR) {
         throw new Error(`toPeftAdapterConfig: rank pattern of '${id}' has ${keep.length} entries, expected init_r = ${cfg.initR}`);
       }
-      rankPattern[`${id}.lora_E`] = [...keep];
+      rankPattern[adapterKey(id, 'lora_E')] = [...keep];
     }
   }
   Object.assign(out, {
@@ -170,18 +171,28 @@ function refuseUnsupported(json: Record<string, unknown>, peftType: string): voi
   if (typeof json.target_modules === 'string') fail('target_modules', 'a regular expression is not supported; list the module names');
 }
 
+// the parts of a `<module path>.lora_E` key, or null for any other name
+function singularValuesKey(name: string): TrainableKeyParts | null {
+  try {
+    const parts = parseTrainableKey(name);
+    return parts.kind === 'adapter' && parts.param === 'lora_E' ? parts : null;
+  } catch {
+    return null;
+  }
+}
+
 function parseRankPattern(raw: unknown, initR: number): Map<ModuleId, boolean[]> | null {
   if (raw === null || raw === undefined) return null;
   if (typeof raw !== 'object' || Array.isArray(raw)) fail('rank_pattern', 'expected an object {"<module path>.lora_E": [bool, …]} or null');
   const out = new Map<ModuleId, boolean[]>();
   for (const [key, keep] of Object.entries(raw as Record<string, unknown>)) {
     // peft writes "<path>.lora_E"; in memory it also uses "<path>.lora_E.<adapter name>"
-    const m = /^(.*)\.lora_E(\.[A-Za-z0-9_]+)?$/.exec(key);
-    if (!m) fail('rank_pattern', `key '${key}' does not end with '.lora_E'`);
+    const parts = singularValuesKey(key.replace(/(\.lora_E)\.[A-Za-z0-9_]+$/, '$1'));
+    if (!parts) fail('rank_pattern', `key '${key}' does not end with '.lora_E'`);
     if (!Array.isArray(keep) || keep.length !== initR || keep.some((b) => typeof b !== 'boolean')) {
       fail('rank_pattern', `'${key}' must be an array of ${initR} booleans (init_r)`);
     }
-    out.set(moduleId(m[1]), [...(keep as boolean[])]);
+    out.set(parts.module, [...(keep as boolean[])]);
   }
   return out;
 }

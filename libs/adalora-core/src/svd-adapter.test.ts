@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { LoraAdapter } from './lora-adapter';
 import { moduleId } from './module-id';
 import { SvdAdapter } from './svd-adapter';
+import { adapterKey } from './trainable-key';
 
 const id = moduleId('bert.encoder.layer.0.attention.self.query');
 const IN = 6;
@@ -118,7 +119,7 @@ for (const backend of ['cpu', 'wasm']) {
     ad.resize([true, false, true]);
     t.deepEqual([ad.rank, ad.A.shape, ad.E.shape, ad.B.shape], [2, [2, IN], [2, 1], [OUT, 2]]);
     t.is(ad.scaling, scaling);
-    t.is(ad.params().get('lora_A'), ad.A);
+    t.is(ad.params().get(adapterKey(id, 'lora_A')), ad.A);
     close(t, tf.tidy(() => ad.delta(x, false).dataSync()), want, 1e-5, 'delta after resize');
     ad.resize([false, false]);
     t.deepEqual([ad.rank, ad.A.shape, ad.E.shape, ad.B.shape], [0, [0, IN], [0, 1], [OUT, 0]]);
@@ -161,7 +162,7 @@ for (const backend of ['cpu', 'wasm']) {
     t.true(Math.max(...a) > 0.9 * bound && Math.min(...a) < -0.9 * bound);
     t.true(lora.B.dataSync().every((v) => v === 0));
     t.is(lora.scaling, 4);
-    t.deepEqual([...lora.params().keys()], ['lora_A', 'lora_B']);
+    t.deepEqual([...lora.params().keys()], [`${id}.lora_A`, `${id}.lora_B`]);
     lora.dispose();
 
     const small = new LoraAdapter({ id, inFeatures: IN, outFeatures: OUT, rank: R, loraAlpha: 6 });

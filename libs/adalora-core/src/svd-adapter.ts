@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { addDeltaWeight } from './weight-delta';
 import type { ModuleId } from './module-id';
+import { adapterKey, type AdapterParam, type TrainableKey } from './trainable-key';
 
 /** Shape and hyper-parameters of one adapted linear layer W [out, in]. */
 export interface AdapterOptions {
@@ -25,7 +26,7 @@ export interface SvdAdapterOptions extends AdapterOptions {
 export type ParamData = tf.Tensor | { readonly data: Float32Array; readonly shape: readonly number[] };
 
 /** peft's parameter names of one AdaLoRA module. */
-export type SvdParamName = 'lora_A' | 'lora_E' | 'lora_B';
+export type SvdParamName = AdapterParam;
 
 export function checkOptions(who: string, o: AdapterOptions): void {
   for (const k of ['inFeatures', 'outFeatures', 'rank'] as const) {
@@ -169,12 +170,12 @@ export class SvdAdapter {
     }
   }
 
-  /** The trainable variables by peft name. */
-  params(): ReadonlyMap<SvdParamName, tf.Variable> {
-    return new Map<SvdParamName, tf.Variable>([
-      ['lora_A', this.a],
-      ['lora_E', this.e],
-      ['lora_B', this.b],
+  /** The trainable variables by trainable key (`<id>.lora_A`, `.lora_E`, `.lora_B`). */
+  params(): ReadonlyMap<TrainableKey, tf.Variable> {
+    return new Map<TrainableKey, tf.Variable>([
+      [adapterKey(this.id, 'lora_A'), this.a],
+      [adapterKey(this.id, 'lora_E'), this.e],
+      [adapterKey(this.id, 'lora_B'), this.b],
     ]);
   }
 

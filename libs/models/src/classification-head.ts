@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { moduleId, moduleTensorKey } from '@adalora/core';
 import { dropout } from './ops';
 import type { WeightStore } from './weights';
 
@@ -72,8 +73,9 @@ function takeParams(weights: WeightStore, shape: HeadShape, linears: [string, nu
         ['weight', [out, inp], { kind: 'normal', std: shape.initializerRange }],
         ['bias', [out], { kind: 'zeros' }],
       ] as const) {
-        const t = weights.takeOrInit(`${name}.${suffix}`, dims, init);
-        params.set(`${name}.${suffix}`, tf.variable(t, true)); // no name: tfjs names are process-global
+        const key = moduleTensorKey(moduleId(name), suffix); // the HF weight name, and the trainable's key
+        const t = weights.takeOrInit(key, dims, init);
+        params.set(key, tf.variable(t, true)); // no name: tfjs names are process-global
         t.dispose();
       }
     }

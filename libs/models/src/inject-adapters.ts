@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { LoraAdapter, matchesTarget, SvdAdapter, type AdaLoraConfig, type ModuleId } from '@adalora/core';
+import { LoraAdapter, matchesTarget, parseTrainableKey, SvdAdapter, type AdaLoraConfig, type ModuleId, type TrainableKey } from '@adalora/core';
 import type { EncoderModel } from './encoder-model';
 
 /** The adapters attached to one model, by module id, and every tensor that trains. */
@@ -7,12 +7,12 @@ export interface InjectedAdapters {
   readonly mode: 'adalora' | 'lora';
   readonly adapters: ReadonlyMap<ModuleId, SvdAdapter | LoraAdapter>;
   /**
-   * Every trainable tensor by its peft name without the `base_model.model.` prefix:
+   * Every trainable tensor by its key (peft's name without the `base_model.model.` prefix):
    * `<module path>.lora_A|lora_E|lora_B` for adapters, the HF weight name for head tensors.
    * Insertion order is stable (adapters in model order, then the head). Read afresh after a
    * resize: resizing an adapter replaces its variables.
    */
-  readonly trainables: ReadonlyMap<string, tf.Variable>;
+  readonly trainables: ReadonlyMap<TrainableKey, tf.Variable>;
   /** Takes the adapters off the model's linears and frees their tensors. */
   dispose(): void;
 }
@@ -39,12 +39,7 @@ export function injectAdapters(model: EncoderModel, cfg: AdaLoraConfig, seed = 0
     mode: cfg.mode,
     adapters,
     get trainables() {
-      const trainables = new Map<string, tf.Variable>();
-      for (const [id, adapter] of adapters) {
-        for (const [name, v] of adapter.params()) trainables.set(`${id}.${name}`, v);
-      }
-      for (const [name, v] of model.headParams) trainables.set(name, v);
-      return trainables;
+      return collectTrainables(adapters, model);
     },
     dispose() {
       for (const [id, adapter] of adapters) {
@@ -54,4 +49,21 @@ export function injectAdapters(model: EncoderModel, cfg: AdaLoraConfig, seed = 0
       }
     },
   };
+}
+
+/**
+ * The adapters' variables and then the head's, by trainable key. A resize replaces an
+ * adapter's variables, so this is read afresh rather than kept.
+ */
+export function collectTrainables(adapters: ReadonlyMap<ModuleId, SvdAdapter | LoraAdapter>, model: EncoderModel): Map<TrainableKey, tf.Variable> {
+  const trainables = new Map<TrainableKey, tf.Variable>();
+  for (const adapter of adapters.values()) {
+    for (const [key, v] of adapter.params()) trainables.set(key, v);
+  }
+  for (const [name, v] of model.headParams) {
+    const head = parseTrainableKey(name);
+    if (head.kind !== 'module') throw new Error(`head tensor '${name}' is named like an adapter parameter`);
+    trainables.set(head.key, v);
+  }
+  return trainables;
 }

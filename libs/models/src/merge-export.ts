@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { moduleTensorKey } from '@adalora/core';
 import type { EncoderModel } from './encoder-model';
 import type { InjectedAdapters } from './inject-adapters';
 import { encodeSafetensors, parseSafetensors, type SafeTensor } from './safetensors';
@@ -41,8 +42,8 @@ export async function saveMergedCheckpoint(dir: string, model: EncoderModel, sou
     return name.includes('.') && tensors.has(bare) ? bare : name;
   };
   for (const [id, linear] of model.linears) {
-    tensors.set(storedName(`${id}.weight`), snapshot(linear.weight));
-    if (linear.bias) tensors.set(storedName(`${id}.bias`), snapshot(linear.bias));
+    tensors.set(storedName(moduleTensorKey(id, 'weight')), snapshot(linear.weight));
+    if (linear.bias) tensors.set(storedName(moduleTensorKey(id, 'bias')), snapshot(linear.bias));
   }
   for (const [name, v] of model.headParams) tensors.set(name, snapshot(v));
 

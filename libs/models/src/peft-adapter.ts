@@ -2,24 +2,26 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  adapterKey,
+  checkTensorSet,
   fromPeftAdapterConfig,
   matchesTarget,
-  moduleId,
+  parseTrainableKey,
+  TensorSetError,
   toPeftAdapterConfig,
   type AdaLoraConfig,
   type ModuleId,
   type SvdAdapter,
+  type TrainableKey,
 } from '@adalora/core';
 import type { EncoderModel } from './encoder-model';
-import { injectAdapters, type InjectedAdapters } from './inject-adapters';
+import { collectTrainables, injectAdapters, type InjectedAdapters } from './inject-adapters';
+import { parsePeftTensorName, peftTensorName, PEFT_PREFIX } from './peft-tensor-name';
 import { encodeSafetensors, parseSafetensors, readSafetensors, type SafeTensor } from './safetensors';
 
 /** File names of a PEFT adapter directory, as `save_pretrained` writes them. */
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
-
-/** Every tensor name in a PEFT file starts with this (peft's wrapper modules). */
-const PEFT_PREFIX = 'base_model.model.';
 
 /** What {@link savePeftAdapter} writes. */
 export interface SavePeftAdapterOptions {
@@ -50,36 +52,30 @@ export async function savePeftAdapter(dir: string, options: SavePeftAdapterOptio
   if (injected.mode !== config.mode) throw new Error(`savePeftAdapter: the adapters are ${injected.mode} but the config's mode is ${config.mode}`);
   if (config.mode === 'lora' && rankPattern) throw new Error('savePeftAdapter: a rank pattern was given for LoRA adapters (only AdaLoRA has one)');
   const tensors = new Map<string, SafeTensor>();
-  const adapterKeys = new Set<string>();
   if (rankPattern) {
     for (const id of rankPattern.keys()) {
       if (!injected.adapters.has(id)) throw new Error(`savePeftAdapter: the rank pattern names module '${id}', which has no adapter`);
     }
   }
   for (const [id, adapter] of injected.adapters) {
-    const params = adapter.params() as ReadonlyMap<string, tf.Variable>;
-    for (const name of params.keys()) adapterKeys.add(`${id}.${name}`);
-    if (config.mode === 'lora') {
-      for (const [name, v] of params) tensors.set(`${PEFT_PREFIX}${id}.${name}.weight`, snapshot(v));
-      continue;
-    }
     const keep = rankPattern ? rankPattern.get(id) : undefined;
     if (rankPattern && !keep) throw new Error(`savePeftAdapter: the rank pattern has no entry for module '${id}'`);
-    const rows = keptTriplets(id, adapter.rank, config.initR, keep);
-    for (const [name, v] of params) {
+    const rows = keptTriplets(id, adapter.rank, config.initR, keep); // null for LoRA: no rank pattern
+    for (const [key, v] of adapter.params()) {
       const full = snapshot(v);
-      const kept = rows === null ? full : name === 'lora_B' ? selectColumns(full, rows) : selectRows(full, rows);
-      tensors.set(`${PEFT_PREFIX}${id}.${name}`, kept);
+      const kept = rows === null ? full : parseTrainableKey(key).param === 'lora_B' ? selectColumns(full, rows) : selectRows(full, rows);
+      tensors.set(peftTensorName(key, config.mode), kept);
     }
   }
-  for (const [name, v] of injected.trainables) {
-    if (adapterKeys.has(name)) continue;
-    if (!coveredByModulesToSave(name, config.modulesToSave)) {
+  for (const [key, v] of injected.trainables) {
+    const head = parseTrainableKey(key);
+    if (head.kind === 'adapter') continue;
+    if (!coveredByModulesToSave(head.module, config.modulesToSave)) {
       throw new Error(
-        `savePeftAdapter: head tensor '${name}' trains but no module of modules_to_save [${config.modulesToSave.join(', ')}] contains it; add its module (e.g. '${name.split('.')[0]}') to modulesToSave`,
+        `savePeftAdapter: head tensor '${key}' trains but no module of modules_to_save [${config.modulesToSave.join(', ')}] contains it; add its module (e.g. '${head.module.split('.')[0]}') to modulesToSave`,
       );
     }
-    tensors.set(`${PEFT_PREFIX}${name}`, snapshot(v));
+    tensors.set(peftTensorName(key, config.mode), snapshot(v));
   }
   const json = toPeftAdapterConfig(config, { taskType: options.taskType, rankPattern, baseModelNameOrPath: options.baseModelPath ?? null });
   await mkdir(dir, { recursive: true });
@@ -130,37 +126,24 @@ export async function loadPeftAdapter(dir: string, model: EncoderModel, options:
   const { config, rankPattern } = parsed;
   const weightsPath = path.join(dir, ADAPTER_WEIGHTS_FILE);
   const file = parseSafetensors(await readBytes(weightsPath, `${ADAPTER_WEIGHTS_FILE} is missing`), weightsPath);
-  const plan = planLoad(file, weightsPath, model, config, rankPattern);
+  const values = planLoad(file, weightsPath, model, config, rankPattern);
 
   const injected = injectAdapters(model, config, options.seed ?? 0);
+  let trainables: Map<TrainableKey, tf.Variable>;
   try {
     for (const [id, adapter] of injected.adapters) {
       const keep = rankPattern?.get(id);
       if (keep && keep.some((k: boolean) => !k)) (adapter as SvdAdapter).resize([...keep]); // rank patterns are AdaLoRA-only (parsed so)
-      const values = plan.adapters.get(id)!;
-      for (const [name, v] of adapter.params() as ReadonlyMap<string, tf.Variable>) {
-        const t = values.get(name);
-        if (!t) throw new Error(`${weightsPath}: no tensor for '${id}.${name}'`);
-        assignChecked(v, t, `${weightsPath}: '${id}.${name}'`);
-      }
     }
-    for (const [name, t] of plan.heads) assignChecked(model.headParams.get(name)!, t, `${weightsPath}: '${name}'`);
+    // resize replaced A, E and B with new variables: the trainables are read after it, once
+    trainables = collectTrainables(injected.adapters, model);
+    for (const [key, t] of values) assignChecked(trainables.get(key)!, t, `${weightsPath}: '${key}'`);
   } catch (e) {
     injected.dispose();
     throw e;
   }
-  return { injected: withCurrentTrainables(injected, model), config, rankPattern, taskType: parsed.taskType, baseModelPath: parsed.baseModelNameOrPath };
-}
-
-// SvdAdapter.resize replaces A, E and B with new variables, so the trainables map made at
-// injection is rebuilt from the adapters (same keys and order: adapters, then the head).
-function withCurrentTrainables(injected: InjectedAdapters, model: EncoderModel): InjectedAdapters {
-  const trainables = new Map<string, tf.Variable>();
-  for (const [id, adapter] of injected.adapters) {
-    for (const [name, v] of adapter.params() as ReadonlyMap<string, tf.Variable>) trainables.set(`${id}.${name}`, v);
-  }
-  for (const [name, v] of model.headParams) trainables.set(name, v);
-  return { mode: injected.mode, adapters: injected.adapters, trainables, dispose: () => injected.dispose() };
+  const loaded: InjectedAdapters = { mode: injected.mode, adapters: injected.adapters, trainables, dispose: () => injected.dispose() };
+  return { injected: loaded, config, rankPattern, taskType: parsed.taskType, baseModelPath: parsed.baseModelNameOrPath };
 }
 
 /** The tensors of a PEFT adapter directory's `adapter_model.safetensors`, by their names in the file. */
@@ -176,116 +159,83 @@ export function readPeftAdapterTensors(dir: string): Map<string, SafeTensor> {
  * be in the file and every file tensor must be a trainable; errors name the tensor.
  */
 export function loadTrainableState(file: string, injected: InjectedAdapters): void {
-  const tensors = readSafetensors(file);
-  const byKey = new Map<string, SafeTensor>();
-  for (const [name, t] of tensors) {
-    const key = trainableKey(name);
-    if (!injected.trainables.has(key)) {
-      const some = [...injected.trainables.keys()].slice(0, 3).join(', ');
-      throw new Error(`${file}: tensor '${name}' (trainable '${key}') is not a trainable of this model (they are named like ${some})`);
-    }
-    if (byKey.has(key)) throw new Error(`${file}: two tensors map to trainable '${key}'`);
-    byKey.set(key, t);
-  }
-  for (const key of injected.trainables.keys()) {
-    if (!byKey.has(key)) throw new Error(`${file}: no tensor for trainable '${key}'`);
-  }
-  for (const [key, t] of byKey) assignChecked(injected.trainables.get(key)!, t, `${file}: '${key}'`);
-}
-
-// --- naming ----------------------------------------------------------------------------
-
-const ADAPTER_PARAM = /^(.+)\.(lora_A|lora_B|lora_E)(\.weight)?$/;
-
-/**
- * A file tensor name -> our trainable key: drops `base_model.model.`, peft's adapter name
- * (`.default`), the `modules_to_save.default.` wrapper and LoRA's `.weight` suffix.
- */
-function trainableKey(name: string): string {
-  let n = name.startsWith(PEFT_PREFIX) ? name.slice(PEFT_PREFIX.length) : name;
-  n = n.replace(/\.modules_to_save\.default\./, '.');
-  n = n.replace(/\.(lora_A|lora_B|lora_E)\.default(\.weight)?$/, '.$1$2');
-  const m = ADAPTER_PARAM.exec(n);
-  return m ? `${m[1]}.${m[2]}` : n;
+  const trainables = injected.trainables;
+  // a name that stands for no trainable is checked as it is, and so reported as unknown
+  const arrived = [...readSafetensors(file)].map(([name, t]) => ({ name: parsePeftTensorName(name)?.key ?? name, shape: t.shape, values: t }));
+  for (const [key, t] of checkTensorSet(trainables, arrived, file)) assignChecked(trainables.get(key)!, t.values, `${file}: '${key}'`);
 }
 
 // --- load planning: every check before the model is touched ---------------------------
 
-interface LoadPlan {
-  readonly adapters: Map<ModuleId, Map<string, SafeTensor>>; // module -> lora_A|lora_B|lora_E -> values
-  readonly heads: Map<string, SafeTensor>; // HF weight name -> values
-}
-
+/**
+ * The file's tensors by trainable key, once they are known to fit: every adapter tensor is for
+ * a linear of this model that target_modules select, every other tensor is one of the model's
+ * head tensors, and the adapter tensors are exactly those the config makes on this model, each
+ * with its shape (rank from the rank pattern). Head tensors are optional: a head the file lacks
+ * keeps the model's values.
+ */
 function planLoad(
   file: ReadonlyMap<string, SafeTensor>,
   source: string,
   model: EncoderModel,
   config: AdaLoraConfig,
   rankPattern: ReadonlyMap<ModuleId, readonly boolean[]> | null,
-): LoadPlan {
-  const adapters = new Map<ModuleId, Map<string, SafeTensor>>();
-  const heads = new Map<string, SafeTensor>();
+): Map<TrainableKey, SafeTensor> {
   const lora = config.mode === 'lora';
   const someLinears = () => [...model.linears.keys()].slice(0, 3).join(', ');
+  const arrived: { name: TrainableKey; shape: readonly number[]; values: SafeTensor }[] = [];
+  const expected = new Map<TrainableKey, { readonly shape: readonly number[] }>();
+  const fileModules = new Set<ModuleId>();
   for (const [name, t] of file) {
     if (!name.startsWith(PEFT_PREFIX)) throw new Error(`${source}: tensor '${name}' does not start with '${PEFT_PREFIX}' (not a PEFT adapter file)`);
-    const key = trainableKey(name);
-    const m = ADAPTER_PARAM.exec(key);
-    if (m) {
-      const param = m[2];
-      if (lora && param === 'lora_E') throw new Error(`${source}: tensor '${name}' is an AdaLoRA singular-value tensor but the config's peft_type is LORA`);
-      let id: ModuleId;
-      try {
-        id = moduleId(m[1]);
-      } catch {
-        throw new Error(`${source}: tensor '${name}' has no valid module path`);
-      }
+    const parts = parsePeftTensorName(name);
+    if (parts?.kind === 'adapter') {
+      const id = parts.module;
+      if (lora && parts.param === 'lora_E') throw new Error(`${source}: tensor '${name}' is an AdaLoRA singular-value tensor but the config's peft_type is LORA`);
       if (!model.linears.has(id)) {
         throw new Error(`${source}: tensor '${name}' is for module '${id}', which this ${model.modelType} model does not have (its linear layers are named like ${someLinears()}): the adapter was made for another base model`);
       }
       if (!matchesTarget(id, config.targetModules)) {
         throw new Error(`${source}: tensor '${name}' is for module '${id}', which target_modules [${config.targetModules.join(', ')}] do not select`);
       }
-      const group = adapters.get(id) ?? new Map<string, SafeTensor>();
-      if (group.has(param)) throw new Error(`${source}: two tensors for '${id}.${param}'`);
-      group.set(param, t);
-      adapters.set(id, group);
-      continue;
+      fileModules.add(id);
+    } else {
+      const head = parts ? model.headParams.get(parts.key) : undefined;
+      if (!parts || !head) {
+        throw new Error(`${source}: tensor '${name}' is neither an adapter tensor nor a head tensor of this ${model.modelType} model (its head: ${[...model.headParams.keys()].join(', ')})`);
+      }
+      expected.set(parts.key, head);
     }
-    const param = model.headParams.get(key);
-    if (!param) {
-      const head = [...model.headParams.keys()].join(', ');
-      throw new Error(`${source}: tensor '${name}' is neither an adapter tensor nor a head tensor of this ${model.modelType} model (its head: ${head})`);
-    }
-    if (!sameShape(param.shape, t.shape)) {
-      throw new Error(`${source}: head tensor '${name}' has shape [${t.shape}] but the model's '${key}' is [${param.shape}]`);
-    }
-    heads.set(key, t);
+    arrived.push({ name: parts.key, shape: t.shape, values: t });
   }
 
-  const params = lora ? ['lora_A', 'lora_B'] : ['lora_A', 'lora_E', 'lora_B'];
+  // why each adapter tensor has its expected shape, for the error
+  const why = new Map<TrainableKey, string>();
   for (const [id, linear] of model.linears) {
     if (!matchesTarget(id, config.targetModules)) continue;
-    const group = adapters.get(id);
-    if (!group) throw new Error(`${source}: no adapter tensors for module '${id}', which target_modules select (the adapter was made for another base model?)`);
-    for (const p of params) if (!group.has(p)) throw new Error(`${source}: missing tensor '${PEFT_PREFIX}${id}.${p}${lora ? '.weight' : ''}'`);
+    if (!fileModules.has(id)) throw new Error(`${source}: no adapter tensors for module '${id}', which target_modules select (the adapter was made for another base model?)`);
     const keep = rankPattern?.get(id);
     const k = lora ? config.initR : keep ? keep.filter(Boolean).length : config.initR;
-    const why = keep ? `its rank_pattern keeps ${k} of ${config.initR}` : `${lora ? 'r' : 'init_r'} = ${k}`;
-    const expect: Record<string, number[]> = { lora_A: [k, linear.inFeatures], lora_B: [linear.outFeatures, k], lora_E: [k, 1] };
-    for (const p of params) {
-      const t = group.get(p)!;
-      if (!sameShape(t.shape, expect[p])) {
-        throw new Error(`${source}: '${id}.${p}' has shape [${t.shape}], expected [${expect[p]}] (module ${linear.inFeatures} -> ${linear.outFeatures}, ${why})`);
-      }
+    const reason = `module ${linear.inFeatures} -> ${linear.outFeatures}, ${keep ? `its rank_pattern keeps ${k} of ${config.initR}` : `${lora ? 'r' : 'init_r'} = ${k}`}`;
+    const shapes: [TrainableKey, number[]][] = [[adapterKey(id, 'lora_A'), [k, linear.inFeatures]]];
+    if (!lora) shapes.push([adapterKey(id, 'lora_E'), [k, 1]]);
+    shapes.push([adapterKey(id, 'lora_B'), [linear.outFeatures, k]]);
+    for (const [key, shape] of shapes) {
+      expected.set(key, { shape });
+      why.set(key, reason);
     }
   }
   if (rankPattern) {
     for (const id of rankPattern.keys()) {
-      if (!adapters.has(id)) throw new Error(`${source}: rank_pattern names module '${id}', which has no adapter tensors`);
+      if (!fileModules.has(id)) throw new Error(`${source}: rank_pattern names module '${id}', which has no adapter tensors`);
     }
   }
-  return { adapters, heads };
+  try {
+    return new Map([...checkTensorSet(expected, arrived, source)].map(([key, t]) => [key, t.values]));
+  } catch (e) {
+    const reason = e instanceof TensorSetError && e.problem === 'shape' ? why.get(e.tensor as TrainableKey) : undefined;
+    throw reason ? new Error(`${e instanceof Error ? e.message : e} (${reason})`) : e;
+  }
 }
 
 // --- helpers ---------------------------------------------------------------------------
@@ -320,8 +270,8 @@ function selectColumns(t: SafeTensor, cols: readonly number[]): SafeTensor {
 
 // peft wraps a whole module (e.g. RoBERTa's `classifier`): a tensor is saved when some
 // prefix of its module path matches a modules_to_save entry by the suffix rule.
-function coveredByModulesToSave(name: string, modulesToSave: readonly string[]): boolean {
-  const parts = name.split('.').slice(0, -1);
+function coveredByModulesToSave(module: ModuleId, modulesToSave: readonly string[]): boolean {
+  const parts = module.split('.');
   for (let i = 1; i <= parts.length; i++) {
     if (matchesTarget(parts.slice(0, i).join('.') as ModuleId, modulesToSave)) return true;
   }

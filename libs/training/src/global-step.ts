@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import {
+  adapterKey,
   AdamW,
   applyKeepMask,
+  checkTensorSet,
   orthogonalRegularizer,
   RankAllocator,
   SvdAdapter,
@@ -10,6 +12,7 @@ import {
   type AllocationDecision,
   type RankAllocatorState,
   type ModuleId,
+  type TrainableKey,
 } from '@adalora/core';
 import type { InjectedAdapters } from '@adalora/models';
 import type { GradientSums } from './gradient-sums';
@@ -124,22 +127,25 @@ export class GlobalStep {
     this.stepIndex = state.step;
   }
 
-  /** Every trainable tensor's current value, by name: what workers load after a step. */
-  snapshot(): Map<string, Float32Array> {
-    const out = new Map<string, Float32Array>();
+  /** Every trainable tensor's current value, by key: what workers load after a step. */
+  snapshot(): Map<TrainableKey, Float32Array> {
+    const out = new Map<TrainableKey, Float32Array>();
     for (const [name, v] of this.injected.trainables) out.set(name, Float32Array.from(v.dataSync()));
     return out;
   }
 
-  /** Σ shares / samples, as tensors by trainable name (the caller disposes them). */
-  private meanGradients(shares: readonly GradientSums[], samples: number): Map<string, tf.Tensor> {
-    const out = new Map<string, tf.Tensor>();
-    for (const [name, v] of this.injected.trainables) {
+  /** Σ shares / samples, as tensors by trainable key (the caller disposes them). */
+  private meanGradients(shares: readonly GradientSums[], samples: number): Map<TrainableKey, tf.Tensor> {
+    const trainables = this.injected.trainables;
+    const checked = shares.map((share, i) =>
+      checkTensorSet(trainables, [...share.grads].map(([name, values]) => ({ name, size: values.length, values })), `GlobalStep.apply: gradients of share ${i + 1} of ${shares.length}`),
+    );
+    const out = new Map<TrainableKey, tf.Tensor>();
+    for (const [name, v] of trainables) {
       // float64: exact partial sums add up to the same bits in any grouping
       const sum = new Float64Array(v.size);
-      for (const share of shares) {
-        const g = share.grads.get(name);
-        if (!g || g.length !== v.size) throw new Error(`gradient '${name}' from a worker has ${g ? g.length : 0} values, expected ${v.size}`);
+      for (const share of checked) {
+        const g = share.get(name)!.values;
         for (let i = 0; i < g.length; i++) sum[i] += g[i];
       }
       const mean = new Float32Array(v.size);
@@ -150,17 +156,16 @@ export class GlobalStep {
   }
 
   /** Adds orth_reg_weight · ∂R/∂θ to the A and B gradients; returns R. */
-  private addOrthogonalGradient(grads: Map<string, tf.Tensor>): number {
+  private addOrthogonalGradient(grads: Map<TrainableKey, tf.Tensor>): number {
     const w = this.adalora.orthRegWeight;
     if (this.adalora.mode !== 'adalora' || w === 0) return 0;
     const adapters = [...this.injected.adapters.values()] as SvdAdapter[];
     const vars = adapters.flatMap((a) => [a.A, a.B]);
     const { value, grads: orthGrads } = tf.variableGrads(() => orthogonalRegularizer(adapters), vars);
     for (const [id, a] of this.injected.adapters) {
-      for (const [suffix, v] of [['lora_A', (a as SvdAdapter).A], ['lora_B', (a as SvdAdapter).B]] as const) {
-        const name = `${id}.${suffix}`;
-        const old = grads.get(name)!;
-        grads.set(name, tf.tidy(() => old.add(orthGrads[v.name].mul(w))));
+      for (const [key, v] of [[adapterKey(id, 'lora_A'), (a as SvdAdapter).A], [adapterKey(id, 'lora_B'), (a as SvdAdapter).B]] as const) {
+        const old = grads.get(key)!;
+        grads.set(key, tf.tidy(() => old.add(orthGrads[v.name].mul(w))));
         old.dispose();
       }
     }
@@ -170,10 +175,10 @@ export class GlobalStep {
     return r;
   }
 
-  private tripletsOf(tensors: ReadonlyMap<string, tf.Tensor>): Map<ModuleId, { A: tf.Tensor; E: tf.Tensor; B: tf.Tensor }> {
+  private tripletsOf(tensors: ReadonlyMap<TrainableKey, tf.Tensor>): Map<ModuleId, { A: tf.Tensor; E: tf.Tensor; B: tf.Tensor }> {
     const out = new Map<ModuleId, { A: tf.Tensor; E: tf.Tensor; B: tf.Tensor }>();
     for (const id of this.injected.adapters.keys()) {
-      out.set(id, { A: tensors.get(`${id}.lora_A`)!, E: tensors.get(`${id}.lora_E`)!, B: tensors.get(`${id}.lora_B`)! });
+      out.set(id, { A: tensors.get(adapterKey(id, 'lora_A'))!, E: tensors.get(adapterKey(id, 'lora_E'))!, B: tensors.get(adapterKey(id, 'lora_B'))! });
     }
     return out;
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { TrainableKey } from '@adalora/core';
 import { sequenceClassificationLoss, type EncoderModel } from '@adalora/models';
 import { disposeEncoderBatch, sliceRows, toEncoderBatch, type LabeledBatch } from './labeled-batch';
 
@@ -7,11 +8,11 @@ export interface GradientSums {
   readonly count: number;
   readonly lossSum: number;
   /**
-   * Σ over samples of ∂(task loss)/∂θ for every trainable tensor, by trainable name. Each
+   * Σ over samples of ∂(task loss)/∂θ for every trainable tensor, by trainable key. Each
    * micro-batch's float32 gradient is added in float64, which is exact in practice: so partial
    * sums over any split of a batch into whole micro-batches add up to the same bits.
    */
-  readonly grads: Map<string, Float64Array>;
+  readonly grads: ReadonlyMap<TrainableKey, Float64Array>;
 }
 
 /**
@@ -23,7 +24,7 @@ export interface GradientSums {
  */
 export function computeGradientSums(
   model: EncoderModel,
-  trainables: ReadonlyMap<string, tf.Variable>,
+  trainables: ReadonlyMap<TrainableKey, tf.Variable>,
   batch: LabeledBatch,
   microBatch: number,
   training = true,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { hostname, totalmem } from 'node:os';
+import { checkTensorSet, TensorSetError } from '@adalora/core';
 import { injectAdapters, loadEncoder, type EncoderModel, type InjectedAdapters } from '@adalora/models';
 import {
   decodeSamples,
@@ -114,20 +115,15 @@ export class WorkerSession {
   }
 
   private onState(msg: StateMessage): void {
-    const injected = this.require(msg.runId).injected;
-    const seen = new Set<string>();
-    for (const t of msg.tensors) {
-      const v = injected.trainables.get(t.name);
-      if (!v) throw new WorkerFault('WORKER_ERR_STATE', `state names '${t.name}', which this worker's adapter does not have`);
-      if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
-        throw new WorkerFault('WORKER_ERR_STATE', `state '${t.name}' has shape [${t.shape}], this worker's is [${v.shape}]`);
-      }
-      seen.add(t.name);
+    const trainables = this.require(msg.runId).injected.trainables;
+    let tensors;
+    try {
+      tensors = checkTensorSet(trainables, msg.tensors, `state for step ${msg.step}`);
+    } catch (e) {
+      throw e instanceof TensorSetError ? new WorkerFault('WORKER_ERR_STATE', e.message) : e;
     }
-    const missing = [...injected.trainables.keys()].filter((n) => !seen.has(n));
-    if (missing.length > 0) throw new WorkerFault('WORKER_ERR_STATE', `state lacks ${missing.length} trainable(s), e.g. '${missing[0]}'`);
-    for (const t of msg.tensors) {
-      const v = injected.trainables.get(t.name)!;
+    for (const [key, t] of tensors) {
+      const v = trainables.get(key)!;
       tf.tidy(() => v.assign(tf.tensor(float32FromTensor(t), v.shape, 'float32')));
     }
     this.stateStep = msg.step;
