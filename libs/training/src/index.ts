@@ -10,7 +10,4 @@ export { GlobalStep, type GlobalStepState, type OptimizerConfig, type StepReport
 export { ConfigReader } from './config-reader';
 export { parseRunConfig, readConfigFile, applyOverrides, mergeConfig, BUILTIN_MODEL, type RunConfig, type DataConfig, type TrainingConfig, type ClusterConfig } from './run-config';
 export { createRankRecoveryTask, RANK_RECOVERY_DEFAULTS, type RankRecoveryTask } from './rank-recovery-task';
-export { mulberry32, normalSampler } from './seeded-random';
-export { repoRoot, fixturesDir } from './fixture-paths';
-export { loadPublicBertTrace, type PublicBertTrace, type TraceStep } from './public-bert-trace';
 export { parseWorkerJob, workerJobToJson, type WorkerJob } from './worker-job';
