@@ -1,8 +1,8 @@
 /**
  * @adalora/data: tokenization (HF tokenizer.json via @huggingface/tokenizers), dataset readers
  * (GLUE TSV, CSV, JSONL, pre-tokenized JSONL), batching, seeded epoch order and sharding,
- * dataset hashing and GLUE metrics. No tfjs of its own; it uses @adalora/core only for the
- * workspace's seeded PRNG.
+ * dataset hashing and GLUE metrics. No tfjs code of its own; it depends on @adalora/core only
+ * for the workspace's one seeded PRNG (the epoch order's mulberry32).
  */
 export { DataError, type DataErrorCode, type DataErrorWhere } from './data-error';
 export type { Dataset, Example, LabelTask } from './dataset';
