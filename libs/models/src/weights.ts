@@ -102,8 +102,8 @@ function seedFor(seed: number, name: string): number {
 }
 
 // N(0, std²) samples from the workspace PRNG: deterministic in plain JS on every backend. Both
-// halves of each Box–Muller pair, from uniforms in (0, 1), as since the first release: a new
-// head's values must not change under a run that is resumed or reproduced.
+// halves of each Box–Muller pair, from uniforms in (0, 1): the draw a seed has always made, so a
+// reproduced run (or one resumed from an older checkpoint) builds the same head.
 function normals(count: number, std: number, seed: number): Float32Array {
   const normal = normalSampler(uniformOpen01(mulberry32(seed)), { std, useSine: true });
   return Float32Array.from({ length: count }, normal);
