@@ -5,13 +5,16 @@
  *   no relative path into its folder, no `@adalora/<name>/...` deep import;
  * - libs/adalora-core and libs/protocol depend on no other workspace project;
  * - adalora-core never imports `ws`; protocol never imports `@tensorflow/*`;
- * - nothing imports from apps/ or tools/, and apps do not import each other.
+ * - nothing imports from apps/ or tools/, and apps do not import each other;
+ * - test support (libs/test-support) is imported only by test files (`*.test.ts`) and tools/,
+ *   never by product code; a test file may import it even in adalora-core or protocol, and it
+ *   may itself import any lib.
  */
 import test from 'ava';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot as findRepoRoot } from '@adalora/test-support';
 
 // ---------------------------------------------------------------------------------------------
 // Import specifiers of a TypeScript source, without a parser: a small lexer blanks comments and
@@ -154,6 +157,10 @@ function projectOf(path: string): string | undefined {
 
 /** Projects that may depend on no other workspace project. */
 const LEAF_LIBS = new Set(['libs/adalora-core', 'libs/protocol']);
+/** The project of code shared by tests and benchmarks only. */
+const TEST_SUPPORT = 'libs/test-support';
+/** Files that may import test support: tests anywhere, and the tools (benchmarks, workspace tests). */
+const mayUseTestSupport = (file: string, project: string) => file.endsWith('.test.ts') || project === 'tools';
 /** External packages a project must not import: project → [test, what the rule says]. */
 const BANNED_PACKAGES: ReadonlyMap<string, readonly [(s: string) => boolean, string]> = new Map([
   ['libs/adalora-core', [(s: string) => s === 'ws' || s.startsWith('ws/'), 'adalora-core never imports ws'] as const],
@@ -174,7 +181,9 @@ function checkBoundaries(files: readonly SourceImports[], aliases: ReadonlyMap<s
       /** Rules on a dependency of `from` on workspace project `to`, however it is imported. */
       const dependsOn = (to: string) => {
         if (to === from) return;
-        if (to.startsWith('apps/') || to === 'tools') {
+        if (to === TEST_SUPPORT) {
+          if (!mayUseTestSupport(file, from)) flag(`only test files and tools/ import test support (${from} product code -> ${TEST_SUPPORT})`);
+        } else if (to.startsWith('apps/') || to === 'tools') {
           if (from.startsWith('apps/') && to.startsWith('apps/')) flag(`apps do not import each other (${from} -> ${to})`);
           else flag(`nothing imports from apps/ or tools/ (${from} -> ${to})`);
         } else if (LEAF_LIBS.has(from)) flag(`${from} depends on no other workspace project (imports ${to})`);
@@ -217,16 +226,6 @@ const formatViolations = (vs: readonly Violation[]) => vs.map((v) => `${v.file}:
 
 // ---------------------------------------------------------------------------------------------
 // The workspace.
-
-function findRepoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'nx.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('module-boundaries: no nx.json above this file');
-    dir = up;
-  }
-  return dir;
-}
 
 const repoRoot = findRepoRoot();
 const toPosix = (p: string) => p.split(sep).join('/');
@@ -282,7 +281,7 @@ test('every lib has exactly one @adalora alias, mapped to its src/index.ts', (t)
   }
   // the names STYLE.md and the brief use
   t.is(aliases.get('@adalora/core'), 'libs/adalora-core');
-  for (const name of ['protocol', 'models', 'data', 'backend', 'training', 'worker']) t.is(aliases.get(`@adalora/${name}`), `libs/${name}`);
+  for (const name of ['protocol', 'models', 'data', 'backend', 'training', 'worker', 'test-support']) t.is(aliases.get(`@adalora/${name}`), `libs/${name}`);
 });
 
 test('apps/, libs/ and tools/ keep the module boundaries', (t) => {
@@ -293,6 +292,10 @@ test('apps/, libs/ and tools/ keep the module boundaries', (t) => {
   t.true(
     files.some((f) => f.specifiers.includes('@adalora/core')),
     'no file imports @adalora/core: is the scanner broken?',
+  );
+  t.true(
+    files.some((f) => f.file.endsWith('.test.ts') && f.specifiers.includes('@adalora/test-support')),
+    'no test imports @adalora/test-support: is the scanner broken?',
   );
   const violations = checkBoundaries(files, aliases);
   t.deepEqual(violations, [], `module boundary violations:\n${formatViolations(violations)}`);
@@ -305,12 +308,19 @@ test('scan + check on a throw-away workspace with one violation of each kind', (
     mkdirSync(dirname(join(ws, path)), { recursive: true });
     writeFileSync(join(ws, path), text);
   };
-  put('tsconfig.base.json', JSON.stringify({ compilerOptions: { paths: { '@adalora/core': ['./libs/adalora-core/src/index.ts'], '@adalora/models': ['./libs/models/src/index.ts'] } } }));
+  put(
+    'tsconfig.base.json',
+    JSON.stringify({ compilerOptions: { paths: { '@adalora/core': ['./libs/adalora-core/src/index.ts'], '@adalora/models': ['./libs/models/src/index.ts'], '@adalora/test-support': ['./libs/test-support/src/index.ts'] } } }),
+  );
   put('libs/adalora-core/src/index.ts', "export * from './a';\n");
   put('libs/adalora-core/src/a.ts', "import { WebSocket } from 'ws';\n// import x from '@adalora/models';\n");
   put('libs/models/src/index.ts', "export { x } from '../../adalora-core/src/a';\nexport * from './ok';\n");
   put('apps/worker/src/main.ts', "import { y } from '@adalora/models/src/linear';\nimport '../../coordinator/src/main';\nimport { z } from '@adalora/core';\n");
   put('apps/coordinator/src/main.ts', "const s = \"from '../../worker/src/main'\";\n");
+  put('libs/test-support/src/index.ts', "import { x } from '@adalora/models';\nimport { y } from '@adalora/core';\n");
+  put('libs/adalora-core/src/a.test.ts', "import { fixturePath } from '@adalora/test-support';\n");
+  put('libs/models/src/b.ts', "import { fixturePath } from '@adalora/test-support';\n");
+  put('tools/bench.ts', "import { fixturePath } from '@adalora/test-support';\n");
   const { aliases } = readAliases(ws);
   const found = formatViolations(checkBoundaries(scanWorkspace(ws), aliases)).split('\n').sort();
   t.deepEqual(found, [
@@ -318,6 +328,7 @@ test('scan + check on a throw-away workspace with one violation of each kind', (
     "apps/worker/src/main.ts: '../../coordinator/src/main': relative import into another project (apps/coordinator): import it through its alias",
     "apps/worker/src/main.ts: '@adalora/models/src/linear': deep import into libs/models: import '@adalora/models' (its src/index.ts) only",
     "libs/adalora-core/src/a.ts: 'ws': adalora-core never imports ws",
+    "libs/models/src/b.ts: '@adalora/test-support': only test files and tools/ import test support (libs/models product code -> libs/test-support)",
     "libs/models/src/index.ts: '../../adalora-core/src/a': relative import into another project (libs/adalora-core): import it through its alias",
   ]);
 });
@@ -330,6 +341,7 @@ const ALIASES = new Map([
   ['@adalora/protocol', 'libs/protocol'],
   ['@adalora/models', 'libs/models'],
   ['@adalora/training', 'libs/training'],
+  ['@adalora/test-support', 'libs/test-support'],
 ]);
 
 const check = (file: string, ...specifiers: string[]) => checkBoundaries([{ file, specifiers }], ALIASES);
@@ -399,6 +411,28 @@ test('checker: nothing imports apps/ or tools/; apps do not import each other', 
     'apps do not import each other (apps/worker -> apps/coordinator)',
   ]);
   t.true(rules('tools/bench.ts', '../apps/worker/src/main').includes('nothing imports from apps/ or tools/ (tools -> apps/worker)'));
+});
+
+test('checker: test support is for test files and tools/ only', (t) => {
+  // allowed: tests anywhere (also in the leaf libs), tools, and test support importing any lib
+  t.deepEqual(check('libs/models/src/bert.test.ts', '@adalora/test-support'), []);
+  t.deepEqual(check('libs/adalora-core/src/config.test.ts', '@adalora/test-support'), []);
+  t.deepEqual(check('libs/protocol/src/codec.test.ts', '@adalora/test-support'), []);
+  t.deepEqual(check('apps/coordinator/src/cli.test.ts', '@adalora/test-support'), []);
+  t.deepEqual(check('tools/bench-encoder-step.ts', '@adalora/test-support'), []);
+  t.deepEqual(check('libs/test-support/src/a.ts', '@adalora/core', '@adalora/models', '@adalora/training', './b'), []);
+  // product code may not, however it reaches it
+  t.deepEqual(rules('libs/training/src/run-config.ts', '@adalora/test-support'), ['only test files and tools/ import test support (libs/training product code -> libs/test-support)']);
+  t.deepEqual(rules('apps/worker/src/main.ts', '@adalora/test-support'), ['only test files and tools/ import test support (apps/worker product code -> libs/test-support)']);
+  t.deepEqual(rules('libs/adalora-core/src/config.ts', '@adalora/test-support'), ['only test files and tools/ import test support (libs/adalora-core product code -> libs/test-support)']);
+  t.deepEqual(rules('libs/models/src/a.ts', '../../test-support/src/fixture-paths'), [
+    'relative import into another project (libs/test-support): import it through its alias',
+    'only test files and tools/ import test support (libs/models product code -> libs/test-support)',
+  ]);
+  // a file named like a test but not ending in .test.ts is product code
+  t.is(rules('libs/models/src/test-helpers.ts', '@adalora/test-support').length, 1);
+  // a test file in a leaf lib still may not import other libs directly
+  t.deepEqual(rules('libs/protocol/src/codec.test.ts', '@adalora/core'), ['libs/protocol depends on no other workspace project (imports libs/adalora-core)']);
 });
 
 test('checker: violations of several files are all reported, formatted as file: specifier: rule', (t) => {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '@adalora/training';
+import { repoRoot } from '@adalora/test-support';
 
 /** Loads ecosystem.config.cjs under the given environment, as pm2 would, in a fresh process. */
 function apps(env: Record<string, string>): { ok: boolean; apps?: { name: string; args: string[]; env?: Record<string, string> }[]; error?: string } {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '@adalora/training';
+import { fixturePath, repoRoot } from '@adalora/test-support';
 import { stepLosses } from './metrics-file';
 
 const ROOT = repoRoot();
@@ -138,12 +138,12 @@ test.serial('a bad field is refused before anything runs: named as written, noth
 test('`adalora merge` folds a PEFT adapter into its base checkpoint; a mismatching adapter is refused', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'adalora-merge-'));
   try {
-    const bert = join(ROOT, '../shared/fixtures/bert');
+    const bert = fixturePath('bert');
     const r = await start(['merge', '-m', bert, '-a', join(bert, 'adalora-adapter'), '-o', out, '-b', 'wasm']).done;
     t.is(r.code, 0, r.out);
     t.regex(r.out, /merged 12 adalora adapters \(36 rank-1 triplets in all\)/);
     t.true(existsSync(join(out, 'config.json')) && existsSync(join(out, 'model.safetensors')));
-    const bad = await start(['merge', '-m', join(ROOT, '../shared/fixtures/roberta'), '-a', join(bert, 'adalora-adapter'), '-o', join(out, 'x'), '-b', 'wasm']).done;
+    const bad = await start(['merge', '-m', fixturePath('roberta'), '-a', join(bert, 'adalora-adapter'), '-o', join(out, 'x'), '-b', 'wasm']).done;
     t.is(bad.code, 1);
     t.regex(bad.out, /adalora: .*bert\.encoder/);
   } finally {

@@ -3,7 +3,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPeftAdapterTensors } from '@adalora/models';
-import { fixturesDir, mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
+import { fixturePath } from '@adalora/test-support';
+import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
 import { runLocalCluster } from './local-cluster';
 
 // serial: runs in one process share the tfjs backend, which loads once at a time
@@ -13,8 +14,8 @@ test.serial('a text job: TSV train split and CSV dev split tokenized with the ch
     // the checkpoint dir: config + weights + the fixtures' WordPiece tokenizer (49 ids < vocab 100)
     const model = join(dir, 'model');
     mkdirSync(model);
-    for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(fixturesDir(), 'bert', f), join(model, f));
-    copyFileSync(join(fixturesDir(), 'tokenizer/tokenizer.json'), join(model, 'tokenizer.json'));
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(fixturePath('bert', f), join(model, f));
+    copyFileSync(fixturePath('tokenizer', 'tokenizer.json'), join(model, 'tokenizer.json'));
     const texts = ['the movie was very good', 'not bad, the plot', 'the acting was great.', 'bad movie', 'the plot was not good', 'very good acting'];
     const labels = ['pos', 'neg', 'pos', 'neg', 'neutral', 'pos'];
     writeFileSync(join(dir, 'train.tsv'), 'sentence\tlabel\n' + texts.map((s, i) => `${s}\t${labels[i]}`).join('\n') + '\n');

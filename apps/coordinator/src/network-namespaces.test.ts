@@ -3,7 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '@adalora/training';
+import { repoRoot } from '@adalora/test-support';
 import { stepLosses } from './metrics-file';
 
 // The coordinator on its own network host (a namespace made here, behind a veth link, with

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAdaLoraConfig } from '@adalora/core';
 import { injectAdapters, loadEncoder } from '@adalora/models';
-import { fixturesDir, GlobalStep } from '@adalora/training';
+import { GlobalStep } from '@adalora/training';
+import { fixturePath } from '@adalora/test-support';
 import { resumeFromCheckpoint, type ResumeTarget } from './resume';
 import { writeStateFiles } from './trainer-state-file';
 
@@ -12,7 +13,7 @@ const dirs: string[] = [];
 test.after.always(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 async function target(): Promise<ResumeTarget & { dispose(): void }> {
-  const { model } = await loadEncoder(join(fixturesDir(), 'bert'));
+  const { model } = await loadEncoder(fixturePath('bert'));
   const adalora = parseAdaLoraConfig({ initR: 2, targetR: 1, totalStep: 10, targetModules: ['query'] });
   const injected = injectAdapters(model, adalora, 3);
   const global = new GlobalStep(injected, adalora, { weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, schedule: { lr: 1e-3, kind: 'constant', warmupSteps: 0, totalSteps: 10 } });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readPeftAdapterTensors } from '@adalora/models';
-import { loadPublicBertTrace } from '@adalora/training';
+import { loadPublicBertTrace } from '@adalora/test-support';
 import { runLocalCluster } from './local-cluster';
 
 const trace = loadPublicBertTrace();

@@ -1,21 +1,10 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from '@adalora/test-support';
 
-function findRepoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'nx.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('main.test: no nx.json above this file');
-    dir = up;
-  }
-  return dir;
-}
-
-const root = findRepoRoot();
+const root = repoRoot();
 
 interface Run {
   readonly code: number | null;

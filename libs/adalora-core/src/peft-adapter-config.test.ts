@@ -1,14 +1,11 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fixturePath } from '@adalora/test-support';
 import { parseAdaLoraConfig } from './config';
 import { moduleId } from './module-id';
 import { fromPeftAdapterConfig, toPeftAdapterConfig } from './peft-adapter-config';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const fixtures = path.resolve(repoRoot, '../shared/fixtures');
-const readJson = (rel: string) => JSON.parse(readFileSync(path.join(fixtures, rel), 'utf8')) as Record<string, unknown>;
+const readJson = (rel: string) => JSON.parse(readFileSync(fixturePath(rel), 'utf8')) as Record<string, unknown>;
 
 test('reads the AdaLoRA adapter_config.json peft wrote, rank pattern included', (t) => {
   const parsed = fromPeftAdapterConfig(readJson('bert/adalora-adapter/adapter_config.json'));

@@ -4,8 +4,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fixturePath } from '@adalora/test-support';
 import { budgetSchedule } from './budget-schedule';
 import { parseAdaLoraConfig } from './config';
 import type { Triplet } from './importance-tracker';
@@ -27,8 +26,7 @@ interface Trace {
   trace: TraceRecord[];
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const tracePath = path.resolve(repoRoot, '../shared/fixtures/traces/public-bert/trace.json');
+const tracePath = fixturePath('traces', 'public-bert', 'trace.json');
 const { meta, trace } = JSON.parse(readFileSync(tracePath, 'utf8')) as Trace;
 const a = meta.adalora;
 const cfg = parseAdaLoraConfig({

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
+import { registerCpuVariant } from '@adalora/test-support';
 import { backendCandidates, type BackendCandidate } from './candidates';
-import { registerCpuVariant } from './cpu-variant';
 import { loadBackend } from './load-backend';
 
 // The native packages are optional peers: what `auto` and `tensorflow` must do depends on them.

@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerCpuVariant } from './cpu-variant';
+import { registerCpuVariant } from '@adalora/test-support';
 import { proveBackend } from './prove-backend';
 
 // Tests share tfjs's global backend: run them one at a time.

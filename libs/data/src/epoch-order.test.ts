@@ -1,5 +1,6 @@
 import test from 'ava';
-import { epochOrder, epochSeed, globalBatches, mulberry32, splitAmong } from './epoch-order';
+import { mulberry32 } from '@adalora/core';
+import { epochOrder, epochSeed, globalBatches, splitAmong } from './epoch-order';
 
 // Expected streams come from an independent Python transcription of the same definitions
 // (mulberry32, murmur3 fmix32, Fisher–Yates with j = int(u / 2**32 * (i + 1))).

@@ -1,18 +1,5 @@
+import { mulberry32, uniform01 } from '@adalora/core';
 import { DataError } from './data-error';
-
-/**
- * mulberry32 (Tommy Ettinger, public domain): a 32-bit state PRNG, fully specified by the few
- * lines below so that every worker and a re-run produce the same stream. Returns uint32 values.
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 /** murmur3's 32-bit finaliser: spreads every input bit over the output. */
 function fmix32(h: number): number {
@@ -34,16 +21,17 @@ export function epochSeed(seed: number, epoch: number): number {
 /**
  * The order in which epoch `epoch` visits examples 0..n-1. With `shuffle` it is a Fisher–Yates
  * permutation driven by `mulberry32(epochSeed(seed, epoch))`: for i = n-1 down to 1,
- * j = floor(u / 2^32 × (i + 1)) with u the next uint32, swap(i, j). Without it, the identity.
+ * j = floor(u / 2^32 × (i + 1)) with u the next uint32 (u / 2^32 is `uniform01`), swap(i, j).
+ * Without it, the identity.
  */
 export function epochOrder(n: number, epoch: number, seed: number, shuffle: boolean): Uint32Array {
   checkUint32('n', n);
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   if (!shuffle) return order;
-  const next = mulberry32(epochSeed(seed, epoch));
+  const next = uniform01(mulberry32(epochSeed(seed, epoch)));
   for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor((next() / 4294967296) * (i + 1));
+    const j = Math.floor(next() * (i + 1));
     const tmp = order[i];
     order[i] = order[j];
     order[j] = tmp;

@@ -1,7 +1,8 @@
 /**
  * @adalora/data: tokenization (HF tokenizer.json via @huggingface/tokenizers), dataset readers
  * (GLUE TSV, CSV, JSONL, pre-tokenized JSONL), batching, seeded epoch order and sharding,
- * dataset hashing and GLUE metrics. No tfjs, no workspace dependencies.
+ * dataset hashing and GLUE metrics. No tfjs code of its own; it depends on @adalora/core only
+ * for the workspace's one seeded PRNG (the epoch order's mulberry32).
  */
 export { DataError, type DataErrorCode, type DataErrorWhere } from './data-error';
 export type { Dataset, Example, LabelTask } from './dataset';
@@ -28,7 +29,7 @@ export {
 export { loadTextDataset, textDatasetFromString, type TextDatasetOptions } from './text-dataset';
 export { loadPretokenizedJsonl, pretokenizedFromString, type PretokenizedOptions } from './pretokenized';
 export { collate, type Batch, type CollateOptions } from './collate';
-export { epochOrder, epochSeed, globalBatches, mulberry32, splitAmong } from './epoch-order';
+export { epochOrder, epochSeed, globalBatches, splitAmong } from './epoch-order';
 export { datasetHash } from './dataset-hash';
 export {
   accuracy,

@@ -1,11 +1,10 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fixturePath } from '@adalora/test-support';
 import { loadPretokenizedJsonl, pretokenizedFromString } from './pretokenized';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const traceDir = path.resolve(repoRoot, '../shared/fixtures/traces/public-bert');
+const traceDir = fixturePath('traces', 'public-bert');
 
 test('the public-bert train.jsonl equals the ids and labels recorded in trace.json', (t) => {
   const ds = loadPretokenizedJsonl(path.join(traceDir, 'train.jsonl'));

@@ -2,12 +2,11 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fixturePath } from '@adalora/test-support';
 import { loadTextDataset, textDatasetFromString } from './text-dataset';
 import { loadTokenizer } from './tokenizer';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const tokDir = path.resolve(repoRoot, '../shared/fixtures/tokenizer');
+const tokDir = fixturePath('tokenizer');
 const tokenizer = loadTokenizer(tokDir);
 const ref = JSON.parse(readFileSync(path.join(tokDir, 'reference.json'), 'utf8')) as {
   single: { text: string; ids: number[] }[];

@@ -1,12 +1,11 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { fixturePath } from '@adalora/test-support';
 import { loadTokenizer, TextTokenizer } from './tokenizer';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const tokDir = path.resolve(repoRoot, '../shared/fixtures/tokenizer');
+const tokDir = fixturePath('tokenizer');
 
 interface Ref {
   single: { text: string; ids: number[]; type_ids: number[] }[];

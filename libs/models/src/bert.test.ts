@@ -3,25 +3,25 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { bertReferenceBatch, fixturePath, maxAbsError, rawSafetensors, readBertReference, registerBackendSuite } from '@adalora/test-support';
+import { disposeEncoderBatch } from '@adalora/training';
 import { buildBert } from './bert';
-import { registerBackendSuite } from './bert-backend-suite';
-import { disposeBatch, fixturesDir, maxAbsError, rawSafetensors, readReference, referenceBatch } from './bert-test-fixtures';
 import type { EncoderModel } from './encoder-model';
 import { HfConfig } from './hf-config';
 import { loadEncoder } from './load-model';
 import { readSafetensors, writeSafetensors, type SafeTensor } from './safetensors';
 import { WeightStore } from './weights';
 
-registerBackendSuite('cpu');
+registerBackendSuite(test, 'cpu');
 
 function fixtureConfig(modelType: 'bert' | 'roberta', overrides: Record<string, unknown> = {}): HfConfig {
-  const file = path.join(fixturesDir, modelType, 'config.json');
+  const file = fixturePath(modelType, 'config.json');
   const cfg = HfConfig.parse(readFileSync(file, 'utf8'), file);
   return new HfConfig({ ...cfg.raw, ...overrides }, file);
 }
 
 function fixtureWeights(modelType: 'bert' | 'roberta'): Map<string, SafeTensor> {
-  return readSafetensors(path.join(fixturesDir, modelType, 'model.safetensors'));
+  return readSafetensors(fixturePath(modelType, 'model.safetensors'));
 }
 
 function build(modelType: 'bert' | 'roberta', overrides: Record<string, unknown> = {}): EncoderModel {
@@ -29,12 +29,12 @@ function build(modelType: 'bert' | 'roberta', overrides: Record<string, unknown>
 }
 
 function forwardData(model: EncoderModel, modelType: 'bert' | 'roberta', training = false): { hidden: Float32Array; logits: Float32Array } {
-  const batch = referenceBatch(modelType);
+  const batch = bertReferenceBatch(modelType);
   const out = model.forward(batch, training);
   const res = { hidden: out.lastHiddenState.dataSync() as Float32Array, logits: out.logits.dataSync() as Float32Array };
   out.lastHiddenState.dispose();
   out.logits.dispose();
-  disposeBatch(batch);
+  disposeEncoderBatch(batch);
   return res;
 }
 
@@ -61,14 +61,14 @@ test.serial('roberta positions come from the ids (padding_idx + count of non-pad
   // Left padding moves the tokens to later slots but not to later positions: HF counts only
   // non-pad ids, so the tokens' hidden states equal those of the unpadded row.
   const model = build('roberta');
-  const tokens = readReference('roberta').input_ids[3].slice(0, 6);
+  const tokens = readBertReference('roberta').input_ids[3].slice(0, 6);
   const hidden = (row: number[], mask: number[]): Float32Array => {
     const batch = { inputIds: tf.tensor2d([row], undefined, 'int32'), attentionMask: tf.tensor2d([mask], undefined, 'int32') };
     const out = model.forward(batch, false);
     const h = out.lastHiddenState.dataSync() as Float32Array; // (1, S, 32)
     out.lastHiddenState.dispose();
     out.logits.dispose();
-    disposeBatch(batch);
+    disposeEncoderBatch(batch);
     return h;
   };
   const plain = hidden(tokens, [1, 1, 1, 1, 1, 1]);
@@ -81,7 +81,7 @@ test.serial('roberta positions come from the ids (padding_idx + count of non-pad
 
 test.serial('dropout is active only in training, and eval ignores the configured rates', (t) => {
   const model = build('bert', { hidden_dropout_prob: 0.3, attention_probs_dropout_prob: 0.3 });
-  const ref = readReference('bert');
+  const ref = readBertReference('bert');
   const ev = forwardData(model, 'bert', false);
   t.true(maxAbsError(tf.tensor(ev.logits), ref.logits) < 1e-5);
   const a = forwardData(model, 'bert', true);
@@ -134,8 +134,8 @@ test.serial('a failed build frees what it had taken', (t) => {
 test.serial('a bare BertModel checkpoint (no `bert.` prefix) loads; a missing head needs a seed', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'bare-bert-'));
   try {
-    const ref = readReference('bert');
-    writeFileSync(path.join(dir, 'config.json'), readFileSync(path.join(fixturesDir, 'bert', 'config.json')));
+    const ref = readBertReference('bert');
+    writeFileSync(path.join(dir, 'config.json'), readFileSync(fixturePath('bert', 'config.json')));
     const bare = new Map([...fixtureWeights('bert')].map(([n, v]) => [n.replace(/^bert\./, ''), v]));
     writeSafetensors(path.join(dir, 'model.safetensors'), bare);
     const withHead = await loadEncoder(dir);
@@ -171,7 +171,7 @@ test.serial('a bare BertModel checkpoint (no `bert.` prefix) loads; a missing he
 test.serial('legacy names load: LayerNorm gamma/beta, an int64 position_ids buffer, an MLM head', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'legacy-bert-'));
   try {
-    writeFileSync(path.join(dir, 'config.json'), readFileSync(path.join(fixturesDir, 'bert', 'config.json')));
+    writeFileSync(path.join(dir, 'config.json'), readFileSync(fixturePath('bert', 'config.json')));
     const entries = [...fixtureWeights('bert')].map(([n, v]) => ({
       name: n.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta'),
       dtype: 'F32',
@@ -183,7 +183,7 @@ test.serial('legacy names load: LayerNorm gamma/beta, an int64 position_ids buff
     entries.push({ name: 'cls.predictions.bias', dtype: 'F32', shape: [2], bytes: new Uint8Array(8) });
     writeFileSync(path.join(dir, 'model.safetensors'), rawSafetensors(entries));
     const loaded = await loadEncoder(dir);
-    t.true(maxAbsError(tf.tensor(forwardData(loaded.model, 'bert').logits), readReference('bert').logits) < 1e-5);
+    t.true(maxAbsError(tf.tensor(forwardData(loaded.model, 'bert').logits), readBertReference('bert').logits) < 1e-5);
     t.deepEqual(loaded.unusedWeights, ['cls.predictions.bias']);
     loaded.model.dispose();
   } finally {

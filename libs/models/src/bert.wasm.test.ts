@@ -1,4 +1,5 @@
+import test from 'ava';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerBackendSuite } from './bert-backend-suite';
+import { registerBackendSuite } from '@adalora/test-support';
 
-registerBackendSuite('wasm');
+registerBackendSuite(test, 'wasm');

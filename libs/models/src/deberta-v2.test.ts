@@ -1,27 +1,27 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import type { SafeTensor } from './safetensors';
 import {
-  adapterTensors,
-  fixtureTensors,
-  gradientCheck,
-  loadFixtureModel,
+  debertaAdapterTensors,
+  debertaFixtureTensors,
+  debertaGradientCheck,
+  debertaReferenceBatch,
+  loadDebertaFixtureModel,
   maxAbsDiff,
-  readReference,
-  referenceBatch,
+  readDebertaReference,
   tensorCountsOverForwards,
-} from './deberta-v2-fixture';
+} from '@adalora/test-support';
+import type { SafeTensor } from './safetensors';
 
 // The same checks on wasm are in deberta-v2.wasm.test.ts (one backend per process).
 test.before(async () => {
   await tf.setBackend('cpu');
 });
 
-const ref = readReference();
+const ref = readDebertaReference();
 
 test.serial('reproduces HF last_hidden_state (1e-4) and logits (1e-5), padded rows included', (t) => {
-  const model = loadFixtureModel();
-  const batch = referenceBatch(ref);
+  const model = loadDebertaFixtureModel();
+  const batch = debertaReferenceBatch(ref);
   const out = model.forward(batch, false);
   const hidden = maxAbsDiff(out.lastHiddenState, ref.last_hidden_state);
   const logits = maxAbsDiff(out.logits, ref.logits);
@@ -33,7 +33,7 @@ test.serial('reproduces HF last_hidden_state (1e-4) and logits (1e-5), padded ro
 });
 
 test.serial('every linear is registered under its HF module path; only the classifier trains', (t) => {
-  const model = loadFixtureModel();
+  const model = loadDebertaFixtureModel();
   const perLayer = ['attention.self.query_proj', 'attention.self.key_proj', 'attention.self.value_proj', 'attention.output.dense', 'intermediate.dense', 'output.dense'];
   const want = [0, 1].flatMap((i) => perLayer.map((m) => `deberta.encoder.layer.${i}.${m}`)).concat('pooler.dense');
   t.deepEqual([...model.linears.keys()].sort(), want.sort());
@@ -46,9 +46,9 @@ test.serial('every linear is registered under its HF module path; only the class
 });
 
 test.serial('gradients through the disentangled attention match finite differences', (t) => {
-  const model = loadFixtureModel();
-  const batch = referenceBatch(ref);
-  const { worstRelError, leakedTensors, gradNorm } = gradientCheck(model, batch);
+  const model = loadDebertaFixtureModel();
+  const batch = debertaReferenceBatch(ref);
+  const { worstRelError, leakedTensors, gradNorm } = debertaGradientCheck(model, batch);
   t.log(`cpu: worst relative error of directional derivatives ${worstRelError.toExponential(2)}`);
   t.true(gradNorm > 0);
   t.true(worstRelError < 2e-2, `relative error ${worstRelError}`);
@@ -60,8 +60,8 @@ test.serial('gradients through the disentangled attention match finite differenc
 // peft wraps query_proj/key_proj, so with shared keys the relative-position projections carry
 // the adapter too; reproducing adalora_logits checks that they go through the same Linear.
 test.serial('AdaLoRA branches on the linears (plain x·(A⊙E)ᵀ·Bᵀ·s adapters) reproduce peft adalora_logits', (t) => {
-  const model = loadFixtureModel();
-  const adapter = adapterTensors();
+  const model = loadDebertaFixtureModel();
+  const adapter = debertaAdapterTensors();
   const tensor = (name: string) => {
     const st = adapter.get(`base_model.model.${name}`)!;
     return tf.tensor(st.data, [...st.shape]);
@@ -84,7 +84,7 @@ test.serial('AdaLoRA branches on the linears (plain x·(A⊙E)ᵀ·Bᵀ·s adapt
     model.headParams.get(name)!.assign(v);
     v.dispose();
   }
-  const batch = referenceBatch(ref);
+  const batch = debertaReferenceBatch(ref);
   const out = model.forward(batch, false);
   const err = maxAbsDiff(out.logits, ref.adalora_logits);
   t.log(`cpu: max |Δ| adalora_logits ${err.toExponential(2)}`);
@@ -98,8 +98,8 @@ test.serial('AdaLoRA branches on the linears (plain x·(A⊙E)ᵀ·Bᵀ·s adapt
 
 test.serial('repeated forwards keep tf.memory().numTensors flat; dispose frees the model', (t) => {
   const start = tf.memory().numTensors;
-  const model = loadFixtureModel();
-  const batch = referenceBatch(ref);
+  const model = loadDebertaFixtureModel();
+  const batch = debertaReferenceBatch(ref);
   const counts = tensorCountsOverForwards(model, batch, 4);
   t.deepEqual(counts, [counts[0], counts[0], counts[0], counts[0]]);
   tf.dispose([batch.inputIds, batch.attentionMask]);
@@ -108,16 +108,16 @@ test.serial('repeated forwards keep tf.memory().numTensors flat; dispose frees t
 });
 
 test.serial('separate position projections (share_att_key false) holding copies of query/key give the same outputs', (t) => {
-  const tensors = fixtureTensors();
+  const tensors = debertaFixtureTensors();
   for (const i of [0, 1]) {
     const self = `deberta.encoder.layer.${i}.attention.self`;
     for (const [from, to] of [['key_proj', 'pos_key_proj'], ['query_proj', 'pos_query_proj']]) {
       for (const p of ['weight', 'bias']) tensors.set(`${self}.${to}.${p}`, tensors.get(`${self}.${from}.${p}`)!);
     }
   }
-  const model = loadFixtureModel({ share_att_key: false }, tensors);
+  const model = loadDebertaFixtureModel({ share_att_key: false }, tensors);
   t.true(model.linears.has('deberta.encoder.layer.1.attention.self.pos_query_proj' as never));
-  const batch = referenceBatch(ref);
+  const batch = debertaReferenceBatch(ref);
   const out = model.forward(batch, false);
   t.true(maxAbsDiff(out.lastHiddenState, ref.last_hidden_state) <= 1e-4);
   t.true(maxAbsDiff(out.logits, ref.logits) <= 1e-5);
@@ -126,10 +126,10 @@ test.serial('separate position projections (share_att_key false) holding copies 
 });
 
 test.serial('a checkpoint without the deberta. prefix (bare DebertaV2Model names) loads the same model', (t) => {
-  const bare = new Map<string, SafeTensor>([...fixtureTensors()].map(([k, v]) => [k.replace(/^deberta\./, ''), v]));
-  const model = loadFixtureModel({}, bare);
+  const bare = new Map<string, SafeTensor>([...debertaFixtureTensors()].map(([k, v]) => [k.replace(/^deberta\./, ''), v]));
+  const model = loadDebertaFixtureModel({}, bare);
   t.true(model.linears.has('deberta.encoder.layer.0.attention.self.query_proj' as never));
-  const batch = referenceBatch(ref);
+  const batch = debertaReferenceBatch(ref);
   const out = model.forward(batch, false);
   t.true(maxAbsDiff(out.logits, ref.logits) <= 1e-5);
   tf.dispose([out.lastHiddenState, out.logits, batch.inputIds, batch.attentionMask]);
@@ -152,6 +152,6 @@ test.serial('options the model cannot reproduce fail with the field named', (t) 
     // a config that disagrees with the checkpoint: the weight and both shapes are named
     [{ position_buckets: 8 }, /'deberta.encoder.rel_embeddings.weight' has shape \[32,32\], expected \[16,32\]/],
   ];
-  for (const [overrides, message] of cases) t.throws(() => loadFixtureModel(overrides), { message }, JSON.stringify(overrides));
+  for (const [overrides, message] of cases) t.throws(() => loadDebertaFixtureModel(overrides), { message }, JSON.stringify(overrides));
   t.is(tf.memory().numTensors, start, 'a failed build frees what it had taken');
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { gradientCheck, loadFixtureModel, maxAbsDiff, readReference, referenceBatch, tensorCountsOverForwards } from './deberta-v2-fixture';
+import { debertaGradientCheck, debertaReferenceBatch, loadDebertaFixtureModel, maxAbsDiff, readDebertaReference, tensorCountsOverForwards } from '@adalora/test-support';
 
 // The wasm backend has its own kernels and lacks some gradients (e.g. gather's), so the
 // parity, gradient and memory checks of deberta-v2.test.ts run here on wasm too.
@@ -9,12 +9,12 @@ test.before(async () => {
   await tf.setBackend('wasm');
 });
 
-const ref = readReference();
+const ref = readDebertaReference();
 
 test.serial('wasm: reproduces HF last_hidden_state (1e-4) and logits (1e-5)', (t) => {
   t.is(tf.getBackend(), 'wasm');
-  const model = loadFixtureModel();
-  const batch = referenceBatch(ref);
+  const model = loadDebertaFixtureModel();
+  const batch = debertaReferenceBatch(ref);
   const out = model.forward(batch, false);
   const hidden = maxAbsDiff(out.lastHiddenState, ref.last_hidden_state);
   const logits = maxAbsDiff(out.logits, ref.logits);
@@ -26,9 +26,9 @@ test.serial('wasm: reproduces HF last_hidden_state (1e-4) and logits (1e-5)', (t
 });
 
 test.serial('wasm: gradients flow through every op and match finite differences; memory stays flat', (t) => {
-  const model = loadFixtureModel();
-  const batch = referenceBatch(ref);
-  const { worstRelError, leakedTensors, gradNorm } = gradientCheck(model, batch);
+  const model = loadDebertaFixtureModel();
+  const batch = debertaReferenceBatch(ref);
+  const { worstRelError, leakedTensors, gradNorm } = debertaGradientCheck(model, batch);
   t.log(`wasm: worst relative error of directional derivatives ${worstRelError.toExponential(2)}`);
   t.true(gradNorm > 0);
   t.true(worstRelError < 2e-2, `relative error ${worstRelError}`);

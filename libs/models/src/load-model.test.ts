@@ -4,12 +4,13 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { disposeBatch, fixturesDir, maxAbsError, readReference, referenceBatch } from './bert-test-fixtures';
+import { bertReferenceBatch, fixturePath, maxAbsError, readBertReference } from '@adalora/test-support';
+import { disposeEncoderBatch } from '@adalora/training';
 import type { EncoderModel } from './encoder-model';
 import { loadEncoder } from './load-model';
 import { readSafetensors, writeSafetensors, type SafeTensor } from './safetensors';
 
-const bertDir = path.join(fixturesDir, 'bert');
+const bertDir = fixturePath('bert');
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 // A scratch checkpoint folder: BERT's config (optionally edited) and the given weights.
@@ -25,12 +26,12 @@ function scratch(t: { teardown(fn: () => void): void }, config: Record<string, u
 }
 
 function logitsOf(model: EncoderModel): Float32Array {
-  const batch = referenceBatch('bert');
+  const batch = bertReferenceBatch('bert');
   const out = model.forward(batch, false);
   const logits = out.logits.dataSync() as Float32Array;
   out.lastHiddenState.dispose();
   out.logits.dispose();
-  disposeBatch(batch);
+  disposeEncoderBatch(batch);
   return logits;
 }
 
@@ -51,7 +52,7 @@ test.serial('a sharded checkpoint loads identically to the single file', async (
   const single = await loadEncoder(bertDir);
   const sharded = await loadEncoder(dir);
   t.deepEqual([...logitsOf(sharded.model)], [...logitsOf(single.model)]);
-  t.true(maxAbsError(tf.tensor(logitsOf(sharded.model)), readReference('bert').logits) < 1e-5);
+  t.true(maxAbsError(tf.tensor(logitsOf(sharded.model)), readBertReference('bert').logits) < 1e-5);
   t.deepEqual(sharded.unusedWeights, []);
   const expected = createHash('sha256');
   for (const f of ['config.json', ...shards]) expected.update(readFileSync(path.join(dir, f)));
@@ -124,7 +125,7 @@ test.serial('missing and corrupt files are errors that name the path', async (t)
 
 test.serial('deberta-v2 checkpoints are dispatched to the DeBERTa-v2 builder', async (t) => {
   // parity is deberta-v2's own test; here only that the loader routes the model type there
-  const { model, unusedWeights } = await loadEncoder(path.join(fixturesDir, 'deberta-v2'));
+  const { model, unusedWeights } = await loadEncoder(fixturePath('deberta-v2'));
   t.is(model.modelType, 'deberta-v2');
   t.deepEqual(unusedWeights, []);
   model.dispose();

@@ -3,15 +3,13 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fixturePath } from '@adalora/test-support';
 import type { EncoderBatch, EncoderModel } from './encoder-model';
 import { loadEncoder } from './load-model';
 import { mergeAdapters, saveMergedCheckpoint } from './merge-export';
 import { loadPeftAdapter } from './peft-adapter';
 import { readSafetensors } from './safetensors';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const fixtures = path.resolve(repoRoot, '../shared/fixtures');
 const MODELS = ['bert', 'roberta', 'deberta-v2'] as const;
 type ModelType = (typeof MODELS)[number];
 
@@ -47,9 +45,9 @@ test.after.always(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, forc
 
 for (const m of MODELS) {
   test.serial(`${m}: the merged model reproduces merged_logits and adalora_logits; its checkpoint loads back to the same logits`, async (t) => {
-    const ref = JSON.parse(readFileSync(path.join(fixtures, m, 'reference.json'), 'utf8')) as Reference;
+    const ref = JSON.parse(readFileSync(fixturePath(m, 'reference.json'), 'utf8')) as Reference;
     const batch = batchOf(m, ref);
-    const baseDir = path.join(fixtures, m);
+    const baseDir = fixturePath(m);
     const { model } = await loadEncoder(baseDir);
     const { injected } = await loadPeftAdapter(path.join(baseDir, 'adalora-adapter'), model);
     const adapted = logitsOf(model, batch);
@@ -82,9 +80,9 @@ for (const m of MODELS) {
 }
 
 test.serial('mergeAdapters refuses adapters of another model', async (t) => {
-  const { model: bert } = await loadEncoder(path.join(fixtures, 'bert'));
-  const { model: roberta } = await loadEncoder(path.join(fixtures, 'roberta'));
-  const { injected } = await loadPeftAdapter(path.join(fixtures, 'bert', 'adalora-adapter'), bert);
+  const { model: bert } = await loadEncoder(fixturePath('bert'));
+  const { model: roberta } = await loadEncoder(fixturePath('roberta'));
+  const { injected } = await loadPeftAdapter(fixturePath('bert', 'adalora-adapter'), bert);
   t.throws(() => mergeAdapters(roberta, injected), { message: /has no linear 'bert\.encoder\.layer\.0\./ });
   injected.dispose();
   bert.dispose();

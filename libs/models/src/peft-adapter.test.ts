@@ -3,16 +3,14 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { adapterKey, fromPeftAdapterConfig, moduleId, parseAdaLoraConfig, type ModuleId, type SvdAdapter } from '@adalora/core';
+import { fixturePath } from '@adalora/test-support';
 import type { EncoderBatch, EncoderModel } from './encoder-model';
 import { injectAdapters } from './inject-adapters';
 import { loadEncoder } from './load-model';
 import { loadPeftAdapter, loadTrainableState, readPeftAdapterTensors, savePeftAdapter } from './peft-adapter';
 import { encodeSafetensors } from './safetensors';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const fixtures = path.resolve(repoRoot, '../shared/fixtures');
 const MODELS = ['bert', 'roberta', 'deberta-v2'] as const;
 type ModelType = (typeof MODELS)[number];
 
@@ -24,7 +22,7 @@ interface Reference {
   readonly logits: number[][];
 }
 
-const readReference = (m: ModelType): Reference => JSON.parse(readFileSync(path.join(fixtures, m, 'reference.json'), 'utf8')) as Reference;
+const readReference = (m: ModelType): Reference => JSON.parse(readFileSync(fixturePath(m, 'reference.json'), 'utf8')) as Reference;
 
 function batchOf(m: ModelType, ref: Reference): EncoderBatch {
   return {
@@ -59,8 +57,8 @@ for (const m of MODELS) {
   test.serial(`${m}: the fixture adapter reproduces adalora_logits; our export has the fixture's names, shapes, values and config; a save/load round trip reproduces the logits`, async (t) => {
     const ref = readReference(m);
     const batch = batchOf(m, ref);
-    const { model } = await loadEncoder(path.join(fixtures, m));
-    const adapterDir = path.join(fixtures, m, 'adalora-adapter');
+    const { model } = await loadEncoder(fixturePath(m));
+    const adapterDir = fixturePath(m, 'adalora-adapter');
     const loaded = await loadPeftAdapter(adapterDir, model);
     const logits = logitsOf(model, batch);
     const err = maxAbs(logits, ref.adalora_logits.flat());
@@ -91,7 +89,7 @@ for (const m of MODELS) {
     }
 
     // round trip into a fresh copy of the base model
-    const { model: fresh } = await loadEncoder(path.join(fixtures, m));
+    const { model: fresh } = await loadEncoder(fixturePath(m));
     const again = await loadPeftAdapter(out, fresh);
     t.true(maxAbs(logitsOf(fresh, batch), logits) <= 1e-6);
     again.injected.dispose();
@@ -105,7 +103,7 @@ for (const m of MODELS) {
 test.serial('a rank pattern that keeps no triplet of a module saves k = 0 tensors and loads back to the same function', async (t) => {
   const ref = readReference('bert');
   const batch = batchOf('bert', ref);
-  const { model } = await loadEncoder(path.join(fixtures, 'bert'));
+  const { model } = await loadEncoder(fixturePath('bert'));
   const config = parseAdaLoraConfig({ initR: 4, targetR: 2, totalStep: 10, targetModules: ['query', 'value', 'dense'] });
   const injected = injectAdapters(model, config, 7);
   const ids = [...injected.adapters.keys()];
@@ -127,7 +125,7 @@ test.serial('a rank pattern that keeps no triplet of a module saves k = 0 tensor
   t.deepEqual(tensors.get(`base_model.model.${first}.lora_B`)!.shape, [model.linears.get(first)!.outFeatures, 0]);
   t.deepEqual(tensors.get(`base_model.model.${first}.lora_E`)!.shape, [0, 1]);
   t.deepEqual(tensors.get(`base_model.model.${ids[1]}.lora_A`)!.shape, [3, model.linears.get(ids[1])!.inFeatures]);
-  const { model: fresh } = await loadEncoder(path.join(fixtures, 'bert'));
+  const { model: fresh } = await loadEncoder(fixturePath('bert'));
   const loaded = await loadPeftAdapter(out, fresh);
   t.is(loaded.injected.adapters.get(first)!.rank, 0);
   t.is(loaded.injected.adapters.get(ids[2])!.rank, 1);
@@ -141,7 +139,7 @@ test.serial('a rank pattern that keeps no triplet of a module saves k = 0 tensor
 test.serial('LoRA adapters are written in peft LORA format (lora_A.weight / lora_B.weight, r) and load back', async (t) => {
   const ref = readReference('roberta');
   const batch = batchOf('roberta', ref);
-  const { model } = await loadEncoder(path.join(fixtures, 'roberta'));
+  const { model } = await loadEncoder(fixturePath('roberta'));
   const config = parseAdaLoraConfig({ mode: 'lora', initR: 2, loraAlpha: 4, totalStep: 1, targetModules: ['query', 'value'] });
   const injected = injectAdapters(model, config, 1);
   tf.tidy(() => injected.adapters.forEach((a, id) => a.B.assign(tf.randomNormal(a.B.shape, 0, 0.5, 'float32', id.length))));
@@ -156,7 +154,7 @@ test.serial('LoRA adapters are written in peft LORA format (lora_A.weight / lora
   t.true(names.includes('base_model.model.roberta.encoder.layer.1.attention.self.value.lora_B.weight'));
   t.true(names.includes('base_model.model.classifier.out_proj.weight'));
   t.false(names.some((n) => n.includes('lora_E')));
-  const { model: fresh } = await loadEncoder(path.join(fixtures, 'roberta'));
+  const { model: fresh } = await loadEncoder(fixturePath('roberta'));
   const loaded = await loadPeftAdapter(out, fresh);
   t.is(loaded.config.mode, 'lora');
   t.true(maxAbs(logitsOf(fresh, batch), before) <= 1e-6);
@@ -168,7 +166,7 @@ test.serial('LoRA adapters are written in peft LORA format (lora_A.weight / lora
 });
 
 test.serial("loadTrainableState maps peft's in-memory names (.default, modules_to_save.default) onto the trainables", async (t) => {
-  const trace = path.join(fixtures, 'traces', 'public-bert');
+  const trace = fixturePath('traces', 'public-bert');
   const { model } = await loadEncoder(path.join(trace, 'base'));
   const { config } = fromPeftAdapterConfig(readJson(path.join(trace, 'initial-adapter', 'adapter_config.json')));
   const injected = injectAdapters(model, config, 99); // random values, to be overwritten
@@ -197,7 +195,7 @@ test.serial("loadTrainableState maps peft's in-memory names (.default, modules_t
 // --- refusals: the model is left without adapters -------------------------------------
 
 async function expectRefusal(t: import('ava').ExecutionContext, modelType: ModelType, dir: string, message: RegExp): Promise<void> {
-  const { model } = await loadEncoder(path.join(fixtures, modelType));
+  const { model } = await loadEncoder(fixturePath(modelType));
   await t.throwsAsync(loadPeftAdapter(dir, model), { message });
   t.true([...model.linears.values()].every((l) => l.adapter === null), 'no adapter left attached');
   model.dispose();
@@ -205,13 +203,13 @@ async function expectRefusal(t: import('ava').ExecutionContext, modelType: Model
 
 function tamperedCopy(edit: (dir: string) => void): string {
   const dir = tmp();
-  cpSync(path.join(fixtures, 'bert', 'adalora-adapter'), dir, { recursive: true });
+  cpSync(fixturePath('bert', 'adalora-adapter'), dir, { recursive: true });
   edit(dir);
   return dir;
 }
 
 test.serial('the bert adapter on the roberta model fails naming the missing module', async (t) => {
-  await expectRefusal(t, 'roberta', path.join(fixtures, 'bert', 'adalora-adapter'), /module 'bert\.encoder\.layer\.\d\.[a-z.]+', which this roberta model does not have/);
+  await expectRefusal(t, 'roberta', fixturePath('bert', 'adalora-adapter'), /module 'bert\.encoder\.layer\.\d\.[a-z.]+', which this roberta model does not have/);
 });
 
 test.serial('a tampered tensor shape fails naming the module and both shapes', async (t) => {
@@ -273,7 +271,7 @@ test.serial('a rank_pattern that disagrees with the tensors (keeps 2, file has 3
 });
 
 test('savePeftAdapter refuses a rank pattern for a module without an adapter', async (t) => {
-  const { model } = await loadEncoder(path.join(fixtures, 'bert'));
+  const { model } = await loadEncoder(fixturePath('bert'));
   const config = parseAdaLoraConfig({ initR: 2, targetR: 1, totalStep: 10, targetModules: ['query'] });
   const injected = injectAdapters(model, config);
   const pattern = new Map([[moduleId('bert.encoder.layer.0.attention.self.key'), [true, false]]]);

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { rawSafetensors, type RawEntry } from './bert-test-fixtures';
+import { rawSafetensors, type RawEntry } from '@adalora/test-support';
 import { encodeSafetensors, parseSafetensors, readSafetensors, writeSafetensors, type SafeTensor } from './safetensors';
 
 const f32 = (values: number[]): Uint8Array => new Uint8Array(new Float32Array(values).buffer);

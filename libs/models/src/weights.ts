@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { mulberry32, normalSampler, uniformOpen01 } from '@adalora/core';
 import type { SafeTensor } from './safetensors';
 
 /** How a weight the checkpoint lacks is created, as HF `_init_weights` does for new modules. */
@@ -100,22 +101,10 @@ function seedFor(seed: number, name: string): number {
   return h >>> 0;
 }
 
-// N(0, std²) samples from mulberry32 + Box-Muller: deterministic in plain JS on every backend.
+// N(0, std²) samples from the workspace PRNG: deterministic in plain JS on every backend. Both
+// halves of each Box–Muller pair, from uniforms in (0, 1): the draw a seed has always made, so a
+// reproduced run (or one resumed from an older checkpoint) builds the same head.
 function normals(count: number, std: number, seed: number): Float32Array {
-  let s = seed;
-  const uniform = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296; // (0, 1)
-  };
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(uniform()));
-    const a = 2 * Math.PI * uniform();
-    out[i] = std * r * Math.cos(a);
-    if (i + 1 < count) out[i + 1] = std * r * Math.sin(a);
-  }
-  return out;
+  const normal = normalSampler(uniformOpen01(mulberry32(seed)), { std, useSine: true });
+  return Float32Array.from({ length: count }, normal);
 }

@@ -1,10 +1,10 @@
 import test from 'ava';
+import { coordinatorSamples, ramp, workerSamples } from '@adalora/test-support';
 import { ChunkAssembler, parseChunk, splitIntoChunks, type ChunkMessage } from './chunk';
 import { decodeMessage, encodeMessage } from './codec';
 import { coordinatorMessageReader, FrameWriter, workerMessageReader } from './frame-io';
 import type { GradientsMessage } from './messages';
 import { isProtocolError, type ProtocolErrorCode } from './protocol-error';
-import { coordinatorSamples, ramp, workerSamples } from './sample-messages';
 import { float32FromTensor, tensorFromFloat32 } from './wire-tensor';
 
 const FRAME = 64 * 1024;

@@ -1,7 +1,7 @@
 import test from 'ava';
+import { ramp, workerSamples } from '@adalora/test-support';
 import { decodeMessage, encodeMessage } from './codec';
 import { isProtocolError, type ProtocolErrorCode } from './protocol-error';
-import { ramp, workerSamples } from './sample-messages';
 import { float32FromTensor, tensorFromFloat32, type NamedTensor } from './wire-tensor';
 
 function code(fn: () => unknown): ProtocolErrorCode | undefined {

@@ -1,8 +1,8 @@
 import test from 'ava';
+import { workerSamples } from '@adalora/test-support';
 import { decodeMessage, encodeMessage } from './codec';
 import { parseWorkerMessage } from './parse-worker-message';
 import { isProtocolError } from './protocol-error';
-import { workerSamples } from './sample-messages';
 import { firstNonFinite, float32FromTensor, float64FromTensor, tensorFromFloat64, wireFromFloat64, type WireTensor } from './wire-tensor';
 
 test('float64 values round-trip bit for bit through a gradients message', (t) => {

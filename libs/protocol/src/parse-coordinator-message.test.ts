@@ -1,11 +1,11 @@
 import test from 'ava';
+import { coordinatorSamples, DELETE, withField } from '@adalora/test-support';
 import { decodeMessage, encodeMessage } from './codec';
 import { PROTOCOL_LIMITS } from './limits';
 import { COORDINATOR_MESSAGE_TYPES, PROTOCOL_VERSION, type CoordinatorToWorker } from './messages';
 import { parseCoordinatorMessage } from './parse-coordinator-message';
 import { isProtocolError, type ProtocolErrorCode } from './protocol-error';
 import { decodeSamples, encodeSamples } from './sample-batch';
-import { coordinatorSamples, DELETE, withField } from './sample-messages';
 import { float32FromTensor, wireFromInt32 } from './wire-tensor';
 
 const wire = (msg: object): unknown => decodeMessage(encodeMessage(msg));

@@ -1,10 +1,10 @@
 import test from 'ava';
+import { DELETE, ramp, withField, workerSamples } from '@adalora/test-support';
 import { decodeMessage, encodeMessage } from './codec';
 import { PROTOCOL_LIMITS } from './limits';
 import { PROTOCOL_VERSION, WORKER_MESSAGE_TYPES, type WorkerToCoordinator } from './messages';
 import { parseWorkerMessage } from './parse-worker-message';
 import { isProtocolError, type ProtocolErrorCode } from './protocol-error';
-import { DELETE, ramp, withField, workerSamples } from './sample-messages';
 import { tensorFromFloat32 } from './wire-tensor';
 
 const wire = (msg: object): unknown => decodeMessage(encodeMessage(msg));

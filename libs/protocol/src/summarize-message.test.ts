@@ -1,6 +1,6 @@
 import test from 'ava';
+import { coordinatorSamples, workerSamples } from '@adalora/test-support';
 import type { ProtocolMessage } from './messages';
-import { coordinatorSamples, workerSamples } from './sample-messages';
 import { summarizeMessage } from './summarize-message';
 
 test('every message has a one-line summary without payload values', (t) => {

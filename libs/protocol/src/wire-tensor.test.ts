@@ -1,7 +1,7 @@
 import test from 'ava';
+import { ramp } from '@adalora/test-support';
 import { decodeMessage, encodeMessage } from './codec';
 import { isProtocolError } from './protocol-error';
-import { ramp } from './sample-messages';
 import {
   firstNonFinite,
   float32FromTensor,

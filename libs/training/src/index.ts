@@ -12,7 +12,4 @@ export { parseRunConfig, readConfigFile, applyOverrides, mergeConfig, BUILTIN_MO
 export { runAdaLoraConfig } from './run-adalora-config';
 export { optimizerSteps, type OptimizerSteps } from './optimizer-steps';
 export { createRankRecoveryTask, RANK_RECOVERY_DEFAULTS, type RankRecoveryTask } from './rank-recovery-task';
-export { mulberry32, normalSampler } from './seeded-random';
-export { repoRoot, fixturesDir } from './fixture-paths';
-export { loadPublicBertTrace, type PublicBertTrace, type TraceStep } from './public-bert-trace';
 export { parseWorkerJob, workerJobToJson, type WorkerJob } from './worker-job';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseAdaLoraConfig } from '@adalora/core';
-import { loadEncoder } from '@adalora/models';
+import { loadEncoder, readSafetensors } from '@adalora/models';
 import { createRankRecoveryTask, RANK_RECOVERY_DEFAULTS } from './rank-recovery-task';
 import { parseRunConfig } from './run-config';
 
@@ -29,6 +29,24 @@ test('same seed, same files; another seed, other data', async (t) => {
     t.notDeepEqual(readFileSync(join(dirs[2], 'base-model/model.safetensors')), readFileSync(join(dirs[0], 'base-model/model.safetensors')));
   } finally {
     dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  }
+});
+
+// Recorded before the built-in task moved onto @adalora/core's PRNG: the same seed draws the same
+// sequences and base weights, so the task (and the ranks it recovers) is unchanged.
+test('recorded: seed 7 draws the same sequences and base weights as before', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rank-recovery-'));
+  try {
+    const task = await createRankRecoveryTask(dir, 7, SMALL);
+    t.deepEqual(rows(task.trainFile).slice(0, 2).map((r) => r.input_ids), [
+      [10, 40, 19, 44, 37, 29, 52, 16],
+      [32, 4, 33, 5, 36, 14, 11, 61],
+    ]);
+    const w = readSafetensors(join(task.modelDir, 'model.safetensors'));
+    t.deepEqual(Array.from(w.get('bert.embeddings.word_embeddings.weight')!.data.slice(0, 4)), [2.7593729496002197, -0.06805135309696198, -0.9459489583969116, 0.07814913243055344]);
+    t.deepEqual(Array.from(w.get('bert.encoder.layer.1.output.dense.weight')!.data.slice(0, 3)), [-0.10238940268754959, -0.08880632370710373, 0.04527398198843002]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { moduleId, type ModuleId } from '@adalora/core';
+import { moduleId, mulberry32, normalSampler, uniform01, type ModuleId } from '@adalora/core';
 import { loadEncoder, writeSafetensors, type SafeTensor } from '@adalora/models';
 import { RANK_RECOVERY_SAMPLES } from './rank-recovery-samples';
-import { mulberry32, normalSampler } from './seeded-random';
 
 /**
  * The built-in job: a small seeded random BERT is the base model; a teacher is that model plus
@@ -42,7 +41,7 @@ const TEACHER_SIGMA = 1;
 export async function createRankRecoveryTask(dir: string, seed = 1234, samples: { readonly train: number; readonly dev: number } = RANK_RECOVERY_SAMPLES): Promise<RankRecoveryTask> {
   const modelDir = join(dir, 'base-model');
   mkdirSync(modelDir, { recursive: true });
-  const normal = normalSampler(mulberry32(seed));
+  const normal = normalSampler(uniform01(mulberry32(seed)));
   const weights = baseWeights(normal);
   const weightsFile = join(modelDir, 'model.safetensors');
   writeFileSync(join(modelDir, 'config.json'), JSON.stringify(bertConfig(), null, 2));
@@ -52,7 +51,7 @@ export async function createRankRecoveryTask(dir: string, seed = 1234, samples: 
   const trueRanks = new Map<ModuleId, number>();
   const updates: tf.Tensor2D[] = [];
   try {
-    const uniform = mulberry32(seed + 1);
+    const uniform = uniform01(mulberry32(seed + 1));
     const all = randomSequences(samples.train + samples.dev, uniform);
     const base = outputs(model, all);
     TEACHER_RANKS.forEach((ranks, layer) => {

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { injectAdapters, loadEncoder, loadTrainableState, readPeftAdapterTensors } from '@adalora/models';
+import { loadPublicBertTrace } from '@adalora/test-support';
 import { computeGradientSums, GlobalStep, sliceRows, type GradientSums } from './index';
-import { loadPublicBertTrace } from './public-bert-trace';
 
 /** peft's own run, replayed in one process; shares split the global batch as N workers would. */
 async function replay(t: import('ava').ExecutionContext, shareSizes: readonly number[]) {

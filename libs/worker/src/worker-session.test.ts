@@ -5,7 +5,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { parseTrainableKey } from '@adalora/core';
 import { injectAdapters, loadEncoder } from '@adalora/models';
 import { encodeSamples, float64FromTensor, PROTOCOL_VERSION, tensorFromFloat32, type WelcomeMessage } from '@adalora/protocol';
-import { computeGradientSums, loadPublicBertTrace, workerJobToJson } from '@adalora/training';
+import { loadPublicBertTrace } from '@adalora/test-support';
+import { computeGradientSums, workerJobToJson } from '@adalora/training';
 import { WorkerFault, WorkerSession } from './worker-session';
 
 const trace = loadPublicBertTrace();

@@ -1,25 +1,27 @@
-// Test support (not exported from the lib): the checks every backend must pass, registered by
-// bert.test.ts (cpu) and bert.wasm.test.ts (wasm), each in its own process.
-import test from 'ava';
+// The checks every backend must pass on the BERT and RoBERTa fixtures, registered by
+// libs/models' bert.test.ts (cpu) and bert.wasm.test.ts (wasm), each in its own process.
+// ava is a type-only import: the test file passes its `test`, since importing ava outside
+// the ava CLI ends the process (and tools import this lib too).
+import type { TestFn } from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import path from 'node:path';
-import { disposeBatch, fixturesDir, maxAbsError, readReference, referenceBatch } from './bert-test-fixtures';
-import type { EncoderModel } from './encoder-model';
-import { loadEncoder } from './load-model';
-import { sequenceClassificationLoss } from './loss';
+import { loadEncoder, sequenceClassificationLoss, type EncoderModel } from '@adalora/models';
+import { disposeEncoderBatch } from '@adalora/training';
+import { bertReferenceBatch, maxAbsError, readBertReference } from './bert-fixtures';
+import { fixturePath } from './fixture-paths';
 
 const MODEL_TYPES = ['bert', 'roberta'] as const;
 
-export function registerBackendSuite(backend: 'cpu' | 'wasm'): void {
+/** Registers the suite on `test` (the test file's ava `test`) for one backend. */
+export function registerBackendSuite(test: TestFn, backend: 'cpu' | 'wasm'): void {
   test.before(async () => {
     if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not initialise`);
   });
 
   for (const modelType of MODEL_TYPES) {
     test.serial(`${modelType} on ${backend}: last_hidden_state and logits match HF 5.17`, async (t) => {
-      const { model } = await loadEncoder(path.join(fixturesDir, modelType));
-      const ref = readReference(modelType);
-      const batch = referenceBatch(modelType, ref);
+      const { model } = await loadEncoder(fixturePath(modelType));
+      const ref = readBertReference(modelType);
+      const batch = bertReferenceBatch(modelType, ref);
       const out = model.forward(batch, false);
       t.deepEqual(out.lastHiddenState.shape, [4, 12, 32]);
       t.deepEqual(out.logits.shape, [4, 3]);
@@ -30,13 +32,13 @@ export function registerBackendSuite(backend: 'cpu' | 'wasm'): void {
       t.true(logitsErr < 1e-5, `logits max error ${logitsErr}`);
       out.lastHiddenState.dispose();
       out.logits.dispose();
-      disposeBatch(batch);
+      disposeEncoderBatch(batch);
       model.dispose();
     });
 
     test.serial(`${modelType} on ${backend}: gradients through the encoder match finite differences`, async (t) => {
-      const { model } = await loadEncoder(path.join(fixturesDir, modelType));
-      const batch = referenceBatch(modelType);
+      const { model } = await loadEncoder(fixturePath(modelType));
+      const batch = bertReferenceBatch(modelType);
       const labels = tf.tensor1d([0, 2, 1, 2], 'int32');
       const adapters = attachProbeAdapters(model);
       // the first layer's query adapter: its gradient crosses every kernel of every layer
@@ -66,13 +68,13 @@ export function registerBackendSuite(backend: 'cpu' | 'wasm'): void {
       Object.values(grads).forEach((g) => g.dispose());
       detachProbeAdapters(model, adapters);
       labels.dispose();
-      disposeBatch(batch);
+      disposeEncoderBatch(batch);
       model.dispose();
     });
 
     test.serial(`${modelType} on ${backend}: repeated forward and backward leave numTensors flat`, async (t) => {
-      const { model } = await loadEncoder(path.join(fixturesDir, modelType));
-      const batch = referenceBatch(modelType);
+      const { model } = await loadEncoder(fixturePath(modelType));
+      const batch = bertReferenceBatch(modelType);
       const labels = tf.tensor1d([0, 2, 1, 2], 'int32');
       const step = (): void => {
         const out = model.forward(batch, false);
@@ -87,7 +89,7 @@ export function registerBackendSuite(backend: 'cpu' | 'wasm'): void {
       for (let i = 0; i < 5; i++) step();
       t.is(tf.memory().numTensors, before);
       labels.dispose();
-      disposeBatch(batch);
+      disposeEncoderBatch(batch);
       const withModel = tf.memory().numTensors;
       model.dispose();
       t.true(tf.memory().numTensors < withModel, 'dispose frees the model');

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAdaLoraConfig, type AdaLoraConfig } from '@adalora/core';
-import type { LabeledBatch } from './labeled-batch';
-import type { OptimizerConfig } from './global-step';
-import { fixturesDir } from './fixture-paths';
+import type { LabeledBatch, OptimizerConfig } from '@adalora/training';
+import { fixturePath } from './fixture-paths';
 
 /** peft's recorded run in fixtures/traces/public-bert, as our configs and batches. */
 export interface PublicBertTrace {
@@ -24,7 +23,7 @@ export interface TraceStep {
 }
 
 export function loadPublicBertTrace(): PublicBertTrace {
-  const dir = join(fixturesDir(), 'traces/public-bert');
+  const dir = fixturePath('traces', 'public-bert');
   const json = JSON.parse(readFileSync(join(dir, 'trace.json'), 'utf8'));
   const m = json.meta;
   const a = m.adalora;

@@ -1,15 +1,14 @@
-// Test support (not exported from the lib): the shared HF fixtures for BERT and RoBERTa.
+// The shared HF fixtures of BERT and RoBERTa (shared/fixtures/bert|roberta) and helpers to compare with them.
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { EncoderBatch } from './encoder-model';
+import type { EncoderBatch } from '@adalora/models';
+import { fixturePath } from './fixture-paths';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const fixturesDir = path.resolve(repoRoot, '../shared/fixtures');
+/** The BERT-family fixtures with a reference.json. */
+export type BertFixture = 'bert' | 'roberta';
 
 /** What reference.json holds (one padded batch and HF's outputs for it). */
-export interface Reference {
+export interface BertReference {
   readonly input_ids: number[][];
   readonly attention_mask: number[][];
   readonly token_type_ids: number[][];
@@ -17,23 +16,17 @@ export interface Reference {
   readonly logits: number[][];
 }
 
-export function readReference(modelType: 'bert' | 'roberta'): Reference {
-  return JSON.parse(readFileSync(path.join(fixturesDir, modelType, 'reference.json'), 'utf8')) as Reference;
+export function readBertReference(modelType: BertFixture): BertReference {
+  return JSON.parse(readFileSync(fixturePath(modelType, 'reference.json'), 'utf8')) as BertReference;
 }
 
 /** The reference batch as int32 tensors (token type ids for BERT only, as HF was fed). */
-export function referenceBatch(modelType: 'bert' | 'roberta', ref: Reference = readReference(modelType)): EncoderBatch {
+export function bertReferenceBatch(modelType: BertFixture, ref: BertReference = readBertReference(modelType)): EncoderBatch {
   return {
     inputIds: tf.tensor2d(ref.input_ids, undefined, 'int32'),
     attentionMask: tf.tensor2d(ref.attention_mask, undefined, 'int32'),
     tokenTypeIds: modelType === 'bert' ? tf.tensor2d(ref.token_type_ids, undefined, 'int32') : undefined,
   };
-}
-
-export function disposeBatch(b: EncoderBatch): void {
-  b.inputIds.dispose();
-  b.attentionMask.dispose();
-  b.tokenTypeIds?.dispose();
 }
 
 /** max |a - b| over all elements. */

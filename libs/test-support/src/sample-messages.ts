@@ -1,11 +1,16 @@
 /**
- * Valid sample messages of every type, for the tests beside the guards (not exported by the
- * lib's index). Each call builds fresh objects, so a test may mutate what it gets.
+ * Valid sample messages of every type, for the protocol tests beside the guards. Each call
+ * builds fresh objects, so a test may mutate what it gets.
  */
-import type { CoordinatorToWorker, SampleBatch, WorkerToCoordinator } from './messages';
-import { PROTOCOL_VERSION } from './messages';
-import { encodeSamples } from './sample-batch';
-import { tensorFromFloat32, wireFromFloat32 } from './wire-tensor';
+import {
+  encodeSamples,
+  PROTOCOL_VERSION,
+  tensorFromFloat32,
+  wireFromFloat32,
+  type CoordinatorToWorker,
+  type SampleBatch,
+  type WorkerToCoordinator,
+} from '@adalora/protocol';
 
 /** Deterministic float32 values [n] in (-1, 1). */
 export function ramp(n: number, seed = 1): Float32Array {

@@ -10,7 +10,7 @@ export interface CpuVariantChange {
 
 /**
  * Registers (once) a backend `name` that is the cpu backend with some kernels removed or
- * corrupted. For tests: it is how a broken or mis-computing backend is simulated.
+ * corrupted: how the backend tests simulate a broken or mis-computing backend.
  */
 export function registerCpuVariant(name: string, change: CpuVariantChange): void {
   if (tf.findBackendFactory(name) !== null) return;

@@ -13,7 +13,11 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** `../shared/fixtures` beside the repo, as CI lays it out. */
-export function fixturesDir(): string {
-  return resolve(repoRoot(), '../shared/fixtures');
+/**
+ * A path inside the shared fixtures, `../shared/fixtures` beside the repo as CI lays it out:
+ * `fixturePath('bert', 'config.json')`; `fixturePath()` is the folder itself. The one place that
+ * knows where the fixtures are.
+ */
+export function fixturePath(...parts: string[]): string {
+  return resolve(repoRoot(), '../shared/fixtures', ...parts);
 }

@@ -1,19 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { moduleId } from '@adalora/core';
-import { buildDebertaV2 } from './deberta-v2';
-import type { EncoderBatch, EncoderModel } from './encoder-model';
-import { HfConfig } from './hf-config';
-import type { LinearAdapter } from './linear';
-import { readSafetensors, type SafeTensor } from './safetensors';
-import { WeightStore } from './weights';
+import { buildDebertaV2, HfConfig, readSafetensors, WeightStore, type EncoderBatch, type EncoderModel, type LinearAdapter, type SafeTensor } from '@adalora/models';
+import { fixturePath } from './fixture-paths';
 
-// Test support for the DeBERTa-v2 tests on both backends (not exported from the lib).
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const fixtureDir = path.resolve(repoRoot, '../shared/fixtures/deberta-v2');
+// The DeBERTa-v2 fixture (shared/fixtures/deberta-v2) for the DeBERTa tests on both backends.
 
 /** What HF computed for one padded batch (see shared/fixtures/README.md). */
 export interface DebertaReference {
@@ -24,21 +15,21 @@ export interface DebertaReference {
   adalora_logits: number[][];
 }
 
-export const readReference = (): DebertaReference =>
-  JSON.parse(readFileSync(path.join(fixtureDir, 'reference.json'), 'utf8')) as DebertaReference;
+export const readDebertaReference = (): DebertaReference =>
+  JSON.parse(readFileSync(fixturePath('deberta-v2', 'reference.json'), 'utf8')) as DebertaReference;
 
-export const fixtureTensors = (): Map<string, SafeTensor> => readSafetensors(path.join(fixtureDir, 'model.safetensors'));
+export const debertaFixtureTensors = (): Map<string, SafeTensor> => readSafetensors(fixturePath('deberta-v2', 'model.safetensors'));
 
 /** The peft AdaLoRA adapter of the fixture (rank 3, lora_alpha 8, init_r 4). */
-export const adapterTensors = (): Map<string, SafeTensor> => readSafetensors(path.join(fixtureDir, 'adalora-adapter/adapter_model.safetensors'));
+export const debertaAdapterTensors = (): Map<string, SafeTensor> => readSafetensors(fixturePath('deberta-v2', 'adalora-adapter/adapter_model.safetensors'));
 
 /** The fixture model, with config fields overridden and the weights optionally replaced. */
-export function loadFixtureModel(overrides: Record<string, unknown> = {}, tensors: Map<string, SafeTensor> = fixtureTensors()): EncoderModel {
-  const json = JSON.parse(readFileSync(path.join(fixtureDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+export function loadDebertaFixtureModel(overrides: Record<string, unknown> = {}, tensors: Map<string, SafeTensor> = debertaFixtureTensors()): EncoderModel {
+  const json = JSON.parse(readFileSync(fixturePath('deberta-v2', 'config.json'), 'utf8')) as Record<string, unknown>;
   return buildDebertaV2(new HfConfig({ ...json, ...overrides }, 'deberta-v2/config.json'), new WeightStore(tensors, 'deberta-v2/model.safetensors'));
 }
 
-export function referenceBatch(ref: DebertaReference): EncoderBatch {
+export function debertaReferenceBatch(ref: DebertaReference): EncoderBatch {
   return { inputIds: tf.tensor2d(ref.input_ids, undefined, 'int32'), attentionMask: tf.tensor2d(ref.attention_mask, undefined, 'int32') };
 }
 
@@ -69,7 +60,7 @@ const PROBED = ['deberta.encoder.layer.0.attention.self.key_proj', 'deberta.enco
  * loss along two directions. Returns the worst relative error, the gradient's norm and how many
  * tensors a second grad call leaves behind.
  */
-export function gradientCheck(model: EncoderModel, batch: EncoderBatch, eps = 1e-2): { worstRelError: number; leakedTensors: number; gradNorm: number } {
+export function debertaGradientCheck(model: EncoderModel, batch: EncoderBatch, eps = 1e-2): { worstRelError: number; leakedTensors: number; gradNorm: number } {
   const probes = PROBED.map((id) => {
     const probe = new ProbeAdapter();
     model.linears.get(moduleId(id))!.adapter = probe;

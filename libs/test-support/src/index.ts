@@ -1,0 +1,24 @@
+/**
+ * @adalora/test-support: what the tests and benchmarks share and the product never needs: where
+ * the shared fixtures are, peft's recorded public-bert run, the BERT/RoBERTa and DeBERTa-v2
+ * fixture helpers, the backend suite of the encoder tests, sample protocol messages and a
+ * deliberately broken cpu backend. Only test files (`*.test.ts`) and tools/ may import it
+ * (tools/module-boundaries.test.ts); it may import any lib.
+ */
+export { repoRoot, fixturePath } from './fixture-paths';
+export { loadPublicBertTrace, type PublicBertTrace, type TraceStep } from './public-bert-trace';
+export { bertReferenceBatch, maxAbsError, rawSafetensors, readBertReference, type BertFixture, type BertReference, type RawEntry } from './bert-fixtures';
+export { registerBackendSuite } from './bert-backend-suite';
+export {
+  debertaAdapterTensors,
+  debertaFixtureTensors,
+  debertaGradientCheck,
+  debertaReferenceBatch,
+  loadDebertaFixtureModel,
+  maxAbsDiff,
+  readDebertaReference,
+  tensorCountsOverForwards,
+  type DebertaReference,
+} from './deberta-v2-fixtures';
+export { coordinatorSamples, DELETE, ramp, sampleBatch, withField, workerSamples } from './sample-messages';
+export { registerCpuVariant, type CpuVariantChange } from './cpu-variant';
