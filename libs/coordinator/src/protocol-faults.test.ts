@@ -70,7 +70,7 @@ test.serial('malformed, oversized, out-of-order and wrong-version messages are r
       peers.push(
         rawPeer(port, (ws) => ws.send(hello()), (m, ws) => {
           if (m.type === 'welcome') {
-            ws.send(encodeMessage({ type: 'gradients', runId: m.runId, step: 0, round: 999, sampleCount: 0, lossSum: 0, computeMs: 0, tensors: [] }));
+            ws.send(encodeMessage({ type: 'gradients', runId: m.runId, step: 0, requestId: 999, sampleCount: 0, lossSum: 0, computeMs: 0, tensors: [] }));
           }
         }),
       );
@@ -104,7 +104,7 @@ test.serial('a worker sending non-finite gradients is dropped and does not poiso
         if (m.type === 'welcome') ws.send(encodeMessage({ type: 'ready', runId: m.runId, modelHash: m.run.modelHash, loadMs: 1 }));
         if (m.type === 'compute') {
           const nan = new Uint8Array(Float64Array.of(NaN).buffer);
-          ws.send(encodeMessage({ type: 'gradients', runId: m.runId, step: m.step, round: m.round, sampleCount: m.samples.sampleIds.length, lossSum: 1, computeMs: 1, tensors: [{ name: 'classifier.bias', dtype: 'float64', shape: [1], data: nan }] }));
+          ws.send(encodeMessage({ type: 'gradients', runId: m.runId, step: m.step, requestId: m.requestId, sampleCount: m.samples.sampleIds.length, lossSum: 1, computeMs: 1, tensors: [{ name: 'classifier.bias', dtype: 'float64', shape: [1], data: nan }] }));
         }
       });
     },
