@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@adalora/training';
-import { stepLosses } from './metrics-file';
+import { stepLosses } from '@adalora/coordinator';
 
 const ROOT = repoRoot();
 const CLI = join(ROOT, 'bin/adalora.mjs');

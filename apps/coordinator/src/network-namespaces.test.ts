@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@adalora/training';
-import { stepLosses } from './metrics-file';
+import { stepLosses } from '@adalora/coordinator';
 
 // The coordinator on its own network host (a namespace made here, behind a veth link, with
 // 10 ms delay each way where the kernel has netem), workers on another: what a multi-machine

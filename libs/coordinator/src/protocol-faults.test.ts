@@ -53,7 +53,7 @@ function rawPeer(port: number, onOpen: (ws: WebSocket) => void, onMessage?: (m: 
 const hello = (version = PROTOCOL_VERSION) =>
   encodeMessage({ type: 'hello', protocolVersion: version, workerId: 'rogue', capabilities: { backend: 'cpu', memoryBytes: 1, hostname: 'h', pid: 1 } });
 
-test.serial('malformed, oversized, out-of-order and wrong-version messages are refused with a reason and change nothing', async (t) => {
+test.serial('malformed, oversized, unexpected and wrong-version messages are refused with a reason and change nothing', async (t) => {
   const clean = await run({ workers: 1 });
   const log: string[] = [];
   const peers: RawPeer[] = [];
@@ -81,11 +81,13 @@ test.serial('malformed, oversized, out-of-order and wrong-version messages are r
   t.is(ends[0].reason, 'PROTO_ERR_MALFORMED');
   t.is(ends[1].reason, 'PROTO_ERR_VERSION');
   t.like(peers[1].received[0], { type: 'reject', code: 'PROTO_ERR_VERSION' });
-  t.is(ends[2].reason, 'PROTO_ERR_OUT_OF_ORDER');
+  t.is(ends[2].code, 1008, 'ready before welcome is a state fault');
+  t.is(ends[2].reason, 'PROTO_ERR_UNEXPECTED');
   t.is(ends[3].code, 1009, 'a frame over maxPayload closes with 1009');
   t.is(ends[4].reason, 'PROTO_ERR_UNKNOWN_TYPE');
-  t.is(ends[5].reason, 'PROTO_ERR_OUT_OF_ORDER');
-  for (const code of ['PROTO_ERR_MALFORMED', 'PROTO_ERR_VERSION', 'PROTO_ERR_OUT_OF_ORDER', 'PROTO_ERR_UNKNOWN_TYPE']) {
+  t.is(ends[5].code, 1008, 'a reply nobody asked for is a state fault');
+  t.is(ends[5].reason, 'PROTO_ERR_UNEXPECTED');
+  for (const code of ['PROTO_ERR_MALFORMED', 'PROTO_ERR_VERSION', 'PROTO_ERR_UNEXPECTED', 'PROTO_ERR_UNKNOWN_TYPE']) {
     t.true(log.some((l) => l.includes(code)), `a logged reason with ${code}`);
   }
   t.deepEqual(faulty.reports.map((r) => r.loss), clean.reports.map((r) => r.loss), 'training is untouched');

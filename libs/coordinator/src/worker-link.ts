@@ -1,33 +1,41 @@
-import type WebSocket from 'ws';
-import { FrameWriter, workerMessageReader, type CoordinatorToWorker, type FrameReader, type WorkerCapabilities, type WorkerToCoordinator } from '@adalora/protocol';
+import { CLOSE_CODES, FrameWriter, workerMessageReader, type CloseReason, type CoordinatorToWorker, type FrameReader, type WorkerCapabilities, type WorkerToCoordinator } from '@adalora/protocol';
+import { RequestChannel, type Timers } from './request-channel';
 
 /** Where a worker's connection is in the conversation. */
 export type LinkStatus = 'connected' | 'welcomed' | 'ready' | 'closed';
 
-/** A request the coordinator waits on: one compute or evaluate per link at a time. */
-export interface PendingRequest<T> {
-  readonly kind: 'compute' | 'evaluate';
-  /** the round (compute) or evalId (evaluate) a reply must echo */
-  readonly tag: number;
-  readonly step: number;
-  resolve(value: T): void;
-  reject(reason: Error): void;
+/** What a link needs of its transport (a ws WebSocket, or a fake in tests). */
+export interface Connection {
+  send(frame: Uint8Array): void;
+  close(code: number, reason: string): void;
 }
 
-/** One worker's connection: its frame reader/writer, status and the request it owes an answer to. */
+/** How long a request may wait for its reply, and the clock that says so. */
+export interface RequestDeadline {
+  readonly ms: number;
+  readonly timers?: Timers;
+}
+
+/**
+ * One worker's connection: its frame reader/writer, where it is in the conversation, and its
+ * request channel (one request in flight). A missed deadline drops the link.
+ */
 export class WorkerLink {
   status: LinkStatus = 'connected';
   workerId = '?';
   capabilities: WorkerCapabilities | null = null;
-  pending: PendingRequest<WorkerToCoordinator> | null = null;
   readonly reader: FrameReader<WorkerToCoordinator> = workerMessageReader();
+  readonly requests: RequestChannel;
   private readonly writer = new FrameWriter();
 
   constructor(
     readonly index: number,
-    readonly socket: WebSocket,
+    private readonly connection: Connection,
     readonly remote: string,
-  ) {}
+    deadline: RequestDeadline,
+  ) {
+    this.requests = new RequestChannel(this, deadline.ms, () => this.close('COORD_ERR_DEADLINE'), deadline.timers);
+  }
 
   get label(): string {
     return `worker ${this.index} (${this.workerId}@${this.remote})`;
@@ -35,21 +43,21 @@ export class WorkerLink {
 
   send(msg: CoordinatorToWorker): void {
     if (this.status === 'closed') return;
-    for (const frame of this.writer.encode(msg)) this.socket.send(frame);
+    for (const frame of this.writer.encode(msg)) this.connection.send(frame);
   }
 
-  /** Closes the connection and fails whatever it owed. */
-  close(code: number, reason: string): void {
+  /** Closes the connection with the code CLOSE_CODES gives `reason`, and fails what it owed. */
+  close(reason: CloseReason): void {
     if (this.status !== 'closed') {
       this.status = 'closed';
-      this.socket.close(code, reason.slice(0, 120));
+      this.connection.close(CLOSE_CODES[reason], reason);
     }
-    this.fail(new Error(`${this.label} closed: ${reason}`));
+    this.requests.fail(new Error(`${this.label} closed: ${reason}`));
   }
 
-  fail(reason: Error): void {
-    const p = this.pending;
-    this.pending = null;
-    p?.reject(reason);
+  /** The peer or the network closed the connection. */
+  closed(): void {
+    this.status = 'closed';
+    this.requests.fail(new Error(`${this.label} disconnected`));
   }
 }
