@@ -10,8 +10,7 @@ const WORKER_MAIN = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
  * pipes for the caller to read.
  */
 export function spawnWorkerProcess(args: readonly string[]): ChildProcess {
-  // resolved here, not at import: every worker process imports this module too, and resolving
-  // tsx at load time stalled those started under ava's loader
+  // resolved on use, not at import: every worker process loads this module too and needs none
   const tsx = import.meta.resolve('tsx');
   return spawn(process.execPath, ['--import', tsx, WORKER_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
