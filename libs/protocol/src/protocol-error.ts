@@ -23,13 +23,13 @@ export type ProtocolErrorCode =
    */
   | 'PROTO_ERR_UNEXPECTED';
 
-/** WebSocket close codes (RFC 6455 §7.4.1) this protocol closes with. */
-export const CLOSE_NORMAL = 1000;
-export const CLOSE_GOING_AWAY = 1001;
-export const CLOSE_PROTOCOL_ERROR = 1002;
-export const CLOSE_POLICY_VIOLATION = 1008;
-export const CLOSE_MESSAGE_TOO_BIG = 1009;
-export const CLOSE_INTERNAL_ERROR = 1011;
+/** WebSocket close codes (RFC 6455 §7.4.1) this protocol closes with; used only through CLOSE_CODES. */
+const CLOSE_NORMAL = 1000;
+const CLOSE_GOING_AWAY = 1001;
+const CLOSE_PROTOCOL_ERROR = 1002;
+const CLOSE_POLICY_VIOLATION = 1008;
+const CLOSE_MESSAGE_TOO_BIG = 1009;
+const CLOSE_INTERNAL_ERROR = 1011;
 
 /**
  * Why an endpoint closes a connection when the peer's message was not at fault. The string is
@@ -72,17 +72,11 @@ export const CLOSE_CODES: Readonly<Record<CloseReason, number>> = {
   WORKER_DONE: CLOSE_NORMAL,
 };
 
-const PROTOCOL_ERROR_CODES: readonly ProtocolErrorCode[] = [
-  'PROTO_ERR_MALFORMED',
-  'PROTO_ERR_UNKNOWN_TYPE',
-  'PROTO_ERR_BAD_FIELD',
-  'PROTO_ERR_VERSION',
-  'PROTO_ERR_TOO_LARGE',
-  'PROTO_ERR_NON_FINITE',
-  'PROTO_ERR_OUT_OF_ORDER',
-  'PROTO_ERR_UNEXPECTED',
-];
-const REFUSAL_CLOSE_CODES: ReadonlySet<number> = new Set(PROTOCOL_ERROR_CODES.map((c) => CLOSE_CODES[c]));
+const REFUSAL_CLOSE_CODES: ReadonlySet<number> = new Set(
+  Object.entries(CLOSE_CODES)
+    .filter(([reason]) => reason.startsWith('PROTO_ERR_'))
+    .map(([, code]) => code),
+);
 
 /**
  * True when a close code says the peer refused what this side sent (a protocol fault, or too
