@@ -25,7 +25,8 @@ export interface LocalClusterResult {
 /**
  * A coordinator and N workers in this process, talking over loopback WebSockets exactly as
  * separate processes would (same protocol, same frames). For tests and experiments that want
- * to look inside (tensor counts, per-step reports).
+ * to look inside (tensor counts, per-step reports). Test support: not exported from index.ts;
+ * tests import it by a relative path until it moves to a test-support project.
  */
 export async function runLocalCluster(o: LocalClusterOptions): Promise<LocalClusterResult> {
   const log = o.log ?? (() => {});
