@@ -84,7 +84,7 @@ const grads64 = new Map([...grads].map(([name, [shape, v]]) => [name, [shape, Fl
 
 function message(wire: FloatWire): GradientsMessage {
   const tensors = [...grads64].map(([name, [shape, v]]) => tensorFromFloat64(name, shape, v, wire));
-  return { type: 'gradients', runId: 'bench', step: 1, round: 0, sampleCount: 32, lossSum: 20, computeMs: 1000, tensors };
+  return { type: 'gradients', runId: 'bench', step: 1, requestId: 0, sampleCount: 32, lossSum: 20, computeMs: 1000, tensors };
 }
 
 function decodeAll(frames: Uint8Array[]): Float64Array[] {

@@ -5,7 +5,7 @@
  *   no relative path into its folder, no `@adalora/<name>/...` deep import;
  * - libs/adalora-core and libs/protocol depend on no other workspace project;
  * - adalora-core never imports `ws`; protocol never imports `@tensorflow/*`;
- * - nothing imports from apps/ or tools/, and apps do not import each other;
+ * - libs never import apps; nothing imports from apps/ or tools/, and apps do not import each other;
  * - test support (libs/test-support) is imported only by test files (`*.test.ts`) and tools/,
  *   never by product code; a test file may import it even in adalora-core or protocol, and it
  *   may itself import any lib.
@@ -185,6 +185,7 @@ function checkBoundaries(files: readonly SourceImports[], aliases: ReadonlyMap<s
           if (!mayUseTestSupport(file, from)) flag(`only test files and tools/ import test support (${from} product code -> ${TEST_SUPPORT})`);
         } else if (to.startsWith('apps/') || to === 'tools') {
           if (from.startsWith('apps/') && to.startsWith('apps/')) flag(`apps do not import each other (${from} -> ${to})`);
+          else if (from.startsWith('libs/') && to.startsWith('apps/')) flag(`libs never import apps (${from} -> ${to})`);
           else flag(`nothing imports from apps/ or tools/ (${from} -> ${to})`);
         } else if (LEAF_LIBS.has(from)) flag(`${from} depends on no other workspace project (imports ${to})`);
       };
@@ -281,7 +282,7 @@ test('every lib has exactly one @adalora alias, mapped to its src/index.ts', (t)
   }
   // the names STYLE.md and the brief use
   t.is(aliases.get('@adalora/core'), 'libs/adalora-core');
-  for (const name of ['protocol', 'models', 'data', 'backend', 'training', 'worker', 'test-support']) t.is(aliases.get(`@adalora/${name}`), `libs/${name}`);
+  for (const name of ['protocol', 'models', 'data', 'backend', 'training', 'worker', 'coordinator', 'test-support']) t.is(aliases.get(`@adalora/${name}`), `libs/${name}`);
 });
 
 test('apps/, libs/ and tools/ keep the module boundaries', (t) => {
@@ -342,6 +343,8 @@ const ALIASES = new Map([
   ['@adalora/models', 'libs/models'],
   ['@adalora/training', 'libs/training'],
   ['@adalora/test-support', 'libs/test-support'],
+  ['@adalora/worker', 'libs/worker'],
+  ['@adalora/coordinator', 'libs/coordinator'],
 ]);
 
 const check = (file: string, ...specifiers: string[]) => checkBoundaries([{ file, specifiers }], ALIASES);
@@ -397,11 +400,18 @@ test('checker: banned packages per project', (t) => {
   t.deepEqual(check('libs/protocol/src/a.ts', 'tensorflow'), []);
 });
 
-test('checker: nothing imports apps/ or tools/; apps do not import each other', (t) => {
+test('checker: libs never import apps; nothing imports apps/ or tools/; apps do not import each other', (t) => {
   t.deepEqual(rules('libs/training/src/a.ts', '../../../apps/coordinator/src/job'), [
     'relative import into another project (apps/coordinator): import it through its alias',
-    'nothing imports from apps/ or tools/ (libs/training -> apps/coordinator)',
+    'libs never import apps (libs/training -> apps/coordinator)',
   ]);
+  // the coordinator's runtime is a lib: the CLI app may use it, it may not reach back into the app
+  t.deepEqual(rules('libs/coordinator/src/a.ts', '../../../apps/coordinator/src/local-workers'), [
+    'relative import into another project (apps/coordinator): import it through its alias',
+    'libs never import apps (libs/coordinator -> apps/coordinator)',
+  ]);
+  t.deepEqual(check('apps/coordinator/src/main.ts', '@adalora/coordinator', '@adalora/worker'), []);
+  t.deepEqual(check('libs/coordinator/src/a.ts', '@adalora/worker', '@adalora/training'), []);
   t.deepEqual(rules('libs/models/src/a.ts', '../../../tools/bench-allocator'), [
     'relative import into another project (tools): import it through its alias',
     'nothing imports from apps/ or tools/ (libs/models -> tools)',

@@ -4,8 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixturePath, repoRoot } from '@adalora/test-support';
-import { stepLosses } from './metrics-file';
+import { fixturePath, repoRoot, stepLosses } from '@adalora/test-support';
 
 const ROOT = repoRoot();
 const CLI = join(ROOT, 'bin/adalora.mjs');

@@ -1,8 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const WORKER_MAIN = fileURLToPath(new URL('../../worker/src/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+import type { ChildProcess } from 'node:child_process';
+import { spawnWorkerProcess } from '@adalora/worker';
 
 export interface LocalWorkerOptions {
   readonly count: number;
@@ -19,11 +16,7 @@ export interface LocalWorkerOptions {
  */
 export function startLocalWorkers(o: LocalWorkerOptions): ChildProcess[] {
   return Array.from({ length: o.count }, (_, i) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', TSX, WORKER_MAIN, '--coordinator', o.coordinatorUrl, '--backend', o.backend, '--id', `local-${i}`, ...(o.extraArgs ?? [])],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnWorkerProcess(['--coordinator', o.coordinatorUrl, '--backend', o.backend, '--id', `local-${i}`, ...(o.extraArgs ?? [])]);
     const prefix = (chunk: Buffer) =>
       chunk
         .toString()

@@ -2,11 +2,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadBackend, parseBackendChoice } from '@adalora/backend';
 import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/training';
-import { Coordinator } from './coordinator';
-import { prepareJob } from './job';
+import { Coordinator, prepareJob, rankReport } from '@adalora/coordinator';
 import { mergeCommand } from './merge-command';
 import { startLocalWorkers, stopLocalWorkers } from './local-workers';
-import { rankReport } from './rank-report';
 
 interface CommonFlags {
   config?: string;
@@ -66,7 +64,7 @@ async function serve(config: RunConfig, progress: boolean, onListening?: (port: 
   const coordinator = new Coordinator(job, { log, progressBar: progress && process.stdout.isTTY === true });
   const stopOnSignal = () => {
     log('interrupted: stopping workers');
-    void coordinator.close('coordinator interrupted').then(() => process.exit(130));
+    void coordinator.close('interrupted').then(() => process.exit(130));
   };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);

@@ -3,8 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '@adalora/test-support';
-import { stepLosses } from './metrics-file';
+import { repoRoot, stepLosses } from '@adalora/test-support';
 
 // The coordinator on its own network host (a namespace made here, behind a veth link, with
 // 10 ms delay each way where the kernel has netem), workers on another: what a multi-machine

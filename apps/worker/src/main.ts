@@ -1,44 +1,6 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
-import { hostname } from 'node:os';
-import { loadBackend, parseBackendChoice } from '@adalora/backend';
-import { runWorkerClient } from '@adalora/worker';
+// `adalora worker`: the command lives in @adalora/worker, which also starts it as a child
+// process for `adalora run`; this app only runs it.
+import { runWorkerCli } from '@adalora/worker';
 
-const integer = (min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-  return n;
-};
-
-const program = new Command('adalora worker')
-  .description('A training worker: holds the frozen base model and computes gradient sums for the coordinator.')
-  .option('-c, --coordinator <url>', 'coordinator address', 'ws://127.0.0.1:7070')
-  .option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu', 'auto')
-  .option('--id <id>', 'worker id, stable across reconnects', `${hostname()}-${process.pid}`)
-  .option('--model <dir>', "local copy of the base model (its hash must match the run's); default: the path the coordinator names")
-  .option('--retries <n>', 'connection attempts in a row before giving up', integer(0), 30)
-  .option('--quiet', 'log only faults')
-  .action(async (opts: { coordinator: string; backend: string; id: string; model?: string; retries: number; quiet?: boolean }) => {
-    const log = (line: string) => console.log(`${new Date().toISOString()} worker ${opts.id}: ${line}`);
-    const info = opts.quiet ? () => {} : log;
-    const report = await loadBackend(parseBackendChoice(opts.backend), { log: info });
-    const exit = await runWorkerClient({
-      url: opts.coordinator,
-      workerId: opts.id,
-      backend: report.name,
-      modelDir: opts.model,
-      maxRetries: opts.retries,
-      initialDelayMs: 250,
-      maxDelayMs: 10_000,
-      log: info,
-    });
-    if (!exit.ok) {
-      log(`stopped: ${exit.reason}`);
-      process.exitCode = 1;
-    } else info(`done: ${exit.reason}`);
-  });
-
-program.parseAsync(process.argv).catch((e: Error) => {
-  console.error(`adalora worker: ${e.message}`);
-  process.exitCode = 1;
-});
+await runWorkerCli(process.argv);

@@ -9,13 +9,15 @@
  *   (loads run.modelPath, checks modelHash)
  *   ready {runId, modelHash, loadMs}        →
  *                                            ← state {step, tensors}   full adapter + head, masks applied
- *                                            ← compute {step, round, seed, samples}
- *   gradients {step, round, sampleCount,    →   Σ over its samples of ∂(task loss)/∂θ, per trainable
- *              lossSum, computeMs, tensors}
+ *                                            ← compute {step, requestId, seed, samples}
+ *   gradients {step, requestId,             →   Σ over its samples of ∂(task loss)/∂θ, per trainable
+ *              sampleCount, lossSum,
+ *              computeMs, tensors}
  *        … coordinator averages over the global batch, adds the orthogonal-regulariser gradient,
  *          runs AdamW + rank allocation once, then sends the next `state` to every worker …
- *                                            ← evaluate {evalId, samples}
- *   evalResult {evalId, sampleIds, outputs} →
+ *                                            ← evaluate {requestId, samples}
+ *   evalResult {requestId, sampleIds,       →
+ *               outputs}
  *   heartbeat (any time)                    →
  *   error {code, message} (any time)        →
  *                                            ← shutdown {reason}, then close
@@ -26,8 +28,9 @@
  *   Unknown fields are refused: changing a message means bumping `PROTOCOL_VERSION`.
  * - Workers may not have the data set, so `compute`/`evaluate` carry pre-tokenized samples
  *   (`SampleBatch`) plus their data set row ids (`sampleIds`) for bookkeeping.
- * - `round` (compute) and `evalId` (evaluate) are fresh per dispatch, so a stale or duplicate
- *   reply (e.g. from a worker whose share was re-dispatched after a timeout) is recognised.
+ * - `requestId` (compute and evaluate alike) is fresh per dispatch and echoed in the reply, so a
+ *   stale or duplicate reply (e.g. from a worker whose share was re-dispatched after a timeout)
+ *   is recognised. Version 2 gave it this one name (version 1: `round` and `evalId`).
  * - `seed` lets the worker seed adapter dropout, so a re-dispatched share computes the same sums.
  * - `evalResult` returns outputs (logits [n, numLabels]) and echoes `sampleIds`, not the labels:
  *   the coordinator owns the labels it sent, and an echo would only add a way to disagree.
@@ -40,7 +43,7 @@
 import type { NamedTensor, WireTensor } from './wire-tensor';
 
 /** Version of this schema; a `hello`/`welcome` of another version is refused with PROTO_ERR_VERSION. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Plain JSON, as the run config travels (no binary, finite numbers only). */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | JsonObject;
@@ -103,8 +106,8 @@ export interface GradientsMessage {
   readonly runId: string;
   /** Optimizer step (integer ≥ 0), copied from `compute`. */
   readonly step: number;
-  /** Dispatch round (integer ≥ 0), copied from `compute`: a reply with an old round is stale. */
-  readonly round: number;
+  /** Copied from `compute` (integer ≥ 0): a reply with an older requestId is stale. */
+  readonly requestId: number;
   /** Samples summed over (integer ≥ 0); the coordinator weights by it. */
   readonly sampleCount: number;
   /** Σ task loss over the samples (finite). */
@@ -122,8 +125,8 @@ export interface GradientsMessage {
 export interface EvalResultMessage {
   readonly type: 'evalResult';
   readonly runId: string;
-  /** Copied from `evaluate`. */
-  readonly evalId: number;
+  /** Copied from `evaluate` (integer ≥ 0): a reply with an older requestId is stale. */
+  readonly requestId: number;
   /** [n] copied from `evaluate.samples.sampleIds`, same order as `outputs` rows. */
   readonly sampleIds: readonly number[];
   /** float32 [n, numLabels] logits (numLabels 1 for regression), all finite. */
@@ -201,8 +204,8 @@ export interface ComputeMessage {
   readonly runId: string;
   /** Must equal the step of the last `state`. */
   readonly step: number;
-  /** Dispatch round (integer ≥ 0), echoed in `gradients`. */
-  readonly round: number;
+  /** Fresh per dispatch (integer ≥ 0), echoed in `gradients`. */
+  readonly requestId: number;
   /** uint32 seed for adapter dropout. */
   readonly seed: number;
   readonly samples: SampleBatch;
@@ -213,7 +216,7 @@ export interface EvaluateMessage {
   readonly type: 'evaluate';
   readonly runId: string;
   /** Fresh per dispatch (integer ≥ 0), echoed in `evalResult`. */
-  readonly evalId: number;
+  readonly requestId: number;
   readonly samples: SampleBatch;
 }
 

@@ -35,7 +35,7 @@ test('samples survive the wire as the flat arrays they were made from', (t) => {
     attentionMask: Int32Array.of(1, 1, 1, 1, 1, 0),
     labels: Float32Array.of(0.5, -1.25, 3), // regression, no token types
   };
-  const msg = { type: 'evaluate', runId: 'r', evalId: 0, samples: encodeSamples([4, 5, 6], flat) } as const;
+  const msg = { type: 'evaluate', runId: 'r', requestId: 0, samples: encodeSamples([4, 5, 6], flat) } as const;
   const parsed = parseCoordinatorMessage(wire(msg));
   if (parsed.type !== 'evaluate') return t.fail();
   const back = decodeSamples(parsed.samples);
@@ -78,7 +78,7 @@ const cases: Case[] = [
   ['state: tensor dtype int32', 'state', ['tensors', 0, 'dtype'], 'int32', 'PROTO_ERR_BAD_FIELD', 'tensors[0].dtype'],
   ['state: NaN in E', 'state', ['tensors', 1, 'data'], new Uint8Array(Float32Array.of(NaN, 0).buffer), 'PROTO_ERR_NON_FINITE', 'tensors[1].data'],
   ['state: bytes short', 'state', ['tensors', 1, 'data'], new Uint8Array(4), 'PROTO_ERR_BAD_FIELD', 'tensors[1].data'],
-  ['compute: round negative', 'compute', ['round'], -1, 'PROTO_ERR_BAD_FIELD', 'round'],
+  ['compute: requestId negative', 'compute', ['requestId'], -1, 'PROTO_ERR_BAD_FIELD', 'requestId'],
   ['compute: seed over uint32', 'compute', ['seed'], 2 ** 32, 'PROTO_ERR_BAD_FIELD', 'seed'],
   ['compute: seed missing', 'compute', ['seed'], DELETE, 'PROTO_ERR_BAD_FIELD', 'seed'],
   ['compute: samples missing', 'compute', ['samples'], DELETE, 'PROTO_ERR_BAD_FIELD', 'samples'],
@@ -98,7 +98,7 @@ const cases: Case[] = [
   ['compute: labels float16', 'compute', ['samples', 'labels', 'dtype'], 'float16', 'PROTO_ERR_BAD_FIELD', 'samples.labels.dtype'],
   ['compute: regression NaN', 'compute', ['samples', 'labels'], { dtype: 'float32', shape: [2], data: new Uint8Array(Float32Array.of(1, NaN).buffer) }, 'PROTO_ERR_NON_FINITE', 'samples.labels.data'],
   ['compute: extra sample field', 'compute', ['samples', 'weights'], [1, 1], 'PROTO_ERR_BAD_FIELD', 'samples'],
-  ['evaluate: evalId fractional', 'evaluate', ['evalId'], 0.5, 'PROTO_ERR_BAD_FIELD', 'evalId'],
+  ['evaluate: requestId fractional', 'evaluate', ['requestId'], 0.5, 'PROTO_ERR_BAD_FIELD', 'requestId'],
   ['evaluate: labels missing', 'evaluate', ['samples', 'labels'], DELETE, 'PROTO_ERR_BAD_FIELD', 'samples.labels'],
   ['shutdown: reason a number', 'shutdown', ['reason'], 0, 'PROTO_ERR_BAD_FIELD', 'reason'],
   ['shutdown: extra field', 'shutdown', ['now'], true, 'PROTO_ERR_BAD_FIELD'],

@@ -79,23 +79,23 @@ function parseState(ctx: Ctx, u: Record<string, unknown>): StateMessage {
 }
 
 function parseCompute(ctx: Ctx, u: Record<string, unknown>): ComputeMessage {
-  const o = object(ctx, '', u, ['type', 'runId', 'step', 'round', 'seed', 'samples']);
+  const o = object(ctx, '', u, ['type', 'runId', 'step', 'requestId', 'seed', 'samples']);
   return {
     type: 'compute',
     runId: id(ctx, 'runId', o.runId),
     step: integer(ctx, 'step', o.step),
-    round: integer(ctx, 'round', o.round),
+    requestId: integer(ctx, 'requestId', o.requestId),
     seed: integer(ctx, 'seed', o.seed, 0, 0xffffffff),
     samples: sampleBatch(ctx, 'samples', o.samples),
   };
 }
 
 function parseEvaluate(ctx: Ctx, u: Record<string, unknown>): EvaluateMessage {
-  const o = object(ctx, '', u, ['type', 'runId', 'evalId', 'samples']);
+  const o = object(ctx, '', u, ['type', 'runId', 'requestId', 'samples']);
   return {
     type: 'evaluate',
     runId: id(ctx, 'runId', o.runId),
-    evalId: integer(ctx, 'evalId', o.evalId),
+    requestId: integer(ctx, 'requestId', o.requestId),
     samples: sampleBatch(ctx, 'samples', o.samples),
   };
 }

@@ -74,12 +74,12 @@ function parseReady(ctx: Ctx, u: Record<string, unknown>): ReadyMessage {
 }
 
 function parseGradients(ctx: Ctx, u: Record<string, unknown>): GradientsMessage {
-  const o = object(ctx, '', u, ['type', 'runId', 'step', 'round', 'sampleCount', 'lossSum', 'computeMs', 'tensors']);
+  const o = object(ctx, '', u, ['type', 'runId', 'step', 'requestId', 'sampleCount', 'lossSum', 'computeMs', 'tensors']);
   return {
     type: 'gradients',
     runId: id(ctx, 'runId', o.runId),
     step: integer(ctx, 'step', o.step),
-    round: integer(ctx, 'round', o.round),
+    requestId: integer(ctx, 'requestId', o.requestId),
     sampleCount: integer(ctx, 'sampleCount', o.sampleCount, 0, PROTOCOL_LIMITS.maxRows),
     lossSum: finite(ctx, 'lossSum', o.lossSum),
     computeMs: finite(ctx, 'computeMs', o.computeMs, 0),
@@ -88,7 +88,7 @@ function parseGradients(ctx: Ctx, u: Record<string, unknown>): GradientsMessage 
 }
 
 function parseEvalResult(ctx: Ctx, u: Record<string, unknown>): EvalResultMessage {
-  const o = object(ctx, '', u, ['type', 'runId', 'evalId', 'sampleIds', 'outputs']);
+  const o = object(ctx, '', u, ['type', 'runId', 'requestId', 'sampleIds', 'outputs']);
   const sampleIds = indexArray(ctx, 'sampleIds', o.sampleIds, PROTOCOL_LIMITS.maxRows);
   if (sampleIds.length === 0) fail(ctx, 'sampleIds', 'PROTO_ERR_BAD_FIELD', 'expected at least one sample, got none');
   const outputs = wireTensor(ctx, 'outputs', o.outputs, { dtypes: ['float32'], rank: 2 });
@@ -98,7 +98,7 @@ function parseEvalResult(ctx: Ctx, u: Record<string, unknown>): EvalResultMessag
   return {
     type: 'evalResult',
     runId: id(ctx, 'runId', o.runId),
-    evalId: integer(ctx, 'evalId', o.evalId),
+    requestId: integer(ctx, 'requestId', o.requestId),
     sampleIds,
     outputs,
   };

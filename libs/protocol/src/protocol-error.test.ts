@@ -1,5 +1,5 @@
 import test from 'ava';
-import { PROTOCOL_CLOSE_CODES, ProtocolError, describeValue, isProtocolError, protocolError, type ProtocolErrorCode } from './protocol-error';
+import { CLOSE_CODES, isRefusalClose, ProtocolError, describeValue, isProtocolError, protocolError, type CloseReason, type ProtocolErrorCode } from './protocol-error';
 
 test('each code maps to its WebSocket close code', (t) => {
   const expected: Record<ProtocolErrorCode, number> = {
@@ -12,8 +12,28 @@ test('each code maps to its WebSocket close code', (t) => {
     PROTO_ERR_OUT_OF_ORDER: 1002,
     PROTO_ERR_UNEXPECTED: 1008,
   };
-  t.deepEqual({ ...PROTOCOL_CLOSE_CODES }, expected);
-  for (const code of Object.keys(expected) as ProtocolErrorCode[]) t.is(protocolError(code, 'x').closeCode, expected[code]);
+  for (const code of Object.keys(expected) as ProtocolErrorCode[]) {
+    t.is(CLOSE_CODES[code], expected[code], code);
+    t.is(protocolError(code, 'x').closeCode, expected[code]);
+  }
+});
+
+test("the endpoints' own close reasons have stable close codes", (t) => {
+  const expected: Record<Exclude<CloseReason, ProtocolErrorCode>, number> = {
+    COORD_RUN_FINISHED: 1000,
+    COORD_SHUTDOWN: 1001,
+    COORD_ERR_DEADLINE: 1008,
+    COORD_ERR_INTERNAL: 1011,
+    WORKER_ERR_FAULT: 1011,
+    WORKER_DONE: 1000,
+  };
+  for (const [reason, code] of Object.entries(expected)) t.is(CLOSE_CODES[reason as CloseReason], code, reason);
+  t.is(Object.keys(CLOSE_CODES).length, 8 + Object.keys(expected).length, 'one table holds every reason');
+});
+
+test('a refusal is a close for a protocol fault; a normal end or an internal error is not', (t) => {
+  for (const code of [1002, 1008, 1009]) t.true(isRefusalClose(code), `${code}`);
+  for (const code of [1000, 1001, 1006, 1011]) t.false(isRefusalClose(code), `${code}`);
 });
 
 test('the message names the message type and the field', (t) => {

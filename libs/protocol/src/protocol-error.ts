@@ -15,18 +15,45 @@ export type ProtocolErrorCode =
   | 'PROTO_ERR_TOO_LARGE'
   /** A float tensor holds NaN or ±Inf (or a value that overflows float16). */
   | 'PROTO_ERR_NON_FINITE'
-  /** A chunk arrived out of order, twice, from a mixed transfer, or a transfer was cut short. */
+  /** A chunk arrived out of order, twice, from a mixed transfer, or a transfer was cut short (chunk order only). */
   | 'PROTO_ERR_OUT_OF_ORDER'
-  /** A well-formed message that the receiver's state does not allow now (e.g. `gradients` before `ready`). */
+  /**
+   * A well-formed message that the receiver's state does not allow now: a second `hello`,
+   * `ready` before `welcome`, a reply nobody asked for, `compute` before `welcome`.
+   */
   | 'PROTO_ERR_UNEXPECTED';
 
-/** WebSocket close codes (RFC 6455 §7.4.1) used for protocol faults. */
-export const CLOSE_PROTOCOL_ERROR = 1002;
-export const CLOSE_POLICY_VIOLATION = 1008;
-export const CLOSE_MESSAGE_TOO_BIG = 1009;
+/** WebSocket close codes (RFC 6455 §7.4.1) this protocol closes with; used only through CLOSE_CODES. */
+const CLOSE_NORMAL = 1000;
+const CLOSE_GOING_AWAY = 1001;
+const CLOSE_PROTOCOL_ERROR = 1002;
+const CLOSE_POLICY_VIOLATION = 1008;
+const CLOSE_MESSAGE_TOO_BIG = 1009;
+const CLOSE_INTERNAL_ERROR = 1011;
 
-/** The close code a connection should be closed with for each fault. */
-export const PROTOCOL_CLOSE_CODES: Readonly<Record<ProtocolErrorCode, number>> = {
+/**
+ * Why an endpoint closes a connection when the peer's message was not at fault. The string is
+ * the close frame's reason (as a `ProtocolErrorCode` is for a fault): never rename one.
+ */
+export type EndpointCloseReason =
+  /** The run ended; `shutdown` went first. */
+  | 'COORD_RUN_FINISHED'
+  /** The coordinator stops before the end (e.g. interrupted); `shutdown` went first. */
+  | 'COORD_SHUTDOWN'
+  /** The worker did not answer a request within `cluster.stepTimeoutMs`; its share is redone elsewhere. */
+  | 'COORD_ERR_DEADLINE'
+  /** A bug of the coordinator while handling this worker's message: only this worker is dropped. */
+  | 'COORD_ERR_INTERNAL'
+  /** The worker failed on a message; it sent `error` first and closes with its own `WORKER_ERR_*` code as reason. */
+  | 'WORKER_ERR_FAULT'
+  /** The worker leaves after the coordinator ended the run. */
+  | 'WORKER_DONE';
+
+/** Every reason a connection of this protocol is closed for. */
+export type CloseReason = ProtocolErrorCode | EndpointCloseReason;
+
+/** The one table of close codes: what to close the WebSocket with, for each reason. */
+export const CLOSE_CODES: Readonly<Record<CloseReason, number>> = {
   PROTO_ERR_MALFORMED: CLOSE_PROTOCOL_ERROR,
   PROTO_ERR_UNKNOWN_TYPE: CLOSE_PROTOCOL_ERROR,
   PROTO_ERR_BAD_FIELD: CLOSE_PROTOCOL_ERROR,
@@ -36,7 +63,28 @@ export const PROTOCOL_CLOSE_CODES: Readonly<Record<ProtocolErrorCode, number>> =
   PROTO_ERR_NON_FINITE: CLOSE_POLICY_VIOLATION,
   PROTO_ERR_OUT_OF_ORDER: CLOSE_PROTOCOL_ERROR,
   PROTO_ERR_UNEXPECTED: CLOSE_POLICY_VIOLATION,
+  COORD_RUN_FINISHED: CLOSE_NORMAL,
+  COORD_SHUTDOWN: CLOSE_GOING_AWAY,
+  // a worker too slow for the run's deadline is refused like a policy fault: it does not retry
+  COORD_ERR_DEADLINE: CLOSE_POLICY_VIOLATION,
+  COORD_ERR_INTERNAL: CLOSE_INTERNAL_ERROR,
+  WORKER_ERR_FAULT: CLOSE_INTERNAL_ERROR,
+  WORKER_DONE: CLOSE_NORMAL,
 };
+
+const REFUSAL_CLOSE_CODES: ReadonlySet<number> = new Set(
+  Object.entries(CLOSE_CODES)
+    .filter(([reason]) => reason.startsWith('PROTO_ERR_'))
+    .map(([, code]) => code),
+);
+
+/**
+ * True when a close code says the peer refused what this side sent (a protocol fault, or too
+ * slow for the deadline): saying the same again after a reconnect would be refused again.
+ */
+export function isRefusalClose(closeCode: number): boolean {
+  return REFUSAL_CLOSE_CODES.has(closeCode);
+}
 
 /** Where a fault was found: the message type (when known) and a field path like `tensors[3].shape`. */
 export interface ProtocolErrorWhere {
@@ -68,7 +116,7 @@ export class ProtocolError extends Error {
           : '';
     super(`${at}${problem}`);
     this.code = code;
-    this.closeCode = PROTOCOL_CLOSE_CODES[code];
+    this.closeCode = CLOSE_CODES[code];
     if (where.messageType !== undefined) this.messageType = where.messageType;
     if (where.field !== undefined) this.field = where.field;
   }

@@ -11,5 +11,5 @@ test('every message has a one-line summary without payload values', (t) => {
     t.false(s.includes('\n'));
     t.false(s.includes('out of memory'), 'no free text');
   }
-  t.is(summarizeMessage(workerSamples().gradients), 'gradients step=3 round=1 n=16 tensors=3 (52 B)');
+  t.is(summarizeMessage(workerSamples().gradients), 'gradients step=3 request=1 n=16 tensors=3 (52 B)');
 });

@@ -14,9 +14,9 @@ export function summarizeMessage(msg: ProtocolMessage): string {
     case 'ready':
       return `ready run=${msg.runId} loadMs=${Math.round(msg.loadMs)}`;
     case 'gradients':
-      return `gradients step=${msg.step} round=${msg.round} n=${msg.sampleCount} tensors=${msg.tensors.length} (${bytesOf(msg.tensors)})`;
+      return `gradients step=${msg.step} request=${msg.requestId} n=${msg.sampleCount} tensors=${msg.tensors.length} (${bytesOf(msg.tensors)})`;
     case 'evalResult':
-      return `evalResult eval=${msg.evalId} n=${msg.sampleIds.length}`;
+      return `evalResult request=${msg.requestId} n=${msg.sampleIds.length}`;
     case 'error':
       return `error ${msg.code}`;
     case 'heartbeat':
@@ -28,9 +28,9 @@ export function summarizeMessage(msg: ProtocolMessage): string {
     case 'state':
       return `state step=${msg.step} tensors=${msg.tensors.length} (${bytesOf(msg.tensors)})`;
     case 'compute':
-      return `compute step=${msg.step} round=${msg.round} n=${msg.samples.sampleIds.length}`;
+      return `compute step=${msg.step} request=${msg.requestId} n=${msg.samples.sampleIds.length}`;
     case 'evaluate':
-      return `evaluate eval=${msg.evalId} n=${msg.samples.sampleIds.length}`;
+      return `evaluate request=${msg.requestId} n=${msg.samples.sampleIds.length}`;
     case 'shutdown':
       return 'shutdown';
     default: {

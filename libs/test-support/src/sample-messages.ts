@@ -48,7 +48,7 @@ export function workerSamples(): { [K in WorkerToCoordinator['type']]: Extract<W
       type: 'gradients',
       runId: 'run-1',
       step: 3,
-      round: 1,
+      requestId: 1,
       sampleCount: 16,
       lossSum: 11.25,
       computeMs: 820,
@@ -58,7 +58,7 @@ export function workerSamples(): { [K in WorkerToCoordinator['type']]: Extract<W
         tensorFromFloat32('classifier.weight', [2, 3], ramp(6, 3)),
       ],
     },
-    evalResult: { type: 'evalResult', runId: 'run-1', evalId: 5, sampleIds: [7, 3], outputs: wireFromFloat32([2, 2], ramp(4, 4)) },
+    evalResult: { type: 'evalResult', runId: 'run-1', requestId: 5, sampleIds: [7, 3], outputs: wireFromFloat32([2, 2], ramp(4, 4)) },
     error: { type: 'error', code: 'WORKER_ERR_OOM', message: 'out of memory in micro-batch 3' },
     heartbeat: { type: 'heartbeat' },
   };
@@ -88,8 +88,8 @@ export function coordinatorSamples(): { [K in CoordinatorToWorker['type']]: Extr
         tensorFromFloat32('bert.encoder.layer.0.attention.self.query.lora_E', [2, 1], Float32Array.of(0.5, 0)),
       ],
     },
-    compute: { type: 'compute', runId: 'run-1', step: 3, round: 2, seed: 0xdeadbeef, samples: sampleBatch() },
-    evaluate: { type: 'evaluate', runId: 'run-1', evalId: 5, samples: sampleBatch() },
+    compute: { type: 'compute', runId: 'run-1', step: 3, requestId: 2, seed: 0xdeadbeef, samples: sampleBatch() },
+    evaluate: { type: 'evaluate', runId: 'run-1', requestId: 5, samples: sampleBatch() },
     shutdown: { type: 'shutdown', reason: 'training finished' },
   };
 }

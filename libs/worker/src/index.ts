@@ -1,7 +1,12 @@
 /**
- * @adalora/worker: a training worker's logic, without its CLI: the session that answers the
- * coordinator's messages (model, adapter replica, gradient sums, evaluation) and the client
- * that connects, reconnects with back-off and carries frames over WebSocket.
+ * @adalora/worker: a training worker: the session that answers the coordinator's messages
+ * (model, adapter replica, gradient sums, evaluation), the client that connects, reconnects with
+ * back-off and carries frames over WebSocket, and the `adalora worker` command itself (apps/worker
+ * only runs it), which `spawnWorkerProcess` starts as a child process.
  */
 export { WorkerSession, WorkerFault, type WorkerSessionOptions } from './worker-session';
 export { runWorkerClient, type WorkerClientOptions, type WorkerExit } from './worker-client';
+/** The `adalora worker` command on node's argv. */
+export { runWorkerCli } from './worker-cli';
+/** Starts a worker (`adalora worker` with these options) as a child process. */
+export { spawnWorkerProcess } from './spawn-worker';

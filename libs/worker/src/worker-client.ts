@@ -1,12 +1,11 @@
 import WebSocket from 'ws';
 import {
-  CLOSE_MESSAGE_TOO_BIG,
-  CLOSE_POLICY_VIOLATION,
-  CLOSE_PROTOCOL_ERROR,
+  CLOSE_CODES,
   coordinatorMessageReader,
   DEFAULT_MAX_MESSAGE_BYTES,
   FrameWriter,
   isProtocolError,
+  isRefusalClose,
   summarizeMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
@@ -48,8 +47,6 @@ export async function runWorkerClient(o: WorkerClientOptions): Promise<WorkerExi
   }
 }
 
-const PROTOCOL_REFUSALS = new Set([CLOSE_PROTOCOL_ERROR, CLOSE_POLICY_VIOLATION, CLOSE_MESSAGE_TOO_BIG]);
-
 type Outcome =
   | { kind: 'done'; exit: WorkerExit }
   | { kind: 'failed'; reason: string }
@@ -67,9 +64,10 @@ function connectOnce(o: WorkerClientOptions, session: WorkerSession): Promise<Ou
     const send = (m: WorkerToCoordinator) => {
       for (const f of writer.encode(m)) ws.send(f);
     };
-    const finish = (out: Outcome, code?: number, reason?: string) => {
+    /** Settles the outcome and closes; `reason` is the close frame's reason, `code` its entry in CLOSE_CODES. */
+    const finish = (out: Outcome, code: number = CLOSE_CODES.WORKER_DONE, reason: string = 'WORKER_DONE') => {
       settled ??= out;
-      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code ?? 1000, reason);
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
     };
     ws.on('open', () => send(session.hello()));
     ws.on('message', (data: Buffer) => {
@@ -96,7 +94,7 @@ function connectOnce(o: WorkerClientOptions, session: WorkerSession): Promise<Ou
           o.log(`fault on ${summarizeMessage(msg)}: ${fault.message}`);
           send({ type: 'error', code: fault.code, message: fault.message.slice(0, 4000) });
           const fatal = msg.type === 'welcome' || msg.type === 'reject';
-          finish(fatal ? { kind: 'done', exit: { ok: false, reason: fault.message } } : { kind: 'lost-after-welcome', reason: fault.code }, 1011, fault.code);
+          finish(fatal ? { kind: 'done', exit: { ok: false, reason: fault.message } } : { kind: 'lost-after-welcome', reason: fault.code }, CLOSE_CODES.WORKER_ERR_FAULT, fault.code);
         }
       });
     });
@@ -104,7 +102,7 @@ function connectOnce(o: WorkerClientOptions, session: WorkerSession): Promise<Ou
     ws.on('close', (code, why) => {
       const reason = `closed ${code} ${why.toString() || ''}`.trim();
       // The coordinator refusing what this worker says will not change on a retry.
-      if (!settled && PROTOCOL_REFUSALS.has(code)) settled = { kind: 'done', exit: { ok: false, reason: `coordinator refused this worker (${reason})` } };
+      if (!settled && isRefusalClose(code)) settled = { kind: 'done', exit: { ok: false, reason: `coordinator refused this worker (${reason})` } };
       resolve(settled ?? (welcomed ? { kind: 'lost-after-welcome', reason } : { kind: 'failed', reason }));
     });
   });

@@ -132,7 +132,7 @@ export class WorkerSession {
   private onCompute(msg: ComputeMessage): WorkerToCoordinator {
     const { model, injected, job } = this.require(msg.runId);
     if (msg.step !== this.stateStep) {
-      throw new WorkerFault('PROTO_ERR_OUT_OF_ORDER', `compute for step ${msg.step}, but the last state was for step ${this.stateStep}`);
+      throw new WorkerFault('PROTO_ERR_UNEXPECTED', `compute for step ${msg.step}, but the last state was for step ${this.stateStep}`);
     }
     const started = performance.now();
     const batch = decodeSamples(msg.samples);
@@ -142,7 +142,7 @@ export class WorkerSession {
       type: 'gradients',
       runId: msg.runId,
       step: msg.step,
-      round: msg.round,
+      requestId: msg.requestId,
       sampleCount: sums.count,
       lossSum: sums.lossSum,
       computeMs: performance.now() - started,
@@ -162,12 +162,12 @@ export class WorkerSession {
       outputs.set(logits.dataSync(), from * model.numLabels);
       logits.dispose();
     }
-    return { type: 'evalResult', runId: msg.runId, evalId: msg.evalId, sampleIds: [...batch.sampleIds], outputs: wireFromFloat32([batch.rows, model.numLabels], outputs) };
+    return { type: 'evalResult', runId: msg.runId, requestId: msg.requestId, sampleIds: [...batch.sampleIds], outputs: wireFromFloat32([batch.rows, model.numLabels], outputs) };
   }
 
   private require(runId: string): { model: EncoderModel; injected: InjectedAdapters; job: WorkerJob } {
     if (!this.model || !this.injected || !this.job || this.runId === null) {
-      throw new WorkerFault('PROTO_ERR_OUT_OF_ORDER', 'a run message arrived before welcome');
+      throw new WorkerFault('PROTO_ERR_UNEXPECTED', 'a run message arrived before welcome');
     }
     if (runId !== this.runId) throw new WorkerFault('PROTO_ERR_BAD_FIELD', `message for run ${runId}, this worker is in run ${this.runId}`);
     return { model: this.model, injected: this.injected, job: this.job };

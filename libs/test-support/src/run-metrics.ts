@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StepMetrics } from './metrics-log';
+import type { StepMetrics } from '@adalora/coordinator';
 
 /** The per-step losses a run wrote to `<outputDir>/metrics.jsonl`, in step order. */
 export function stepLosses(outputDir: string): number[] {

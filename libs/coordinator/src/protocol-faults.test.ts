@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { coordinatorMessageReader, encodeMessage, PROTOCOL_VERSION, type CoordinatorToWorker } from '@adalora/protocol';
 import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
-import { runLocalCluster, type LocalClusterResult } from './local-cluster';
+import { runLocalCluster, type LocalClusterResult } from '@adalora/test-support';
 
 /** A short built-in run; the same config twice gives the same bits, so any effect would show. */
 function config(out: string): Record<string, unknown> {
@@ -53,7 +53,7 @@ function rawPeer(port: number, onOpen: (ws: WebSocket) => void, onMessage?: (m: 
 const hello = (version = PROTOCOL_VERSION) =>
   encodeMessage({ type: 'hello', protocolVersion: version, workerId: 'rogue', capabilities: { backend: 'cpu', memoryBytes: 1, hostname: 'h', pid: 1 } });
 
-test.serial('malformed, oversized, out-of-order and wrong-version messages are refused with a reason and change nothing', async (t) => {
+test.serial('malformed, oversized, unexpected and wrong-version messages are refused with a reason and change nothing', async (t) => {
   const clean = await run({ workers: 1 });
   const log: string[] = [];
   const peers: RawPeer[] = [];
@@ -70,7 +70,7 @@ test.serial('malformed, oversized, out-of-order and wrong-version messages are r
       peers.push(
         rawPeer(port, (ws) => ws.send(hello()), (m, ws) => {
           if (m.type === 'welcome') {
-            ws.send(encodeMessage({ type: 'gradients', runId: m.runId, step: 0, round: 999, sampleCount: 0, lossSum: 0, computeMs: 0, tensors: [] }));
+            ws.send(encodeMessage({ type: 'gradients', runId: m.runId, step: 0, requestId: 999, sampleCount: 0, lossSum: 0, computeMs: 0, tensors: [] }));
           }
         }),
       );
@@ -81,11 +81,13 @@ test.serial('malformed, oversized, out-of-order and wrong-version messages are r
   t.is(ends[0].reason, 'PROTO_ERR_MALFORMED');
   t.is(ends[1].reason, 'PROTO_ERR_VERSION');
   t.like(peers[1].received[0], { type: 'reject', code: 'PROTO_ERR_VERSION' });
-  t.is(ends[2].reason, 'PROTO_ERR_OUT_OF_ORDER');
+  t.is(ends[2].code, 1008, 'ready before welcome is a state fault');
+  t.is(ends[2].reason, 'PROTO_ERR_UNEXPECTED');
   t.is(ends[3].code, 1009, 'a frame over maxPayload closes with 1009');
   t.is(ends[4].reason, 'PROTO_ERR_UNKNOWN_TYPE');
-  t.is(ends[5].reason, 'PROTO_ERR_OUT_OF_ORDER');
-  for (const code of ['PROTO_ERR_MALFORMED', 'PROTO_ERR_VERSION', 'PROTO_ERR_OUT_OF_ORDER', 'PROTO_ERR_UNKNOWN_TYPE']) {
+  t.is(ends[5].code, 1008, 'a reply nobody asked for is a state fault');
+  t.is(ends[5].reason, 'PROTO_ERR_UNEXPECTED');
+  for (const code of ['PROTO_ERR_MALFORMED', 'PROTO_ERR_VERSION', 'PROTO_ERR_UNEXPECTED', 'PROTO_ERR_UNKNOWN_TYPE']) {
     t.true(log.some((l) => l.includes(code)), `a logged reason with ${code}`);
   }
   t.deepEqual(faulty.reports.map((r) => r.loss), clean.reports.map((r) => r.loss), 'training is untouched');
@@ -104,7 +106,7 @@ test.serial('a worker sending non-finite gradients is dropped and does not poiso
         if (m.type === 'welcome') ws.send(encodeMessage({ type: 'ready', runId: m.runId, modelHash: m.run.modelHash, loadMs: 1 }));
         if (m.type === 'compute') {
           const nan = new Uint8Array(Float64Array.of(NaN).buffer);
-          ws.send(encodeMessage({ type: 'gradients', runId: m.runId, step: m.step, round: m.round, sampleCount: m.samples.sampleIds.length, lossSum: 1, computeMs: 1, tensors: [{ name: 'classifier.bias', dtype: 'float64', shape: [1], data: nan }] }));
+          ws.send(encodeMessage({ type: 'gradients', runId: m.runId, step: m.step, requestId: m.requestId, sampleCount: m.samples.sampleIds.length, lossSum: 1, computeMs: 1, tensors: [{ name: 'classifier.bias', dtype: 'float64', shape: [1], data: nan }] }));
         }
       });
     },

@@ -1,8 +1,7 @@
 import { loadBackend } from '@adalora/backend';
 import { parseRunConfig, type StepReport } from '@adalora/training';
 import { runWorkerClient, type WorkerExit } from '@adalora/worker';
-import { Coordinator, type RunResult } from './coordinator';
-import { prepareJob, type Job } from './job';
+import { Coordinator, prepareJob, type Job, type RunResult } from '@adalora/coordinator';
 
 export interface LocalClusterOptions {
   /** the run config (raw, as a config file holds it); cluster.port 0 is forced */
@@ -25,7 +24,8 @@ export interface LocalClusterResult {
 /**
  * A coordinator and N workers in this process, talking over loopback WebSockets exactly as
  * separate processes would (same protocol, same frames). For tests and experiments that want
- * to look inside (tensor counts, per-step reports).
+ * to look inside (tensor counts, per-step reports). Test support: not exported from index.ts;
+ * tests import it by a relative path until it moves to a test-support project.
  */
 export async function runLocalCluster(o: LocalClusterOptions): Promise<LocalClusterResult> {
   const log = o.log ?? (() => {});

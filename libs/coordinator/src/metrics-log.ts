@@ -1,5 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { StepReport } from '@adalora/training';
+import type { StepTimes } from './step-timer';
 
 /** One line of metrics.jsonl per optimizer step (and one per evaluation). */
 export interface StepMetrics {
@@ -42,4 +44,23 @@ export class MetricsLog {
     }
     appendFileSync(this.path, JSON.stringify(entry) + '\n');
   }
+}
+
+/** The metrics line of one step: its report, where its time went, and how many workers took part. */
+export function stepMetrics(r: StepReport, times: StepTimes, workers: number): StepMetrics {
+  return {
+    kind: 'step',
+    step: r.step,
+    loss: r.loss,
+    lr: r.lr,
+    budget: r.budget,
+    kept: Object.fromEntries(r.kept),
+    samples: r.samples,
+    samplesPerSecond: r.samples / times.total,
+    workers,
+    computeSeconds: times.compute,
+    optimizerSeconds: times.optimizer,
+    communicationSeconds: times.communication,
+    waitSeconds: times.wait,
+  };
 }

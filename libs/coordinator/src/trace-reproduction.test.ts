@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readPeftAdapterTensors } from '@adalora/models';
-import { loadPublicBertTrace } from '@adalora/test-support';
-import { runLocalCluster } from './local-cluster';
+import { loadPublicBertTrace, runLocalCluster } from '@adalora/test-support';
 
 const trace = loadPublicBertTrace();
 

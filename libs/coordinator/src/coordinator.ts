@@ -1,0 +1,141 @@
+import { join } from 'node:path';
+import type { StepReport } from '@adalora/training';
+import { saveCheckpoint } from './checkpoint';
+import { devOutputs } from './dev-outputs';
+import { EpochBatches } from './epoch-batches';
+import { summarizeEval, type EvalSummary } from './evaluation';
+import { gradientsFromShares } from './gradient-shares';
+import { batchOf, type Job } from './job';
+import { MetricsLog, stepMetrics } from './metrics-log';
+import { Progress } from './progress';
+import { stateMessage, welcomeMessage } from './run-messages';
+import { StepTimer } from './step-timer';
+import { WorkerPool } from './worker-pool';
+import { WorkerServer } from './worker-server';
+
+/** without a progress bar (not a TTY, e.g. under pm2), a log line every this many steps */
+const LOG_EVERY = 10;
+
+export interface CoordinatorOptions {
+  readonly log: (line: string) => void;
+  readonly progressBar: boolean;
+  /** called after every global step, once its state went out to the workers */
+  readonly onStep?: (report: StepReport) => void;
+}
+
+/** What a finished run hands back. */
+export interface RunResult {
+  readonly steps: number;
+  readonly losses: readonly number[];
+  readonly finalEval: EvalSummary | null;
+  readonly adapterDir: string;
+  readonly rankPattern: ReadonlyMap<string, readonly boolean[]> | null;
+}
+
+/**
+ * The coordinator: accepts workers over WebSocket, shards every global batch among the live
+ * ones, makes the global step once (mean gradient → AdamW → rank allocation) and sends the new
+ * adapter state to every worker, so all workers hold the same adapter at every step.
+ */
+export class Coordinator {
+  private readonly pool: WorkerPool;
+  private readonly server: WorkerServer;
+  private readonly metrics: MetricsLog;
+  private readonly batches: EpochBatches;
+  private stopped = false;
+
+  constructor(
+    private readonly job: Job,
+    private readonly o: CoordinatorOptions,
+  ) {
+    const { host, port, stepTimeoutMs } = job.config.cluster;
+    this.pool = new WorkerPool({
+      runId: job.runId,
+      modelHash: job.modelHash,
+      welcome: (workerIndex) => welcomeMessage(job, workerIndex),
+      state: () => stateMessage(job),
+      deadline: { ms: stepTimeoutMs },
+      log: o.log,
+    });
+    this.server = new WorkerServer(host, port, this.pool);
+    this.metrics = new MetricsLog(join(job.config.outputDir, 'metrics.jsonl'));
+    this.batches = new EpochBatches(job.train.examples.length, job.config.training, job.batchesPerEpoch);
+  }
+
+  /** Resolves with the bound port once listening (port 0 picks a free one). */
+  listening(): Promise<number> {
+    return this.server.listening();
+  }
+
+  /** Trains the whole run; returns when the last checkpoint is written and workers are told to stop. */
+  async train(): Promise<RunResult> {
+    const { job } = this;
+    const { evalEvery, checkpointEvery } = job.config.training;
+    const minWorkers = job.config.cluster.minWorkers;
+    this.o.log(`waiting for ${minWorkers} worker(s) on ws://${job.config.cluster.host}:${this.server.boundPort}`);
+    await this.pool.waitFor(minWorkers);
+    const progress = new Progress(job.totalSteps, this.o.progressBar);
+    const losses: number[] = [];
+    let lastEval: EvalSummary | null = null;
+    try {
+      for (let step = job.global.step; step < job.totalSteps; step++) {
+        const ids = this.batches.of(step);
+        const batch = batchOf(job.train, ids, job.padId, job.train.numLabels === 1);
+        const timer = new StepTimer();
+        const { sums, computeMs } = await gradientsFromShares(this.pool, job, step, ids, batch, this.o.log);
+        timer.gradientsGathered();
+        const report = job.global.apply(sums);
+        timer.optimizerApplied();
+        this.pool.broadcast(stateMessage(job));
+        const times = timer.stateSent(computeMs);
+        losses.push(report.loss);
+        this.o.onStep?.(report);
+        this.metrics.write(stepMetrics(report, times, this.pool.ready.length));
+        this.report(progress, report, times.total);
+
+        const done = step + 1;
+        const last = done === job.totalSteps;
+        if (job.dev && (last || (evalEvery > 0 && done % evalEvery === 0))) lastEval = await this.evaluate(done);
+        if (!last && checkpointEvery > 0 && done % checkpointEvery === 0) {
+          await saveCheckpoint(join(job.config.outputDir, `checkpoint-${done}`), job, { step: done, epoch: this.batches.epochOf(step) });
+        }
+      }
+    } finally {
+      progress.stop();
+    }
+    const finalDir = join(job.config.outputDir, 'final');
+    await saveCheckpoint(finalDir, job, { step: job.totalSteps, finalEval: lastEval });
+    this.o.log(`saved the final adapter to ${join(finalDir, 'adapter')}`);
+    return { steps: job.totalSteps, losses, finalEval: lastEval, adapterDir: join(finalDir, 'adapter'), rankPattern: job.global.rankPattern() };
+  }
+
+  /** Runs the dev split on the live workers, logs its metrics and writes them to metrics.jsonl. */
+  async evaluate(step: number): Promise<EvalSummary> {
+    const summary = summarizeEval(this.job.dev!, await devOutputs(this.pool, this.job, this.o.log));
+    const metric = this.job.config.data.metric;
+    this.metrics.write({ kind: 'eval', step, metric, value: summary.metrics[metric] ?? NaN, loss: summary.loss, samples: summary.samples });
+    this.o.log(`eval at step ${step}: ${Object.entries(summary.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}, loss ${summary.loss.toFixed(4)}`);
+    return summary;
+  }
+
+  /**
+   * Tells every worker to stop and closes the server: 'finished' at the end of a run,
+   * 'interrupted' when the run stops early.
+   */
+  async close(end: 'finished' | 'interrupted' = 'finished'): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (end === 'finished') this.pool.shutdown('COORD_RUN_FINISHED', 'run finished');
+    else this.pool.shutdown('COORD_SHUTDOWN', 'coordinator interrupted');
+    await this.server.close();
+  }
+
+  private report(progress: Progress, report: StepReport, seconds: number): void {
+    const { totalSteps } = this.job;
+    const done = report.step + 1;
+    progress.update(done, report.loss, report.samples / seconds, report.budget);
+    if (!this.o.progressBar && (done % LOG_EVERY === 0 || done === totalSteps)) {
+      this.o.log(`step ${done}/${totalSteps} loss ${report.loss.toFixed(4)} lr ${report.lr.toExponential(2)} budget ${report.budget ?? '-'} (${this.pool.ready.length} workers)`);
+    }
+  }
+}

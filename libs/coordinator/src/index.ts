@@ -1,0 +1,17 @@
+/**
+ * @adalora/coordinator: the coordinator of a distributed AdaLoRA run, without its CLI. It
+ * prepares a job (model, data, adapters, optimizer), accepts workers over WebSocket, shards every
+ * global batch among them, makes each global step once and sends the new state to all, and
+ * writes metrics, checkpoints and the final PEFT adapter.
+ */
+
+/** The coordinator: `listening()`, then `train()`, then `close()`. */
+export { Coordinator, type CoordinatorOptions, type RunResult } from './coordinator';
+/** Loads model and data and builds the adapters and optimizer state of a run, before any worker joins. */
+export { prepareJob, type Job } from './job';
+/** The dev metrics of an evaluation. */
+export { type EvalSummary } from './evaluation';
+/** The kept rank per adapted matrix (beside the true rank of the built-in task), as a table. */
+export { rankReport } from './rank-report';
+/** What a run writes to `<outputDir>/metrics.jsonl`. */
+export { type StepMetrics, type EvalMetrics } from './metrics-log';

@@ -1,0 +1,22 @@
+import { PROTOCOL_VERSION, tensorFromFloat32, type JsonObject, type StateMessage, type WelcomeMessage } from '@adalora/protocol';
+import { workerJobToJson } from '@adalora/training';
+import type { Job } from './job';
+
+/** What a worker with this index is told when it joins: the run, its model and data. */
+export function welcomeMessage(job: Job, workerIndex: number): WelcomeMessage {
+  return {
+    type: 'welcome',
+    protocolVersion: PROTOCOL_VERSION,
+    runId: job.runId,
+    workerIndex,
+    run: { config: workerJobToJson(job.workerJob) as JsonObject, modelPath: job.modelDir, modelHash: job.modelHash, dataHash: job.dataHash },
+  };
+}
+
+/** The adapter and head values every worker loads before the next step. */
+export function stateMessage(job: Job): StateMessage {
+  const trainables = job.injected.trainables;
+  // State goes as float32 always: every replica must hold exactly the coordinator's values.
+  const tensors = [...job.global.snapshot()].map(([name, values]) => tensorFromFloat32(name, trainables.get(name)!.shape, values));
+  return { type: 'state', runId: job.runId, step: job.global.step, tensors };
+}

@@ -1,0 +1,158 @@
+import {
+  isProtocolError,
+  protocolError,
+  PROTOCOL_VERSION,
+  summarizeMessage,
+  type CoordinatorToWorker,
+  type EndpointCloseReason,
+  type StateMessage,
+  type WelcomeMessage,
+  type WorkerToCoordinator,
+} from '@adalora/protocol';
+import { WorkerLink, type Connection, type RequestDeadline } from './worker-link';
+
+export interface WorkerPoolOptions {
+  /** the run a `ready` and every reply must name */
+  readonly runId: string;
+  /** the model hash a `ready` must report */
+  readonly modelHash: string;
+  /** the `welcome` for the worker with this index */
+  welcome(workerIndex: number): WelcomeMessage;
+  /** the adapter state a worker loads once it is ready */
+  state(): StateMessage;
+  readonly deadline: RequestDeadline;
+  readonly log: (line: string) => void;
+}
+
+/** What the transport tells the pool about one accepted connection. */
+export interface ConnectionEvents {
+  message(data: Uint8Array): void;
+  closed(code: number, reason: string): void;
+  error(e: Error): void;
+}
+
+/**
+ * The workers of a run: accepts connections, runs the hello → welcome → ready handshake,
+ * routes replies to each link's request channel, and knows which links are ready. A fault on
+ * the wire never touches training state: it is logged and drops that worker only.
+ */
+export class WorkerPool {
+  private readonly links = new Set<WorkerLink>();
+  private nextIndex = 0;
+  private readyWaiters: (() => void)[] = [];
+
+  constructor(private readonly o: WorkerPoolOptions) {}
+
+  /** The links that finished the handshake and are still connected, in join order. */
+  get ready(): WorkerLink[] {
+    return [...this.links].filter((l) => l.status === 'ready');
+  }
+
+  /** Resolves once at least `n` workers are ready. */
+  waitFor(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.ready.length >= n) return resolve();
+        this.readyWaiters.push(check);
+      };
+      check();
+    });
+  }
+
+  /** The ready links, at least one: when there is none, calls `onWait` and waits for one. */
+  async readyAtLeastOne(onWait?: () => void): Promise<WorkerLink[]> {
+    if (this.ready.length === 0) {
+      onWait?.();
+      await this.waitFor(1);
+    }
+    return this.ready;
+  }
+
+  /** Sends a message to every ready worker. */
+  broadcast(msg: CoordinatorToWorker): void {
+    for (const link of this.ready) link.send(msg);
+  }
+
+  /** Sends `shutdown` to every worker and closes its connection. */
+  shutdown(reason: EndpointCloseReason, why: string): void {
+    for (const link of this.links) {
+      link.send({ type: 'shutdown', reason: why });
+      link.close(reason);
+    }
+  }
+
+  /** Takes a new connection; the transport reports its events through what this returns. */
+  accept(connection: Connection, remote: string): ConnectionEvents {
+    const link = new WorkerLink(this.nextIndex++, connection, remote, this.o.deadline);
+    this.links.add(link);
+    return {
+      message: (data) => this.receive(link, data),
+      closed: (code, reason) => {
+        if (link.status !== 'closed') this.o.log(`${link.label} disconnected (${code} ${reason || 'no reason'})`);
+        link.closed();
+        this.links.delete(link);
+      },
+      error: (e) => this.o.log(`${link.label}: socket error: ${e.message}`),
+    };
+  }
+
+  private receive(link: WorkerLink, data: Uint8Array): void {
+    try {
+      const msg = link.reader.read(data);
+      if (msg) this.handle(link, msg);
+    } catch (e) {
+      if (!isProtocolError(e)) {
+        // a bug of ours: say so loudly, and drop only this worker instead of the whole run
+        this.o.log(`${link.label}: internal error while handling a message: ${(e as Error).stack ?? String(e)}`);
+        return link.close('COORD_ERR_INTERNAL');
+      }
+      this.o.log(`${link.label}: refused a message: ${e.message} (${e.code})`);
+      // a worker of another version gets told why before the close
+      if (e.code === 'PROTO_ERR_VERSION') link.send({ type: 'reject', code: e.code, reason: `this coordinator speaks protocol version ${PROTOCOL_VERSION}` });
+      link.close(e.code);
+    }
+  }
+
+  private handle(link: WorkerLink, msg: WorkerToCoordinator): void {
+    switch (msg.type) {
+      case 'hello': {
+        if (link.status !== 'connected') throw protocolError('PROTO_ERR_UNEXPECTED', `hello while ${link.status}`, { messageType: 'hello' });
+        link.workerId = msg.workerId;
+        link.capabilities = msg.capabilities;
+        if (msg.protocolVersion !== PROTOCOL_VERSION) {
+          throw protocolError('PROTO_ERR_VERSION', `the worker speaks protocol ${msg.protocolVersion}, this coordinator ${PROTOCOL_VERSION}`, { messageType: 'hello', field: 'protocolVersion' });
+        }
+        link.status = 'welcomed';
+        link.send(this.o.welcome(link.index));
+        this.o.log(`${link.label} joined (backend ${msg.capabilities.backend}, ${msg.capabilities.hostname} pid ${msg.capabilities.pid})`);
+        return;
+      }
+      case 'ready': {
+        if (link.status !== 'welcomed') throw protocolError('PROTO_ERR_UNEXPECTED', `ready while ${link.status}`, { messageType: 'ready' });
+        if (msg.runId !== this.o.runId || msg.modelHash !== this.o.modelHash) {
+          throw protocolError('PROTO_ERR_BAD_FIELD', 'ready for another run or model', { messageType: 'ready', field: 'runId' });
+        }
+        link.status = 'ready';
+        link.send(this.o.state());
+        this.o.log(`${link.label} ready (model loaded in ${Math.round(msg.loadMs)} ms); ${this.ready.length} worker(s) ready`);
+        this.readyWaiters.splice(0).forEach((wake) => wake());
+        return;
+      }
+      case 'gradients':
+      case 'evalResult': {
+        if (msg.runId !== this.o.runId) throw protocolError('PROTO_ERR_BAD_FIELD', 'reply for another run', { messageType: msg.type, field: 'runId' });
+        if (link.requests.onReply(msg) === 'stale') this.o.log(`${link.label}: ignored a stale ${summarizeMessage(msg)}`);
+        return;
+      }
+      case 'error':
+        this.o.log(`${link.label} reported ${msg.code}: ${msg.message}`);
+        return;
+      case 'heartbeat':
+        return;
+      default: {
+        const never: never = msg;
+        throw protocolError('PROTO_ERR_UNKNOWN_TYPE', `unhandled ${(never as { type: string }).type}`);
+      }
+    }
+  }
+}
