@@ -20,6 +20,9 @@ export {
   type SampleBatch,
   type WorkerCapabilities,
   type HelloMessage,
+  type ChallengeMessage,
+  type AuthenticatedMessage,
+  type ModelFile,
   type ReadyMessage,
   type GradientsMessage,
   type EvalResultMessage,
@@ -90,5 +93,16 @@ export {
   type FrameWriterOptions,
   type FrameReaderOptions,
 } from './frame-io';
+export {
+  AUTH_NONCE_BYTES,
+  AUTH_PROOF_BYTES,
+  MIN_SECRET_BYTES,
+  authNonce,
+  workerProof,
+  coordinatorProof,
+  modelFileToken,
+  proofMatches,
+  type HandshakeNonces,
+} from './auth';
 export { encodeSamples, decodeSamples, type FlatSamples } from './sample-batch';
 export { summarizeMessage } from './summarize-message';

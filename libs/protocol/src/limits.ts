@@ -35,6 +35,8 @@ export const PROTOCOL_LIMITS = {
   maxRows: 1 << 20,
   /** Chunks in one transfer. */
   maxChunks: 1 << 16,
+  /** Files of a base model (config, weights or their shards, tokenizer files). */
+  maxModelFiles: 1024,
   /** Nesting depth of the JSON run config. */
   maxJsonDepth: 32,
   /** Values (object entries + array items + scalars) in the JSON run config. */
