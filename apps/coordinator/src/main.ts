@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { X509Certificate } from 'node:crypto';
 import { loadBackend, parseBackendChoice } from '@adalora/backend';
 import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/training';
-import { Coordinator, prepareJob, rankReport } from '@adalora/coordinator';
+import { Coordinator, loadClusterSecurity, prepareJob, rankReport, type ClusterSecurity, type Job } from '@adalora/coordinator';
 import { mergeCommand } from './merge-command';
 import { startLocalWorkers, stopLocalWorkers } from './local-workers';
 
@@ -15,6 +16,10 @@ interface CommonFlags {
   backend?: string;
   output?: string;
   resume?: string;
+  secretFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecure?: boolean;
   progress: boolean;
 }
 
@@ -35,6 +40,10 @@ function withCommonOptions(cmd: Command): Command {
     .option('-b, --backend <name>', 'tfjs backend of this process: auto | tensorflow | wasm | cpu (cluster.backend)')
     .option('-o, --output <dir>', 'where checkpoints, metrics and the final adapter go (outputDir)')
     .option('--resume <dir>', 'continue an earlier run from one of its checkpoints (resume)')
+    .option('--secret-file <file>', 'file holding the run secret workers must prove (cluster.secretFile; else ADALORA_SECRET)')
+    .option('--tls-cert <file>', 'PEM certificate: serve wss (cluster.tlsCert, with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (cluster.tlsKey)')
+    .option('--insecure', 'listen beyond loopback WITHOUT a secret: anyone who can reach the port can join')
     .option('--no-progress', 'no progress bar (log lines only)');
 }
 
@@ -52,16 +61,21 @@ function resolveConfig(flags: CommonFlags, defaults: (raw: Record<string, unknow
   if (flags.backend !== undefined) sets.push(`cluster.backend=${parseBackendChoice(flags.backend)}`);
   if (flags.output !== undefined) sets.push(`outputDir=${JSON.stringify(flags.output)}`);
   if (flags.resume !== undefined) sets.push(`resume=${JSON.stringify(flags.resume)}`);
+  if (flags.secretFile !== undefined) sets.push(`cluster.secretFile=${JSON.stringify(flags.secretFile)}`);
+  if (flags.tlsCert !== undefined) sets.push(`cluster.tlsCert=${JSON.stringify(flags.tlsCert)}`);
+  if (flags.tlsKey !== undefined) sets.push(`cluster.tlsKey=${JSON.stringify(flags.tlsKey)}`);
   return parseRunConfig(applyOverrides(raw, sets));
 }
 
 const log = (line: string) => console.log(`${new Date().toISOString()} coordinator: ${line}`);
 
 /** Prepares the job, serves it to workers until the run ends, prints the rank report. */
-async function serve(config: RunConfig, progress: boolean, onListening?: (port: number) => void): Promise<void> {
+async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port: number, job: Job, security: ClusterSecurity) => void): Promise<void> {
+  // secret and TLS files are read before anything heavy, so that a wrong path fails at once
+  const security = loadClusterSecurity(config.cluster, process.env, flags.insecure === true);
   await loadBackend(config.cluster.backend, { log });
   const job = await prepareJob(config, log);
-  const coordinator = new Coordinator(job, { log, progressBar: progress && process.stdout.isTTY === true });
+  const coordinator = await Coordinator.create(job, { log, progressBar: flags.progress && process.stdout.isTTY === true, security });
   const stopOnSignal = () => {
     log('interrupted: stopping workers');
     void coordinator.close('interrupted').then(() => process.exit(130));
@@ -70,7 +84,7 @@ async function serve(config: RunConfig, progress: boolean, onListening?: (port: 
   process.once('SIGTERM', stopOnSignal);
   try {
     const port = await coordinator.listening();
-    onListening?.(port);
+    onListening?.(port, job, security);
     const result = await coordinator.train();
     console.log('\nRank per adapted matrix at the end of the run:');
     console.log(rankReport(result.rankPattern, job.trueRanks));
@@ -91,7 +105,7 @@ const program = new Command('adalora')
   .showHelpAfterError();
 
 withCommonOptions(program.command('coordinator').description('start a coordinator; workers join it with `adalora worker --coordinator ws://HOST:PORT`')).action(
-  async (flags: CommonFlags) => serve(resolveConfig(flags), flags.progress),
+  async (flags: CommonFlags) => serve(resolveConfig(flags), flags),
 );
 
 withCommonOptions(program.command('run').description('start a coordinator and N local workers (child processes); with no config, the built-in job'))
@@ -105,8 +119,15 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
     });
     let children: ReturnType<typeof startLocalWorkers> = [];
     try {
-      await serve(config, flags.progress, (port) => {
-        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: `ws://127.0.0.1:${port}`, backend: parseBackendChoice(flags.workerBackend), extraArgs: ['--quiet'], log: (l) => console.log(l) });
+      await serve(config, flags, (port, job, security) => {
+        // local workers share this machine: they use the coordinator's model folder and secret, and trust its certificate
+        const { secretFile } = config.cluster;
+        const args = ['--quiet', '--model', job.modelDir];
+        if (secretFile !== undefined) args.push('--secret-file', secretFile);
+        // pinned, so that a certificate made for another host name still serves local workers
+        if (security.tls) args.push('--tls-fingerprint', new X509Certificate(security.tls.cert).fingerprint256);
+        const url = `${security.tls ? 'wss' : 'ws'}://127.0.0.1:${port}`;
+        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: url, backend: parseBackendChoice(flags.workerBackend), extraArgs: args, log: (l) => console.log(l) });
       });
     } finally {
       await stopLocalWorkers(children);

@@ -5,7 +5,11 @@ import { devOutputs } from './dev-outputs';
 import { EpochBatches } from './epoch-batches';
 import { summarizeEval, type EvalSummary } from './evaluation';
 import { gradientsFromShares } from './gradient-shares';
+import { checkListenAddress, type ClusterSecurity } from './cluster-security';
+import { ConnectionGate } from './connection-gate';
 import { batchOf, type Job } from './job';
+import { ModelFileServer } from './model-files';
+import { replyBounds } from './reply-bounds';
 import { MetricsLog, stepMetrics } from './metrics-log';
 import { Progress } from './progress';
 import { stateMessage, welcomeMessage } from './run-messages';
@@ -21,6 +25,8 @@ export interface CoordinatorOptions {
   readonly progressBar: boolean;
   /** called after every global step, once its state went out to the workers */
   readonly onStep?: (report: StepReport) => void;
+  /** the run secret, TLS and --insecure (see loadClusterSecurity); none: loopback only */
+  readonly security?: ClusterSecurity;
 }
 
 /** What a finished run hands back. */
@@ -40,26 +46,38 @@ export interface RunResult {
 export class Coordinator {
   private readonly pool: WorkerPool;
   private readonly server: WorkerServer;
+  private readonly gate: ConnectionGate;
   private readonly metrics: MetricsLog;
   private readonly batches: EpochBatches;
   private stopped = false;
 
-  constructor(
+  /** Use `Coordinator.create`: the model files are hashed before the server starts. */
+  private constructor(
     private readonly job: Job,
     private readonly o: CoordinatorOptions,
+    files: ModelFileServer,
   ) {
-    const { host, port, stepTimeoutMs } = job.config.cluster;
+    const { host, port, stepTimeoutMs, maxConnections, handshakeTimeoutMs, wire } = job.config.cluster;
+    const security = o.security ?? { secret: null, tls: null, insecure: false };
+    checkListenAddress(host, security, o.log);
     this.pool = new WorkerPool({
       runId: job.runId,
       modelHash: job.modelHash,
-      welcome: (workerIndex) => welcomeMessage(job, workerIndex),
+      welcome: (workerIndex) => welcomeMessage(job, workerIndex, files.manifest),
       state: () => stateMessage(job),
       deadline: { ms: stepTimeoutMs },
+      replyBounds: replyBounds(job.injected.trainables, wire, job.train.numLabels),
       log: o.log,
     });
-    this.server = new WorkerServer(host, port, this.pool);
+    this.gate = new ConnectionGate(this.pool, { secret: security.secret, maxConnections, tokens: files, log: o.log });
+    this.server = new WorkerServer({ host, port, tls: security.tls, handshakeTimeoutMs, files }, this.gate);
     this.metrics = new MetricsLog(join(job.config.outputDir, 'metrics.jsonl'));
     this.batches = new EpochBatches(job.train.examples.length, job.config.training, job.batchesPerEpoch);
+  }
+
+  /** A coordinator for `job`; it serves the files of `job.modelDir` to authenticated workers. */
+  static async create(job: Job, o: CoordinatorOptions): Promise<Coordinator> {
+    return new Coordinator(job, o, await ModelFileServer.of(job.modelDir));
   }
 
   /** Resolves with the bound port once listening (port 0 picks a free one). */
@@ -72,7 +90,7 @@ export class Coordinator {
     const { job } = this;
     const { evalEvery, checkpointEvery } = job.config.training;
     const minWorkers = job.config.cluster.minWorkers;
-    this.o.log(`waiting for ${minWorkers} worker(s) on ws://${job.config.cluster.host}:${this.server.boundPort}`);
+    this.o.log(`waiting for ${minWorkers} worker(s) on ${this.server.scheme}://${job.config.cluster.host}:${this.server.boundPort}`);
     await this.pool.waitFor(minWorkers);
     const progress = new Progress(job.totalSteps, this.o.progressBar);
     const losses: number[] = [];

@@ -9,7 +9,7 @@ import {
   type WelcomeMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
-import { WorkerLink, type Connection, type RequestDeadline } from './worker-link';
+import { WorkerLink, type Connection, type ReplyBounds, type RequestDeadline } from './worker-link';
 
 export interface WorkerPoolOptions {
   /** the run a `ready` and every reply must name */
@@ -21,6 +21,8 @@ export interface WorkerPoolOptions {
   /** the adapter state a worker loads once it is ready */
   state(): StateMessage;
   readonly deadline: RequestDeadline;
+  /** how large each reply may be (chunked transfers beyond are refused) */
+  readonly replyBounds: ReplyBounds;
   readonly log: (line: string) => void;
 }
 
@@ -83,7 +85,7 @@ export class WorkerPool {
 
   /** Takes a new connection; the transport reports its events through what this returns. */
   accept(connection: Connection, remote: string): ConnectionEvents {
-    const link = new WorkerLink(this.nextIndex++, connection, remote, this.o.deadline);
+    const link = new WorkerLink(this.nextIndex++, connection, remote, this.o.deadline, this.o.replyBounds);
     this.links.add(link);
     return {
       message: (data) => this.receive(link, data),

@@ -13,6 +13,7 @@
  */
 export {
   PROTOCOL_VERSION,
+  MODEL_FILES_PATH,
   WORKER_MESSAGE_TYPES,
   COORDINATOR_MESSAGE_TYPES,
   type JsonValue,
@@ -50,7 +51,7 @@ export {
   type ProtocolErrorCode,
   type ProtocolErrorWhere,
 } from './protocol-error';
-export { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TRANSFER_BYTES, PROTOCOL_LIMITS } from './limits';
+export { WORKER_MAX_FRAME_BYTES, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TRANSFER_BYTES, PROTOCOL_LIMITS } from './limits';
 export {
   DTYPE_BYTES,
   isWireDtype,
@@ -104,5 +105,6 @@ export {
   proofMatches,
   type HandshakeNonces,
 } from './auth';
+export { readRunSecret, SECRET_ENV } from './run-secret';
 export { encodeSamples, decodeSamples, type FlatSamples } from './sample-batch';
 export { summarizeMessage } from './summarize-message';

@@ -184,6 +184,12 @@ export interface RunSpec {
   readonly dataHash: string;
 }
 
+/**
+ * Where the coordinator serves model files on its port: `GET ${MODEL_FILES_PATH}/<sha256>` with
+ * `Authorization: Bearer <modelFileToken>` of a live authenticated connection.
+ */
+export const MODEL_FILES_PATH = '/adalora/model-files';
+
 /** One file of the base model, as the coordinator serves it. */
 export interface ModelFile {
   /** File name inside the model folder (no folders: `[A-Za-z0-9._-]`, 1..255 chars, not `.`/`..`). */

@@ -70,7 +70,7 @@ test('parseRunConfig: defaults of an empty config (the built-in job)', (t) => {
       evalEvery: 0,
       checkpointEvery: 0,
     },
-    cluster: { host: '127.0.0.1', port: 7070, minWorkers: 1, backend: 'auto', wire: 'float64', stepTimeoutMs: 600_000 },
+    cluster: { host: '127.0.0.1', port: 7070, minWorkers: 1, backend: 'auto', wire: 'float64', stepTimeoutMs: 600_000, maxConnections: 64, handshakeTimeoutMs: 5000 },
     outputDir: 'runs/latest',
   });
   t.deepEqual(parseRunConfig(undefined), parseRunConfig({}));
@@ -114,7 +114,7 @@ test('parseRunConfig: keeps every given value', (t) => {
       evalEvery: 5,
       checkpointEvery: 5,
     },
-    cluster: { host: '0.0.0.0', port: 0, minWorkers: 2, backend: 'wasm', wire: 'float16', stepTimeoutMs: 1000 },
+    cluster: { host: '0.0.0.0', port: 0, minWorkers: 2, backend: 'wasm', wire: 'float16', stepTimeoutMs: 1000, secretFile: 'secret.txt', tlsCert: 'c.pem', tlsKey: 'k.pem', maxConnections: 8, handshakeTimeoutMs: 2000 },
     outputDir: 'out',
   };
   const { adalora, ...rest } = parseRunConfig(raw);
@@ -195,7 +195,15 @@ const BAD: readonly [string, unknown, string][] = [
   ['cluster.backend', 'gpu', 'must be one of auto, tensorflow, wasm, cpu'],
   ['cluster.wire', 'int8', 'must be one of float64, float32, float16'],
   ['cluster.stepTimeoutMs', 0, 'must be >= 1'],
+  ['cluster.secretFile', '', 'must be a non-empty string'],
+  ['cluster.maxConnections', 0, 'must be >= 1'],
+  ['cluster.handshakeTimeoutMs', 10, 'must be >= 100'],
 ];
+
+test('parseRunConfig: a TLS certificate without its key is refused naming the missing field', (t) => {
+  const e = t.throws(() => parseRunConfig({ cluster: { tlsCert: 'c.pem' } }));
+  t.true(e.message.startsWith("config: 'cluster.tlsKey' is required with"), e.message);
+});
 
 for (const [field, value, rule] of BAD) {
   test(`parseRunConfig: ${field} = ${JSON.stringify(value)} is refused naming the field`, (t) => {

@@ -61,6 +61,15 @@ export interface ClusterConfig {
   readonly wire: 'float64' | 'float32' | 'float16';
   /** a worker that has not answered a compute request by then is dropped and its share redone */
   readonly stepTimeoutMs: number;
+  /** file holding the run secret workers must prove (else ADALORA_SECRET); never the secret itself */
+  readonly secretFile?: string;
+  /** PEM certificate and key: the coordinator serves wss (both or neither) */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  /** authenticated worker connections at most; more are told to try again later */
+  readonly maxConnections: number;
+  /** a connection that has not proved the secret by then (from its TCP connect) is closed */
+  readonly handshakeTimeoutMs: number;
 }
 
 export interface RunConfig {
@@ -206,6 +215,9 @@ export function parseRunConfig(raw: unknown): RunConfig {
   };
   t.done();
   const c = r.section('cluster');
+  const secretFile = c.optionalString('secretFile');
+  const tlsCert = c.optionalString('tlsCert');
+  const tlsKey = c.optionalString('tlsKey');
   const cluster: ClusterConfig = {
     host: c.string('host', '127.0.0.1'),
     port: c.number('port', 7070, { integer: true, min: 0, max: 65535 }),
@@ -213,7 +225,16 @@ export function parseRunConfig(raw: unknown): RunConfig {
     backend: c.oneOf('backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const, 'auto'),
     wire: c.oneOf('wire', ['float64', 'float32', 'float16'] as const, 'float64'),
     stepTimeoutMs: c.number('stepTimeoutMs', 600_000, { integer: true, min: 1 }),
+    // absent, not undefined, when not given: the parsed config reads like the file
+    ...(secretFile !== undefined && { secretFile }),
+    ...(tlsCert !== undefined && { tlsCert }),
+    ...(tlsKey !== undefined && { tlsKey }),
+    maxConnections: c.number('maxConnections', 64, { integer: true, min: 1 }),
+    handshakeTimeoutMs: c.number('handshakeTimeoutMs', 5000, { integer: true, min: 100 }),
   };
+  if ((cluster.tlsCert === undefined) !== (cluster.tlsKey === undefined)) {
+    c.fail(cluster.tlsCert === undefined ? 'tlsCert' : 'tlsKey', 'is required with cluster.tlsCert/tlsKey (a certificate and its key go together)', undefined);
+  }
   c.done();
   // the schedule rule with the run's steps, when they are known without reading data (a given
   // total_step was checked with the section); the result is made again by prepareJob
