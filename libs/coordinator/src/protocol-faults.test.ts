@@ -51,7 +51,7 @@ function rawPeer(port: number, onOpen: (ws: WebSocket) => void, onMessage?: (m: 
 }
 
 const hello = (version = PROTOCOL_VERSION) =>
-  encodeMessage({ type: 'hello', protocolVersion: version, workerId: 'rogue', capabilities: { backend: 'cpu', memoryBytes: 1, hostname: 'h', pid: 1 } });
+  encodeMessage({ type: 'hello', protocolVersion: version, workerId: 'rogue', capabilities: { backend: 'cpu', memoryBytes: 1, hostname: 'h', pid: 1 }, nonce: new Uint8Array(32), proof: new Uint8Array(32) });
 
 test.serial('malformed, oversized, unexpected and wrong-version messages are refused with a reason and change nothing', async (t) => {
   const clean = await run({ workers: 1 });
@@ -80,7 +80,8 @@ test.serial('malformed, oversized, unexpected and wrong-version messages are ref
   t.is(ends[0].code, 1002);
   t.is(ends[0].reason, 'PROTO_ERR_MALFORMED');
   t.is(ends[1].reason, 'PROTO_ERR_VERSION');
-  t.like(peers[1].received[0], { type: 'reject', code: 'PROTO_ERR_VERSION' });
+  t.like(peers[1].received[0], { type: 'challenge', protocolVersion: PROTOCOL_VERSION });
+  t.like(peers[1].received[1], { type: 'reject', code: 'PROTO_ERR_VERSION' });
   t.is(ends[2].code, 1008, 'ready before welcome is a state fault');
   t.is(ends[2].reason, 'PROTO_ERR_UNEXPECTED');
   t.is(ends[3].code, 1009, 'a frame over maxPayload closes with 1009');

@@ -47,7 +47,7 @@ export type EndpointCloseReason =
   | 'COORD_ERR_DEADLINE'
   /** A bug of the coordinator while handling this worker's message: only this worker is dropped. */
   | 'COORD_ERR_INTERNAL'
-  /** The connection did not authenticate within `cluster.handshakeTimeoutMs`. */
+  /** The connection did not authenticate within `cluster.handshakeTimeoutMs`, or made room for a newer one. */
   | 'COORD_ERR_HANDSHAKE_DEADLINE'
   /** Another live connection already holds this worker id; the worker may retry once it is gone. */
   | 'COORD_ERR_DUPLICATE_ID'
@@ -79,8 +79,9 @@ export const CLOSE_CODES: Readonly<Record<CloseReason, number>> = {
   // a worker too slow for the run's deadline is refused like a policy fault: it does not retry
   COORD_ERR_DEADLINE: CLOSE_POLICY_VIOLATION,
   COORD_ERR_INTERNAL: CLOSE_INTERNAL_ERROR,
-  COORD_ERR_HANDSHAKE_DEADLINE: CLOSE_POLICY_VIOLATION,
-  // both pass: the old connection of this id closes, a worker leaves; the worker retries
+  // all three pass (a crowd of idle connections thins out, the old connection of this id closes,
+  // a worker leaves): the worker retries, it is not refused
+  COORD_ERR_HANDSHAKE_DEADLINE: CLOSE_TRY_AGAIN_LATER,
   COORD_ERR_DUPLICATE_ID: CLOSE_TRY_AGAIN_LATER,
   COORD_ERR_FULL: CLOSE_TRY_AGAIN_LATER,
   WORKER_ERR_FAULT: CLOSE_INTERNAL_ERROR,

@@ -8,6 +8,7 @@ import {
   isRefusalClose,
   summarizeMessage,
   WORKER_MAX_FRAME_BYTES,
+  type CloseReason,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
 import { cachedModelDir, defaultCacheDir, httpModelFetcher, type FetchModelFile } from './model-cache';
@@ -121,6 +122,11 @@ function connectOnce(o: WorkerClientOptions, session: WorkerSession, link: { fet
           const fault = e instanceof WorkerFault ? e : new WorkerFault('WORKER_ERR_INTERNAL', (e as Error).message);
           o.log(`handshake failed: ${fault.message}`);
           return finish({ kind: 'done', exit: { ok: false, reason: fault.message } }, CLOSE_CODES.PROTO_ERR_AUTH, fault.code === 'PROTO_ERR_AUTH' ? 'PROTO_ERR_AUTH' : 'PROTO_ERR_UNEXPECTED');
+        }
+        // a full coordinator, or one that still holds this id's old connection: come back later
+        if (msg.type === 'reject' && Object.hasOwn(CLOSE_CODES, msg.code) && !isRefusalClose(CLOSE_CODES[msg.code as CloseReason])) {
+          o.log(`coordinator says try again later: ${msg.reason} (${msg.code})`);
+          return finish({ kind: 'failed', reason: msg.code });
         }
         if (msg.type === 'welcome') welcomed = true;
         if (msg.type === 'shutdown') {
