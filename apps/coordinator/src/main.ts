@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { X509Certificate } from 'node:crypto';
 import { loadBackend, parseBackendChoice } from '@adalora/backend';
 import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/training';
-import { Coordinator, loadClusterSecurity, prepareJob, rankReport, type ClusterSecurity, type Job } from '@adalora/coordinator';
+import { Coordinator, listenPolicy, loadClusterSecurity, prepareJob, rankReport, type ClusterSecurity, type Job } from '@adalora/coordinator';
 import { mergeCommand } from './merge-command';
 import { startLocalWorkers, stopLocalWorkers } from './local-workers';
 
@@ -73,6 +73,7 @@ const log = (line: string) => console.log(`${new Date().toISOString()} coordinat
 async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port: number, job: Job, security: ClusterSecurity) => void): Promise<void> {
   // secret and TLS files are read before anything heavy, so that a wrong path fails at once
   const security = loadClusterSecurity(config.cluster, process.env, flags.insecure === true);
+  listenPolicy(config.cluster.host, security); // throws now, not after the model loaded; the coordinator logs it
   await loadBackend(config.cluster.backend, { log });
   const job = await prepareJob(config, log);
   const coordinator = await Coordinator.create(job, { log, progressBar: flags.progress && process.stdout.isTTY === true, security });

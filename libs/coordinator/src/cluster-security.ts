@@ -35,19 +35,17 @@ export function isLoopback(host: string): boolean {
 
 /**
  * Whether the coordinator may listen on `host`: without a secret only on loopback, unless
- * `insecure` says otherwise — which is logged loudly. Throws with what to do otherwise.
+ * `insecure` says otherwise. Returns what to log about it (loudly, for --insecure); throws with
+ * what to do when it may not. Pure, so that a CLI can check it before loading anything.
  */
-export function checkListenAddress(host: string, security: ClusterSecurity, log: (line: string) => void): void {
+export function listenPolicy(host: string, security: ClusterSecurity): string {
   if (security.secret) {
-    if (!security.tls && !isLoopback(host)) log(`note: no TLS (cluster.tlsCert/tlsKey): the run's data and adapter cross the network in the clear; the secret itself never does`);
-    return;
+    if (!security.tls && !isLoopback(host)) return `workers must prove the run secret; no TLS (cluster.tlsCert/tlsKey): the run's data and adapter cross the network in the clear, the secret never does`;
+    return `workers must prove the run secret${security.tls ? '; serving wss' : ''}`;
   }
-  if (isLoopback(host)) {
-    log(`no run secret (cluster.secretFile or ADALORA_SECRET): listening on loopback ${host} only, for workers on this machine`);
-    return;
-  }
+  if (isLoopback(host)) return `no run secret (cluster.secretFile or ADALORA_SECRET): listening on loopback ${host} only, for workers on this machine`;
   if (!security.insecure) {
     throw new Error(`cluster.host ${host} is reachable from other machines: set a run secret (--secret-file, cluster.secretFile or ADALORA_SECRET), or pass --insecure to let anyone who can reach it join`);
   }
-  log(`WARNING: --insecure: listening on ${host} with NO secret. Anyone who can reach this port can join as a worker, read the run's config and adapter, and change the trained model.`);
+  return `WARNING: --insecure: listening on ${host} with NO secret. Anyone who can reach this port can join as a worker, read the run's config and adapter, and change the trained model.`;
 }

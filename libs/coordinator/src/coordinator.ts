@@ -5,7 +5,7 @@ import { devOutputs } from './dev-outputs';
 import { EpochBatches } from './epoch-batches';
 import { summarizeEval, type EvalSummary } from './evaluation';
 import { gradientsFromShares } from './gradient-shares';
-import { checkListenAddress, type ClusterSecurity } from './cluster-security';
+import { listenPolicy, type ClusterSecurity } from './cluster-security';
 import { ConnectionGate } from './connection-gate';
 import { batchOf, type Job } from './job';
 import { ModelFileServer } from './model-files';
@@ -59,7 +59,7 @@ export class Coordinator {
   ) {
     const { host, port, stepTimeoutMs, maxConnections, handshakeTimeoutMs, wire } = job.config.cluster;
     const security = o.security ?? { secret: null, tls: null, insecure: false };
-    checkListenAddress(host, security, o.log);
+    o.log(listenPolicy(host, security));
     this.pool = new WorkerPool({
       runId: job.runId,
       modelHash: job.modelHash,
