@@ -70,8 +70,10 @@ test.serial('a worker started before its coordinator waits and joins; a worker k
     const port = await freePort();
     const url = `ws://127.0.0.1:${port}`;
     // workers first: nothing listens yet, so they retry with back-off
-    const w1 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'a']);
-    const w2 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'b']);
+    // with no --model they fetch it from the coordinator: into the test's folder, not the user's cache
+    const cache = ['--cache-dir', join(dir, 'model-cache')];
+    const w1 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'a', ...cache]);
+    const w2 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'b', ...cache]);
     children.push(w1.child, w2.child);
     await until(() => /retrying/.test(w1.output()), 'worker a to retry');
     const coord = start(['coordinator', '--port', String(port), '--min-workers', '2', '-o', dir, ...SHORT]);
