@@ -34,6 +34,8 @@ export class WorkerServer {
   private readonly sockets = new Set<Socket>();
   private readonly pending: PendingConnections<Socket>;
   private readonly upgraded = new Map<Socket, WebSocket>();
+  /** WebSockets that authenticated: they were sent `shutdown` and deserve a clean close */
+  private readonly workers = new Set<WebSocket>();
 
   constructor(
     private readonly o: WorkerServerOptions,
@@ -65,12 +67,18 @@ export class WorkerServer {
         {
           send: (frame) => socket.send(frame),
           close: (code, reason) => socket.close(code, reason),
-          authenticated: () => this.pending.settle(raw),
+          authenticated: () => {
+            this.pending.settle(raw);
+            this.workers.add(socket);
+          },
         },
         `${raw.remoteAddress}:${raw.remotePort}`,
       );
       socket.on('message', (data: Buffer) => events.message(data));
-      socket.on('close', (code, reason) => events.closed(code, reason.toString()));
+      socket.on('close', (code, reason) => {
+        this.workers.delete(socket);
+        events.closed(code, reason.toString());
+      });
       socket.on('error', (e) => events.error(e));
     });
     // errors of a listening server are reported by `listening()`; ws re-emits them here
@@ -99,12 +107,12 @@ export class WorkerServer {
   }
 
   /**
-   * Gives open WebSockets up to `graceMs` to finish their close handshake (a `shutdown` went
+   * Gives workers' WebSockets up to `graceMs` to finish their close handshake (a `shutdown` went
    * first), then ends every connection, half-sent HTTP requests included, and stops listening.
    */
   async close(graceMs = 1000): Promise<void> {
     const until = Date.now() + graceMs;
-    while (this.wss.clients.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while (this.workers.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     for (const ws of this.wss.clients) ws.terminate();
     this.pending.dropAll();
     for (const s of this.sockets) s.destroy();
