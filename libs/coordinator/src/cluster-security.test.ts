@@ -76,6 +76,7 @@ test.serial('without the secret, with a wrong one or with a replayed handshake, 
   };
   let recordedHello: Uint8Array | undefined;
   let replayed: ReturnType<typeof rawClient> | undefined;
+  let insider: ReturnType<typeof rawClient> | undefined;
   const result = await run({
     security: secured,
     log: (l) => log.push(l),
@@ -89,6 +90,11 @@ test.serial('without the secret, with a wrong one or with a replayed handshake, 
         if (m.type === 'challenge') c.send(encodeMessage({ ...splitIntoChunks(new Uint8Array(4096), 'gradients', 0, 1024)[0], totalBytes: 200 * 1024 * 1024, count: 1000 }));
       });
       attach('a 2 MiB frame', port, (m, c) => m.type === 'challenge' && c.send(new Uint8Array(2 * 1024 * 1024)));
+      // knows the secret, joins, and starts a chunked transfer while it owes no reply
+      insider = rawClient(port, (m) => {
+        if (m.type === 'challenge') insider!.send(helloFor(m.nonce, SECRET, 'insider'));
+        if (m.type === 'welcome') insider!.send(encodeMessage({ ...splitIntoChunks(new Uint8Array(4000), 'gradients', 0, 2048)[0], totalBytes: 200 * 1024 * 1024, count: 200 }));
+      });
       // an honest handshake, recorded; its hello replayed on a new connection (a fresh challenge)
       const honest = rawClient(port, (m) => {
         if (m.type === 'challenge') honest.send((recordedHello = helloFor(m.nonce, SECRET, 'recorded')));
@@ -112,6 +118,8 @@ test.serial('without the secret, with a wrong one or with a replayed handshake, 
   t.is(byWhat['gradients without a hello'].reason, 'PROTO_ERR_UNEXPECTED');
   t.is(byWhat['a chunked transfer without a hello'].reason, 'PROTO_ERR_UNEXPECTED');
   t.is(byWhat['a 2 MiB frame'].code, 1009, 'refused by its header, before the payload is buffered');
+  t.deepEqual(await insider!.closed, { code: 1008, reason: 'PROTO_ERR_UNEXPECTED' }, 'a transfer with no request outstanding is refused at its first chunk');
+  t.deepEqual(insider!.got.types, ['challenge', 'authenticated', 'welcome']);
   t.true(result.workerExits.every((e) => e.ok), 'the real worker finished');
   t.deepEqual(result.reports.map((r) => r.loss), await cleanLosses(), 'the run equals the clean one bit for bit');
 });
@@ -182,7 +190,7 @@ const opensslMissing = (() => {
   }
 })();
 
-(opensslMissing ? test.skip : test.serial)(`a TLS run trains to the same losses as a plain one${opensslMissing ? ` [skipped: ${opensslMissing}]` : ''}`, async (t) => {
+(opensslMissing ? test.skip : test.serial)(`a TLS run, its worker fetching the model over https, trains to the same losses as a plain one${opensslMissing ? ` [skipped: ${opensslMissing}]` : ''}`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'adalora-tls-'));
   try {
     const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
@@ -192,8 +200,10 @@ const opensslMissing = (() => {
     const result = await run({
       log: (l) => log.push(l),
       security: { coordinator: { secret: SECRET, tls, insecure: false }, workerSecret: SECRET, workerTls: { ca: tls.cert } },
+      fetchModelInto: join(dir, 'cache'),
     });
     t.true(log.some((l) => l.includes('on wss://')), 'it served wss');
+    t.true(log.some((l) => /fetched model\.safetensors/.test(l)), 'the model came over https');
     t.true(result.workerExits.every((e) => e.ok));
     t.deepEqual(result.reports.map((r) => r.loss), await cleanLosses());
   } finally {

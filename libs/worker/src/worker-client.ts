@@ -121,7 +121,8 @@ function connectOnce(o: WorkerClientOptions, session: WorkerSession, link: { fet
         } catch (e) {
           const fault = e instanceof WorkerFault ? e : new WorkerFault('WORKER_ERR_INTERNAL', (e as Error).message);
           o.log(`handshake failed: ${fault.message}`);
-          return finish({ kind: 'done', exit: { ok: false, reason: fault.message } }, CLOSE_CODES.PROTO_ERR_AUTH, fault.code === 'PROTO_ERR_AUTH' ? 'PROTO_ERR_AUTH' : 'PROTO_ERR_UNEXPECTED');
+          const reason = fault.code === 'PROTO_ERR_AUTH' ? 'PROTO_ERR_AUTH' : 'PROTO_ERR_UNEXPECTED';
+          return finish({ kind: 'done', exit: { ok: false, reason: fault.message } }, CLOSE_CODES[reason], reason);
         }
         // a full coordinator, or one that still holds this id's old connection: come back later
         if (msg.type === 'reject' && Object.hasOwn(CLOSE_CODES, msg.code) && !isRefusalClose(CLOSE_CODES[msg.code as CloseReason])) {
