@@ -8,8 +8,6 @@ export { WorkerSession, WorkerFault, type WorkerSessionOptions } from './worker-
 export { runWorkerClient, type WorkerClientOptions, type WorkerExit } from './worker-client';
 /** How a worker trusts the coordinator's TLS certificate (a CA or a pinned fingerprint). */
 export { type WorkerTls } from './tls-client';
-/** Where a worker caches fetched model files by default. */
-export { defaultCacheDir } from './model-cache';
 /** The `adalora worker` command on node's argv. */
 export { runWorkerCli } from './worker-cli';
 /** Starts a worker (`adalora worker` with these options) as a child process. */
