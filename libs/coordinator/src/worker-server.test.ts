@@ -141,3 +141,16 @@ test('closing does not wait for a half-sent HTTP request or an idle WebSocket', 
   t.true(Date.now() - started < 500, `closed in ${Date.now() - started} ms`);
   await done();
 });
+
+test('a port in use is reported by listening(), naming the address', async (t) => {
+  const first = await serve();
+  const gate = new ConnectionGate({ accept: () => ({ message: () => {}, closed: () => {}, error: () => {} }) }, { secret: SECRET, maxConnections: 1, log: () => {} });
+  const second = new WorkerServer({ host: '127.0.0.1', port: first.port, tls: null, handshakeTimeoutMs: 1000, files: null }, gate);
+  try {
+    await new Promise((r) => setTimeout(r, 50)); // the error may come before anyone asks
+    await t.throwsAsync(second.listening(), { message: new RegExp(`cannot listen on 127\\.0\\.0\\.1:${first.port}: .*EADDRINUSE`) });
+  } finally {
+    await second.close(0);
+    await first.done();
+  }
+});

@@ -83,16 +83,21 @@ export class WorkerServer {
     });
     // errors of a listening server are reported by `listening()`; ws re-emits them here
     this.wss.on('error', () => {});
+    this.http.once('error', (e) => (this.listenError = e));
+    this.http.listen(o.port, o.host);
   }
+
+  private listenError: Error | null = null;
 
   /** Resolves with the bound port once listening (port 0 picks a free one). */
   listening(): Promise<number> {
     return new Promise((resolve, reject) => {
       const bound = () => (this.http.address() as AddressInfo).port;
+      const failed = (e: Error) => reject(new Error(`cannot listen on ${this.o.host}:${this.o.port}: ${e.message}`));
+      if (this.listenError) return failed(this.listenError);
       if (this.http.address()) return resolve(bound());
       this.http.once('listening', () => resolve(bound()));
-      this.http.once('error', (e) => reject(new Error(`cannot listen on ${this.o.host}:${this.o.port}: ${e.message}`)));
-      if (!this.http.listening) this.http.listen(this.o.port, this.o.host);
+      this.http.once('error', failed);
     });
   }
 
