@@ -60,9 +60,23 @@ export function tokenSurface(token: string, rules: SurfaceRules): string {
  * (lower-casing, accent stripping, CJK spacing, NFKC, control removal) act per character.
  */
 export function normalizeWithAlignment(text: string, normalize: ((s: string) => string) | null): { normalized: string; start: Int32Array; end: Int32Array } {
-  const parts: string[] = [];
-  const starts: number[] = [];
-  const ends: number[] = [];
+  const u = textUnits(text, normalize, false);
+  return { normalized: u.units.map((c) => String.fromCharCode(c)).join(''), start: Int32Array.from(u.start), end: Int32Array.from(u.end) };
+}
+
+// The text to match tokens against: UTF-16 units of the normalised text, or its UTF-8 bytes
+// for byte-level tokenizers (whose tokens may hold part of a character), each unit with the
+// span of the original character it came from.
+interface Units {
+  readonly units: number[];
+  readonly start: number[];
+  readonly end: number[];
+}
+
+const utf8 = new TextEncoder();
+
+function textUnits(text: string, normalize: ((s: string) => string) | null, bytes: boolean): Units {
+  const out: Units = { units: [], start: [], end: [] };
   const cache = new Map<string, string>();
   let i = 0;
   for (const ch of text) {
@@ -71,61 +85,89 @@ export function normalizeWithAlignment(text: string, normalize: ((s: string) => 
       n = normalize!(ch);
       cache.set(ch, n);
     }
-    parts.push(n);
-    for (let k = 0; k < n.length; k++) {
-      starts.push(i);
-      ends.push(i + ch.length);
+    const units = bytes ? utf8.encode(n) : Array.from({ length: n.length }, (_, k) => n.charCodeAt(k));
+    for (const unit of units) {
+      out.units.push(unit);
+      out.start.push(i);
+      out.end.push(i + ch.length);
     }
     i += ch.length;
   }
-  return { normalized: parts.join(''), start: Int32Array.from(starts), end: Int32Array.from(ends) };
+  return out;
 }
 
-const isSpace = (c: string): boolean => /\s/u.test(c) || c === '\u2581';
+// A token's surface as units of the same kind, without surrounding whitespace.
+function tokenUnits(token: string, rules: SurfaceRules): number[] {
+  let s = token;
+  if (rules.continuingPrefix !== null && s.startsWith(rules.continuingPrefix) && s.length > rules.continuingPrefix.length) {
+    s = s.slice(rules.continuingPrefix.length);
+  }
+  if (rules.endOfWordSuffix !== null && s.endsWith(rules.endOfWordSuffix)) s = s.slice(0, -rules.endOfWordSuffix.length);
+  let units: number[];
+  if (rules.byteLevel) {
+    units = byteLevelBytes(s) ?? Array.from(utf8.encode(s)); // an added token is spelled as written
+  } else {
+    units = Array.from({ length: s.length }, (_, k) => s.charCodeAt(k));
+  }
+  let a = 0;
+  let b = units.length;
+  while (a < b && isSpaceUnit(units[a], rules.byteLevel)) a++;
+  while (b > a && isSpaceUnit(units[b - 1], rules.byteLevel)) b--;
+  return units.slice(a, b);
+}
+
+// Whitespace, and SentencePiece's word marker ▁ (U+2581), which stands for a space.
+function isSpaceUnit(u: number, bytes: boolean): boolean {
+  if (bytes) return u === 0x20 || (u >= 0x09 && u <= 0x0d);
+  return u === 0x2581 || /\s/u.test(String.fromCharCode(u));
+}
+
 // BERT's punctuation: ASCII symbols and Unicode P* (BertPreTokenizer splits on them).
-const isPunct = (c: string): boolean => {
-  const cp = c.codePointAt(0)!;
-  return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126) || /\p{P}/u.test(c);
-};
+function isPunctUnit(u: number, bytes: boolean): boolean {
+  if ((u >= 33 && u <= 47) || (u >= 58 && u <= 64) || (u >= 91 && u <= 96) || (u >= 123 && u <= 126)) return true;
+  return !bytes && /\p{P}/u.test(String.fromCharCode(u));
+}
 
 /**
  * Offsets of `tokens` (what the tokenizer made of `text`, in order) in `text`. Each token's
- * surface is matched after skipping whitespace in the normalised text; leading spaces of a
- * surface are not part of the span (as HF's `trim_offsets`). The unknown token spans the rest
- * of the word (up to whitespace or punctuation). A token that cannot be matched (never seen for
- * the tokenizers above) gets an empty span where the text stands.
+ * surface is matched after skipping whitespace in the normalised text (as UTF-8 bytes for a
+ * byte-level tokenizer, so a token holding part of a character gets that character's span);
+ * surrounding spaces are not part of a span (as HF's `trim_offsets`). The unknown token spans
+ * the rest of the word (up to whitespace or punctuation). A token that matches nowhere ahead
+ * (not seen with the tokenizers above) gets an empty span where the text stands.
  */
 export function alignTokens(text: string, tokens: readonly string[], rules: SurfaceRules, normalize: ((s: string) => string) | null): Offset[] {
-  const { normalized: norm, start, end } = normalizeWithAlignment(text, normalize);
-  const orig = (a: number, b: number): Offset => (b > a ? [start[a], end[b - 1]] : a < norm.length ? [start[a], start[a]] : [text.length, text.length]);
+  const bytes = rules.byteLevel;
+  const { units, start, end } = textUnits(text, normalize, bytes);
+  const n = units.length;
+  const orig = (a: number, b: number): Offset => (b > a ? [start[a], end[b - 1]] : a < n ? [start[a], start[a]] : [text.length, text.length]);
+  const matchesAt = (surface: number[], at: number): boolean => at + surface.length <= n && surface.every((u, k) => units[at + k] === u);
   const out: Offset[] = [];
   let pos = 0;
-  const skipSpaces = (): void => {
-    while (pos < norm.length && isSpace(norm[pos])) pos++;
-  };
   for (const token of tokens) {
-    const surface = tokenSurface(token, rules).trim();
-    if (surface === '') {
+    const surface = tokenUnits(token, rules);
+    if (surface.length === 0) {
       // A token of only whitespace (e.g. `Ġ`): the space it stands for.
       const a = pos;
-      if (pos < norm.length && isSpace(norm[pos])) pos++;
+      if (pos < n && isSpaceUnit(units[pos], bytes)) pos++;
       out.push(orig(a, pos));
       continue;
     }
-    skipSpaces();
-    if (norm.startsWith(surface, pos)) {
+    while (pos < n && isSpaceUnit(units[pos], bytes)) pos++;
+    if (matchesAt(surface, pos)) {
       out.push(orig(pos, pos + surface.length));
       pos += surface.length;
       continue;
     }
     if (token === rules.unkToken) {
       const a = pos;
-      if (pos < norm.length && isPunct(norm[pos])) pos++;
-      else while (pos < norm.length && !isSpace(norm[pos]) && !isPunct(norm[pos])) pos++;
+      if (pos < n && isPunctUnit(units[pos], bytes)) pos++;
+      else while (pos < n && !isSpaceUnit(units[pos], bytes) && !isPunctUnit(units[pos], bytes)) pos++;
       out.push(orig(a, pos));
       continue;
     }
-    const found = norm.indexOf(surface, pos);
+    let found = -1;
+    for (let at = pos; at < n && found < 0; at++) if (matchesAt(surface, at)) found = at;
     if (found >= 0) {
       out.push(orig(found, found + surface.length));
       pos = found + surface.length;
@@ -138,7 +180,9 @@ export function alignTokens(text: string, tokens: readonly string[], rules: Surf
 
 // GPT-2 bytes_to_unicode, inverted: printable character -> byte.
 let unicodeToByte: Map<string, number> | null = null;
-function byteLevelDecode(s: string): string {
+
+// The bytes a byte-level token spells, or null when a character is outside that alphabet.
+function byteLevelBytes(s: string): number[] | null {
   if (unicodeToByte === null) {
     unicodeToByte = new Map();
     const printable = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
@@ -148,8 +192,13 @@ function byteLevelDecode(s: string): string {
   const bytes: number[] = [];
   for (const ch of s) {
     const b = unicodeToByte.get(ch);
-    if (b === undefined) return s; // not byte-level (an added token): as written
+    if (b === undefined) return null;
     bytes.push(b);
   }
-  return new TextDecoder().decode(Uint8Array.from(bytes));
+  return bytes;
+}
+
+function byteLevelDecode(s: string): string {
+  const bytes = byteLevelBytes(s);
+  return bytes === null ? s : new TextDecoder().decode(Uint8Array.from(bytes));
 }
