@@ -171,7 +171,7 @@ function buildDebertaV2Encoder(cfg: HfConfig, weights: WeightStore): DebertaV2En
       });
       return x;
     };
-    return { o, prefix, linears, hidden, dispose: disposeAll };
+    return { o, linears, hidden, dispose: disposeAll };
   } catch (e) {
     disposeAll();
     throw e;
@@ -257,8 +257,6 @@ export function buildDebertaV2ForQuestionAnswering(cfg: HfConfig, weights: Weigh
 
 interface DebertaV2Encoder {
   readonly o: ReturnType<typeof parseDebertaV2Config>;
-  /** The checkpoint's name prefix: `deberta.`, or '' for a bare DebertaV2Model. */
-  readonly prefix: string;
   readonly linears: ReadonlyMap<ModuleId, Linear>;
   hidden(batch: EncoderBatch, training: boolean): tf.Tensor3D;
   dispose(): void;

@@ -4,7 +4,9 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fixturesDir, maxAbsError } from './bert-test-fixtures';
+import { parseAdaLoraConfig } from '@adalora/core';
 import type { EncoderBatch, QaModel } from './encoder-model';
+import { injectAdapters } from './inject-adapters';
 import { loadEncoder, loadQaModel } from './load-model';
 import { readSafetensors, writeSafetensors, type SafeTensor } from './safetensors';
 
@@ -112,4 +114,24 @@ test.serial('repeated QA forwards keep tf.memory().numTensors flat; dispose free
   disposeBatch(batch);
   model.dispose();
   t.is(tf.memory().numTensors, before);
+});
+
+test.serial('adapters inject into a QA model: the head and the adapters train, the pooler-free encoder is targeted', async (t) => {
+  const { model } = await loadQaModel(path.join(fixturesDir, 'roberta'), { headSeed: 3 });
+  const config = parseAdaLoraConfig({ initR: 2, targetR: 1, totalStep: 10, targetModules: ['query', 'value'] });
+  const ref = readReference('roberta');
+  const batch = batchOf('roberta', ref);
+  const plain = model.forward(batch, false);
+  const injected = injectAdapters(model, config, 4);
+  const names = [...injected.trainables.keys()];
+  t.deepEqual(names.slice(-2), ['qa_outputs.weight', 'qa_outputs.bias']);
+  t.is(injected.adapters.size, 4); // 2 layers × query, value
+  t.true(names.includes('roberta.encoder.layer.0.attention.self.query.lora_E'));
+  // AdaLoRA starts with E = 0: the adapted model computes what the plain one did
+  const adapted = model.forward(batch, false);
+  t.true(maxAbsError(adapted.startLogits, plain.startLogits.arraySync() as number[][]) < 1e-6);
+  [plain, adapted].forEach((o) => [o.lastHiddenState, o.startLogits, o.endLogits].forEach((x) => x.dispose()));
+  injected.dispose();
+  disposeBatch(batch);
+  model.dispose();
 });
