@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildBert } from './bert';
-import type { EncoderModel } from './encoder-model';
+import { buildBert, buildBertForQuestionAnswering } from './bert';
+import type { EncoderModel, QaModel } from './encoder-model';
 import { HfConfig } from './hf-config';
 import { parseSafetensors, type SafeTensor } from './safetensors';
 import { WeightStore } from './weights';
@@ -46,26 +46,18 @@ const INDEX = 'model.safetensors.index.json';
  * Every missing or corrupt file fails with an error that names its path.
  */
 export async function loadEncoder(dir: string, options: LoadEncoderOptions = {}): Promise<LoadedEncoder> {
-  const hash = createHash('sha256');
-  const configPath = path.join(dir, 'config.json');
-  const configBytes = await readBytes(configPath);
-  hash.update(configBytes);
-  let config = HfConfig.parse(new TextDecoder().decode(configBytes), configPath);
-  if (options.numLabels !== undefined) {
-    if (!Number.isInteger(options.numLabels) || options.numLabels < 1) throw new Error(`loadEncoder: numLabels must be a positive integer, got ${options.numLabels}`);
-    config = new HfConfig({ ...config.raw, num_labels: options.numLabels }, configPath);
-  }
-  const modelType = config.string('model_type') as SupportedModelType;
-  if (!SUPPORTED_MODEL_TYPES.includes(modelType)) {
-    throw new Error(`${configPath}: model_type '${modelType}' is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
-  }
-  const problem = config.raw['problem_type'];
-  if (problem === 'multi_label_classification') {
-    throw new Error(`${configPath}: problem_type 'multi_label_classification' is not supported (only single-label classification and regression)`);
-  }
-
-  const { tensors, source } = await readWeights(dir, hash);
-  const weights = new WeightStore(tensors, source, { initSeed: options.headSeed });
+  // Option and config faults are reported before any weight is read.
+  const { config, modelType, weights, hash } = await readCheckpoint(dir, options.headSeed, (stored, configPath) => {
+    let cfg = stored;
+    if (options.numLabels !== undefined) {
+      if (!Number.isInteger(options.numLabels) || options.numLabels < 1) throw new Error(`loadEncoder: numLabels must be a positive integer, got ${options.numLabels}`);
+      cfg = new HfConfig({ ...cfg.raw, num_labels: options.numLabels }, configPath);
+    }
+    if (cfg.raw['problem_type'] === 'multi_label_classification') {
+      throw new Error(`${configPath}: problem_type 'multi_label_classification' is not supported (only single-label classification and regression)`);
+    }
+    return cfg;
+  });
   let model: EncoderModel;
   switch (modelType) {
     case 'bert':
@@ -81,7 +73,66 @@ export async function loadEncoder(dir: string, options: LoadEncoderOptions = {})
     default:
       throw new Error(`unreachable: model_type ${modelType satisfies never}`);
   }
-  return { model, config, hash: hash.digest('hex'), unusedWeights: weights.unused(), initialisedWeights: weights.initialised() };
+  return { model, config, hash, unusedWeights: weights.unused(), initialisedWeights: weights.initialised() };
+}
+
+/** Options of {@link loadQaModel}. */
+export interface LoadQaModelOptions {
+  /**
+   * Seed to create `qa_outputs` when the checkpoint lacks it (a base model to fine-tune for QA),
+   * as HF does; without it a missing head is an error. Same seed, same head.
+   */
+  readonly headSeed?: number;
+}
+
+/** A loaded extractive-QA model: the same record as {@link LoadedEncoder} with a {@link QaModel}. */
+export interface LoadedQaModel extends Omit<LoadedEncoder, 'model'> {
+  readonly model: QaModel;
+}
+
+/**
+ * Loads an HF checkpoint directory (as {@link loadEncoder}) as `*ForQuestionAnswering`: the
+ * encoder without a pooler and the `qa_outputs` head (start/end logits per token). A
+ * classification checkpoint's pooler and classifier are left unused (listed in `unusedWeights`).
+ */
+export async function loadQaModel(dir: string, options: LoadQaModelOptions = {}): Promise<LoadedQaModel> {
+  const { config, modelType, weights, hash } = await readCheckpoint(dir, options.headSeed);
+  let model: QaModel;
+  switch (modelType) {
+    case 'bert':
+    case 'roberta':
+      model = buildBertForQuestionAnswering(config, weights, modelType);
+      break;
+    case 'deberta-v2': {
+      const { buildDebertaV2ForQuestionAnswering } = await import('./deberta-v2');
+      model = buildDebertaV2ForQuestionAnswering(config, weights);
+      break;
+    }
+    default:
+      throw new Error(`unreachable: model_type ${modelType satisfies never}`);
+  }
+  return { model, config, hash, unusedWeights: weights.unused(), initialisedWeights: weights.initialised() };
+}
+
+// config.json (model_type checked) and the weights, hashed as the run identity.
+// `prepare` checks (or edits) the config before the weights are read.
+async function readCheckpoint(
+  dir: string,
+  headSeed: number | undefined,
+  prepare: (config: HfConfig, configPath: string) => HfConfig = (c) => c,
+): Promise<{ config: HfConfig; modelType: SupportedModelType; weights: WeightStore; hash: string }> {
+  const hash = createHash('sha256');
+  const configPath = path.join(dir, 'config.json');
+  const configBytes = await readBytes(configPath);
+  hash.update(configBytes);
+  const config = HfConfig.parse(new TextDecoder().decode(configBytes), configPath);
+  const modelType = config.string('model_type') as SupportedModelType;
+  if (!SUPPORTED_MODEL_TYPES.includes(modelType)) {
+    throw new Error(`${configPath}: model_type '${modelType}' is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  }
+  const prepared = prepare(config, configPath);
+  const { tensors, source } = await readWeights(dir, hash);
+  return { config: prepared, modelType, weights: new WeightStore(tensors, source, { initSeed: headSeed }), hash: hash.digest('hex') };
 }
 
 // model.safetensors, else the index and its shards; each file's bytes go into `hash`.

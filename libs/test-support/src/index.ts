@@ -25,3 +25,4 @@ export { coordinatorSamples, DELETE, ramp, sampleBatch, withField, workerSamples
 export { registerCpuVariant, type CpuVariantChange } from './cpu-variant';
 export { runLocalCluster, type LocalClusterOptions, type LocalClusterResult } from './local-cluster';
 export { stepLosses } from './run-metrics';
+export { syntheticSquad, writeSyntheticSquad, type SyntheticSquadOptions } from './squad-synthetic';
