@@ -3,8 +3,10 @@
  * specifiers of every .ts file under apps/, libs/ and tools/:
  * - another project is reached only through its alias `@adalora/<name>` (its src/index.ts):
  *   no relative path into its folder, no `@adalora/<name>/...` deep import;
- * - libs/adalora-core and libs/protocol depend on no other workspace project;
- * - adalora-core never imports `ws`; protocol never imports `@tensorflow/*`;
+ * - libs/config and libs/protocol depend on no other workspace project, libs/adalora-core on
+ *   libs/config only (its AdaLoraConfig);
+ * - adalora-core never imports `ws`; protocol never imports `@tensorflow/*`; config imports
+ *   neither (the CLI checks a config before it loads tfjs);
  * - nothing imports from apps/ or tools/, and apps do not import each other.
  */
 import test from 'ava';
@@ -152,12 +154,27 @@ function projectOf(path: string): string | undefined {
   return undefined;
 }
 
-/** Projects that may depend on no other workspace project. */
-const LEAF_LIBS = new Set(['libs/adalora-core', 'libs/protocol']);
-/** External packages a project must not import: project → [test, what the rule says]. */
-const BANNED_PACKAGES: ReadonlyMap<string, readonly [(s: string) => boolean, string]> = new Map([
-  ['libs/adalora-core', [(s: string) => s === 'ws' || s.startsWith('ws/'), 'adalora-core never imports ws'] as const],
-  ['libs/protocol', [(s: string) => s.startsWith('@tensorflow/'), 'protocol never imports @tensorflow/*'] as const],
+/** Libs at the bottom of the graph → the only workspace projects each may depend on. */
+const LEAF_LIBS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['libs/config', new Set<string>()],
+  ['libs/protocol', new Set<string>()],
+  // the adapters are built from a config: core's one dependency
+  ['libs/adalora-core', new Set(['libs/config'])],
+]);
+type PackageRule = readonly [(s: string) => boolean, string];
+const isWs = (s: string) => s === 'ws' || s.startsWith('ws/');
+const isTfjs = (s: string) => s.startsWith('@tensorflow/');
+/** External packages a project must not import: project → [test, what the rule says] each. */
+const BANNED_PACKAGES: ReadonlyMap<string, readonly PackageRule[]> = new Map([
+  ['libs/adalora-core', [[isWs, 'adalora-core never imports ws']] as const],
+  ['libs/protocol', [[isTfjs, 'protocol never imports @tensorflow/*']] as const],
+  [
+    'libs/config',
+    [
+      [isTfjs, 'config never imports @tensorflow/*'],
+      [isWs, 'config never imports ws'],
+    ] as const,
+  ],
 ]);
 
 /**
@@ -177,7 +194,11 @@ function checkBoundaries(files: readonly SourceImports[], aliases: ReadonlyMap<s
         if (to.startsWith('apps/') || to === 'tools') {
           if (from.startsWith('apps/') && to.startsWith('apps/')) flag(`apps do not import each other (${from} -> ${to})`);
           else flag(`nothing imports from apps/ or tools/ (${from} -> ${to})`);
-        } else if (LEAF_LIBS.has(from)) flag(`${from} depends on no other workspace project (imports ${to})`);
+        } else {
+          const allowed = LEAF_LIBS.get(from);
+          if (allowed === undefined || allowed.has(to)) return;
+          flag(allowed.size === 0 ? `${from} depends on no other workspace project (imports ${to})` : `${from} depends on no workspace project but ${[...allowed].join(', ')} (imports ${to})`);
+        }
       };
 
       if (specifier.startsWith('.')) {
@@ -205,8 +226,7 @@ function checkBoundaries(files: readonly SourceImports[], aliases: ReadonlyMap<s
         flag(`deep import into ${aliases.get(base)}: import '${base}' (its src/index.ts) only`);
         dependsOn(aliases.get(base)!);
       } else {
-        const banned = BANNED_PACKAGES.get(from);
-        if (banned && banned[0](specifier)) flag(banned[1]);
+        for (const [banned, rule] of BANNED_PACKAGES.get(from) ?? []) if (banned(specifier)) flag(rule);
       }
     }
   }
@@ -282,7 +302,7 @@ test('every lib has exactly one @adalora alias, mapped to its src/index.ts', (t)
   }
   // the names STYLE.md and the brief use
   t.is(aliases.get('@adalora/core'), 'libs/adalora-core');
-  for (const name of ['protocol', 'models', 'data', 'backend', 'training', 'worker']) t.is(aliases.get(`@adalora/${name}`), `libs/${name}`);
+  for (const name of ['config', 'protocol', 'models', 'data', 'backend', 'training', 'worker']) t.is(aliases.get(`@adalora/${name}`), `libs/${name}`);
 });
 
 test('apps/, libs/ and tools/ keep the module boundaries', (t) => {
@@ -326,6 +346,7 @@ test('scan + check on a throw-away workspace with one violation of each kind', (
 // The checker on synthetic inputs: each rule must fire.
 
 const ALIASES = new Map([
+  ['@adalora/config', 'libs/config'],
   ['@adalora/core', 'libs/adalora-core'],
   ['@adalora/protocol', 'libs/protocol'],
   ['@adalora/models', 'libs/models'],
@@ -365,15 +386,23 @@ test('checker: a lib importing itself through its alias is flagged', (t) => {
   t.deepEqual(rules('libs/training/src/a.ts', '@adalora/training'), ['libs/training imports itself through its alias: use a relative import']);
 });
 
-test('checker: adalora-core and protocol depend on no workspace project', (t) => {
-  t.deepEqual(rules('libs/adalora-core/src/a.ts', '@adalora/models'), ['libs/adalora-core depends on no other workspace project (imports libs/models)']);
+test('checker: config and protocol depend on no workspace project, adalora-core on config only', (t) => {
+  t.deepEqual(check('libs/adalora-core/src/a.ts', '@adalora/config'), []);
+  t.deepEqual(rules('libs/adalora-core/src/a.ts', '@adalora/models'), ['libs/adalora-core depends on no workspace project but libs/config (imports libs/models)']);
+  t.deepEqual(rules('libs/adalora-core/src/a.ts', '../../training/src/a'), [
+    'relative import into another project (libs/training): import it through its alias',
+    'libs/adalora-core depends on no workspace project but libs/config (imports libs/training)',
+  ]);
+  t.deepEqual(rules('libs/config/src/a.ts', '@adalora/core'), ['libs/config depends on no other workspace project (imports libs/adalora-core)']);
+  t.deepEqual(rules('libs/config/src/a.ts', '@adalora/training'), ['libs/config depends on no other workspace project (imports libs/training)']);
+  t.deepEqual(rules('libs/protocol/src/a.ts', '@adalora/config'), ['libs/protocol depends on no other workspace project (imports libs/config)']);
   t.deepEqual(rules('libs/protocol/src/a.ts', '@adalora/core'), ['libs/protocol depends on no other workspace project (imports libs/adalora-core)']);
   t.deepEqual(rules('libs/protocol/src/a.ts', '../../adalora-core/src/config'), [
     'relative import into another project (libs/adalora-core): import it through its alias',
     'libs/protocol depends on no other workspace project (imports libs/adalora-core)',
   ]);
   // other libs may depend on them
-  t.deepEqual(check('libs/models/src/a.ts', '@adalora/core', '@adalora/protocol'), []);
+  t.deepEqual(check('libs/models/src/a.ts', '@adalora/core', '@adalora/protocol', '@adalora/config'), []);
 });
 
 test('checker: banned packages per project', (t) => {
@@ -383,6 +412,9 @@ test('checker: banned packages per project', (t) => {
   t.deepEqual(rules('libs/protocol/src/a.ts', '@tensorflow/tfjs'), ['protocol never imports @tensorflow/*']);
   t.deepEqual(rules('libs/protocol/src/a.ts', '@tensorflow/tfjs-core/dist/ops'), ['protocol never imports @tensorflow/*']);
   t.deepEqual(check('libs/protocol/src/a.ts', 'tensorflow'), []);
+  t.deepEqual(rules('libs/config/src/a.ts', '@tensorflow/tfjs-core'), ['config never imports @tensorflow/*']);
+  t.deepEqual(rules('libs/config/src/a.ts', 'ws'), ['config never imports ws']);
+  t.deepEqual(check('libs/config/src/a.ts', 'yaml', 'node:fs', './b'), []);
 });
 
 test('checker: nothing imports apps/ or tools/; apps do not import each other', (t) => {

@@ -18,7 +18,8 @@ import {
   type GradientsMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
-import { gatherRows, workerJobToJson, type GradientSums, type LabeledBatch, type StepReport } from '@adalora/training';
+import { workerJobToJson } from '@adalora/config';
+import { gatherRows, type GradientSums, type LabeledBatch, type StepReport } from '@adalora/training';
 import { saveCheckpoint } from './checkpoint';
 import { summarizeEval, type EvalSummary } from './evaluation';
 import { batchOf, type Job } from './job';

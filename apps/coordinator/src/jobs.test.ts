@@ -3,7 +3,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPeftAdapterTensors } from '@adalora/models';
-import { fixturesDir, mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
+import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/config';
+import { fixturesDir } from '@adalora/training';
 import { runLocalCluster } from './local-cluster';
 
 // serial: runs in one process share the tfjs backend, which loads once at a time

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadBackend, parseBackendChoice } from '@adalora/backend';
-import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/training';
+import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
+import { loadBackend } from '@adalora/backend';
 import { Coordinator } from './coordinator';
 import { prepareJob } from './job';
 import { mergeCommand } from './merge-command';

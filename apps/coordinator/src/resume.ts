@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { AdaLoraConfig } from '@adalora/core';
+import type { AdaLoraConfig } from '@adalora/config';
 import type { InjectedAdapters } from '@adalora/models';
 import type { GlobalStep, GlobalStepState } from '@adalora/training';
 import { readStateFiles } from './trainer-state-file';

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { hostname } from 'node:os';
-import { loadBackend, parseBackendChoice } from '@adalora/backend';
+import { parseBackendChoice } from '@adalora/config';
+import { loadBackend } from '@adalora/backend';
 import { runWorkerClient } from '@adalora/worker';
 
 const integer = (min: number) => (v: string) => {

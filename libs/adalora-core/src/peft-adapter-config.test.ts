@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAdaLoraConfig } from './config';
+import { parseAdaLoraConfig } from '@adalora/config';
 import { moduleId } from './module-id';
 import { fromPeftAdapterConfig, toPeftAdapterConfig } from './peft-adapter-config';
 

@@ -2,7 +2,7 @@
  * Conversion between {@link AdaLoraConfig} and peft's `adapter_config.json` (snake_case), so
  * adapters we save load in peft (`PeftModel.from_pretrained`) and peft's load here.
  */
-import { AdaLoraConfigError, parseAdaLoraConfig, type AdaLoraConfig } from './config';
+import { AdaLoraConfigError, parseAdaLoraConfig, type AdaLoraConfig } from '@adalora/config';
 import { moduleId, type ModuleId } from './module-id';
 
 /** What `adapter_config.json` holds besides the hyper-parameters. */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { budgetSchedule } from './budget-schedule';
-import { parseAdaLoraConfig } from './config';
+import { parseAdaLoraConfig } from '@adalora/config';
 import type { Triplet } from './importance-tracker';
 import { moduleId, type ModuleId } from './module-id';
 import { applyKeepMask, RankAllocator } from './rank-allocator';

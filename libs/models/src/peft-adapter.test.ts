@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fromPeftAdapterConfig, moduleId, parseAdaLoraConfig, type ModuleId, type SvdAdapter } from '@adalora/core';
+import { parseAdaLoraConfig } from '@adalora/config';
+import { fromPeftAdapterConfig, moduleId, type ModuleId, type SvdAdapter } from '@adalora/core';
 import type { EncoderBatch, EncoderModel } from './encoder-model';
 import { injectAdapters } from './inject-adapters';
 import { loadEncoder } from './load-model';

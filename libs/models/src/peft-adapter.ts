@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AdaLoraConfig } from '@adalora/config';
 import {
   fromPeftAdapterConfig,
   matchesTarget,
   moduleId,
   toPeftAdapterConfig,
-  type AdaLoraConfig,
   type ModuleId,
   type SvdAdapter,
 } from '@adalora/core';

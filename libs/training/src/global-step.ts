@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import type { AdaLoraConfig } from '@adalora/config';
 import {
   AdamW,
   applyKeepMask,
   orthogonalRegularizer,
   RankAllocator,
   SvdAdapter,
-  type AdaLoraConfig,
   type AdamWState,
   type AllocationDecision,
   type RankAllocatorState,

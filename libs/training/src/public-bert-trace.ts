@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAdaLoraConfig, type AdaLoraConfig } from '@adalora/core';
+import { type AdaLoraConfig, parseAdaLoraConfig } from '@adalora/config';
 import type { LabeledBatch } from './labeled-batch';
 import type { OptimizerConfig } from './global-step';
 import { fixturesDir } from './fixture-paths';

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { injectAdapters, loadEncoder } from '@adalora/models';
 import { encodeSamples, float64FromTensor, PROTOCOL_VERSION, tensorFromFloat32, type WelcomeMessage } from '@adalora/protocol';
-import { computeGradientSums, loadPublicBertTrace, workerJobToJson } from '@adalora/training';
+import { workerJobToJson } from '@adalora/config';
+import { computeGradientSums, loadPublicBertTrace } from '@adalora/training';
 import { WorkerFault, WorkerSession } from './worker-session';
 
 const trace = loadPublicBertTrace();

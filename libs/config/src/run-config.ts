@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import YAML from 'yaml';
-import type { AdaLoraConfigDraft } from '@adalora/core';
+import type { AdaLoraConfigDraft } from './adalora-config';
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choice';
 import { ConfigReader } from './config-reader';
 import { optimizerSteps } from './optimizer-steps';
-import { RANK_RECOVERY_SAMPLES } from './rank-recovery-samples';
+import { BUILTIN_MODEL, RANK_RECOVERY_SAMPLES } from './rank-recovery-defaults';
 import { readAdaLoraSection, runAdaLoraConfig } from './run-adalora-config';
-
-export const BUILTIN_MODEL = 'builtin:rank-recovery';
 
 export interface DataConfig {
   /** train file; unused for the built-in job */
@@ -53,7 +52,7 @@ export interface ClusterConfig {
   readonly host: string;
   readonly port: number;
   readonly minWorkers: number;
-  readonly backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  readonly backend: BackendChoice;
   /**
    * encoding of gradient sums on the wire: float64 (default) makes runs on any number of
    * workers bit-identical; float32/float16 halve/quarter the traffic. State always goes float32.
@@ -210,7 +209,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
     host: c.string('host', '127.0.0.1'),
     port: c.number('port', 7070, { integer: true, min: 0, max: 65535 }),
     minWorkers: c.number('minWorkers', 1, { integer: true, min: 1 }),
-    backend: c.oneOf('backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const, 'auto'),
+    backend: c.oneOf('backend', BACKEND_CHOICES, 'auto'),
     wire: c.oneOf('wire', ['float64', 'float32', 'float16'] as const, 'float64'),
     stepTimeoutMs: c.number('stepTimeoutMs', 600_000, { integer: true, min: 1 }),
   };
