@@ -7,7 +7,9 @@
  *   libs/config only (its AdaLoraConfig);
  * - adalora-core never imports `ws`; protocol never imports `@tensorflow/*`; config imports
  *   neither (the CLI checks a config before it loads tfjs);
- * - nothing imports from apps/ or tools/, and apps do not import each other.
+ * - nothing imports from apps/ or tools/, and apps do not import each other;
+ * - the CLIs' entry points load no `@tensorflow/*` through their static imports, so that a bad
+ *   config or flag is refused, and `--help` printed, before tfjs is loaded (STYLE.md #15).
  */
 import test from 'ava';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -129,6 +131,43 @@ function importSpecifiers(src: string): string[] {
   ];
   for (const re of patterns) for (const m of code.matchAll(re)) out.push(strings[Number(m[1])]);
   return out;
+}
+
+/**
+ * The specifiers a module loads when it is loaded: static imports and re-exports, not
+ * `import()` and not `import type` / `export type` (erased). Other imports whose names are all
+ * types count, to be safe: the walk below may only over-report.
+ */
+function staticImportSpecifiers(src: string): string[] {
+  const { code, strings } = lex(src);
+  const out: string[] = [];
+  for (const m of code.matchAll(/\b(?:import|export)\b(\s+type\b)?[^;"]*?\bfrom\s*"#(\d+)"/g)) if (m[1] === undefined) out.push(strings[Number(m[2])]);
+  for (const m of code.matchAll(/\bimport\s*"#(\d+)"/g)) out.push(strings[Number(m[1])]);
+  for (const m of code.matchAll(/\brequire\s*\(\s*"#(\d+)"\s*\)/g)) out.push(strings[Number(m[1])]);
+  return out;
+}
+
+/**
+ * The external packages a module loads, itself or through the workspace files it statically
+ * imports (relative paths and `@adalora/*` aliases followed to their files).
+ */
+function packagesLoadedBy(root: string, entry: string, targets: ReadonlyMap<string, readonly string[]>): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const resolveFile = (path: string) => [path, `${path}.ts`, join(path, 'index.ts')].find((p) => p.endsWith('.ts') && existsSync(p));
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const specifier of staticImportSpecifiers(readFileSync(file, 'utf8'))) {
+      const alias = targets.get(specifier);
+      const next = specifier.startsWith('.') ? resolveFile(join(dirname(file), specifier)) : alias !== undefined ? join(root, alias[0]) : undefined;
+      if (next !== undefined) visit(next);
+      else if (!specifier.startsWith('.')) packages.add(specifier);
+      else throw new Error(`${relative(root, file)}: cannot resolve '${specifier}'`);
+    }
+  };
+  visit(join(root, entry));
+  return packages;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,6 +355,30 @@ test('apps/, libs/ and tools/ keep the module boundaries', (t) => {
   );
   const violations = checkBoundaries(files, aliases);
   t.deepEqual(violations, [], `module boundary violations:\n${formatViolations(violations)}`);
+});
+
+test('the CLI entry points load no tfjs before their flags and config are checked', (t) => {
+  const { targets } = readAliases(repoRoot);
+  const tfjs = (entry: string) => [...packagesLoadedBy(repoRoot, entry, targets)].filter((p) => p.startsWith('@tensorflow/')).sort();
+  for (const entry of ['apps/coordinator/src/main.ts', 'apps/worker/src/main.ts']) {
+    t.deepEqual(tfjs(entry), [], `${entry} loads tfjs through its static imports: import it with await import(...) once the config is valid`);
+  }
+  // the walk does find tfjs where it is: in what the coordinator CLI loads once the config is valid
+  t.true(tfjs('apps/coordinator/src/runtime.ts').includes('@tensorflow/tfjs'));
+});
+
+test('staticImportSpecifiers: no import(), no type-only imports', (t) => {
+  const src = `
+import { a } from './a';
+import type { B } from './b';
+export type { C } from './c';
+import d, { type E } from './d';
+export * from './f';
+import './g';
+const h = await import('./h');
+type I = import('./i').I;
+`;
+  t.deepEqual(staticImportSpecifiers(src), ['./a', './d', './f', './g']);
 });
 
 test('scan + check on a throw-away workspace with one violation of each kind', (t) => {

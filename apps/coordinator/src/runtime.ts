@@ -1,0 +1,10 @@
+/**
+ * What the CLI runs once a config is valid, behind one module so that main.ts loads it with one
+ * dynamic import: all of it loads TensorFlow.js (a second or more), which a refused config or
+ * `--help` must not wait for.
+ */
+export { loadBackend } from '@adalora/backend';
+export { Coordinator } from './coordinator';
+export { prepareJob } from './job';
+export { mergeCommand } from './merge-command';
+export { rankReport } from './rank-report';
