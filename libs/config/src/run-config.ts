@@ -8,6 +8,7 @@ import { optimizerSteps } from './optimizer-steps';
 import { BUILTIN_MODEL, RANK_RECOVERY_SAMPLES } from './rank-recovery-defaults';
 import { readAdaLoraSection, runAdaLoraConfig } from './run-adalora-config';
 
+/** The `data` section: where the examples are and how to read them. */
 export interface DataConfig {
   /** train file; unused for the built-in job */
   readonly train?: string;
@@ -25,6 +26,7 @@ export interface DataConfig {
   readonly metric: 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
 }
 
+/** The `training` section: batches, optimizer (torch AdamW's knobs), schedule, evaluation and checkpoints. */
 export interface TrainingConfig {
   readonly batchSize: number;
   readonly epochs: number;
@@ -48,6 +50,7 @@ export interface TrainingConfig {
   readonly checkpointEvery: number;
 }
 
+/** The `cluster` section: where the coordinator listens, whom it waits for, what goes on the wire. */
 export interface ClusterConfig {
   readonly host: string;
   readonly port: number;
@@ -62,6 +65,7 @@ export interface ClusterConfig {
   readonly stepTimeoutMs: number;
 }
 
+/** A whole run, as {@link parseRunConfig} returns it: every field checked, defaults filled in. */
 export interface RunConfig {
   /** HF checkpoint dir (config.json + model.safetensors), or 'builtin:rank-recovery' */
   readonly model: string;
