@@ -5,7 +5,8 @@
 // Run: npx tsx tools/bench-allocator.ts
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { applyKeepMask, moduleId, parseAdaLoraConfig, RankAllocator, tripletMask, type ModuleId, type Triplet } from '@adalora/core';
+import { parseAdaLoraConfig } from '@adalora/config';
+import { applyKeepMask, moduleId, RankAllocator, tripletMask, type ModuleId, type Triplet } from '@adalora/core';
 
 const RUNS = 20;
 const R = 12;

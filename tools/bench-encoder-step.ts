@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { parseAdaLoraConfig } from '@adalora/core';
+import { parseAdaLoraConfig } from '@adalora/config';
 import { buildBert, HfConfig, injectAdapters, Linear, sequenceClassificationLoss, WeightStore, type EncoderBatch, type SafeTensor } from '@adalora/models';
 
 const DIMS = { layers: 4, hidden: 256, heads: 4, intermediate: 1024, vocab: 1000, batch: 8, seq: 128, labels: 2, initR: 12 };

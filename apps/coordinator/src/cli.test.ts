@@ -98,7 +98,7 @@ test('bad config is refused up front, naming the field', async (t) => {
   t.regex(r2.out, /unknown field 'training\.bogus'/);
 });
 
-test.serial('a bad field is refused before anything runs: named as written, nothing written, no later than the help text', async (t) => {
+test.serial('a bad field or flag is refused before anything runs: named as written, nothing written, no backend loaded', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'adalora-bad-config-'));
   try {
     const timed = async (args: readonly string[]) => {
@@ -106,9 +106,11 @@ test.serial('a bad field is refused before anything runs: named as written, noth
       const r = await start(args).done;
       return { ...r, ms: performance.now() - started };
     };
-    // Reference measured in the same run: the CLI's start-up alone (tsx, and tfjs, which the
-    // libs import), seconds on a busy machine. A refused config must add well under a second to
-    // it; before, the built-in task was written and the data loaded first (~6 s more).
+    // Reference measured in the same run: the CLI's start-up alone (node and tsx; `--help` loads
+    // no tfjs), 0.6-0.8 s on an idle machine, seconds on a busy one. A refusal adds a few ms to
+    // it; that tfjs is not loaded first is checked, without a clock, by
+    // tools/module-boundaries.test.ts. The bound here is generous so that a loaded machine cannot
+    // fail it: it catches a refusal that comes only after the job was prepared (~6 s more).
     const help = await timed(['--help']);
     t.is(help.code, 0, help.out);
     const file = join(dir, 'job.yaml');
@@ -118,6 +120,8 @@ test.serial('a bad field is refused before anything runs: named as written, noth
       // the built-in job's 768 steps are known without its data: the schedule is checked up front
       [['run', '-c', file], "config: 'adalora.tinit' must be < the run's optimizer steps - 'adalora.tfinal' (768 - 200 = 568) so the budget has steps to fall, got 600"],
       [['coordinator', '-s', 'adalora.loraDropout=1'], "config: 'adalora.loraDropout' must be in [0, 1), got 1"],
+      // a flag that is not part of the config is checked as early
+      [['run', '--worker-backend', 'gpu'], "backend 'gpu' is not valid (expected one of: auto, tensorflow, wasm, cpu)"],
     ];
     for (const [args, message] of cases) {
       const out = join(dir, 'out');
@@ -127,7 +131,7 @@ test.serial('a bad field is refused before anything runs: named as written, noth
       t.true(r.out.includes(`adalora: ${message}\n`), r.out);
       t.false(existsSync(out), 'nothing written');
       t.notRegex(r.out, /backend:/, 'no backend loaded');
-      t.true(r.ms - help.ms < 1000, `${Math.round(r.ms)} ms, the help text ${Math.round(help.ms)} ms`);
+      t.true(r.ms - help.ms < 5000, `${Math.round(r.ms)} ms, the help text ${Math.round(help.ms)} ms`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
+// Only light modules are imported up front, so that a bad config or flag is refused, and
+// `--help` printed, without loading TensorFlow.js: the runtime is imported once they are valid.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadBackend, parseBackendChoice } from '@adalora/backend';
-import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/training';
-import { Coordinator, prepareJob, rankReport } from '@adalora/coordinator';
-import { mergeCommand } from './merge-command';
-import { startLocalWorkers, stopLocalWorkers } from './local-workers';
+import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
+
+/** The backend, models, training and coordinator runtime: loads tfjs (a second or more). */
+const loadRuntime = () => import('./runtime');
 
 interface CommonFlags {
   config?: string;
@@ -59,6 +60,7 @@ const log = (line: string) => console.log(`${new Date().toISOString()} coordinat
 
 /** Prepares the job, serves it to workers until the run ends, prints the rank report. */
 async function serve(config: RunConfig, progress: boolean, onListening?: (port: number) => void): Promise<void> {
+  const { Coordinator, loadBackend, prepareJob, rankReport } = await loadRuntime();
   await loadBackend(config.cluster.backend, { log });
   const job = await prepareJob(config, log);
   const coordinator = new Coordinator(job, { log, progressBar: progress && process.stdout.isTTY === true });
@@ -103,10 +105,12 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
       const cluster = (raw.cluster ?? {}) as Record<string, unknown>;
       return [`cluster.minWorkers=${flags.workers}`, ...(cluster.port === undefined ? ['cluster.port=0'] : [])];
     });
+    const workerBackend = parseBackendChoice(flags.workerBackend);
+    const { startLocalWorkers, stopLocalWorkers } = await loadRuntime();
     let children: ReturnType<typeof startLocalWorkers> = [];
     try {
       await serve(config, flags.progress, (port) => {
-        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: `ws://127.0.0.1:${port}`, backend: parseBackendChoice(flags.workerBackend), extraArgs: ['--quiet'], log: (l) => console.log(l) });
+        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: `ws://127.0.0.1:${port}`, backend: workerBackend, extraArgs: ['--quiet'], log: (l) => console.log(l) });
       });
     } finally {
       await stopLocalWorkers(children);
@@ -121,7 +125,9 @@ program
   .requiredOption('-o, --output <dir>', 'where to write config.json + model.safetensors')
   .option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu', 'auto')
   .action(async (flags: { model: string; adapter: string; output: string; backend: string }) => {
-    await loadBackend(parseBackendChoice(flags.backend), { log });
+    const backend = parseBackendChoice(flags.backend);
+    const { loadBackend, mergeCommand } = await loadRuntime();
+    await loadBackend(backend, { log });
     await mergeCommand(flags.model, flags.adapter, flags.output, log);
   });
 

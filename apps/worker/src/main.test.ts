@@ -62,6 +62,13 @@ test('--retries -1 and --retries abc exit non-zero naming the option', async (t)
   }
 });
 
+test('an unknown --backend exits 1 naming the valid ones, before any backend is loaded', async (t) => {
+  const r = await runWorker(['--backend', 'gpu', '--retries', '0']);
+  t.is(r.code, 1, r.stdout);
+  t.true(r.stderr.includes("adalora worker: backend 'gpu' is not valid (expected one of: auto, tensorflow, wasm, cpu)"), r.stderr);
+  t.notRegex(r.stdout, /backend/);
+});
+
 test('an unreachable coordinator with --retries 0 exits 1 saying so', async (t) => {
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}`;

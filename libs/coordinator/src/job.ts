@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { AdaLoraConfig, ModuleId } from '@adalora/core';
+import { type AdaLoraConfig, BUILTIN_MODEL, optimizerSteps, runAdaLoraConfig, type RunConfig, type WorkerJob } from '@adalora/config';
+import type { ModuleId } from '@adalora/core';
 import { collate, datasetHash, loadPretokenizedJsonl, loadTextDataset, loadTokenizer, type Dataset } from '@adalora/data';
 import { injectAdapters, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
 import { resumeFromCheckpoint } from './resume';
-import { BUILTIN_MODEL, createRankRecoveryTask, GlobalStep, optimizerSteps, runAdaLoraConfig, type LabeledBatch, type RunConfig, type WorkerJob } from '@adalora/training';
+import { createRankRecoveryTask, GlobalStep, type LabeledBatch } from '@adalora/training';
 
 /** Everything the coordinator needs for a run, prepared once before any worker is accepted. */
 export interface Job {

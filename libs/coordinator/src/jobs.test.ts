@@ -3,8 +3,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPeftAdapterTensors } from '@adalora/models';
+import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/config';
 import { fixturePath, runLocalCluster } from '@adalora/test-support';
-import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
 
 // serial: runs in one process share the tfjs backend, which loads once at a time
 test.serial('a text job: TSV train split and CSV dev split tokenized with the checkpoint tokenizer, 2 workers', async (t) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { coordinatorMessageReader, encodeMessage, PROTOCOL_VERSION, type CoordinatorToWorker } from '@adalora/protocol';
-import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
+import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/config';
 import { runLocalCluster, type LocalClusterResult } from '@adalora/test-support';
 
 /** A short built-in run; the same config twice gives the same bits, so any effect would show. */

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAdaLoraConfig } from '@adalora/core';
+import { parseAdaLoraConfig } from '@adalora/config';
 import { injectAdapters, loadEncoder } from '@adalora/models';
 import { GlobalStep } from '@adalora/training';
 import { fixturePath } from '@adalora/test-support';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { checkTensorSet, TensorSetError, type AdaLoraConfig } from '@adalora/core';
+import type { AdaLoraConfig } from '@adalora/config';
+import { checkTensorSet, TensorSetError } from '@adalora/core';
 import type { InjectedAdapters } from '@adalora/models';
 import type { GlobalStep, GlobalStepState } from '@adalora/training';
 import { readStateFiles } from './trainer-state-file';

@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION, tensorFromFloat32, type JsonObject, type StateMessage, type WelcomeMessage } from '@adalora/protocol';
-import { workerJobToJson } from '@adalora/training';
+import { workerJobToJson } from '@adalora/config';
 import type { Job } from './job';
 
 /** What a worker with this index is told when it joins: the run, its model and data. */

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import { LoraAdapter, matchesTarget, parseTrainableKey, SvdAdapter, type AdaLoraConfig, type ModuleId, type TrainableKey } from '@adalora/core';
+import type { AdaLoraConfig } from '@adalora/config';
+import { LoraAdapter, matchesTarget, parseTrainableKey, SvdAdapter, type ModuleId, type TrainableKey } from '@adalora/core';
 import type { EncoderModel, QaModel } from './encoder-model';
 
 /** The adapters attached to one model, by module id, and every tensor that trains. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AdaLoraConfig } from '@adalora/config';
 import {
   adapterKey,
   checkTensorSet,
@@ -9,7 +10,6 @@ import {
   parseTrainableKey,
   TensorSetError,
   toPeftAdapterConfig,
-  type AdaLoraConfig,
   type ModuleId,
   type SvdAdapter,
   type TrainableKey,

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseAdaLoraConfig } from '@adalora/core';
+import { parseAdaLoraConfig } from '@adalora/config';
 import { fixturePath, maxAbsError } from '@adalora/test-support';
 import type { EncoderBatch, QaModel } from './encoder-model';
 import { injectAdapters } from './inject-adapters';

@@ -1,5 +1,6 @@
 import { loadBackend } from '@adalora/backend';
-import { parseRunConfig, type StepReport } from '@adalora/training';
+import { parseRunConfig } from '@adalora/config';
+import type { StepReport } from '@adalora/training';
 import { runWorkerClient, type WorkerExit } from '@adalora/worker';
 import { Coordinator, prepareJob, type Job, type RunResult } from '@adalora/coordinator';
 

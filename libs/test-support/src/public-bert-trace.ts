@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAdaLoraConfig, type AdaLoraConfig } from '@adalora/core';
+import { parseAdaLoraConfig, type AdaLoraConfig } from '@adalora/config';
 import type { LabeledBatch, OptimizerConfig } from '@adalora/training';
 import { fixturePath } from './fixture-paths';
 

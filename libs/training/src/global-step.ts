@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { AdaLoraConfig } from '@adalora/config';
 import {
   adapterKey,
   AdamW,
@@ -7,7 +8,6 @@ import {
   orthogonalRegularizer,
   RankAllocator,
   SvdAdapter,
-  type AdaLoraConfig,
   type AdamWState,
   type AllocationDecision,
   type RankAllocatorState,

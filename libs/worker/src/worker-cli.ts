@@ -1,7 +1,8 @@
+// Only light modules are imported up front, so that a bad flag is refused, and `--help`
+// printed, without loading TensorFlow.js: the backend and the client are imported after.
 import { Command, InvalidArgumentError } from 'commander';
 import { hostname } from 'node:os';
-import { loadBackend, parseBackendChoice } from '@adalora/backend';
-import { runWorkerClient } from './worker-client';
+import { parseBackendChoice } from '@adalora/config';
 
 const integer = (min: number) => (v: string) => {
   const n = Number(v);
@@ -21,7 +22,9 @@ function workerProgram(): Command {
     .action(async (opts: { coordinator: string; backend: string; id: string; model?: string; retries: number; quiet?: boolean }) => {
       const log = (line: string) => console.log(`${new Date().toISOString()} worker ${opts.id}: ${line}`);
       const info = opts.quiet ? () => {} : log;
-      const report = await loadBackend(parseBackendChoice(opts.backend), { log: info });
+      const backend = parseBackendChoice(opts.backend);
+      const [{ loadBackend }, { runWorkerClient }] = await Promise.all([import('@adalora/backend'), import('./worker-client')]);
+      const report = await loadBackend(backend, { log: info });
       const exit = await runWorkerClient({
         url: opts.coordinator,
         workerId: opts.id,

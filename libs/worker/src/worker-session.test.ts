@@ -5,8 +5,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { parseTrainableKey } from '@adalora/core';
 import { injectAdapters, loadEncoder } from '@adalora/models';
 import { encodeSamples, float64FromTensor, PROTOCOL_VERSION, tensorFromFloat32, type WelcomeMessage } from '@adalora/protocol';
+import { workerJobToJson } from '@adalora/config';
 import { loadPublicBertTrace } from '@adalora/test-support';
-import { computeGradientSums, workerJobToJson } from '@adalora/training';
+import { computeGradientSums } from '@adalora/training';
 import { WorkerFault, WorkerSession } from './worker-session';
 
 const trace = loadPublicBertTrace();

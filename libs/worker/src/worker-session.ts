@@ -15,7 +15,8 @@ import {
   type WelcomeMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
-import { computeGradientSums, disposeEncoderBatch, parseWorkerJob, sliceRows, toEncoderBatch, type WorkerJob } from '@adalora/training';
+import { parseWorkerJob, type WorkerJob } from '@adalora/config';
+import { computeGradientSums, disposeEncoderBatch, sliceRows, toEncoderBatch } from '@adalora/training';
 
 export interface WorkerSessionOptions {
   readonly workerId: string;

@@ -2,9 +2,9 @@ import test from 'ava';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAdaLoraConfig } from '@adalora/core';
-import { RANK_RECOVERY_DEFAULTS } from './rank-recovery-task';
-import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseRunConfig, readConfigFile } from './run-config';
+import { parseAdaLoraConfig } from './adalora-config';
+import { BUILTIN_MODEL, RANK_RECOVERY_DEFAULTS } from './rank-recovery-defaults';
+import { applyOverrides, mergeConfig, parseRunConfig, readConfigFile } from './run-config';
 import { runAdaLoraConfig } from './run-adalora-config';
 
 /** `obj` with `value` set at the dotted `path` (a test-side helper, independent of applyOverrides). */

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import YAML from 'yaml';
-import type { AdaLoraConfigDraft } from '@adalora/core';
+import type { AdaLoraConfigDraft } from './adalora-config';
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choice';
 import { ConfigReader } from './config-reader';
 import { optimizerSteps } from './optimizer-steps';
-import { RANK_RECOVERY_SAMPLES } from './rank-recovery-samples';
+import { BUILTIN_MODEL, RANK_RECOVERY_SAMPLES } from './rank-recovery-defaults';
 import { readAdaLoraSection, runAdaLoraConfig } from './run-adalora-config';
 
-export const BUILTIN_MODEL = 'builtin:rank-recovery';
-
+/** The `data` section: where the examples are and how to read them. */
 export interface DataConfig {
   /** train file; unused for the built-in job */
   readonly train?: string;
@@ -26,6 +26,7 @@ export interface DataConfig {
   readonly metric: 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
 }
 
+/** The `training` section: batches, optimizer (torch AdamW's knobs), schedule, evaluation and checkpoints. */
 export interface TrainingConfig {
   readonly batchSize: number;
   readonly epochs: number;
@@ -49,11 +50,12 @@ export interface TrainingConfig {
   readonly checkpointEvery: number;
 }
 
+/** The `cluster` section: where the coordinator listens, whom it waits for, what goes on the wire. */
 export interface ClusterConfig {
   readonly host: string;
   readonly port: number;
   readonly minWorkers: number;
-  readonly backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  readonly backend: BackendChoice;
   /**
    * encoding of gradient sums on the wire: float64 (default) makes runs on any number of
    * workers bit-identical; float32/float16 halve/quarter the traffic. State always goes float32.
@@ -63,6 +65,7 @@ export interface ClusterConfig {
   readonly stepTimeoutMs: number;
 }
 
+/** A whole run, as {@link parseRunConfig} returns it: every field checked, defaults filled in. */
 export interface RunConfig {
   /** HF checkpoint dir (config.json + model.safetensors), or 'builtin:rank-recovery' */
   readonly model: string;
@@ -210,7 +213,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
     host: c.string('host', '127.0.0.1'),
     port: c.number('port', 7070, { integer: true, min: 0, max: 65535 }),
     minWorkers: c.number('minWorkers', 1, { integer: true, min: 1 }),
-    backend: c.oneOf('backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const, 'auto'),
+    backend: c.oneOf('backend', BACKEND_CHOICES, 'auto'),
     wire: c.oneOf('wire', ['float64', 'float32', 'float16'] as const, 'float64'),
     stepTimeoutMs: c.number('stepTimeoutMs', 600_000, { integer: true, min: 1 }),
   };
