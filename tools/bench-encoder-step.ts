@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { parseAdaLoraConfig } from '@adalora/config';
 import { buildBert, HfConfig, injectAdapters, Linear, sequenceClassificationLoss, WeightStore, type EncoderBatch, type SafeTensor } from '@adalora/models';
+import { medianMs } from './bench-timing';
 
 const DIMS = { layers: 4, hidden: 256, heads: 4, intermediate: 1024, vocab: 1000, batch: 8, seq: 128, labels: 2, initR: 12 };
 const TARGETS = ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'];
@@ -101,21 +102,7 @@ function usePlainAutodiffLinear(): void {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function timeIt(runs: number, warmup: number, f: () => void): number {
-  for (let i = 0; i < warmup; i++) f();
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    f();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
-}
+const timeIt = (runs: number, warmup: number, f: () => void) => medianMs(runs, warmup, () => f());
 
 /**
  * Matmul FLOPs of one forward pass (2·m·n·k each), split by kind. The step counts are

@@ -29,6 +29,8 @@ export interface DataErrorWhere {
  * Error raised by `@adalora/data`. The message starts with `file:line:` when those are known,
  * then says what is wrong and what was expected.
  */
+// The same shape as @adalora/protocol's ProtocolError (code + where + message prefix) on purpose:
+// each lib's errors stand alone, and protocol and data share no dependency to put a base class in.
 export class DataError extends Error {
   override readonly name = 'DataError';
   readonly code: DataErrorCode;

@@ -6,6 +6,7 @@ import type { EncoderModel, QaModel } from './encoder-model';
 import { HfConfig } from './hf-config';
 import { parseSafetensors, type SafeTensor } from './safetensors';
 import { WeightStore } from './weights';
+import { parseJsonObject } from './json-object';
 
 /** The HF `model_type`s {@link loadEncoder} can build. */
 export const SUPPORTED_MODEL_TYPES: readonly SupportedModelType[] = ['bert', 'roberta', 'deberta-v2'];
@@ -174,13 +175,7 @@ async function readWeights(dir: string, hash: ReturnType<typeof createHash>): Pr
 
 // weight_map: tensor name -> shard file name (a plain file beside the index).
 function parseIndex(bytes: Uint8Array, indexPath: string): Map<string, string> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new Error(`${indexPath}: not valid JSON (${(e as Error).message})`);
-  }
-  const wm = (raw as { weight_map?: unknown } | null)?.weight_map;
+  const wm = parseJsonObject(bytes, indexPath).weight_map;
   if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) throw new Error(`${indexPath}: expected an object with a 'weight_map' object`);
   const out = new Map<string, string>();
   for (const [name, shard] of Object.entries(wm)) {
