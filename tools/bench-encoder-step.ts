@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { parseAdaLoraConfig } from '@adalora/config';
-import { buildBert, HfConfig, injectAdapters, Linear, sequenceClassificationLoss, WeightStore, type EncoderBatch, type SafeTensor } from '@adalora/models';
+import { buildBert, HfConfig, injectAdapters, Linear, sequenceClassificationLoss, WeightStore, type EncoderInputs, type SafeTensor } from '@adalora/models';
 import { medianMs } from './bench-timing';
 
 const DIMS = { layers: 4, hidden: 256, heads: 4, intermediate: 1024, vocab: 1000, batch: 8, seq: 128, labels: 2, initR: 12 };
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const vars = names.map((n) => injected.trainables.get(n)!);
 
   const rng = (n: number, max: number) => Int32Array.from({ length: n }, (_, i) => (i * 2654435761) % max);
-  const batch: EncoderBatch = {
+  const batch: EncoderInputs = {
     inputIds: tf.tensor2d(rng(DIMS.batch * DIMS.seq, DIMS.vocab), [DIMS.batch, DIMS.seq], 'int32'),
     attentionMask: tf.ones([DIMS.batch, DIMS.seq], 'int32') as tf.Tensor2D,
   };

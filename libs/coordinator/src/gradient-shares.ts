@@ -1,5 +1,6 @@
 import { encodeSamples, protocolError } from '@adalora/protocol';
-import { gatherRows, type GradientSums, type LabeledBatch } from '@adalora/training';
+import type { SampleBatch } from '@adalora/protocol';
+import { gatherRows, type GradientSums } from '@adalora/training';
 import { checkGradients } from './check-gradients';
 import type { Job } from './job';
 import { coverUnits, planShares, rowsOfUnits, unitsOf } from './share-planner';
@@ -18,7 +19,7 @@ export interface BatchGradients {
  * micro-batch is computed the same way whatever the number of workers; shares of workers that
  * fail or time out are split again among the remaining ones until every row is covered once.
  */
-export async function gradientsFromShares(pool: WorkerPool, job: Job, step: number, ids: readonly number[], batch: LabeledBatch, log: (line: string) => void): Promise<BatchGradients> {
+export async function gradientsFromShares(pool: WorkerPool, job: Job, step: number, ids: readonly number[], batch: SampleBatch, log: (line: string) => void): Promise<BatchGradients> {
   const unit = job.config.training.microBatch;
   const covered = await coverUnits({
     units: unitsOf(batch.rows, unit),
@@ -31,7 +32,7 @@ export async function gradientsFromShares(pool: WorkerPool, job: Job, step: numb
 }
 
 /** Asks one worker for the gradient sums over some rows of the batch; a bad reply drops the worker. */
-async function computeOn(link: WorkerLink, job: Job, step: number, rows: readonly number[], ids: readonly number[], batch: LabeledBatch): Promise<GradientSums & { computeMs: number }> {
+async function computeOn(link: WorkerLink, job: Job, step: number, rows: readonly number[], ids: readonly number[], batch: SampleBatch): Promise<GradientSums & { computeMs: number }> {
   const part = gatherRows(batch, rows);
   const seed = (job.config.training.seed + step) >>> 0;
   const reply = await link.requests.request('compute', (requestId) => ({ type: 'compute', runId: job.runId, step, requestId, seed, samples: encodeSamples(rows.map((r) => ids[r]), part) }));

@@ -5,7 +5,8 @@ import type { ModuleId } from '@adalora/core';
 import { collate, datasetHash, loadPretokenizedJsonl, loadTextDataset, loadTokenizer, type Dataset } from '@adalora/data';
 import { injectAdapters, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
 import { resumeFromCheckpoint } from './resume';
-import { createRankRecoveryTask, GlobalStep, type LabeledBatch } from '@adalora/training';
+import type { SampleBatch } from '@adalora/protocol';
+import { createRankRecoveryTask, GlobalStep } from '@adalora/training';
 
 /** Everything the coordinator needs for a run, prepared once before any worker is accepted. */
 export interface Job {
@@ -128,12 +129,11 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
 }
 
 /** Rows `ids` of a data set, padded to their longest row, as one batch. */
-export function batchOf(dataset: Dataset, ids: readonly number[], padId: number, regression: boolean): LabeledBatch {
-  const b = collate(
+export function batchOf(dataset: Dataset, ids: readonly number[], padId: number, regression: boolean): SampleBatch {
+  return collate(
     ids.map((i) => dataset.examples[i]),
     { padId, regression },
   );
-  return { rows: b.shape[0], seq: b.shape[1], inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds, labels: b.labels };
 }
 
 function countValues(injected: InjectedAdapters): number {

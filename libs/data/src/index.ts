@@ -32,7 +32,7 @@ export {
 } from './records';
 export { loadTextDataset, textDatasetFromString, type TextDatasetOptions } from './text-dataset';
 export { loadPretokenizedJsonl, pretokenizedFromString, type PretokenizedOptions } from './pretokenized';
-export { collate, type Batch, type CollateOptions } from './collate';
+export { collate, type CollateOptions } from './collate';
 export { epochOrder, epochSeed, globalBatches, splitAmong } from './epoch-order';
 export { datasetHash } from './dataset-hash';
 export {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { moduleId, type ModuleId } from '@adalora/core';
 import { additiveAttentionMask, multiHeadAttention } from './attention';
 import { bertClassifier, robertaClassificationHead, type ClassificationHead } from './classification-head';
-import type { EncoderBatch, EncoderModel, EncoderOutput, QaModel } from './encoder-model';
+import type { EncoderInputs, EncoderModel, EncoderOutput, QaModel } from './encoder-model';
 import type { HfConfig } from './hf-config';
 import { Linear } from './linear';
 import { activation, dropout, embed, layerNorm } from './ops';
@@ -211,7 +211,7 @@ class BertModel implements EncoderModel {
     this.headParams = head.params;
   }
 
-  forward(batch: EncoderBatch, training: boolean): EncoderOutput {
+  forward(batch: EncoderInputs, training: boolean): EncoderOutput {
     return tf.tidy(() => {
       const h = this.encoder.hidden(batch, training); // (B, S, H)
       const first = h.slice([0, 0, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D; // (B, H): [CLS] / <s>
@@ -241,7 +241,7 @@ class BertEncoder {
   ) {}
 
   /** last_hidden_state (B, S, H); checks the batch first (throwing inside a tidy frees its tensors). */
-  hidden(batch: EncoderBatch, training: boolean): tf.Tensor3D {
+  hidden(batch: EncoderInputs, training: boolean): tf.Tensor3D {
     this.check(batch);
     const maskAdd = additiveAttentionMask(batch.attentionMask); // (B, 1, 1, S)
     let h = this.embed(batch, training); // (B, S, H)
@@ -256,7 +256,7 @@ class BertEncoder {
   }
 
   // word + token type + position embeddings, then LayerNorm and dropout (BertEmbeddings).
-  private embed(batch: EncoderBatch, training: boolean): tf.Tensor {
+  private embed(batch: EncoderInputs, training: boolean): tf.Tensor {
     const [b, s] = batch.inputIds.shape;
     const types = batch.tokenTypeIds ?? tf.zeros([b, s], 'int32');
     const x = embed(this.emb.wordEmb, batch.inputIds).add(embed(this.emb.typeEmb, types)).add(embed(this.emb.posEmb, this.positionIds(batch.inputIds)));
@@ -282,7 +282,7 @@ class BertEncoder {
 
   // Shapes, dtypes and id ranges, checked before any kernel runs: an id past the table would
   // read zeros (or garbage) silently on some backends instead of failing.
-  private check(batch: EncoderBatch): void {
+  private check(batch: EncoderInputs): void {
     const { inputIds, attentionMask, tokenTypeIds } = batch;
     const where = `${this.modelType} forward`;
     if (inputIds.rank !== 2 || inputIds.dtype !== 'int32') throw new Error(`${where}: inputIds must be int32 [batch, seq], got ${inputIds.dtype} [${inputIds.shape}]`);

@@ -4,7 +4,7 @@ import { bertClassifier } from './classification-head';
 import { disentangledSelfAttention, type DisentangledAttentionParams } from './deberta-v2-attention';
 import { parseDebertaV2Config } from './deberta-v2-config';
 import { debertaConvLayer, type ConvLayerParams } from './deberta-v2-conv';
-import type { EncoderBatch, EncoderModel, EncoderOutput, QaModel } from './encoder-model';
+import type { EncoderInputs, EncoderModel, EncoderOutput, QaModel } from './encoder-model';
 import type { HfConfig } from './hf-config';
 import { Linear } from './linear';
 import { activation, dropout, embed, layerNorm } from './ops';
@@ -135,7 +135,7 @@ function buildDebertaV2Encoder(cfg: HfConfig, weights: WeightStore): DebertaV2En
 
     const hiddenAct = activation(o.hiddenAct);
 
-    const embeddings = (batch: EncoderBatch, maskF: tf.Tensor2D, training: boolean): tf.Tensor3D => {
+    const embeddings = (batch: EncoderInputs, maskF: tf.Tensor2D, training: boolean): tf.Tensor3D => {
       const [b, l] = batch.inputIds.shape;
       let e = embed(wordEmb, batch.inputIds); // (B, L, E)
       if (posEmb) {
@@ -157,7 +157,7 @@ function buildDebertaV2Encoder(cfg: HfConfig, weights: WeightStore): DebertaV2En
     };
 
     // last_hidden_state (B, L, H), computed inside the caller's tidy.
-    const hidden = (batch: EncoderBatch, training: boolean): tf.Tensor3D => {
+    const hidden = (batch: EncoderInputs, training: boolean): tf.Tensor3D => {
       checkBatch(batch);
       const [b, l] = batch.inputIds.shape;
       const maskF = batch.attentionMask.toFloat() as tf.Tensor2D; // (B, L)
@@ -210,7 +210,7 @@ export function buildDebertaV2(cfg: HfConfig, weights: WeightStore): EncoderMode
     linears.set(dense.id, dense);
     const poolerAct = activation(o.poolerAct);
     const head = bertClassifier(weights, { hiddenSize: H, numLabels: o.numLabels, dropout: o.classifierDropout, initializerRange: o.initializerRange });
-    const forward = (batch: EncoderBatch, training: boolean): EncoderOutput =>
+    const forward = (batch: EncoderInputs, training: boolean): EncoderOutput =>
       tf.tidy(() => {
         const x = encoder.hidden(batch, training); // (B, L, H)
         const [b] = batch.inputIds.shape;
@@ -258,7 +258,7 @@ export function buildDebertaV2ForQuestionAnswering(cfg: HfConfig, weights: Weigh
 interface DebertaV2Encoder {
   readonly o: ReturnType<typeof parseDebertaV2Config>;
   readonly linears: ReadonlyMap<ModuleId, Linear>;
-  hidden(batch: EncoderBatch, training: boolean): tf.Tensor3D;
+  hidden(batch: EncoderInputs, training: boolean): tf.Tensor3D;
   dispose(): void;
 }
 
@@ -274,7 +274,7 @@ function owning<T extends tf.Tensor>(owned: tf.Tensor[], t: T): T {
   return t;
 }
 
-function checkBatch(batch: EncoderBatch): void {
+function checkBatch(batch: EncoderInputs): void {
   const { inputIds, attentionMask, tokenTypeIds } = batch;
   if (inputIds.rank !== 2) throw new Error(`deberta-v2: inputIds must be [batch, seq], got [${inputIds.shape}]`);
   const same = (t: tf.Tensor) => t.rank === 2 && t.shape[0] === inputIds.shape[0] && t.shape[1] === inputIds.shape[1];

@@ -3,7 +3,7 @@ import type { ModuleId } from '@adalora/core';
 import type { Linear } from './linear';
 
 /** One padded batch; ids and masks are int32 [batch, seq]. */
-export interface EncoderBatch {
+export interface EncoderInputs {
   readonly inputIds: tf.Tensor2D;
   readonly attentionMask: tf.Tensor2D; // 1 = token, 0 = padding
   readonly tokenTypeIds?: tf.Tensor2D; // BERT only; zeros when absent
@@ -27,7 +27,7 @@ export interface EncoderModel {
   readonly linears: ReadonlyMap<ModuleId, Linear>;
   /** The head's trainable tensors by HF weight name, e.g. `classifier.weight`. */
   readonly headParams: ReadonlyMap<string, tf.Variable>;
-  forward(batch: EncoderBatch, training: boolean): EncoderOutput;
+  forward(batch: EncoderInputs, training: boolean): EncoderOutput;
   dispose(): void;
 }
 
@@ -50,6 +50,6 @@ export interface QaModel {
   readonly linears: ReadonlyMap<ModuleId, Linear>;
   /** The head's trainable tensors: `qa_outputs.weight` [2, hidden], `qa_outputs.bias` [2]. */
   readonly headParams: ReadonlyMap<string, tf.Variable>;
-  forward(batch: EncoderBatch, training: boolean): QaOutput;
+  forward(batch: EncoderInputs, training: boolean): QaOutput;
   dispose(): void;
 }

@@ -2,7 +2,7 @@ export { parseSafetensors, readSafetensors, encodeSafetensors, writeSafetensors,
 export { WeightStore, type WeightInit, type WeightStoreOptions } from './weights';
 export { Linear, type LinearAdapter } from './linear';
 export { layerNorm, gelu, activation, embed, dropout, FLOAT32_MIN } from './ops';
-export type { EncoderBatch, EncoderOutput, EncoderModel, QaModel, QaOutput } from './encoder-model';
+export type { EncoderInputs, EncoderOutput, EncoderModel, QaModel, QaOutput } from './encoder-model';
 export { HfConfig } from './hf-config';
 export { additiveAttentionMask, multiHeadAttention } from './attention';
 export { bertClassifier, robertaClassificationHead, type ClassificationHead, type HeadShape } from './classification-head';

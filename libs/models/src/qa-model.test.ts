@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseAdaLoraConfig } from '@adalora/config';
 import { fixturePath, maxAbsError } from '@adalora/test-support';
-import type { EncoderBatch, QaModel } from './encoder-model';
+import type { EncoderInputs, QaModel } from './encoder-model';
 import { injectAdapters } from './inject-adapters';
 import { loadEncoder, loadQaModel } from './load-model';
 import { readSafetensors, writeSafetensors, type SafeTensor } from './safetensors';
@@ -22,14 +22,14 @@ const H = 32; // the fixtures' hidden size
 const readReference = (kind: Kind): Reference => JSON.parse(readFileSync(fixturePath(kind, 'reference.json'), 'utf8')) as Reference;
 
 // The batch HF was fed (token type ids for BERT only).
-function batchOf(kind: Kind, ref: Reference): EncoderBatch {
+function batchOf(kind: Kind, ref: Reference): EncoderInputs {
   return {
     inputIds: tf.tensor2d(ref.input_ids, undefined, 'int32'),
     attentionMask: tf.tensor2d(ref.attention_mask, undefined, 'int32'),
     tokenTypeIds: kind === 'bert' ? tf.tensor2d(ref.token_type_ids, undefined, 'int32') : undefined,
   };
 }
-const disposeBatch = (b: EncoderBatch) => [b.inputIds, b.attentionMask, b.tokenTypeIds].forEach((t) => t?.dispose());
+const disposeBatch = (b: EncoderInputs) => [b.inputIds, b.attentionMask, b.tokenTypeIds].forEach((t) => t?.dispose());
 
 // A `*ForQuestionAnswering` checkpoint as HF saves one: the fixture's encoder weights (no pooler,
 // no classifier) plus qa_outputs, beside the fixture's config.

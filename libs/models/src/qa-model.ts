@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleId } from '@adalora/core';
-import type { EncoderBatch, QaModel, QaOutput } from './encoder-model';
+import type { EncoderInputs, QaModel, QaOutput } from './encoder-model';
 import type { Linear } from './linear';
 import type { QaHead } from './qa-head';
 
@@ -10,7 +10,7 @@ export interface HiddenStateEncoder {
   readonly hiddenSize: number;
   readonly linears: ReadonlyMap<ModuleId, Linear>;
   /** last_hidden_state [B, S, H], computed inside the caller's tidy. */
-  hidden(batch: EncoderBatch, training: boolean): tf.Tensor3D;
+  hidden(batch: EncoderInputs, training: boolean): tf.Tensor3D;
   dispose(): void;
 }
 

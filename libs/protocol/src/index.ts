@@ -17,7 +17,7 @@ export {
   COORDINATOR_MESSAGE_TYPES,
   type JsonValue,
   type JsonObject,
-  type SampleBatch,
+  type WireSampleBatch,
   type WorkerCapabilities,
   type HelloMessage,
   type ReadyMessage,
@@ -90,5 +90,5 @@ export {
   type FrameWriterOptions,
   type FrameReaderOptions,
 } from './frame-io';
-export { encodeSamples, decodeSamples, type FlatSamples } from './sample-batch';
+export { encodeSamples, decodeSamples, type SampleBatch } from './sample-batch';
 export { summarizeMessage } from './summarize-message';

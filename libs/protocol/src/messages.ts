@@ -27,7 +27,7 @@
  *   `CoordinatorToWorker`); `parseWorkerMessage` / `parseCoordinatorMessage` check every field.
  *   Unknown fields are refused: changing a message means bumping `PROTOCOL_VERSION`.
  * - Workers may not have the data set, so `compute`/`evaluate` carry pre-tokenized samples
- *   (`SampleBatch`) plus their data set row ids (`sampleIds`) for bookkeeping.
+ *   (`WireSampleBatch`) plus their data set row ids (`sampleIds`) for bookkeeping.
  * - `requestId` (compute and evaluate alike) is fresh per dispatch and echoed in the reply, so a
  *   stale or duplicate reply (e.g. from a worker whose share was re-dispatched after a timeout)
  *   is recognised. Version 2 gave it this one name (version 1: `round` and `evalId`).
@@ -53,9 +53,9 @@ export interface JsonObject {
 
 /**
  * Pre-tokenized samples, row-major and padded to a common `seq`.
- * Structurally the same as `LabeledBatch` in @adalora/training once decoded by `decodeSamples`.
+ * Structurally the same as `SampleBatch` in @adalora/training once decoded by `decodeSamples`.
  */
-export interface SampleBatch {
+export interface WireSampleBatch {
   /** [n] data set row indices (integers ≥ 0), echoed in replies for bookkeeping. */
   readonly sampleIds: readonly number[];
   /** int32 [n, seq], token ids ≥ 0. */
@@ -208,7 +208,7 @@ export interface ComputeMessage {
   readonly requestId: number;
   /** uint32 seed for adapter dropout. */
   readonly seed: number;
-  readonly samples: SampleBatch;
+  readonly samples: WireSampleBatch;
 }
 
 /** Run the model (eval mode) on these samples and return the outputs. */
@@ -217,7 +217,7 @@ export interface EvaluateMessage {
   readonly runId: string;
   /** Fresh per dispatch (integer ≥ 0), echoed in `evalResult`. */
   readonly requestId: number;
-  readonly samples: SampleBatch;
+  readonly samples: WireSampleBatch;
 }
 
 /** Stop: the worker finishes nothing more and closes. */

@@ -8,7 +8,7 @@ import {
   tensorFromFloat32,
   wireFromFloat32,
   type CoordinatorToWorker,
-  type SampleBatch,
+  type WireSampleBatch,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
 
@@ -24,7 +24,7 @@ export function ramp(n: number, seed = 1): Float32Array {
 }
 
 /** 2 rows × 4 tokens, with token types and class labels. */
-export function sampleBatch(): SampleBatch {
+export function sampleBatch(): WireSampleBatch {
   return encodeSamples([7, 3], {
     rows: 2,
     seq: 4,

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainableKey } from '@adalora/core';
 import { sequenceClassificationLoss, type EncoderModel } from '@adalora/models';
-import { disposeEncoderBatch, sliceRows, toEncoderBatch, type LabeledBatch } from './labeled-batch';
+import type { SampleBatch } from '@adalora/protocol';
+import { disposeEncoderInputs, sliceRows, toEncoderInputs } from './sample-rows';
 
 /** A worker's share of one optimizer step: sums over its samples, so shares of any size add up. */
 export interface GradientSums {
@@ -25,7 +26,7 @@ export interface GradientSums {
 export function computeGradientSums(
   model: EncoderModel,
   trainables: ReadonlyMap<TrainableKey, tf.Variable>,
-  batch: LabeledBatch,
+  batch: SampleBatch,
   microBatch: number,
   training = true,
 ): GradientSums {
@@ -35,7 +36,7 @@ export function computeGradientSums(
   let lossSum = 0;
   for (let from = 0; from < batch.rows; from += microBatch) {
     const part = sliceRows(batch, from, Math.min(batch.rows, from + microBatch));
-    const inputs = toEncoderBatch(part);
+    const inputs = toEncoderInputs(part);
     const labels = part.labels instanceof Float32Array ? tf.tensor1d(part.labels, 'float32') : tf.tensor1d(part.labels, 'int32');
     try {
       const { value, grads } = tf.variableGrads(() => {
@@ -53,7 +54,7 @@ export function computeGradientSums(
         g.dispose();
       });
     } finally {
-      disposeEncoderBatch(inputs);
+      disposeEncoderInputs(inputs);
       labels.dispose();
     }
   }

@@ -5,7 +5,7 @@
  * run config and the job sent to workers are `@adalora/config`'s.
  */
 export { learningRate, type LrSchedule } from './lr-schedule';
-export { sliceRows, gatherRows, toEncoderBatch, disposeEncoderBatch, type LabeledBatch } from './labeled-batch';
+export { sliceRows, gatherRows, toEncoderInputs, disposeEncoderInputs } from './sample-rows';
 export { computeGradientSums, type GradientSums } from './gradient-sums';
 export { GlobalStep, type GlobalStepState, type OptimizerConfig, type StepReport } from './global-step';
 export { createRankRecoveryTask, type RankRecoveryTask } from './rank-recovery-task';

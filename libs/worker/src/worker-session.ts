@@ -16,7 +16,7 @@ import {
   type WorkerToCoordinator,
 } from '@adalora/protocol';
 import { parseWorkerJob, type WorkerJob } from '@adalora/config';
-import { computeGradientSums, disposeEncoderBatch, sliceRows, toEncoderBatch } from '@adalora/training';
+import { computeGradientSums, disposeEncoderInputs, sliceRows, toEncoderInputs } from '@adalora/training';
 
 export interface WorkerSessionOptions {
   readonly workerId: string;
@@ -157,9 +157,9 @@ export class WorkerSession {
     const outputs = new Float32Array(batch.rows * model.numLabels);
     for (let from = 0; from < batch.rows; from += job.microBatch) {
       const part = sliceRows(batch, from, Math.min(batch.rows, from + job.microBatch));
-      const inputs = toEncoderBatch(part);
+      const inputs = toEncoderInputs(part);
       const logits = tf.tidy(() => model.forward(inputs, false).logits);
-      disposeEncoderBatch(inputs);
+      disposeEncoderInputs(inputs);
       outputs.set(logits.dataSync(), from * model.numLabels);
       logits.dispose();
     }
