@@ -16,7 +16,7 @@ export async function saveCheckpoint(dir: string, job: Job, extra: Record<string
   await savePeftAdapter(join(tmp, 'adapter'), {
     injected: job.injected,
     config: job.adalora,
-    rankPattern: job.global.rankPattern(),
+    rankPattern: job.optimizer.rankPattern(),
     baseModelPath: job.modelDir,
   });
   writeStateFiles(join(tmp, 'trainer_state.json'), join(tmp, 'trainer_state.safetensors'), {
@@ -25,8 +25,8 @@ export async function saveCheckpoint(dir: string, job: Job, extra: Record<string
     dataHash: job.dataHash,
     adalora: job.adalora,
     ...extra,
-    global: job.global.exportState(),
-    trainables: Object.fromEntries(job.global.snapshot()),
+    optimizer: job.optimizer.exportState(),
+    trainables: Object.fromEntries(job.optimizer.snapshot()),
   });
   writeFileSync(join(tmp, 'run_config.json'), JSON.stringify(job.config, null, 2));
   rmSync(dir, { recursive: true, force: true });

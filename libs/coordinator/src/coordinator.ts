@@ -78,13 +78,13 @@ export class Coordinator {
     const losses: number[] = [];
     let lastEval: EvalSummary | null = null;
     try {
-      for (let step = job.global.step; step < job.totalSteps; step++) {
+      for (let step = job.optimizer.step; step < job.totalSteps; step++) {
         const ids = this.batches.of(step);
         const batch = batchOf(job.train, ids, job.padId, job.train.numLabels === 1);
         const timer = new StepTimer();
         const { sums, computeMs } = await gradientsFromShares(this.pool, job, step, ids, batch, this.o.log);
         timer.gradientsGathered();
-        const report = job.global.apply(sums);
+        const report = job.optimizer.apply(sums);
         timer.optimizerApplied();
         this.pool.broadcast(stateMessage(job));
         const times = timer.stateSent(computeMs);
@@ -106,7 +106,7 @@ export class Coordinator {
     const finalDir = join(job.config.outputDir, 'final');
     await saveCheckpoint(finalDir, job, { step: job.totalSteps, finalEval: lastEval });
     this.o.log(`saved the final adapter to ${join(finalDir, 'adapter')}`);
-    return { steps: job.totalSteps, losses, finalEval: lastEval, adapterDir: join(finalDir, 'adapter'), rankPattern: job.global.rankPattern() };
+    return { steps: job.totalSteps, losses, finalEval: lastEval, adapterDir: join(finalDir, 'adapter'), rankPattern: job.optimizer.rankPattern() };
   }
 
   /** Runs the dev split on the live workers, logs its metrics and writes them to metrics.jsonl. */

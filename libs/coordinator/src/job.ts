@@ -6,7 +6,7 @@ import { collate, datasetHash, loadPretokenizedJsonl, loadTextDataset, loadToken
 import { injectAdapters, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
 import { resumeFromCheckpoint } from './resume';
 import type { SampleBatch } from '@adalora/protocol';
-import { createRankRecoveryTask, GlobalStep } from '@adalora/training';
+import { createRankRecoveryTask, ClusterOptimizer } from '@adalora/training';
 
 /** Everything the coordinator needs for a run, prepared once before any worker is accepted. */
 export interface Job {
@@ -18,7 +18,7 @@ export interface Job {
   readonly model: EncoderModel;
   readonly injected: InjectedAdapters;
   readonly adalora: AdaLoraConfig;
-  readonly global: GlobalStep;
+  readonly optimizer: ClusterOptimizer;
   readonly train: Dataset;
   readonly dev: Dataset | null;
   readonly padId: number;
@@ -70,14 +70,14 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
   const model = loaded.model;
   const dataHash = datasetHash(train);
   let injected: InjectedAdapters | null = null;
-  let global: GlobalStep;
+  let optimizer: ClusterOptimizer;
   try {
     injected = injectAdapters(model, adalora);
     if (config.initAdapter) {
       loadTrainableState(join(config.initAdapter, ADAPTER_WEIGHTS_FILE), injected);
       log(`initial adapter state from ${config.initAdapter}`);
     }
-    global = new GlobalStep(injected, adalora, {
+    optimizer = new ClusterOptimizer(injected, adalora, {
       weightDecay: t.weightDecay,
       beta1: t.beta1,
       beta2: t.beta2,
@@ -85,7 +85,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
       schedule: { lr: t.lr, kind: t.schedule, warmupSteps: t.warmupSteps, totalSteps },
     });
     if (config.resume) {
-      const step = resumeFromCheckpoint(config.resume, { global, injected, adalora, modelHash: loaded.hash, dataHash });
+      const step = resumeFromCheckpoint(config.resume, { optimizer, injected, adalora, modelHash: loaded.hash, dataHash });
       log(`resumed from ${config.resume} at step ${step}`);
     }
   } catch (e) {
@@ -113,7 +113,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     model,
     injected: adapters,
     adalora,
-    global,
+    optimizer,
     train,
     dev,
     padId,

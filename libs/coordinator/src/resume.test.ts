@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAdaLoraConfig } from '@adalora/config';
 import { injectAdapters, loadEncoder } from '@adalora/models';
-import { GlobalStep } from '@adalora/training';
+import { ClusterOptimizer } from '@adalora/training';
 import { fixturePath } from '@adalora/test-support';
 import { resumeFromCheckpoint, type ResumeTarget } from './resume';
 import { writeStateFiles } from './trainer-state-file';
@@ -16,21 +16,21 @@ async function target(): Promise<ResumeTarget & { dispose(): void }> {
   const { model } = await loadEncoder(fixturePath('bert'));
   const adalora = parseAdaLoraConfig({ initR: 2, targetR: 1, totalStep: 10, targetModules: ['query'] });
   const injected = injectAdapters(model, adalora, 3);
-  const global = new GlobalStep(injected, adalora, { weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, schedule: { lr: 1e-3, kind: 'constant', warmupSteps: 0, totalSteps: 10 } });
-  return { global, injected, adalora, modelHash: 'model', dataHash: 'data', dispose: () => (injected.dispose(), model.dispose()) };
+  const optimizer = new ClusterOptimizer(injected, adalora, { weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, schedule: { lr: 1e-3, kind: 'constant', warmupSteps: 0, totalSteps: 10 } });
+  return { optimizer, injected, adalora, modelHash: 'model', dataHash: 'data', dispose: () => (injected.dispose(), model.dispose()) };
 }
 
 // a checkpoint folder holding the target's state with its trainables edited
 function checkpoint(t: ResumeTarget, edit: (trainables: Record<string, Float32Array>) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'resume-test-'));
   dirs.push(dir);
-  const trainables = Object.fromEntries(t.global.snapshot()) as Record<string, Float32Array>;
+  const trainables = Object.fromEntries(t.optimizer.snapshot()) as Record<string, Float32Array>;
   edit(trainables);
   writeStateFiles(join(dir, 'trainer_state.json'), join(dir, 'trainer_state.safetensors'), {
     modelHash: t.modelHash,
     dataHash: t.dataHash,
     adalora: t.adalora,
-    global: t.global.exportState(),
+    optimizer: t.optimizer.exportState(),
     trainables,
   });
   return dir;

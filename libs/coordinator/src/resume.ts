@@ -3,12 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { AdaLoraConfig } from '@adalora/config';
 import { checkTensorSet, TensorSetError } from '@adalora/core';
 import type { InjectedAdapters } from '@adalora/models';
-import type { GlobalStep, GlobalStepState } from '@adalora/training';
+import type { ClusterOptimizer, ClusterOptimizerState } from '@adalora/training';
 import { readStateFiles } from './trainer-state-file';
 
 /** What must match between a checkpoint and the run that resumes from it. */
 export interface ResumeTarget {
-  readonly global: GlobalStep;
+  readonly optimizer: ClusterOptimizer;
   readonly injected: InjectedAdapters;
   readonly adalora: AdaLoraConfig;
   readonly modelHash: string;
@@ -44,10 +44,10 @@ export function resumeFromCheckpoint(dir: string, target: ResumeTarget): number 
   } catch (e) {
     throw e instanceof TensorSetError ? new Error(`cannot resume from ${dir}: ${e.message}`) : e;
   }
-  target.global.importState(state.global as GlobalStepState);
+  target.optimizer.importState(state.optimizer as ClusterOptimizerState);
   for (const [key, t] of checked) {
     const v = current.get(key)!;
     tf.tidy(() => v.assign(tf.tensor(t.values, v.shape, 'float32')));
   }
-  return target.global.step;
+  return target.optimizer.step;
 }

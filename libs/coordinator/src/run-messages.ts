@@ -17,6 +17,6 @@ export function welcomeMessage(job: Job, workerIndex: number): WelcomeMessage {
 export function stateMessage(job: Job): StateMessage {
   const trainables = job.injected.trainables;
   // State goes as float32 always: every replica must hold exactly the coordinator's values.
-  const tensors = [...job.global.snapshot()].map(([name, values]) => tensorFromFloat32(name, trainables.get(name)!.shape, values));
-  return { type: 'state', runId: job.runId, step: job.global.step, tensors };
+  const tensors = [...job.optimizer.snapshot()].map(([name, values]) => tensorFromFloat32(name, trainables.get(name)!.shape, values));
+  return { type: 'state', runId: job.runId, step: job.optimizer.step, tensors };
 }

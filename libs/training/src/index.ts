@@ -7,5 +7,5 @@
 export { learningRate, type LrSchedule } from './lr-schedule';
 export { sliceRows, gatherRows, toEncoderInputs, disposeEncoderInputs } from './sample-rows';
 export { computeGradientSums, type GradientSums } from './gradient-sums';
-export { GlobalStep, type GlobalStepState, type OptimizerConfig, type StepReport } from './global-step';
+export { ClusterOptimizer, type ClusterOptimizerState, type OptimizerConfig, type StepReport } from './cluster-optimizer';
 export { createRankRecoveryTask, type RankRecoveryTask } from './rank-recovery-task';
