@@ -285,7 +285,7 @@ export class Coordinator {
       const outcomes = await Promise.allSettled(
         parts.map((units, i) => {
           const rows = units.flatMap((u) => Array.from({ length: Math.min(unit, batch.rows - u * unit) }, (_, j) => u * unit + j));
-          return this.compute(live[i], step, round, rows, ids, batch);
+          return this.compute(live[i], step, round, units, rows, ids, batch);
         }),
       );
       remaining = [];
@@ -302,7 +302,7 @@ export class Coordinator {
     return { sums: done, computeMs };
   }
 
-  private compute(link: WorkerLink, step: number, round: number, rows: readonly number[], ids: readonly number[], batch: LabeledBatch): Promise<GradientSums & { computeMs: number }> {
+  private compute(link: WorkerLink, step: number, round: number, units: readonly number[], rows: readonly number[], ids: readonly number[], batch: LabeledBatch): Promise<GradientSums & { computeMs: number }> {
     const part = gatherRows(batch, rows);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => link.close(1008, `no gradients within ${this.job.config.cluster.stepTimeoutMs} ms`), this.job.config.cluster.stepTimeoutMs);
@@ -324,7 +324,7 @@ export class Coordinator {
           reject(e);
         },
       };
-      link.send({ type: 'compute', runId: this.job.runId, step, round, seed: (this.job.config.training.seed + step) >>> 0, samples: encodeSamples(rows.map((r) => ids[r]), part) });
+      link.send({ type: 'compute', runId: this.job.runId, step, round, seed: this.job.config.training.seed >>> 0, microBatches: units, samples: encodeSamples(rows.map((r) => ids[r]), part) });
     });
   }
 

@@ -16,3 +16,4 @@ export { tripletMask } from './triplet-mask';
 export { applyKeepMask, RankAllocator, type AllocationDecision, type RankAllocatorState } from './rank-allocator';
 export { AdamW, type AdamWOptions, type AdamWParamState, type AdamWState } from './adamw';
 export { readFloat32 } from './read-float32';
+export { DropoutStream, seededDropout, withDropoutStream } from './dropout-stream';

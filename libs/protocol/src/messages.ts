@@ -9,7 +9,7 @@
  *   (loads run.modelPath, checks modelHash)
  *   ready {runId, modelHash, loadMs}        →
  *                                            ← state {step, tensors}   full adapter + head, masks applied
- *                                            ← compute {step, round, seed, samples}
+ *                                            ← compute {step, round, seed, microBatches, samples}
  *   gradients {step, round, sampleCount,    →   Σ over its samples of ∂(task loss)/∂θ, per trainable
  *              lossSum, computeMs, tensors}
  *        … coordinator averages over the global batch, adds the orthogonal-regulariser gradient,
@@ -28,7 +28,9 @@
  *   (`SampleBatch`) plus their data set row ids (`sampleIds`) for bookkeeping.
  * - `round` (compute) and `evalId` (evaluate) are fresh per dispatch, so a stale or duplicate
  *   reply (e.g. from a worker whose share was re-dispatched after a timeout) is recognised.
- * - `seed` lets the worker seed adapter dropout, so a re-dispatched share computes the same sums.
+ * - `seed` (the run's) and `microBatches` (each micro-batch's index on the step's grid) seed every
+ *   dropout of a micro-batch from (seed, step, index): a micro-batch computes the same sums on any
+ *   worker, in any share, after any retry or resume.
  * - `evalResult` returns outputs (logits [n, numLabels]) and echoes `sampleIds`, not the labels:
  *   the coordinator owns the labels it sent, and an echo would only add a way to disagree.
  * - `state` carries E already multiplied by the rank mask, so workers need no mask of their own.
@@ -40,7 +42,7 @@
 import type { NamedTensor, WireTensor } from './wire-tensor';
 
 /** Version of this schema; a `hello`/`welcome` of another version is refused with PROTO_ERR_VERSION. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Plain JSON, as the run config travels (no binary, finite numbers only). */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | JsonObject;
@@ -203,8 +205,13 @@ export interface ComputeMessage {
   readonly step: number;
   /** Dispatch round (integer ≥ 0), echoed in `gradients`. */
   readonly round: number;
-  /** uint32 seed for adapter dropout. */
+  /** The run's uint32 seed: with `step` and `microBatches` it seeds every dropout. */
   readonly seed: number;
+  /**
+   * Grid index of each micro-batch in `samples`, strictly ascending (so a short last micro-batch
+   * can only end a share): rows are cut into training.microBatch-row micro-batches in order.
+   */
+  readonly microBatches: readonly number[];
   readonly samples: SampleBatch;
 }
 

@@ -5,7 +5,7 @@
  */
 export { learningRate, type LrSchedule } from './lr-schedule';
 export { sliceRows, gatherRows, toEncoderBatch, disposeEncoderBatch, type LabeledBatch } from './labeled-batch';
-export { computeGradientSums, type GradientSums } from './gradient-sums';
+export { computeGradientSums, type GradientSums, type SharePlace } from './gradient-sums';
 export { GlobalStep, type GlobalStepState, type OptimizerConfig, type StepReport } from './global-step';
 export { ConfigReader } from './config-reader';
 export { parseRunConfig, readConfigFile, applyOverrides, mergeConfig, BUILTIN_MODEL, type RunConfig, type DataConfig, type TrainingConfig, type ClusterConfig } from './run-config';

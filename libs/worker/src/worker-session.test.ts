@@ -44,7 +44,7 @@ test('compute before any state is out of order; a state must cover every trainab
   const [ready] = await s.handle(await welcome());
   t.like(ready, { type: 'ready', runId: 'run-1' });
   const batch = trace.batch(0);
-  const compute = { type: 'compute' as const, runId: 'run-1', step: 0, round: 1, seed: 1, samples: encodeSamples([0, 1, 2, 3, 4, 5, 6, 7], batch) };
+  const compute = { type: 'compute' as const, runId: 'run-1', step: 0, round: 1, seed: 1, microBatches: [0, 1], samples: encodeSamples([0, 1, 2, 3, 4, 5, 6, 7], batch) };
   t.is((await faultOf(s.handle(compute))).code, 'PROTO_ERR_OUT_OF_ORDER');
   const wrongShape = { type: 'state' as const, runId: 'run-1', step: 0, tensors: [tensorFromFloat32('classifier.bias', [2], new Float32Array(2))] };
   t.regex((await faultOf(s.handle(wrongShape))).message, /classifier\.bias.*shape/);
@@ -63,14 +63,14 @@ test('after a full state, compute returns the gradient sums of the reference com
   const state = [...injected.trainables].map(([name, v]) => tensorFromFloat32(name, v.shape, v.dataSync() as Float32Array));
   await s.handle({ type: 'state', runId: 'run-1', step: 3, tensors: state });
   const batch = trace.batch(3);
-  const compute = { type: 'compute' as const, runId: 'run-1', step: 3, round: 9, seed: 1, samples: encodeSamples([0, 1, 2, 3, 4, 5, 6, 7], batch) };
+  const compute = { type: 'compute' as const, runId: 'run-1', step: 3, round: 9, seed: 1, microBatches: [0, 1], samples: encodeSamples([0, 1, 2, 3, 4, 5, 6, 7], batch) };
   await s.handle(compute); // the first pass caches each frozen layer's Wᵀ
   const before = tf.memory().numTensors;
   const [reply] = await s.handle(compute);
   t.is(tf.memory().numTensors, before, 'no tensor left behind by a compute');
   if (reply.type !== 'gradients') return t.fail(reply.type);
   t.like(reply, { step: 3, round: 9, sampleCount: 8 });
-  const expected = computeGradientSums(model, injected.trainables, batch, job.microBatch);
+  const expected = computeGradientSums(model, injected.trainables, batch, job.microBatch, { seed: 1, step: 3, microBatches: [0, 1] });
   t.true(Math.abs(reply.lossSum - expected.lossSum) < 1e-9);
   for (const tensor of reply.tensors) t.deepEqual(Array.from(float64FromTensor(tensor)), Array.from(expected.grads.get(tensor.name)!), tensor.name);
   t.is(reply.tensors.length, expected.grads.size);
