@@ -74,6 +74,9 @@ test('after a full state, compute returns the gradient sums of the reference com
   t.true(Math.abs(reply.lossSum - expected.lossSum) < 1e-9);
   for (const tensor of reply.tensors) t.deepEqual(Array.from(float64FromTensor(tensor)), Array.from(expected.grads.get(tensor.name)!), tensor.name);
   t.is(reply.tensors.length, expected.grads.size);
+  const miscounted = await faultOf(s.handle({ ...compute, microBatches: [0] }));
+  t.is(miscounted.code, 'PROTO_ERR_BAD_FIELD', 'one grid index for two micro-batches of 4');
+  t.regex(miscounted.message, /names 1 micro-batch\(es\), but its 8 samples make 2 of 4/);
   injected.dispose();
   model.dispose();
   s.dispose();
