@@ -24,16 +24,17 @@ test.before(async () => {
 
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
-async function losses(o: Omit<LocalClusterOptions, 'config'>): Promise<number[]> {
-  const out = mkdtempSync(join(dir, 'out-'));
-  const config = mergeConfig(RANK_RECOVERY_DEFAULTS, {
+/** Step losses of a run (its output stays in `dir` until the end, for a resume). */
+async function losses(o: Omit<LocalClusterOptions, 'config'>, over: Record<string, unknown> = {}, out = mkdtempSync(join(dir, 'out-'))): Promise<number[]> {
+  const base = mergeConfig(RANK_RECOVERY_DEFAULTS, {
     model: task.modelDir,
     data: { train: task.trainFile, dev: task.devFile },
     outputDir: out,
     training: { maxSteps: 6, evalEvery: 0, batchSize: 32, microBatch: 4 },
     adalora: { tinit: 1, tfinal: 2, deltaT: 1, lora_dropout: 0.1 },
     cluster: { backend: 'wasm' },
-  }) as Record<string, unknown>;
+  });
+  const config = mergeConfig(base, over) as Record<string, unknown>;
   const { reports } = await runLocalCluster({ ...o, config });
   return reports.map((r) => r.loss);
 }
@@ -58,12 +59,14 @@ function mortalWorker(port: number, dieAt: number): void {
   ws.on('close', () => session.dispose());
 }
 
-test.serial('with dropout on, 1 and 3 workers give the same losses, bit for bit, and so does a run that loses a worker', async (t) => {
-  const one = await losses({ workers: 1 });
+test.serial('with dropout on, 1 and 3 workers give the same losses, bit for bit, and so do a run that loses a worker and a resumed run', async (t) => {
+  const cleanOut = mkdtempSync(join(dir, 'clean-'));
+  const one = await losses({ workers: 1 }, { training: { checkpointEvery: 3 } }, cleanOut);
   t.is(one.length, 6);
   t.deepEqual(await losses({ workers: 3 }), one, '3 workers');
   const log: string[] = [];
   const interrupted = await losses({ workers: 2, minWorkers: 3, log: (l) => log.push(l), onListening: (port) => mortalWorker(port, 2) });
   t.true(log.some((l) => /step 2: a share of \d+ micro-batch\(es\) failed/.test(l)), 'the mortal worker died holding a share of step 2');
   t.deepEqual(interrupted, one, 'a worker lost mid-run');
+  t.deepEqual(await losses({ workers: 2 }, { resume: join(cleanOut, 'checkpoint-3') }), one.slice(3), 'resumed at step 3 on 2 workers');
 });
