@@ -25,17 +25,21 @@ export async function gradientsFromShares(pool: WorkerPool, job: Job, step: numb
     units: unitsOf(batch.rows, unit),
     workers: () => pool.readyAtLeastOne(() => log(`step ${step}: no live worker; waiting for one`)),
     plan: planShares,
-    run: (link, share) => computeOn(link, job, step, rowsOfUnits(share, unit, batch.rows), ids, batch),
+    run: (link, share) => computeOn(link, job, step, share, rowsOfUnits(share, unit, batch.rows), ids, batch),
     onShareFailed: (share, e) => log(`step ${step}: a share of ${share.length} micro-batch(es) failed (${e.message}); redistributing`),
   });
   return { sums: covered.map((c) => c.result), computeMs: Math.max(0, ...covered.map((c) => c.result.computeMs)) };
 }
 
-/** Asks one worker for the gradient sums over some rows of the batch; a bad reply drops the worker. */
-async function computeOn(link: WorkerLink, job: Job, step: number, rows: readonly number[], ids: readonly number[], batch: SampleBatch): Promise<GradientSums & { computeMs: number }> {
+/**
+ * Asks one worker for the gradient sums over some micro-batches of the batch (`units`, their
+ * rows `rows`); a bad reply drops the worker. The run's seed and the units' grid indices seed
+ * every dropout of each micro-batch, so any worker computes the same sums for it.
+ */
+async function computeOn(link: WorkerLink, job: Job, step: number, units: readonly number[], rows: readonly number[], ids: readonly number[], batch: SampleBatch): Promise<GradientSums & { computeMs: number }> {
   const part = gatherRows(batch, rows);
-  const seed = (job.config.training.seed + step) >>> 0;
-  const reply = await link.requests.request('compute', (requestId) => ({ type: 'compute', runId: job.runId, step, requestId, seed, samples: encodeSamples(rows.map((r) => ids[r]), part) }));
+  const seed = job.config.training.seed >>> 0;
+  const reply = await link.requests.request('compute', (requestId) => ({ type: 'compute', runId: job.runId, step, requestId, seed, microBatches: units, samples: encodeSamples(rows.map((r) => ids[r]), part) }));
   try {
     if (reply.step !== step) throw protocolError('PROTO_ERR_BAD_FIELD', `gradients for step ${reply.step}, request ${reply.requestId} was for step ${step}`, { messageType: 'gradients', field: 'step' });
     return checkGradients(link.label, job.injected.trainables, reply, part.rows);

@@ -51,6 +51,7 @@ const compute = (requestId: number): CoordinatorToWorker => ({
   step: 0,
   requestId,
   seed: 0,
+  microBatches: [0],
   samples: encodeSamples([0], { rows: 1, seq: 2, inputIds: Int32Array.of(1, 2), attentionMask: Int32Array.of(1, 1), labels: Int32Array.of(0) }),
 });
 const ready: WorkerToCoordinator = { type: 'ready', runId: 'run-1', modelHash: 'hash-1', loadMs: 3 };

@@ -88,7 +88,7 @@ export function coordinatorSamples(): { [K in CoordinatorToWorker['type']]: Extr
         tensorFromFloat32('bert.encoder.layer.0.attention.self.query.lora_E', [2, 1], Float32Array.of(0.5, 0)),
       ],
     },
-    compute: { type: 'compute', runId: 'run-1', step: 3, requestId: 2, seed: 0xdeadbeef, samples: sampleBatch() },
+    compute: { type: 'compute', runId: 'run-1', step: 3, requestId: 2, seed: 0xdeadbeef, microBatches: [1, 4], samples: sampleBatch() },
     evaluate: { type: 'evaluate', runId: 'run-1', requestId: 5, samples: sampleBatch() },
     shutdown: { type: 'shutdown', reason: 'training finished' },
   };

@@ -138,7 +138,11 @@ export class WorkerSession {
     const started = performance.now();
     const batch = decodeSamples(msg.samples);
     const trainables = injected.trainables;
-    const sums = computeGradientSums(model, trainables, batch, job.microBatch);
+    const parts = Math.ceil(batch.rows / job.microBatch);
+    if (msg.microBatches.length !== parts) {
+      throw new WorkerFault('PROTO_ERR_BAD_FIELD', `compute names ${msg.microBatches.length} micro-batch(es), but its ${batch.rows} samples make ${parts} of ${job.microBatch}`);
+    }
+    const sums = computeGradientSums(model, trainables, batch, job.microBatch, { seed: msg.seed, step: msg.step, microBatches: msg.microBatches });
     return {
       type: 'gradients',
       runId: msg.runId,
