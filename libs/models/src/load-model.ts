@@ -59,21 +59,7 @@ export async function loadEncoder(dir: string, options: LoadEncoderOptions = {})
     }
     return cfg;
   });
-  let model: EncoderModel;
-  switch (modelType) {
-    case 'bert':
-    case 'roberta':
-      model = buildBert(config, weights, modelType);
-      break;
-    case 'deberta-v2': {
-      // loaded on demand: BERT-family runs never need the DeBERTa code
-      const { buildDebertaV2 } = await import('./deberta-v2');
-      model = buildDebertaV2(config, weights);
-      break;
-    }
-    default:
-      throw new Error(`unreachable: model_type ${modelType satisfies never}`);
-  }
+  const model = (await builders(modelType)).classification(config, weights);
   return { model, config, hash, unusedWeights: weights.unused(), initialisedWeights: weights.initialised() };
 }
 
@@ -98,21 +84,29 @@ export interface LoadedQaModel extends Omit<LoadedEncoder, 'model'> {
  */
 export async function loadQaModel(dir: string, options: LoadQaModelOptions = {}): Promise<LoadedQaModel> {
   const { config, modelType, weights, hash } = await readCheckpoint(dir, options.headSeed);
-  let model: QaModel;
+  const model = (await builders(modelType)).qa(config, weights);
+  return { model, config, hash, unusedWeights: weights.unused(), initialisedWeights: weights.initialised() };
+}
+
+/** The model builders of one architecture, by head. */
+interface Builders {
+  classification(config: HfConfig, weights: WeightStore): EncoderModel;
+  qa(config: HfConfig, weights: WeightStore): QaModel;
+}
+
+// DeBERTa's code is loaded on demand: BERT-family runs never need it.
+async function builders(modelType: SupportedModelType): Promise<Builders> {
   switch (modelType) {
     case 'bert':
     case 'roberta':
-      model = buildBertForQuestionAnswering(config, weights, modelType);
-      break;
+      return { classification: (c, w) => buildBert(c, w, modelType), qa: (c, w) => buildBertForQuestionAnswering(c, w, modelType) };
     case 'deberta-v2': {
-      const { buildDebertaV2ForQuestionAnswering } = await import('./deberta-v2');
-      model = buildDebertaV2ForQuestionAnswering(config, weights);
-      break;
+      const { buildDebertaV2, buildDebertaV2ForQuestionAnswering } = await import('./deberta-v2');
+      return { classification: buildDebertaV2, qa: buildDebertaV2ForQuestionAnswering };
     }
     default:
       throw new Error(`unreachable: model_type ${modelType satisfies never}`);
   }
-  return { model, config, hash, unusedWeights: weights.unused(), initialisedWeights: weights.initialised() };
 }
 
 // config.json (model_type checked) and the weights, hashed as the run identity.

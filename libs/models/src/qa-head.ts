@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { trainableLinears } from './trainable-linears';
 import type { WeightStore } from './weights';
 
 /**
@@ -27,20 +28,7 @@ export interface QaHeadShape {
  */
 export function qaOutputsHead(weights: WeightStore, shape: QaHeadShape): QaHead {
   const H = shape.hiddenSize;
-  const params = new Map<string, tf.Variable>();
-  try {
-    for (const [name, dims, init] of [
-      ['qa_outputs.weight', [2, H], { kind: 'normal', std: shape.initializerRange }],
-      ['qa_outputs.bias', [2], { kind: 'zeros' }],
-    ] as const) {
-      const t = weights.takeOrInit(name, dims, init);
-      params.set(name, tf.variable(t, true)); // no name: tfjs names are process-global
-      t.dispose();
-    }
-  } catch (e) {
-    params.forEach((p) => p.dispose());
-    throw e;
-  }
+  const params = trainableLinears(weights, shape.initializerRange, [['qa_outputs', 2, H]]);
   const w = params.get('qa_outputs.weight')!;
   const b = params.get('qa_outputs.bias')!;
   return {
