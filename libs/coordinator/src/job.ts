@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { AdaLoraConfig, ModuleId } from '@adalora/core';
 import { collate, datasetHash, loadPretokenizedJsonl, loadTextDataset, loadTokenizer, type Dataset } from '@adalora/data';
 import { injectAdapters, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
+import { latestCheckpoint, RESUME_LATEST } from './latest-checkpoint';
 import { resumeFromCheckpoint } from './resume';
 import { BUILTIN_MODEL, createRankRecoveryTask, GlobalStep, optimizerSteps, runAdaLoraConfig, type LabeledBatch, type RunConfig, type WorkerJob } from '@adalora/training';
 
@@ -82,10 +83,11 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
       eps: t.eps,
       schedule: { lr: t.lr, kind: t.schedule, warmupSteps: t.warmupSteps, totalSteps },
     });
-    if (config.resume) {
-      const step = resumeFromCheckpoint(config.resume, { global, injected, adalora, modelHash: loaded.hash, dataHash });
-      log(`resumed from ${config.resume} at step ${step}`);
-    }
+    const from = config.resume === RESUME_LATEST ? latestCheckpoint(config.outputDir, log) : config.resume;
+    if (from) {
+      const step = resumeFromCheckpoint(from, { global, injected, adalora, modelHash: loaded.hash, dataHash });
+      log(`resumed from ${from} at step ${step}`);
+    } else if (config.resume === RESUME_LATEST) log(`resume latest: no checkpoint in ${config.outputDir} yet, starting at step 0`);
   } catch (e) {
     // a bad initial adapter or checkpoint leaves nothing allocated behind
     injected?.dispose();
