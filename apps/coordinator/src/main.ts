@@ -35,7 +35,7 @@ function withCommonOptions(cmd: Command): Command {
     .option('--min-workers <n>', 'workers to wait for before training (cluster.minWorkers)', integer(1))
     .option('-b, --backend <name>', 'tfjs backend of this process: auto | tensorflow | wasm | cpu (cluster.backend)')
     .option('-o, --output <dir>', 'where checkpoints, metrics and the final adapter go (outputDir)')
-    .option('--resume <dir>', 'continue an earlier run from one of its checkpoints (resume)')
+    .option('--resume <dir|latest>', "continue an earlier run from one of its checkpoints, or from the newest intact one of the output folder: 'latest' (resume)")
     .option('--no-progress', 'no progress bar (log lines only)');
 }
 
@@ -58,34 +58,65 @@ function resolveConfig(flags: CommonFlags, defaults: (raw: Record<string, unknow
 
 const log = (line: string) => console.log(`${new Date().toISOString()} coordinator: ${line}`);
 
-/** Prepares the job, serves it to workers until the run ends, prints the rank report. */
-async function serve(config: RunConfig, progress: boolean, onListening?: (port: number) => void): Promise<void> {
-  const { Coordinator, loadBackend, prepareJob, rankReport } = await loadRuntime();
+/** The exit code of a run stopped by a signal: 128 + its number, as shells report it. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT;
+
+/**
+ * Prepares the job, serves it to workers until the run ends, prints the rank report. Resolves
+ * with 0, or with the exit code of the signal that interrupted the run: the first SIGINT or
+ * SIGTERM abandons the step in flight, saves a checkpoint of the last completed one and
+ * disconnects the workers (they wait for a restarted coordinator); a second one exits at once.
+ */
+async function serve(config: RunConfig, progress: boolean, onListening?: (port: number) => void): Promise<number> {
+  const { Coordinator, loadBackend, prepareJob, rankReport, RunInterrupted } = await loadRuntime();
   await loadBackend(config.cluster.backend, { log });
   const job = await prepareJob(config, log);
   const coordinator = new Coordinator(job, { log, progressBar: progress && process.stdout.isTTY === true });
-  const stopOnSignal = () => {
-    log('interrupted: stopping workers');
-    void coordinator.close('interrupted').then(() => process.exit(130));
+  let stoppedBy: StopSignal | null = null;
+  const onSignal = (signal: StopSignal) => {
+    if (stoppedBy) {
+      log(`${signal} again: exiting at once, without a checkpoint`);
+      process.exit(SIGNAL_EXIT[signal]);
+    }
+    stoppedBy = signal;
+    log(`${signal}: stopping after the step in flight (its gradients not all in yet: abandoned) and saving a checkpoint; ${signal} again exits at once`);
+    coordinator.interrupt();
   };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
+  const onSigint = () => onSignal('SIGINT');
+  const onSigterm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   try {
     const port = await coordinator.listening();
     onListening?.(port);
-    const result = await coordinator.train();
+    let result;
+    try {
+      result = await coordinator.train();
+    } catch (e) {
+      if (!(e instanceof RunInterrupted)) throw e;
+      await coordinator.close('interrupted');
+      log(`${e.message}; the same command with --resume latest continues the run (${e.step}/${job.totalSteps} steps done)`);
+      return SIGNAL_EXIT[stoppedBy ?? 'SIGINT'];
+    }
     console.log('\nRank per adapted matrix at the end of the run:');
     console.log(rankReport(result.rankPattern, job.trueRanks));
     if (result.finalEval) {
       console.log(`final dev ${Object.entries(result.finalEval.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}`);
     }
     console.log(`first loss ${result.losses[0]?.toFixed(4)}, last loss ${result.losses.at(-1)?.toFixed(4)}; adapter: ${result.adapterDir}`);
+    return 0;
   } finally {
-    process.off('SIGINT', stopOnSignal);
-    process.off('SIGTERM', stopOnSignal);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     await coordinator.close();
     job.dispose();
   }
+}
+
+/** An interrupted run exits now: requests it abandoned may still hold timers. */
+function exitIfInterrupted(code: number): void {
+  if (code !== 0) process.exit(code);
 }
 
 const program = new Command('adalora')
@@ -93,7 +124,7 @@ const program = new Command('adalora')
   .showHelpAfterError();
 
 withCommonOptions(program.command('coordinator').description('start a coordinator; workers join it with `adalora worker --coordinator ws://HOST:PORT`')).action(
-  async (flags: CommonFlags) => serve(resolveConfig(flags), flags.progress),
+  async (flags: CommonFlags) => exitIfInterrupted(await serve(resolveConfig(flags), flags.progress)),
 );
 
 withCommonOptions(program.command('run').description('start a coordinator and N local workers (child processes); with no config, the built-in job'))
@@ -108,13 +139,17 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
     const workerBackend = parseBackendChoice(flags.workerBackend);
     const { startLocalWorkers, stopLocalWorkers } = await loadRuntime();
     let children: ReturnType<typeof startLocalWorkers> = [];
+    let code = 0;
     try {
-      await serve(config, flags.progress, (port) => {
+      code = await serve(config, flags.progress, (port) => {
         children = startLocalWorkers({ count: flags.workers, coordinatorUrl: `ws://127.0.0.1:${port}`, backend: workerBackend, extraArgs: ['--quiet'], log: (l) => console.log(l) });
       });
     } finally {
+      // local workers of an interrupted run would wait for a coordinator that is not coming back
+      if (code !== 0) children.forEach((c) => c.kill('SIGTERM'));
       await stopLocalWorkers(children);
     }
+    exitIfInterrupted(code);
   });
 
 program

@@ -4,6 +4,6 @@
  * `--help` must not wait for.
  */
 export { loadBackend } from '@adalora/backend';
-export { Coordinator, prepareJob, rankReport } from '@adalora/coordinator';
+export { Coordinator, prepareJob, rankReport, RunInterrupted } from '@adalora/coordinator';
 export { mergeCommand } from './merge-command';
 export { startLocalWorkers, stopLocalWorkers } from './local-workers';

@@ -73,7 +73,7 @@ export interface RunConfig {
   readonly tokenizer?: string;
   /** PEFT adapter dir to start from (its initial state) */
   readonly initAdapter?: string;
-  /** checkpoint dir (checkpoint-<step> or final) of an earlier run to continue */
+  /** checkpoint dir (checkpoint-<step> or final) of an earlier run to continue, or 'latest': the newest intact one of outputDir */
   readonly resume?: string;
   readonly data: DataConfig;
   /**

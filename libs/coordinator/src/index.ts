@@ -6,7 +6,7 @@
  */
 
 /** The coordinator: `listening()`, then `train()`, then `close()`. */
-export { Coordinator, type CoordinatorOptions, type RunResult } from './coordinator';
+export { Coordinator, RunInterrupted, type CoordinatorOptions, type RunResult } from './coordinator';
 /** Loads model and data and builds the adapters and optimizer state of a run, before any worker joins. */
 export { prepareJob, type Job } from './job';
 /** The dev metrics of an evaluation. */

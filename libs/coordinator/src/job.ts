@@ -4,6 +4,7 @@ import { type AdaLoraConfig, BUILTIN_MODEL, optimizerSteps, runAdaLoraConfig, ty
 import type { ModuleId } from '@adalora/core';
 import { collate, datasetHash, loadPretokenizedJsonl, loadTextDataset, loadTokenizer, type Dataset } from '@adalora/data';
 import { injectAdapters, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
+import { latestCheckpoint, RESUME_LATEST } from './latest-checkpoint';
 import { resumeFromCheckpoint } from './resume';
 import type { SampleBatch } from '@adalora/protocol';
 import { createRankRecoveryTask, ClusterOptimizer } from '@adalora/training';
@@ -84,10 +85,11 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
       eps: t.eps,
       schedule: { lr: t.lr, kind: t.schedule, warmupSteps: t.warmupSteps, totalSteps },
     });
-    if (config.resume) {
-      const step = resumeFromCheckpoint(config.resume, { optimizer, injected, adalora, modelHash: loaded.hash, dataHash });
-      log(`resumed from ${config.resume} at step ${step}`);
-    }
+    const from = config.resume === RESUME_LATEST ? latestCheckpoint(config.outputDir, log) : config.resume;
+    if (from) {
+      const step = resumeFromCheckpoint(from, { optimizer, injected, adalora, modelHash: loaded.hash, dataHash });
+      log(`resumed from ${from} at step ${step}`);
+    } else if (config.resume === RESUME_LATEST) log(`resume latest: no checkpoint in ${config.outputDir} yet, starting at step 0`);
   } catch (e) {
     // a bad initial adapter or checkpoint leaves nothing allocated behind
     injected?.dispose();

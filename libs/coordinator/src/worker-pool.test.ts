@@ -155,6 +155,18 @@ test('shutdown tells every worker why and closes with the reason’s code', (t) 
   t.deepEqual(p.ready, []);
 });
 
+test('disconnect closes every worker with the reason’s code and no shutdown, so workers come back', (t) => {
+  const { pool: p } = pool();
+  const w = connect(p);
+  w.say(hello());
+  w.say(ready);
+  const before = w.received.length;
+  p.disconnect('COORD_SHUTDOWN');
+  t.is(w.received.length, before, 'nothing sent: a shutdown would make the worker exit');
+  t.deepEqual(w.closes, [{ code: 1001, reason: 'COORD_SHUTDOWN' }]);
+  t.deepEqual(p.ready, []);
+});
+
 test('a missed deadline fails the request and drops the worker with COORD_ERR_DEADLINE (1008)', async (t) => {
   const timers: (() => void)[] = [];
   const { pool: p } = pool({ deadline: { ms: 50, timers: { set: (fire) => timers.push(fire), clear: () => {} } } });

@@ -81,6 +81,11 @@ export class WorkerPool {
     }
   }
 
+  /** Closes every connection without a `shutdown`: workers take it as a lost coordinator and reconnect. */
+  disconnect(reason: EndpointCloseReason): void {
+    for (const link of this.links) link.close(reason);
+  }
+
   /** Takes a new connection; the transport reports its events through what this returns. */
   accept(connection: Connection, remote: string): ConnectionEvents {
     const link = new WorkerLink(this.nextIndex++, connection, remote, this.o.deadline);

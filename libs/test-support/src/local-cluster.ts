@@ -40,7 +40,7 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<LocalClus
     const port = await coordinator.listening();
     o.onListening?.(port, coordinator);
     const workers = Array.from({ length: o.workers }, (_, i) =>
-      runWorkerClient({ url: `ws://127.0.0.1:${port}`, workerId: `test-${i}`, backend: backend.name, maxRetries: 3, initialDelayMs: 50, maxDelayMs: 500, log }),
+      runWorkerClient({ url: `ws://127.0.0.1:${port}`, workerId: `test-${i}`, backend: backend.name, maxRetries: 3, giveUpAfterMs: 60_000, initialDelayMs: 50, maxDelayMs: 500, log }),
     );
     const result = await coordinator.train();
     await coordinator.close();

@@ -10,6 +10,15 @@ const integer = (min: number) => (v: string) => {
   return n;
 };
 
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** '90s', '10m', '1.5h', '500ms'; a bare number is seconds. */
+function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`expected a duration such as 90s, 10m or 1h, got '${v}'`);
+  return Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS];
+}
+
 function workerProgram(): Command {
   return new Command('adalora worker')
     .description('A training worker: holds the frozen base model and computes gradient sums for the coordinator.')
@@ -17,9 +26,10 @@ function workerProgram(): Command {
     .option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu', 'auto')
     .option('--id <id>', 'worker id, stable across reconnects', `${hostname()}-${process.pid}`)
     .option('--model <dir>', "local copy of the base model (its hash must match the run's); default: the path the coordinator names")
-    .option('--retries <n>', 'connection attempts in a row before giving up', integer(0), 30)
+    .option('--retries <n>', 'failed connection attempts in a row before giving up (default: no limit, see --give-up-after)', integer(0))
+    .option('--give-up-after <duration>', 'give up once the coordinator has been out of reach this long, e.g. 90s, 10m, 1h', parseDuration, parseDuration('10m'))
     .option('--quiet', 'log only faults')
-    .action(async (opts: { coordinator: string; backend: string; id: string; model?: string; retries: number; quiet?: boolean }) => {
+    .action(async (opts: { coordinator: string; backend: string; id: string; model?: string; retries?: number; giveUpAfter: number; quiet?: boolean }) => {
       const log = (line: string) => console.log(`${new Date().toISOString()} worker ${opts.id}: ${line}`);
       const info = opts.quiet ? () => {} : log;
       const backend = parseBackendChoice(opts.backend);
@@ -31,8 +41,10 @@ function workerProgram(): Command {
         backend: report.name,
         modelDir: opts.model,
         maxRetries: opts.retries,
+        giveUpAfterMs: opts.giveUpAfter,
         initialDelayMs: 250,
-        maxDelayMs: 10_000,
+        // bounded: a restarted coordinator is found within this long of listening again
+        maxDelayMs: 5_000,
         log: info,
       });
       if (!exit.ok) {

@@ -14,8 +14,13 @@ import { WorkerFault, WorkerSession, type WorkerSessionOptions } from './worker-
 export interface WorkerClientOptions extends WorkerSessionOptions {
   /** ws://host:port of the coordinator */
   readonly url: string;
-  /** give up after this many failed connection attempts in a row */
-  readonly maxRetries: number;
+  /** give up after this many failed connection attempts in a row (default: no limit, only giveUpAfterMs) */
+  readonly maxRetries?: number;
+  /**
+   * give up once the coordinator has been out of reach this long: from the first failed attempt
+   * in a row (a connection that got a welcome resets it), so a restarted coordinator is rejoined
+   */
+  readonly giveUpAfterMs: number;
   /** first back-off delay; doubles up to maxDelayMs, with jitter */
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
@@ -25,20 +30,28 @@ export interface WorkerClientOptions extends WorkerSessionOptions {
 export type WorkerExit = { readonly ok: true; readonly reason: string } | { readonly ok: false; readonly reason: string };
 
 /**
- * Connects to the coordinator (and reconnects with exponential back-off when the connection
- * drops), runs the session's replies back over the socket, and resolves when the coordinator
- * shuts the worker down, refuses it, or cannot be reached any more.
+ * Connects to the coordinator (and reconnects with bounded exponential back-off when the
+ * connection drops or the coordinator goes away without ending the run), runs the session's
+ * replies back over the socket, and resolves when the coordinator shuts the worker down, refuses
+ * it, or has been out of reach for `giveUpAfterMs`.
  */
 export async function runWorkerClient(o: WorkerClientOptions): Promise<WorkerExit> {
   const session = new WorkerSession(o);
+  const maxRetries = o.maxRetries ?? Infinity;
   let failures = 0;
+  let outOfReachSince = 0;
   try {
     for (;;) {
       const outcome = await connectOnce(o, session);
       if (outcome.kind === 'done') return outcome.exit;
       failures = outcome.kind === 'lost-after-welcome' ? 1 : failures + 1;
-      if (failures > o.maxRetries) return { ok: false, reason: `coordinator at ${o.url} unreachable after ${o.maxRetries} retries (${outcome.reason})` };
-      const delay = Math.min(o.maxDelayMs, o.initialDelayMs * 2 ** (failures - 1)) * (0.75 + Math.random() / 2);
+      if (failures === 1) outOfReachSince = Date.now();
+      if (failures > maxRetries) return { ok: false, reason: `coordinator at ${o.url} unreachable after ${maxRetries} retries (${outcome.reason})` };
+      const waited = Date.now() - outOfReachSince;
+      if (waited >= o.giveUpAfterMs) return { ok: false, reason: `coordinator at ${o.url} out of reach for ${Math.round(waited / 1000)} s, giving up (${outcome.reason})` };
+      const backoff = Math.min(o.maxDelayMs, o.initialDelayMs * 2 ** (failures - 1)) * (0.75 + Math.random() / 2);
+      // the last wait ends at the give-up time: one more try then, and the worker gives up on time
+      const delay = Math.min(backoff, o.giveUpAfterMs - waited);
       o.log(`connection ${outcome.kind === 'lost-after-welcome' ? 'lost' : 'failed'} (${outcome.reason}); retrying in ${Math.round(delay)} ms`);
       await new Promise((r) => setTimeout(r, delay));
     }
