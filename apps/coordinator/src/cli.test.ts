@@ -1,46 +1,15 @@
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixturePath, repoRoot, stepLosses } from '@adalora/test-support';
+import { fixturePath, freePort, repoRoot, startCli, stepLosses, until } from '@adalora/test-support';
 
 const ROOT = repoRoot();
-const CLI = join(ROOT, 'bin/adalora.mjs');
 // a short built-in run: 16 steps through warm-up, pruning and the final phase
 const SHORT = ['--set', 'training.maxSteps=16', '--set', 'training.evalEvery=0', '--set', 'adalora.tinit=2', '--set', 'adalora.tfinal=4', '--set', 'adalora.deltaT=2', '--backend', 'wasm', '--no-progress'];
 
-interface Ran {
-  readonly code: number | null;
-  readonly out: string;
-}
-
-function start(args: readonly string[]): { child: ChildProcess; done: Promise<Ran>; output: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const done = new Promise<Ran>((resolve) => child.on('exit', (code) => resolve({ code, out })));
-  return { child, done, output: () => out };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until(pred: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const start = startCli;
 
 
 test.serial('`adalora run` trains the built-in job on 2 local workers, prints the ranks and exits', async (t) => {
