@@ -3,9 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixturePath, freePort, repoRoot, startCli, stepLosses, until } from '@adalora/test-support';
+import { fixturePath, freePort, startCli, stepLosses, until } from '@adalora/test-support';
 
-const ROOT = repoRoot();
 // a short built-in run: 16 steps through warm-up, pruning and the final phase
 const SHORT = ['--set', 'training.maxSteps=16', '--set', 'training.evalEvery=0', '--set', 'adalora.tinit=2', '--set', 'adalora.tfinal=4', '--set', 'adalora.deltaT=2', '--backend', 'wasm', '--no-progress'];
 
