@@ -68,6 +68,7 @@ async function serve(config: RunConfig, progress: boolean, onListening?: (port: 
   };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
+  let failed = false;
   try {
     const port = await coordinator.listening();
     onListening?.(port);
@@ -78,10 +79,13 @@ async function serve(config: RunConfig, progress: boolean, onListening?: (port: 
       console.log(`final dev ${Object.entries(result.finalEval.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}`);
     }
     console.log(`first loss ${result.losses[0]?.toFixed(4)}, last loss ${result.losses.at(-1)?.toFixed(4)}; adapter: ${result.adapterDir}`);
+  } catch (e) {
+    failed = true;
+    throw e;
   } finally {
     process.off('SIGINT', stopOnSignal);
     process.off('SIGTERM', stopOnSignal);
-    await coordinator.close();
+    await coordinator.close(failed ? 'interrupted' : 'finished');
     job.dispose();
   }
 }

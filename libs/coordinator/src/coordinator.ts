@@ -4,6 +4,7 @@ import { saveCheckpoint } from './checkpoint';
 import { devOutputs } from './dev-outputs';
 import { EpochBatches } from './epoch-batches';
 import { summarizeEval, type EvalSummary } from './evaluation';
+import { GradientNormGuard } from './gradient-norm-guard';
 import { gradientsFromShares } from './gradient-shares';
 import { batchOf, type Job } from './job';
 import { MetricsLog, stepMetrics } from './metrics-log';
@@ -42,22 +43,26 @@ export class Coordinator {
   private readonly server: WorkerServer;
   private readonly metrics: MetricsLog;
   private readonly batches: EpochBatches;
+  /** the scale of recent accepted gradients, against which an absurd share is refused */
+  private readonly norms = new GradientNormGuard();
   private stopped = false;
 
   constructor(
     private readonly job: Job,
     private readonly o: CoordinatorOptions,
   ) {
-    const { host, port, stepTimeoutMs } = job.config.cluster;
+    const { host, port, stepTimeoutMs, stepTimeoutFloorMs, heartbeatMs } = job.config.cluster;
     this.pool = new WorkerPool({
       runId: job.runId,
       modelHash: job.modelHash,
       welcome: (workerIndex) => welcomeMessage(job, workerIndex),
       state: () => stateMessage(job),
-      deadline: { ms: stepTimeoutMs },
+      deadline: { ms: stepTimeoutMs, floorMs: stepTimeoutFloorMs },
+      heartbeatMs,
       log: o.log,
     });
     this.server = new WorkerServer(host, port, this.pool);
+    this.pool.startHeartbeat();
     this.metrics = new MetricsLog(join(job.config.outputDir, 'metrics.jsonl'));
     this.batches = new EpochBatches(job.train.examples.length, job.config.training, job.batchesPerEpoch);
   }
@@ -82,7 +87,7 @@ export class Coordinator {
         const ids = this.batches.of(step);
         const batch = batchOf(job.train, ids, job.padId, job.train.numLabels === 1);
         const timer = new StepTimer();
-        const { sums, computeMs } = await gradientsFromShares(this.pool, job, step, ids, batch, this.o.log);
+        const { sums, computeMs } = await gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.o.log);
         timer.gradientsGathered();
         const report = job.global.apply(sums);
         timer.optimizerApplied();
@@ -125,6 +130,7 @@ export class Coordinator {
   async close(end: 'finished' | 'interrupted' = 'finished'): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.pool.stopHeartbeat();
     if (end === 'finished') this.pool.shutdown('COORD_RUN_FINISHED', 'run finished');
     else this.pool.shutdown('COORD_SHUTDOWN', 'coordinator interrupted');
     await this.server.close();

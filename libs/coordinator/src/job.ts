@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AdaLoraConfig, ModuleId } from '@adalora/core';
 import { collate, datasetHash, loadPretokenizedJsonl, loadTextDataset, loadTokenizer, type Dataset } from '@adalora/data';
-import { injectAdapters, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
+import { HfConfig, injectAdapters, inputLimits, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
+import { checkDataFitsModel } from './data-fits-model';
 import { resumeFromCheckpoint } from './resume';
 import { BUILTIN_MODEL, createRankRecoveryTask, GlobalStep, optimizerSteps, runAdaLoraConfig, type LabeledBatch, type RunConfig, type WorkerJob } from '@adalora/training';
 
@@ -56,6 +58,11 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
   };
   const train = readSplit(data.train!);
   const dev = data.dev ? readSplit(data.dev) : null;
+  // rows the model cannot embed fail here, naming file and line, not on every worker at some step
+  const configPath = join(modelDir, 'config.json');
+  const limits = inputLimits(HfConfig.parse(readFileSync(configPath, 'utf8'), configPath));
+  checkDataFitsModel(train, limits, data.train!);
+  if (dev) checkDataFitsModel(dev, limits, data.dev!);
   if (dev && dev.numLabels !== train.numLabels && !regression) {
     throw new Error(`data.dev has ${dev.numLabels} classes but data.train has ${train.numLabels}; give data.labels to fix the mapping`);
   }

@@ -45,6 +45,7 @@ export interface CoverOptions<W, R> {
   plan(remaining: readonly number[], workers: number): number[][];
   /** computes one share on one worker; a rejection means the share is redone elsewhere */
   run(worker: W, share: readonly number[]): Promise<R>;
+  /** told of every failed share; throwing ends the covering with that error (no share is sent after) */
   onShareFailed?(share: readonly number[], reason: Error): void;
 }
 
@@ -69,7 +70,12 @@ export async function coverUnits<W, R>(o: CoverOptions<W, R>): Promise<CoveredSh
           try {
             done.push({ share, result: await o.run(worker, share) });
           } catch (e) {
-            o.onShareFailed?.(share, e as Error);
+            try {
+              o.onShareFailed?.(share, e as Error);
+            } catch (stop) {
+              queue.length = 0; // nobody takes another share: the covering is over
+              throw stop;
+            }
             failed.push(...share);
             return;
           }

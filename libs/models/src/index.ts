@@ -4,6 +4,7 @@ export { Linear, type LinearAdapter } from './linear';
 export { layerNorm, gelu, activation, embed, dropout, FLOAT32_MIN } from './ops';
 export type { EncoderBatch, EncoderOutput, EncoderModel } from './encoder-model';
 export { HfConfig } from './hf-config';
+export { inputLimits, type InputLimits } from './input-limits';
 export { additiveAttentionMask, multiHeadAttention } from './attention';
 export { bertClassifier, robertaClassificationHead, type ClassificationHead, type HeadShape } from './classification-head';
 export { buildBert } from './bert';

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { hostname } from 'node:os';
 import { loadBackend, parseBackendChoice } from '@adalora/backend';
 import { runWorkerClient } from './worker-client';
@@ -18,7 +18,9 @@ function workerProgram(): Command {
     .option('--model <dir>', "local copy of the base model (its hash must match the run's); default: the path the coordinator names")
     .option('--retries <n>', 'connection attempts in a row before giving up', integer(0), 30)
     .option('--quiet', 'log only faults')
-    .action(async (opts: { coordinator: string; backend: string; id: string; model?: string; retries: number; quiet?: boolean }) => {
+    // testing only, and hidden: fails every compute request, as a worker that cannot compute would
+    .addOption(new Option('--inject-fault <where>', 'testing: fail every request of this kind').choices(['compute']).hideHelp())
+    .action(async (opts: { coordinator: string; backend: string; id: string; model?: string; retries: number; quiet?: boolean; injectFault?: 'compute' }) => {
       const log = (line: string) => console.log(`${new Date().toISOString()} worker ${opts.id}: ${line}`);
       const info = opts.quiet ? () => {} : log;
       const report = await loadBackend(parseBackendChoice(opts.backend), { log: info });
@@ -27,6 +29,7 @@ function workerProgram(): Command {
         workerId: opts.id,
         backend: report.name,
         modelDir: opts.model,
+        injectFault: opts.injectFault,
         maxRetries: opts.retries,
         initialDelayMs: 250,
         maxDelayMs: 10_000,
