@@ -87,7 +87,7 @@ export class Coordinator {
         const ids = this.batches.of(step);
         const batch = batchOf(job.train, ids, job.padId, job.train.numLabels === 1);
         const timer = new StepTimer();
-        const { sums, computeMs } = await gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.o.log);
+        const { sums, computeMs, workers } = await gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.o.log);
         timer.gradientsGathered();
         const report = job.global.apply(sums);
         timer.optimizerApplied();
@@ -95,7 +95,7 @@ export class Coordinator {
         const times = timer.stateSent(computeMs);
         losses.push(report.loss);
         this.o.onStep?.(report);
-        this.metrics.write(stepMetrics(report, times, this.pool.ready.length));
+        this.metrics.write(stepMetrics(report, times, workers));
         this.report(progress, report, times.total);
 
         const done = step + 1;

@@ -8,10 +8,11 @@ import { coverUnits, planShares, rowsOfUnits, unitsOf } from './share-planner';
 import type { WorkerLink } from './worker-link';
 import type { WorkerPool } from './worker-pool';
 
-/** The workers' gradient sums over one global batch, and the slowest share's compute time. */
+/** The workers' gradient sums over one global batch, the slowest share's compute time, and how many workers delivered shares. */
 export interface BatchGradients {
   readonly sums: GradientSums[];
   readonly computeMs: number;
+  readonly workers: number;
 }
 
 /**
@@ -34,7 +35,7 @@ export async function gradientsFromShares(pool: WorkerPool, job: Job, step: numb
       faults.record(share, e, pool.ready.map((l) => l.workerId));
     },
   });
-  return { sums: covered.map((c) => c.result), computeMs: Math.max(0, ...covered.map((c) => c.result.computeMs)) };
+  return { sums: covered.map((c) => c.result), computeMs: Math.max(0, ...covered.map((c) => c.result.computeMs)), workers: new Set(covered.map((c) => c.worker)).size };
 }
 
 /** Asks one worker for the gradient sums over some rows of the batch; a bad or absurd reply drops the worker. */

@@ -31,9 +31,10 @@ export function planOnePerUnit(units: readonly number[]): number[][] {
   return [...units].sort((a, b) => a - b).map((u) => [u]);
 }
 
-/** A share and what its worker returned for it. */
-export interface CoveredShare<R> {
+/** A share, the worker that computed it, and what it returned. */
+export interface CoveredShare<W, R> {
   readonly share: readonly number[];
+  readonly worker: W;
   readonly result: R;
 }
 
@@ -56,8 +57,8 @@ export interface CoverOptions<W, R> {
  * share failed takes no more this round (it is most likely gone). Results come back ordered by
  * their shares' first unit, whatever order the workers answered in.
  */
-export async function coverUnits<W, R>(o: CoverOptions<W, R>): Promise<CoveredShare<R>[]> {
-  const done: CoveredShare<R>[] = [];
+export async function coverUnits<W, R>(o: CoverOptions<W, R>): Promise<CoveredShare<W, R>[]> {
+  const done: CoveredShare<W, R>[] = [];
   let remaining = [...o.units];
   while (remaining.length > 0) {
     const workers = await o.workers();
@@ -68,7 +69,7 @@ export async function coverUnits<W, R>(o: CoverOptions<W, R>): Promise<CoveredSh
       workers.map(async (worker) => {
         for (let share = queue.shift(); share !== undefined; share = queue.shift()) {
           try {
-            done.push({ share, result: await o.run(worker, share) });
+            done.push({ share, worker, result: await o.run(worker, share) });
           } catch (e) {
             try {
               o.onShareFailed?.(share, e as Error);
