@@ -26,8 +26,8 @@ export async function devOutputs(pool: WorkerPool, job: Job, log: (line: string)
       outputs.set(await evaluateOn(link, job, ids), ids[0] * k);
     },
     onShareFailed: (share, e) => {
-      log(`eval: a request of ${rowsOfUnits(share, chunk, n).length} example(s) failed (${e.message}); sending it again`);
       faults.record(share, e, pool.ready.map((l) => l.workerId));
+      log(`eval: a request of ${rowsOfUnits(share, chunk, n).length} example(s) failed (${e.message}); sending it again`);
     },
   });
   return outputs;

@@ -31,8 +31,8 @@ export async function gradientsFromShares(pool: WorkerPool, job: Job, step: numb
     plan: planShares,
     run: (link, share) => computeOn(link, job, step, rowsOfUnits(share, unit, batch.rows), ids, batch, norms),
     onShareFailed: (share, e) => {
-      log(`step ${step}: a share of ${share.length} micro-batch(es) failed (${e.message}); redistributing`);
       faults.record(share, e, pool.ready.map((l) => l.workerId));
+      log(`step ${step}: a share of ${share.length} micro-batch(es) failed (${e.message}); redistributing`);
     },
   });
   return { sums: covered.map((c) => c.result), computeMs: Math.max(0, ...covered.map((c) => c.result.computeMs)), workers: new Set(covered.map((c) => c.worker)).size };
