@@ -63,15 +63,16 @@ export class WorkerLink {
 
   /**
    * Sends a request over `rows` rows with the deadline the run's policy gives it; resolves with
-   * the reply. `accept` checks the reply (throwing refuses it): only an accepted reply teaches
-   * the policy how long such requests take.
+   * the reply. `accept` checks the reply (throwing refuses it): only an accepted reply after
+   * the link's first teaches the policy how long such requests take.
    */
   async request<K extends RequestKind, R>(kind: K, rows: number, build: (requestId: number) => CoordinatorToWorker, accept: (reply: RequestKinds[K]) => R): Promise<R> {
     const started = performance.now();
     const reply = await this.requests.request(kind, build, this.deadlines.forRequest(kind, rows, this.warm.has(kind)));
     const elapsed = performance.now() - started;
     const result = accept(reply);
-    this.deadlines.observe(kind, rows, elapsed);
+    // a first reply includes warm-up (kernels compiled, weights uploaded): it says nothing of later steps
+    if (this.warm.has(kind)) this.deadlines.observe(kind, rows, elapsed);
     this.warm.add(kind);
     return result;
   }
