@@ -8,11 +8,12 @@ test('a fixed deadline is the same for every request', (t) => {
   t.is(d.forRequest('evaluate', 1, false), 1234);
 });
 
-test("auto: 10 × the floor before any reply and on a link's first request (warm-up)", (t) => {
+test("auto: 60 × the floor before any reply and on a link's first request (warm-up)", (t) => {
   const d = new RequestDeadlines({ ms: 'auto', floorMs: 500 });
-  t.is(d.forRequest('compute', 8, true), 5000, 'no reply seen yet');
+  t.is(d.forRequest('compute', 8, true), 30_000, 'no reply seen yet');
   d.observe('compute', 8, 80);
-  t.is(d.forRequest('compute', 8, false), 5000, "this link's first request");
+  t.is(d.forRequest('compute', 8, false), 30_000, "this link's first request");
+  t.is(new RequestDeadlines({ ms: 'auto' }).forRequest('compute', 8, false), 600_000, '10 min at the default floor of 10 s');
 });
 
 test('auto: three times the rows at the slowest recent per-row time, at least the floor', (t) => {
@@ -22,7 +23,7 @@ test('auto: three times the rows at the slowest recent per-row time, at least th
   t.is(d.forRequest('compute', 8, true), 2400, 'the slowest rate, 3 × 8 rows × 100 ms');
   t.is(d.forRequest('compute', 16, true), 4800, 'a share that grew gets a deadline that grew with it');
   t.is(d.forRequest('compute', 1, true), 500, 'never below the floor');
-  t.is(d.forRequest('evaluate', 8, true), 5000, 'each kind learns from its own replies');
+  t.is(d.forRequest('evaluate', 8, true), 30_000, 'each kind learns from its own replies');
 });
 
 test('auto: only the last 32 replies count, so a slow start is forgotten', (t) => {

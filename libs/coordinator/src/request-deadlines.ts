@@ -13,9 +13,11 @@ const WINDOW = 32;
 const SLACK = 3;
 /**
  * 'auto': a link's first request of a kind, and any before a reply was seen, wait this many
- * times longer: the first step of a worker compiles kernels and uploads weights.
+ * times the floor (10 min at the default floor): a worker's first step compiles kernels and
+ * uploads weights, and nothing tells yet how long a step of this model takes there. Too short,
+ * and a slow but healthy worker would be dropped at every first request, forever.
  */
-const WARM_UP = 10;
+const WARM_UP = 60;
 
 /**
  * The deadline of each request. Fixed, or 'auto': three times the request's rows at the slowest

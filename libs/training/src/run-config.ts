@@ -62,7 +62,7 @@ export interface ClusterConfig {
   /**
    * a worker that has not answered a request by then is dropped and its share redone: a fixed
    * number of ms, or 'auto': three times what the request should take at the slowest per-row
-   * time of recent replies, at least `stepTimeoutFloorMs` (10 × that for a worker's first request
+   * time of recent replies, at least `stepTimeoutFloorMs` (60 × that for a worker's first request
    * and before any reply, which include warm-up)
    */
   readonly stepTimeoutMs: number | 'auto';
