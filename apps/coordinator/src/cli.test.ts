@@ -140,3 +140,71 @@ test.serial('a run resumed from its checkpoint continues bit for bit; a checkpoi
     rmSync(part, { recursive: true, force: true });
   }
 });
+
+test.serial('a stopped worker (SIGSTOP) is dropped within its deadline and its share redone; woken, it rejoins; the losses equal a clean run', async (t) => {
+  const cleanDir = mkdtempSync(join(tmpdir(), 'adalora-cli-'));
+  const dir = mkdtempSync(join(tmpdir(), 'adalora-cli-'));
+  const children: ChildProcess[] = [];
+  // longer than SHORT, so the woken worker finds the run still going; short deadlines
+  const args = [...SHORT, '--set', 'training.maxSteps=48', '--set', 'cluster.stepTimeoutFloorMs=1500', '--set', 'cluster.heartbeatMs=250'];
+  try {
+    const clean = start(['run', '--workers', '1', '-o', cleanDir, ...args]);
+    t.is((await clean.done).code, 0);
+    const port = await freePort();
+    const url = `ws://127.0.0.1:${port}`;
+    const coord = start(['coordinator', '--port', String(port), '--min-workers', '2', '-o', dir, ...args]);
+    const w1 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'a']);
+    const w2 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'b']);
+    children.push(coord.child, w1.child, w2.child);
+    await until(() => /step 10\/48/.test(coord.output()), 'step 10');
+    w2.child.kill('SIGSTOP');
+    const stopped = performance.now();
+    // idle, it misses its pings; busy, its request's deadline: either way it is dropped, not refused
+    await until(() => /\(b@[^)]*\)(: no reply to| answered nothing)/.test(coord.output()), 'the stopped worker to be dropped', 20_000);
+    const droppedMs = performance.now() - stopped;
+    t.log(`dropped ${Math.round(droppedMs)} ms after SIGSTOP`);
+    t.true(droppedMs < 10_000, `${Math.round(droppedMs)} ms`);
+    w2.child.kill('SIGCONT');
+    await until(() => /dropped by the coordinator \(closed 4000 COORD_ERR_(DEADLINE|UNRESPONSIVE)\); rejoining/.test(w2.output()), 'the woken worker to rejoin', 20_000);
+    const r = await coord.done;
+    t.is(r.code, 0, r.out.slice(-2000));
+    t.is((r.out.match(/\(b@[^)]*\) ready/g) ?? []).length, 2, 'b was ready again after it woke');
+    t.is((await w2.done).code, 0, w2.output().slice(-1000));
+    t.notRegex(w2.output(), /refused/);
+    t.is((await w1.done).code, 0);
+    t.deepEqual(stepLosses(dir), stepLosses(cleanDir), 'same losses as the one-worker run, bit for bit');
+  } finally {
+    children.forEach((c) => c.exitCode === null && (c.kill('SIGCONT'), c.kill('SIGKILL')));
+    rmSync(cleanDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.serial('a share that fails on every worker (an injected fault) ends the run within seconds with the workers\' words; the workers exit', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'adalora-cli-'));
+  const children: ChildProcess[] = [];
+  try {
+    const port = await freePort();
+    const url = `ws://127.0.0.1:${port}`;
+    const coord = start(['coordinator', '--port', String(port), '--min-workers', '2', '-o', dir, ...SHORT]);
+    const workers = ['a', 'b'].map((id) => start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', id, '--inject-fault', 'compute']));
+    children.push(coord.child, ...workers.map((w) => w.child));
+    await until(() => (coord.output().match(/ready \(model loaded/g) ?? []).length === 2, 'both workers ready');
+    const readyAt = performance.now();
+    const r = await coord.done;
+    const ms = performance.now() - readyAt;
+    t.log(`run ended ${Math.round(ms)} ms after both workers were ready`);
+    t.is(r.code, 1, r.out.slice(-2000));
+    t.regex(r.out, /adalora: step 0: micro-batch \d+ failed on (2 different workers|every worker there is), so the data or the model is at fault, not a worker: .*WORKER_ERR_INJECTED: fault injected into compute for step 0/);
+    t.true(ms < 15_000, `${Math.round(ms)} ms`);
+    for (const w of workers) {
+      const ended = await w.done;
+      t.is(ended.code, 1, 'a worker with a deterministic fault stops instead of rejoining to fail again');
+      t.regex(ended.out, /stopped: WORKER_ERR_INJECTED/);
+      t.is((ended.out.match(/loading model/g) ?? []).length, 1, 'it joined once');
+    }
+  } finally {
+    children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

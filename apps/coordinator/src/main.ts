@@ -87,6 +87,7 @@ async function serve(config: RunConfig, progress: boolean, onListening?: (port: 
   const onSigterm = () => onSignal('SIGTERM');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
+  let failed = false;
   try {
     const port = await coordinator.listening();
     onListening?.(port);
@@ -106,10 +107,13 @@ async function serve(config: RunConfig, progress: boolean, onListening?: (port: 
     }
     console.log(`first loss ${result.losses[0]?.toFixed(4)}, last loss ${result.losses.at(-1)?.toFixed(4)}; adapter: ${result.adapterDir}`);
     return 0;
+  } catch (e) {
+    failed = true;
+    throw e;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
-    await coordinator.close();
+    await coordinator.close(failed ? 'interrupted' : 'finished');
     job.dispose();
   }
 }

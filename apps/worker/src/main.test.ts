@@ -50,6 +50,7 @@ test('--help exits 0 and lists the options', async (t) => {
   const r = await runWorker(['--help']);
   t.is(r.code, 0, r.stderr);
   for (const option of ['--coordinator', '--backend', '--model', '--retries', '--give-up-after', '--id', '--quiet']) t.true(r.stdout.includes(option), `${option} in:\n${r.stdout}`);
+  t.false(r.stdout.includes('--inject-fault'), 'the testing-only fault injection is not offered');
 });
 
 test('--retries -1 and --retries abc exit non-zero naming the option', async (t) => {

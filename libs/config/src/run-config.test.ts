@@ -70,7 +70,7 @@ test('parseRunConfig: defaults of an empty config (the built-in job)', (t) => {
       evalEvery: 0,
       checkpointEvery: 0,
     },
-    cluster: { host: '127.0.0.1', port: 7070, minWorkers: 1, backend: 'auto', wire: 'float64', stepTimeoutMs: 600_000 },
+    cluster: { host: '127.0.0.1', port: 7070, minWorkers: 1, backend: 'auto', wire: 'float64', stepTimeoutMs: 'auto', stepTimeoutFloorMs: 10_000, heartbeatMs: 2_000 },
     outputDir: 'runs/latest',
   });
   t.deepEqual(parseRunConfig(undefined), parseRunConfig({}));
@@ -114,7 +114,7 @@ test('parseRunConfig: keeps every given value', (t) => {
       evalEvery: 5,
       checkpointEvery: 5,
     },
-    cluster: { host: '0.0.0.0', port: 0, minWorkers: 2, backend: 'wasm', wire: 'float16', stepTimeoutMs: 1000 },
+    cluster: { host: '0.0.0.0', port: 0, minWorkers: 2, backend: 'wasm', wire: 'float16', stepTimeoutMs: 1000, stepTimeoutFloorMs: 500, heartbeatMs: 250 },
     outputDir: 'out',
   };
   const { adalora, ...rest } = parseRunConfig(raw);
@@ -195,6 +195,9 @@ const BAD: readonly [string, unknown, string][] = [
   ['cluster.backend', 'gpu', 'must be one of auto, tensorflow, wasm, cpu'],
   ['cluster.wire', 'int8', 'must be one of float64, float32, float16'],
   ['cluster.stepTimeoutMs', 0, 'must be >= 1'],
+  ['cluster.stepTimeoutMs', 'soon', "must be 'auto' or an integer >= 1"],
+  ['cluster.stepTimeoutFloorMs', 0, 'must be >= 1'],
+  ['cluster.heartbeatMs', 5, 'must be >= 10'],
 ];
 
 for (const [field, value, rule] of BAD) {

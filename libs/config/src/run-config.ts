@@ -61,8 +61,20 @@ export interface ClusterConfig {
    * workers bit-identical; float32/float16 halve/quarter the traffic. State always goes float32.
    */
   readonly wire: 'float64' | 'float32' | 'float16';
-  /** a worker that has not answered a compute request by then is dropped and its share redone */
-  readonly stepTimeoutMs: number;
+  /**
+   * a worker that has not answered a request by then is dropped and its share redone: a fixed
+   * number of ms, or 'auto': three times what the request should take at the slowest per-row
+   * time of recent replies, at least `stepTimeoutFloorMs` (60 × that for a worker's first request
+   * and before any reply, which include warm-up)
+   */
+  readonly stepTimeoutMs: number | 'auto';
+  readonly stepTimeoutFloorMs: number;
+  /**
+   * ping interval: an idle ready worker that answered no ping nor message for two intervals is
+   * dropped (it may rejoin). A worker busy on a request is judged by the request's deadline
+   * instead, since a long synchronous step blocks its pongs.
+   */
+  readonly heartbeatMs: number;
 }
 
 /** A whole run, as {@link parseRunConfig} returns it: every field checked, defaults filled in. */
@@ -215,7 +227,9 @@ export function parseRunConfig(raw: unknown): RunConfig {
     minWorkers: c.number('minWorkers', 1, { integer: true, min: 1 }),
     backend: c.oneOf('backend', BACKEND_CHOICES, 'auto'),
     wire: c.oneOf('wire', ['float64', 'float32', 'float16'] as const, 'float64'),
-    stepTimeoutMs: c.number('stepTimeoutMs', 600_000, { integer: true, min: 1 }),
+    stepTimeoutMs: autoOrMs(c, 'stepTimeoutMs'),
+    stepTimeoutFloorMs: c.number('stepTimeoutFloorMs', 10_000, { integer: true, min: 1 }),
+    heartbeatMs: c.number('heartbeatMs', 2_000, { integer: true, min: 10 }),
   };
   c.done();
   // the schedule rule with the run's steps, when they are known without reading data (a given
@@ -225,4 +239,12 @@ export function parseRunConfig(raw: unknown): RunConfig {
   const outputDir = r.string('outputDir', 'runs/latest');
   r.done();
   return { model, tokenizer, initAdapter, resume, data, adalora, training, cluster, outputDir };
+}
+
+/** A field that is 'auto' (also when absent) or an integer number of ms >= 1. */
+function autoOrMs(c: ConfigReader, key: string): number | 'auto' {
+  const v = c.raw(key);
+  if (v === undefined || v === 'auto') return 'auto';
+  if (typeof v !== 'number') c.fail(key, "must be 'auto' or an integer >= 1", v);
+  return c.number(key, undefined, { integer: true, min: 1 });
 }

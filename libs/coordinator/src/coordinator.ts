@@ -4,6 +4,7 @@ import { checkpointName, saveCheckpoint } from './checkpoint';
 import { devOutputs } from './dev-outputs';
 import { EpochBatches } from './epoch-batches';
 import { summarizeEval, type EvalSummary } from './evaluation';
+import { GradientNormGuard } from './gradient-norm-guard';
 import { gradientsFromShares } from './gradient-shares';
 import { batchOf, type Job } from './job';
 import { MetricsLog, stepMetrics } from './metrics-log';
@@ -55,6 +56,8 @@ export class Coordinator {
   private readonly server: WorkerServer;
   private readonly metrics: MetricsLog;
   private readonly batches: EpochBatches;
+  /** the scale of recent accepted gradients, against which an absurd share is refused */
+  private readonly norms = new GradientNormGuard();
   private stopped = false;
   private interrupted = false;
   /** the step of the checkpoint written last, so an interruption right after it does not write it twice */
@@ -66,16 +69,18 @@ export class Coordinator {
     private readonly job: Job,
     private readonly o: CoordinatorOptions,
   ) {
-    const { host, port, stepTimeoutMs } = job.config.cluster;
+    const { host, port, stepTimeoutMs, stepTimeoutFloorMs, heartbeatMs } = job.config.cluster;
     this.pool = new WorkerPool({
       runId: job.runId,
       modelHash: job.modelHash,
       welcome: (workerIndex) => welcomeMessage(job, workerIndex),
       state: () => stateMessage(job),
-      deadline: { ms: stepTimeoutMs },
+      deadline: { ms: stepTimeoutMs, floorMs: stepTimeoutFloorMs },
+      heartbeatMs,
       log: o.log,
     });
     this.server = new WorkerServer(host, port, this.pool);
+    this.pool.startHeartbeat();
     this.metrics = new MetricsLog(join(job.config.outputDir, 'metrics.jsonl'));
     if (job.config.resume) this.metrics.keepBefore(job.optimizer.step);
     this.batches = new EpochBatches(job.train.examples.length, job.config.training, job.batchesPerEpoch);
@@ -116,9 +121,9 @@ export class Coordinator {
         const ids = this.batches.of(step);
         const batch = batchOf(job.train, ids, job.padId, job.train.numLabels === 1);
         const timer = new StepTimer();
-        const gathered = await this.unlessInterrupted(gradientsFromShares(this.pool, job, step, ids, batch, this.o.log));
+        const gathered = await this.unlessInterrupted(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.o.log));
         if (gathered === INTERRUPTED) break;
-        const { sums, computeMs } = gathered;
+        const { sums, computeMs, workers } = gathered;
         timer.gradientsGathered();
         const report = job.optimizer.apply(sums);
         timer.optimizerApplied();
@@ -126,7 +131,7 @@ export class Coordinator {
         const times = timer.stateSent(computeMs);
         losses.push(report.loss);
         this.o.onStep?.(report);
-        this.metrics.write(stepMetrics(report, times, this.pool.ready.length));
+        this.metrics.write(stepMetrics(report, times, workers));
         this.report(progress, report, times.total);
 
         const done = step + 1;
@@ -186,6 +191,7 @@ export class Coordinator {
   async close(end: 'finished' | 'interrupted' = 'finished'): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.pool.stopHeartbeat();
     if (end === 'finished') this.pool.shutdown('COORD_RUN_FINISHED', 'run finished');
     else this.pool.disconnect('COORD_SHUTDOWN');
     await this.server.close();

@@ -7,6 +7,8 @@
 
 /** The coordinator: `listening()`, then `train()`, then `close()`. */
 export { Coordinator, RunInterrupted, type CoordinatorOptions, type RunResult } from './coordinator';
+/** What `train()` rejects with when a share fails on two workers (or on all there are): the data or the model is at fault. */
+export { RunStopped } from './share-faults';
 /** Loads model and data and builds the adapters and optimizer state of a run, before any worker joins. */
 export { prepareJob, type Job } from './job';
 /** The dev metrics of an evaluation. */

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AdaLoraConfig, BUILTIN_MODEL, optimizerSteps, runAdaLoraConfig, type RunConfig, type WorkerJob } from '@adalora/config';
 import type { ModuleId } from '@adalora/core';
 import { collate, datasetHash, loadPretokenizedJsonl, loadTextDataset, loadTokenizer, type Dataset } from '@adalora/data';
-import { injectAdapters, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
+import { HfConfig, injectAdapters, inputLimits, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
+import { checkDataFitsModel } from './data-fits-model';
 import { latestCheckpoint, RESUME_LATEST } from './latest-checkpoint';
 import { resumeFromCheckpoint } from './resume';
 import type { SampleBatch } from '@adalora/protocol';
@@ -59,6 +61,11 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
   };
   const train = readSplit(data.train!);
   const dev = data.dev ? readSplit(data.dev) : null;
+  // rows the model cannot embed fail here, naming file and line, not on every worker at some step
+  const configPath = join(modelDir, 'config.json');
+  const limits = inputLimits(HfConfig.parse(readFileSync(configPath, 'utf8'), configPath));
+  checkDataFitsModel(train, limits, data.train!);
+  if (dev) checkDataFitsModel(dev, limits, data.dev!);
   if (dev && dev.numLabels !== train.numLabels && !regression) {
     throw new Error(`data.dev has ${dev.numLabels} classes but data.train has ${train.numLabels}; give data.labels to fix the mapping`);
   }

@@ -14,6 +14,7 @@ export interface StepMetrics {
   readonly kept: Record<string, number>;
   readonly samples: number;
   readonly samplesPerSecond: number;
+  /** workers that delivered a share of this step's batch */
   readonly workers: number;
   /** seconds: slowest worker's compute, coordinator's optimizer+allocation, network + waiting */
   readonly computeSeconds: number;

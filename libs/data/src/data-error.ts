@@ -16,6 +16,8 @@ export type DataErrorCode =
   | 'DATA_ERR_BAD_FIELD'
   /** The requested truncation cannot fit the sequence(s) into maxLength. */
   | 'DATA_ERR_TRUNCATION'
+  /** A row the model cannot take: an id past its vocabulary, a row longer than its position table. */
+  | 'DATA_ERR_MODEL_LIMIT'
   /** Options are inconsistent (programmer misuse). */
   | 'DATA_ERR_BAD_OPTION';
 

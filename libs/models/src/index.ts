@@ -4,6 +4,7 @@ export { Linear, type LinearAdapter } from './linear';
 export { layerNorm, gelu, activation, embed, dropout, FLOAT32_MIN } from './ops';
 export type { EncoderInputs, EncoderOutput, EncoderModel, QaModel, QaOutput } from './encoder-model';
 export { HfConfig } from './hf-config';
+export { inputLimits, type InputLimits } from './input-limits';
 export { additiveAttentionMask, multiHeadAttention } from './attention';
 export { bertClassifier, robertaClassificationHead, type ClassificationHead, type HeadShape } from './classification-head';
 export { buildBert, buildBertForQuestionAnswering } from './bert';

@@ -41,6 +41,7 @@ export {
   protocolError,
   isProtocolError,
   CLOSE_CODES,
+  isDropClose,
   isRefusalClose,
   type CloseReason,
   type EndpointCloseReason,

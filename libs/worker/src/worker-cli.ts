@@ -1,6 +1,6 @@
 // Only light modules are imported up front, so that a bad flag is refused, and `--help`
 // printed, without loading TensorFlow.js: the backend and the client are imported after.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { hostname } from 'node:os';
 import { parseBackendChoice } from '@adalora/config';
 
@@ -29,7 +29,9 @@ function workerProgram(): Command {
     .option('--retries <n>', 'failed connection attempts in a row before giving up (default: no limit, see --give-up-after)', integer(0))
     .option('--give-up-after <duration>', 'give up once the coordinator has been out of reach this long, e.g. 90s, 10m, 1h', parseDuration, parseDuration('10m'))
     .option('--quiet', 'log only faults')
-    .action(async (opts: { coordinator: string; backend: string; id: string; model?: string; retries?: number; giveUpAfter: number; quiet?: boolean }) => {
+    // testing only, and hidden: fails every compute request, as a worker that cannot compute would
+    .addOption(new Option('--inject-fault <where>', 'testing: fail every request of this kind').choices(['compute']).hideHelp())
+    .action(async (opts: { coordinator: string; backend: string; id: string; model?: string; retries?: number; giveUpAfter: number; quiet?: boolean; injectFault?: 'compute' }) => {
       const log = (line: string) => console.log(`${new Date().toISOString()} worker ${opts.id}: ${line}`);
       const info = opts.quiet ? () => {} : log;
       const backend = parseBackendChoice(opts.backend);
@@ -40,6 +42,7 @@ function workerProgram(): Command {
         workerId: opts.id,
         backend: report.name,
         modelDir: opts.model,
+        injectFault: opts.injectFault,
         maxRetries: opts.retries,
         giveUpAfterMs: opts.giveUpAfter,
         initialDelayMs: 250,

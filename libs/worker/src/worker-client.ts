@@ -5,6 +5,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   FrameWriter,
   isProtocolError,
+  isDropClose,
   isRefusalClose,
   summarizeMessage,
   type WorkerToCoordinator,
@@ -106,16 +107,20 @@ function connectOnce(o: WorkerClientOptions, session: WorkerSession): Promise<Ou
           const fault = e instanceof WorkerFault ? e : new WorkerFault('WORKER_ERR_INTERNAL', (e as Error).message);
           o.log(`fault on ${summarizeMessage(msg)}: ${fault.message}`);
           send({ type: 'error', code: fault.code, message: fault.message.slice(0, 4000) });
-          const fatal = msg.type === 'welcome' || msg.type === 'reject';
-          finish(fatal ? { kind: 'done', exit: { ok: false, reason: fault.message } } : { kind: 'lost-after-welcome', reason: fault.code }, CLOSE_CODES.WORKER_ERR_FAULT, fault.code);
+          // This worker computes deterministically: the same message would fail the same way
+          // after a reconnect, so it stops instead of rejoining to fail again (the coordinator
+          // gives the share to another worker, or stops the run when it fails there too).
+          finish({ kind: 'done', exit: { ok: false, reason: `${fault.code}: ${fault.message}` } }, CLOSE_CODES.WORKER_ERR_FAULT, fault.code);
         }
       });
     });
     ws.on('error', (e) => o.log(`socket error: ${e.message}`));
     ws.on('close', (code, why) => {
       const reason = `closed ${code} ${why.toString() || ''}`.trim();
-      // The coordinator refusing what this worker says will not change on a retry.
+      // The coordinator refusing what this worker says will not change on a retry; a worker
+      // dropped for being late or silent (e.g. it was stopped) was not refused and rejoins.
       if (!settled && isRefusalClose(code)) settled = { kind: 'done', exit: { ok: false, reason: `coordinator refused this worker (${reason})` } };
+      if (!settled && isDropClose(code)) o.log(`dropped by the coordinator (${reason}); rejoining`);
       resolve(settled ?? (welcomed ? { kind: 'lost-after-welcome', reason } : { kind: 'failed', reason }));
     });
   });

@@ -23,6 +23,11 @@ export interface WorkerSessionOptions {
   readonly backend: string;
   /** a local copy of the model to use instead of the path the coordinator names */
   readonly modelDir?: string;
+  /**
+   * Testing only (the hidden `--inject-fault` flag): fail every compute request with a
+   * WorkerFault, to see a run end on a deterministic worker fault.
+   */
+  readonly injectFault?: 'compute';
   readonly log: (line: string) => void;
 }
 
@@ -135,6 +140,7 @@ export class WorkerSession {
     if (msg.step !== this.stateStep) {
       throw new WorkerFault('PROTO_ERR_UNEXPECTED', `compute for step ${msg.step}, but the last state was for step ${this.stateStep}`);
     }
+    if (this.o.injectFault === 'compute') throw new WorkerFault('WORKER_ERR_INJECTED', `fault injected into compute for step ${msg.step} (--inject-fault)`);
     const started = performance.now();
     const batch = decodeSamples(msg.samples);
     const trainables = injected.trainables;
