@@ -5,29 +5,16 @@
 // Run: npx tsx tools/bench-allocator.ts
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { applyKeepMask, moduleId, parseAdaLoraConfig, RankAllocator, tripletMask, type ModuleId, type Triplet } from '@adalora/core';
+import { parseAdaLoraConfig } from '@adalora/config';
+import { applyKeepMask, moduleId, RankAllocator, tripletMask, type ModuleId, type Triplet } from '@adalora/core';
+import { medianMs } from './bench-timing';
 
 const RUNS = 20;
 const R = 12;
 const HIDDEN = 768;
 const FFN = 3072;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function time(runs: number, f: (i: number) => void): number {
-  f(-1); // warm-up (JIT, wasm kernels)
-  f(-2);
-  const ts: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    f(i);
-    ts.push(performance.now() - t0);
-  }
-  return median(ts);
-}
+const time = (runs: number, f: (i: number) => void) => medianMs(runs, 2, f);
 
 // The straightforward alternative, kept for comparison: importance state as tf tensors, one
 // tf op per formula term per tensor, and one read-back of all triplet scores.

@@ -2,21 +2,27 @@
  * Times one AdaLoRA training step of a small random BERT on the wasm backend and compares its
  * FLOP rate with a plain wasm matmul measured in the same run.
  *
- *   npx tsx tools/bench-encoder-step.ts [--plain] [--runs 5] [--profile]
+ *   npx tsx tools/bench-encoder-step.ts [--plain] [--runs 5] [--profile] [--dropout 0.1 [--unseeded]]
  *
- * Model: 4 layers, hidden 256, 4 heads, intermediate 1024 (random weights, dropout 0),
+ * Model: 4 layers, hidden 256, 4 heads, intermediate 1024 (random weights, dropout 0 unless --dropout),
  * AdaLoRA init_r 12 on query/key/value/attention.output.dense/intermediate.dense/output.dense;
  * batch 8 × 128 tokens. One step = forward + backward of the summed cross-entropy w.r.t. every
  * trainable (adapters + head), as the trainer's gradient pass does.
  * --plain: the linear layers use tfjs autodiff of `x·Wᵀ` (the implementation before the
  * custom-gradient op) instead of `adaptedLinear`/`frozenLinear`.
  * --profile: per-kernel time of one step (tf.profile), largest first.
+ * --dropout p: hidden, attention-probs and lora dropout p, each step in its own DropoutStream as
+ * the trainer runs a micro-batch; --unseeded: the same dropout outside any stream (tf.dropout
+ * unseeded, as before seeded dropout), to see what the seeding costs.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { parseAdaLoraConfig } from '@adalora/core';
-import { buildBert, HfConfig, injectAdapters, Linear, sequenceClassificationLoss, WeightStore, type EncoderBatch, type SafeTensor } from '@adalora/models';
+import { parseAdaLoraConfig } from '@adalora/config';
+import { DropoutStream, withDropoutStream } from '@adalora/core';
+import { buildBert, HfConfig, injectAdapters, Linear, sequenceClassificationLoss, WeightStore, type EncoderInputs, type SafeTensor } from '@adalora/models';
+import { medianMs } from './bench-timing';
 
+const DROPOUT = numArg('--dropout', 0);
 const DIMS = { layers: 4, hidden: 256, heads: 4, intermediate: 1024, vocab: 1000, batch: 8, seq: 128, labels: 2, initR: 12 };
 const TARGETS = ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'];
 
@@ -51,8 +57,8 @@ function randomBert() {
       max_position_embeddings: 512,
       type_vocab_size: 2,
       hidden_act: 'gelu',
-      hidden_dropout_prob: 0,
-      attention_probs_dropout_prob: 0,
+      hidden_dropout_prob: DROPOUT,
+      attention_probs_dropout_prob: DROPOUT,
       num_labels: DIMS.labels,
     }),
     'bench config',
@@ -101,21 +107,7 @@ function usePlainAutodiffLinear(): void {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function timeIt(runs: number, warmup: number, f: () => void): number {
-  for (let i = 0; i < warmup; i++) f();
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    f();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
-}
+const timeIt = (runs: number, warmup: number, f: () => void) => medianMs(runs, warmup, () => f());
 
 /**
  * Matmul FLOPs of one forward pass (2·m·n·k each), split by kind. The step counts are
@@ -141,7 +133,7 @@ async function main(): Promise<void> {
   if (plain) usePlainAutodiffLinear();
 
   const model = randomBert();
-  const cfg = parseAdaLoraConfig({ initR: DIMS.initR, targetR: 8, totalStep: 100, targetModules: TARGETS });
+  const cfg = parseAdaLoraConfig({ initR: DIMS.initR, targetR: 8, totalStep: 100, targetModules: TARGETS, loraDropout: DROPOUT });
   const injected = injectAdapters(model, cfg, 0);
   // E starts at 0 (peft); random E makes the branch non-trivial (same cost either way)
   tf.tidy(() => injected.adapters.forEach((a, id) => 'E' in a && a.E.assign(tf.randomNormal(a.E.shape, 0, 0.1, 'float32', id.length))));
@@ -149,22 +141,27 @@ async function main(): Promise<void> {
   const vars = names.map((n) => injected.trainables.get(n)!);
 
   const rng = (n: number, max: number) => Int32Array.from({ length: n }, (_, i) => (i * 2654435761) % max);
-  const batch: EncoderBatch = {
+  const batch: EncoderInputs = {
     inputIds: tf.tensor2d(rng(DIMS.batch * DIMS.seq, DIMS.vocab), [DIMS.batch, DIMS.seq], 'int32'),
     attentionMask: tf.ones([DIMS.batch, DIMS.seq], 'int32') as tf.Tensor2D,
   };
   const labels = tf.tensor1d(rng(DIMS.batch, DIMS.labels), 'int32');
 
   // One gradient pass, as libs/training's computeGradientSums does for one micro-batch.
+  let stepIndex = 0;
+  const seeded = DROPOUT > 0 && !arg('--unseeded');
+  const inStream = <T>(f: () => T): T => (seeded ? withDropoutStream(DropoutStream.forMicroBatch(1, stepIndex++, 0), f) : f());
   const step = (): number =>
-    tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
-        const { logits } = model.forward(batch, true);
-        return sequenceClassificationLoss(logits, labels, model.numLabels, 'sum') as tf.Scalar;
-      }, vars);
-      for (const v of vars) grads[v.name]?.dataSync(); // make sure every gradient is computed
-      return value.dataSync()[0];
-    });
+    inStream(() =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => {
+          const { logits } = model.forward(batch, true);
+          return sequenceClassificationLoss(logits, labels, model.numLabels, 'sum') as tf.Scalar;
+        }, vars);
+        for (const v of vars) grads[v.name]?.dataSync(); // make sure every gradient is computed
+        return value.dataSync()[0];
+      }),
+    );
 
   // plain matmul reference: [1024, 256]·[256, 1024]
   const a = tf.randomNormal([1024, 256]);
@@ -197,7 +194,7 @@ async function main(): Promise<void> {
   const G = (x: number) => (x / 1e9).toFixed(2);
 
   console.log(`backend wasm, linear gradient: ${plain ? 'tfjs autodiff of x·Wᵀ (--plain)' : 'adaptedLinear / frozenLinear custom gradient'}`);
-  console.log(`model: ${DIMS.layers} layers, hidden ${DIMS.hidden}, ${DIMS.heads} heads, intermediate ${DIMS.intermediate}; AdaLoRA init_r ${DIMS.initR} on ${injected.adapters.size} matrices; batch ${DIMS.batch} x ${DIMS.seq}; dropout 0`);
+  console.log(`model: ${DIMS.layers} layers, hidden ${DIMS.hidden}, ${DIMS.heads} heads, intermediate ${DIMS.intermediate}; AdaLoRA init_r ${DIMS.initR} on ${injected.adapters.size} matrices; batch ${DIMS.batch} x ${DIMS.seq}; dropout ${DROPOUT}${DROPOUT > 0 ? (seeded ? ' (seeded)' : ' (unseeded)') : ''}`);
   console.log(`forward matmul GFLOP: frozen linears ${G(f.frozenLinear)}, attention ${G(f.attention)}, adapters ${G(f.adapter)}, head ${G(f.head)}`);
   console.log(`plain matmul 1024x256·256x1024: ${mmMs.toFixed(2)} ms = ${mmRate.toFixed(2)} GFLOP/s (medians before/after the steps: ${mmBefore.toFixed(2)} / ${mmAfter.toFixed(2)} ms)`);
   console.log(`training step (median of ${runs}): ${stepMs.toFixed(0)} ms; tensors left per step: ${leak}`);

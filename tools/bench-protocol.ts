@@ -17,28 +17,14 @@ import {
   type GradientsMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
+import { medianMs } from './bench-timing';
 
 const RUNS = 15;
 const R = 12;
 const H = 768;
 const F = 3072;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function time(f: () => void): number {
-  f(); // warm-up (JIT)
-  f();
-  const ts: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    f();
-    ts.push(performance.now() - t0);
-  }
-  return median(ts);
-}
+const time = (f: () => void) => medianMs(RUNS, 2, () => f());
 
 // name → [shape, values]
 const grads = new Map<string, [number[], Float32Array]>();

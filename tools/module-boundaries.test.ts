@@ -3,12 +3,16 @@
  * specifiers of every .ts file under apps/, libs/ and tools/:
  * - another project is reached only through its alias `@adalora/<name>` (its src/index.ts):
  *   no relative path into its folder, no `@adalora/<name>/...` deep import;
- * - libs/adalora-core and libs/protocol depend on no other workspace project;
- * - adalora-core never imports `ws`; protocol never imports `@tensorflow/*`;
+ * - libs/config and libs/protocol depend on no other workspace project, libs/adalora-core on
+ *   libs/config only (its AdaLoraConfig);
+ * - adalora-core never imports `ws`; protocol never imports `@tensorflow/*`; config imports
+ *   neither (the CLI checks a config before it loads tfjs);
  * - libs never import apps; nothing imports from apps/ or tools/, and apps do not import each other;
  * - test support (libs/test-support) is imported only by test files (`*.test.ts`) and tools/,
  *   never by product code; a test file may import it even in adalora-core or protocol, and it
- *   may itself import any lib.
+ *   may itself import any lib;
+ * - the CLIs' entry points load no `@tensorflow/*` through their static imports, so that a bad
+ *   config or flag is refused, and `--help` printed, before tfjs is loaded (STYLE.md #15).
  */
 import test from 'ava';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -132,6 +136,43 @@ function importSpecifiers(src: string): string[] {
   return out;
 }
 
+/**
+ * The specifiers a module loads when it is loaded: static imports and re-exports, not
+ * `import()` and not `import type` / `export type` (erased). Other imports whose names are all
+ * types count, to be safe: the walk below may only over-report.
+ */
+function staticImportSpecifiers(src: string): string[] {
+  const { code, strings } = lex(src);
+  const out: string[] = [];
+  for (const m of code.matchAll(/\b(?:import|export)\b(\s+type\b)?[^;"]*?\bfrom\s*"#(\d+)"/g)) if (m[1] === undefined) out.push(strings[Number(m[2])]);
+  for (const m of code.matchAll(/\bimport\s*"#(\d+)"/g)) out.push(strings[Number(m[1])]);
+  for (const m of code.matchAll(/\brequire\s*\(\s*"#(\d+)"\s*\)/g)) out.push(strings[Number(m[1])]);
+  return out;
+}
+
+/**
+ * The external packages a module loads, itself or through the workspace files it statically
+ * imports (relative paths and `@adalora/*` aliases followed to their files).
+ */
+function packagesLoadedBy(root: string, entry: string, targets: ReadonlyMap<string, readonly string[]>): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const resolveFile = (path: string) => [path, `${path}.ts`, join(path, 'index.ts')].find((p) => p.endsWith('.ts') && existsSync(p));
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const specifier of staticImportSpecifiers(readFileSync(file, 'utf8'))) {
+      const alias = targets.get(specifier);
+      const next = specifier.startsWith('.') ? resolveFile(join(dirname(file), specifier)) : alias !== undefined ? join(root, alias[0]) : undefined;
+      if (next !== undefined) visit(next);
+      else if (!specifier.startsWith('.')) packages.add(specifier);
+      else throw new Error(`${relative(root, file)}: cannot resolve '${specifier}'`);
+    }
+  };
+  visit(join(root, entry));
+  return packages;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The rules.
 
@@ -155,16 +196,31 @@ function projectOf(path: string): string | undefined {
   return undefined;
 }
 
-/** Projects that may depend on no other workspace project. */
-const LEAF_LIBS = new Set(['libs/adalora-core', 'libs/protocol']);
+/** Libs at the bottom of the graph → the only workspace projects each may depend on. */
+const LEAF_LIBS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['libs/config', new Set<string>()],
+  ['libs/protocol', new Set<string>()],
+  // the adapters are built from a config: core's one dependency
+  ['libs/adalora-core', new Set(['libs/config'])],
+]);
 /** The project of code shared by tests and benchmarks only. */
 const TEST_SUPPORT = 'libs/test-support';
 /** Files that may import test support: tests anywhere, and the tools (benchmarks, workspace tests). */
 const mayUseTestSupport = (file: string, project: string) => file.endsWith('.test.ts') || project === 'tools';
-/** External packages a project must not import: project → [test, what the rule says]. */
-const BANNED_PACKAGES: ReadonlyMap<string, readonly [(s: string) => boolean, string]> = new Map([
-  ['libs/adalora-core', [(s: string) => s === 'ws' || s.startsWith('ws/'), 'adalora-core never imports ws'] as const],
-  ['libs/protocol', [(s: string) => s.startsWith('@tensorflow/'), 'protocol never imports @tensorflow/*'] as const],
+type PackageRule = readonly [(s: string) => boolean, string];
+const isWs = (s: string) => s === 'ws' || s.startsWith('ws/');
+const isTfjs = (s: string) => s.startsWith('@tensorflow/');
+/** External packages a project must not import: project → [test, what the rule says] each. */
+const BANNED_PACKAGES: ReadonlyMap<string, readonly PackageRule[]> = new Map([
+  ['libs/adalora-core', [[isWs, 'adalora-core never imports ws']] as const],
+  ['libs/protocol', [[isTfjs, 'protocol never imports @tensorflow/*']] as const],
+  [
+    'libs/config',
+    [
+      [isTfjs, 'config never imports @tensorflow/*'],
+      [isWs, 'config never imports ws'],
+    ] as const,
+  ],
 ]);
 
 /**
@@ -187,7 +243,11 @@ function checkBoundaries(files: readonly SourceImports[], aliases: ReadonlyMap<s
           if (from.startsWith('apps/') && to.startsWith('apps/')) flag(`apps do not import each other (${from} -> ${to})`);
           else if (from.startsWith('libs/') && to.startsWith('apps/')) flag(`libs never import apps (${from} -> ${to})`);
           else flag(`nothing imports from apps/ or tools/ (${from} -> ${to})`);
-        } else if (LEAF_LIBS.has(from)) flag(`${from} depends on no other workspace project (imports ${to})`);
+        } else {
+          const allowed = LEAF_LIBS.get(from);
+          if (allowed === undefined || allowed.has(to)) return;
+          flag(allowed.size === 0 ? `${from} depends on no other workspace project (imports ${to})` : `${from} depends on no workspace project but ${[...allowed].join(', ')} (imports ${to})`);
+        }
       };
 
       if (specifier.startsWith('.')) {
@@ -215,8 +275,7 @@ function checkBoundaries(files: readonly SourceImports[], aliases: ReadonlyMap<s
         flag(`deep import into ${aliases.get(base)}: import '${base}' (its src/index.ts) only`);
         dependsOn(aliases.get(base)!);
       } else {
-        const banned = BANNED_PACKAGES.get(from);
-        if (banned && banned[0](specifier)) flag(banned[1]);
+        for (const [banned, rule] of BANNED_PACKAGES.get(from) ?? []) if (banned(specifier)) flag(rule);
       }
     }
   }
@@ -282,7 +341,7 @@ test('every lib has exactly one @adalora alias, mapped to its src/index.ts', (t)
   }
   // the names STYLE.md and the brief use
   t.is(aliases.get('@adalora/core'), 'libs/adalora-core');
-  for (const name of ['protocol', 'models', 'data', 'backend', 'training', 'worker', 'coordinator', 'test-support']) t.is(aliases.get(`@adalora/${name}`), `libs/${name}`);
+  for (const name of ['config', 'protocol', 'models', 'data', 'backend', 'training', 'worker', 'coordinator', 'test-support']) t.is(aliases.get(`@adalora/${name}`), `libs/${name}`);
 });
 
 test('apps/, libs/ and tools/ keep the module boundaries', (t) => {
@@ -300,6 +359,32 @@ test('apps/, libs/ and tools/ keep the module boundaries', (t) => {
   );
   const violations = checkBoundaries(files, aliases);
   t.deepEqual(violations, [], `module boundary violations:\n${formatViolations(violations)}`);
+});
+
+test('the CLI entry points load no tfjs before their flags and config are checked', (t) => {
+  const { targets } = readAliases(repoRoot);
+  const tfjs = (entry: string) => [...packagesLoadedBy(repoRoot, entry, targets)].filter((p) => p.startsWith('@tensorflow/')).sort();
+  // the coordinator's CLI, and the worker process that `adalora run` spawns (apps/worker runs the
+  // same command through @adalora/worker's index, which loads the session and so tfjs)
+  for (const entry of ['apps/coordinator/src/main.ts', 'libs/worker/src/worker-main.ts']) {
+    t.deepEqual(tfjs(entry), [], `${entry} loads tfjs through its static imports: import it with await import(...) once the config is valid`);
+  }
+  // the walk does find tfjs where it is: in what the coordinator CLI loads once the config is valid
+  t.true(tfjs('apps/coordinator/src/runtime.ts').includes('@tensorflow/tfjs'));
+});
+
+test('staticImportSpecifiers: no import(), no type-only imports', (t) => {
+  const src = `
+import { a } from './a';
+import type { B } from './b';
+export type { C } from './c';
+import d, { type E } from './d';
+export * from './f';
+import './g';
+const h = await import('./h');
+type I = import('./i').I;
+`;
+  t.deepEqual(staticImportSpecifiers(src), ['./a', './d', './f', './g']);
 });
 
 test('scan + check on a throw-away workspace with one violation of each kind', (t) => {
@@ -338,6 +423,7 @@ test('scan + check on a throw-away workspace with one violation of each kind', (
 // The checker on synthetic inputs: each rule must fire.
 
 const ALIASES = new Map([
+  ['@adalora/config', 'libs/config'],
   ['@adalora/core', 'libs/adalora-core'],
   ['@adalora/protocol', 'libs/protocol'],
   ['@adalora/models', 'libs/models'],
@@ -368,7 +454,7 @@ test('checker: a relative path into another project is flagged', (t) => {
 });
 
 test('checker: deep alias imports and unknown aliases are flagged', (t) => {
-  t.deepEqual(rules('libs/training/src/a.ts', '@adalora/core/src/config'), ["deep import into libs/adalora-core: import '@adalora/core' (its src/index.ts) only"]);
+  t.deepEqual(rules('libs/training/src/a.ts', '@adalora/core/src/adamw'), ["deep import into libs/adalora-core: import '@adalora/core' (its src/index.ts) only"]);
   t.deepEqual(rules('apps/worker/src/a.ts', '@adalora/models/linear'), ["deep import into libs/models: import '@adalora/models' (its src/index.ts) only"]);
   t.deepEqual(rules('apps/worker/src/a.ts', '@adalora/nope'), ['unknown @adalora alias (not in tsconfig.base.json paths)']);
   // '@adalora/core-x' is not a deep import of '@adalora/core'
@@ -380,15 +466,23 @@ test('checker: a lib importing itself through its alias is flagged', (t) => {
   t.deepEqual(rules('libs/training/src/a.ts', '@adalora/training'), ['libs/training imports itself through its alias: use a relative import']);
 });
 
-test('checker: adalora-core and protocol depend on no workspace project', (t) => {
-  t.deepEqual(rules('libs/adalora-core/src/a.ts', '@adalora/models'), ['libs/adalora-core depends on no other workspace project (imports libs/models)']);
+test('checker: config and protocol depend on no workspace project, adalora-core on config only', (t) => {
+  t.deepEqual(check('libs/adalora-core/src/a.ts', '@adalora/config'), []);
+  t.deepEqual(rules('libs/adalora-core/src/a.ts', '@adalora/models'), ['libs/adalora-core depends on no workspace project but libs/config (imports libs/models)']);
+  t.deepEqual(rules('libs/adalora-core/src/a.ts', '../../training/src/a'), [
+    'relative import into another project (libs/training): import it through its alias',
+    'libs/adalora-core depends on no workspace project but libs/config (imports libs/training)',
+  ]);
+  t.deepEqual(rules('libs/config/src/a.ts', '@adalora/core'), ['libs/config depends on no other workspace project (imports libs/adalora-core)']);
+  t.deepEqual(rules('libs/config/src/a.ts', '@adalora/training'), ['libs/config depends on no other workspace project (imports libs/training)']);
+  t.deepEqual(rules('libs/protocol/src/a.ts', '@adalora/config'), ['libs/protocol depends on no other workspace project (imports libs/config)']);
   t.deepEqual(rules('libs/protocol/src/a.ts', '@adalora/core'), ['libs/protocol depends on no other workspace project (imports libs/adalora-core)']);
-  t.deepEqual(rules('libs/protocol/src/a.ts', '../../adalora-core/src/config'), [
+  t.deepEqual(rules('libs/protocol/src/a.ts', '../../adalora-core/src/adamw'), [
     'relative import into another project (libs/adalora-core): import it through its alias',
     'libs/protocol depends on no other workspace project (imports libs/adalora-core)',
   ]);
   // other libs may depend on them
-  t.deepEqual(check('libs/models/src/a.ts', '@adalora/core', '@adalora/protocol'), []);
+  t.deepEqual(check('libs/models/src/a.ts', '@adalora/core', '@adalora/protocol', '@adalora/config'), []);
 });
 
 test('checker: banned packages per project', (t) => {
@@ -398,6 +492,9 @@ test('checker: banned packages per project', (t) => {
   t.deepEqual(rules('libs/protocol/src/a.ts', '@tensorflow/tfjs'), ['protocol never imports @tensorflow/*']);
   t.deepEqual(rules('libs/protocol/src/a.ts', '@tensorflow/tfjs-core/dist/ops'), ['protocol never imports @tensorflow/*']);
   t.deepEqual(check('libs/protocol/src/a.ts', 'tensorflow'), []);
+  t.deepEqual(rules('libs/config/src/a.ts', '@tensorflow/tfjs-core'), ['config never imports @tensorflow/*']);
+  t.deepEqual(rules('libs/config/src/a.ts', 'ws'), ['config never imports ws']);
+  t.deepEqual(check('libs/config/src/a.ts', 'yaml', 'node:fs', './b'), []);
 });
 
 test('checker: libs never import apps; nothing imports apps/ or tools/; apps do not import each other', (t) => {

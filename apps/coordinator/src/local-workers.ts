@@ -12,7 +12,8 @@ export interface LocalWorkerOptions {
 
 /**
  * Starts N workers as child processes of this one (the `run` command); their output is
- * prefixed with their index. They exit when the coordinator shuts them down or goes away.
+ * prefixed with their index. They exit when the coordinator ends the run; when it goes away
+ * without ending it they wait for it to come back, so an interrupted `run` stops them itself.
  */
 export function startLocalWorkers(o: LocalWorkerOptions): ChildProcess[] {
   return Array.from({ length: o.count }, (_, i) => {

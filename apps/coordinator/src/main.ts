@@ -1,11 +1,14 @@
 #!/usr/bin/env node
+// Only light modules are imported up front, so that a bad config or flag is refused, and
+// `--help` printed, without loading TensorFlow.js: the runtime is imported once they are valid.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { X509Certificate } from 'node:crypto';
-import { loadBackend, parseBackendChoice } from '@adalora/backend';
-import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/training';
-import { Coordinator, listenPolicy, loadClusterSecurity, prepareJob, rankReport, type ClusterSecurity, type Job } from '@adalora/coordinator';
-import { mergeCommand } from './merge-command';
-import { startLocalWorkers, stopLocalWorkers } from './local-workers';
+import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
+
+/** The backend, models, training and coordinator runtime: loads tfjs (a second or more). */
+const loadRuntime = () => import('./runtime');
+type Job = import('./runtime').Job;
+type ClusterSecurity = import('./runtime').ClusterSecurity;
 
 interface CommonFlags {
   config?: string;
@@ -39,7 +42,7 @@ function withCommonOptions(cmd: Command): Command {
     .option('--min-workers <n>', 'workers to wait for before training (cluster.minWorkers)', integer(1))
     .option('-b, --backend <name>', 'tfjs backend of this process: auto | tensorflow | wasm | cpu (cluster.backend)')
     .option('-o, --output <dir>', 'where checkpoints, metrics and the final adapter go (outputDir)')
-    .option('--resume <dir>', 'continue an earlier run from one of its checkpoints (resume)')
+    .option('--resume <dir|latest>', "continue an earlier run from one of its checkpoints, or from the newest intact one of the output folder: 'latest' (resume)")
     .option('--secret-file <file>', 'file holding the run secret workers must prove (cluster.secretFile; else ADALORA_SECRET)')
     .option('--tls-cert <file>', 'PEM certificate: serve wss (cluster.tlsCert, with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert (cluster.tlsKey)')
@@ -69,36 +72,72 @@ function resolveConfig(flags: CommonFlags, defaults: (raw: Record<string, unknow
 
 const log = (line: string) => console.log(`${new Date().toISOString()} coordinator: ${line}`);
 
-/** Prepares the job, serves it to workers until the run ends, prints the rank report. */
-async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port: number, job: Job, security: ClusterSecurity) => void): Promise<void> {
-  // secret and TLS files are read before anything heavy, so that a wrong path fails at once
+/** The exit code of a run stopped by a signal: 128 + its number, as shells report it. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT;
+
+/**
+ * Prepares the job, serves it to workers until the run ends, prints the rank report. Resolves
+ * with 0, or with the exit code of the signal that interrupted the run: the first SIGINT or
+ * SIGTERM abandons the step in flight, saves a checkpoint of the last completed one and
+ * disconnects the workers (they wait for a restarted coordinator); a second one exits at once.
+ */
+async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port: number, job: Job, security: ClusterSecurity) => void): Promise<number> {
+  const { Coordinator, listenPolicy, loadBackend, loadClusterSecurity, prepareJob, rankReport, RunInterrupted } = await loadRuntime();
+  // secret and TLS files are read, and the listen address checked, before the backend and the model load
   const security = loadClusterSecurity(config.cluster, process.env, flags.insecure === true);
-  listenPolicy(config.cluster.host, security); // throws now, not after the model loaded; the coordinator logs it
+  listenPolicy(config.cluster.host, security); // throws now; the coordinator logs it
   await loadBackend(config.cluster.backend, { log });
   const job = await prepareJob(config, log);
   const coordinator = await Coordinator.create(job, { log, progressBar: flags.progress && process.stdout.isTTY === true, security });
-  const stopOnSignal = () => {
-    log('interrupted: stopping workers');
-    void coordinator.close('interrupted').then(() => process.exit(130));
+  let stoppedBy: StopSignal | null = null;
+  const onSignal = (signal: StopSignal) => {
+    if (stoppedBy) {
+      log(`${signal} again: exiting at once, without a checkpoint`);
+      process.exit(SIGNAL_EXIT[signal]);
+    }
+    stoppedBy = signal;
+    log(`${signal}: stopping after the step in flight (its gradients not all in yet: abandoned) and saving a checkpoint; ${signal} again exits at once`);
+    coordinator.interrupt();
   };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
+  const onSigint = () => onSignal('SIGINT');
+  const onSigterm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  let failed = false;
   try {
     const port = await coordinator.listening();
     onListening?.(port, job, security);
-    const result = await coordinator.train();
+    let result;
+    try {
+      result = await coordinator.train();
+    } catch (e) {
+      if (!(e instanceof RunInterrupted)) throw e;
+      await coordinator.close('interrupted');
+      log(`${e.message}; the same command with --resume latest continues the run (${e.step}/${job.totalSteps} steps done)`);
+      return SIGNAL_EXIT[stoppedBy ?? 'SIGINT'];
+    }
     console.log('\nRank per adapted matrix at the end of the run:');
     console.log(rankReport(result.rankPattern, job.trueRanks));
     if (result.finalEval) {
       console.log(`final dev ${Object.entries(result.finalEval.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}`);
     }
     console.log(`first loss ${result.losses[0]?.toFixed(4)}, last loss ${result.losses.at(-1)?.toFixed(4)}; adapter: ${result.adapterDir}`);
+    return 0;
+  } catch (e) {
+    failed = true;
+    throw e;
   } finally {
-    process.off('SIGINT', stopOnSignal);
-    process.off('SIGTERM', stopOnSignal);
-    await coordinator.close();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    await coordinator.close(failed ? 'interrupted' : 'finished');
     job.dispose();
   }
+}
+
+/** An interrupted run exits now: requests it abandoned may still hold timers. */
+function exitIfInterrupted(code: number): void {
+  if (code !== 0) process.exit(code);
 }
 
 const program = new Command('adalora')
@@ -106,7 +145,7 @@ const program = new Command('adalora')
   .showHelpAfterError();
 
 withCommonOptions(program.command('coordinator').description('start a coordinator; workers join it with `adalora worker --coordinator ws://HOST:PORT`')).action(
-  async (flags: CommonFlags) => serve(resolveConfig(flags), flags),
+  async (flags: CommonFlags) => exitIfInterrupted(await serve(resolveConfig(flags), flags)),
 );
 
 withCommonOptions(program.command('run').description('start a coordinator and N local workers (child processes); with no config, the built-in job'))
@@ -118,9 +157,12 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
       const cluster = (raw.cluster ?? {}) as Record<string, unknown>;
       return [`cluster.minWorkers=${flags.workers}`, ...(cluster.port === undefined ? ['cluster.port=0'] : [])];
     });
+    const workerBackend = parseBackendChoice(flags.workerBackend);
+    const { startLocalWorkers, stopLocalWorkers } = await loadRuntime();
     let children: ReturnType<typeof startLocalWorkers> = [];
+    let code = 0;
     try {
-      await serve(config, flags, (port, job, security) => {
+      code = await serve(config, flags, (port, job, security) => {
         // local workers share this machine: they use the coordinator's model folder and secret, and trust its certificate
         const { secretFile } = config.cluster;
         const args = ['--quiet', '--model', job.modelDir];
@@ -128,11 +170,14 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
         // pinned, so that a certificate made for another host name still serves local workers
         if (security.tls) args.push('--tls-fingerprint', new X509Certificate(security.tls.cert).fingerprint256);
         const url = `${security.tls ? 'wss' : 'ws'}://127.0.0.1:${port}`;
-        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: url, backend: parseBackendChoice(flags.workerBackend), extraArgs: args, log: (l) => console.log(l) });
+        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: url, backend: workerBackend, extraArgs: args, log: (l) => console.log(l) });
       });
     } finally {
+      // local workers of an interrupted run would wait for a coordinator that is not coming back
+      if (code !== 0) children.forEach((c) => c.kill('SIGTERM'));
       await stopLocalWorkers(children);
     }
+    exitIfInterrupted(code);
   });
 
 program
@@ -143,7 +188,9 @@ program
   .requiredOption('-o, --output <dir>', 'where to write config.json + model.safetensors')
   .option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu', 'auto')
   .action(async (flags: { model: string; adapter: string; output: string; backend: string }) => {
-    await loadBackend(parseBackendChoice(flags.backend), { log });
+    const backend = parseBackendChoice(flags.backend);
+    const { loadBackend, mergeCommand } = await loadRuntime();
+    await loadBackend(backend, { log });
     await mergeCommand(flags.model, flags.adapter, flags.output, log);
   });
 

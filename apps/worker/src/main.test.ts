@@ -49,7 +49,8 @@ function freePort(): Promise<number> {
 test('--help exits 0 and lists the options', async (t) => {
   const r = await runWorker(['--help']);
   t.is(r.code, 0, r.stderr);
-  for (const option of ['--coordinator', '--backend', '--model', '--retries', '--id', '--quiet']) t.true(r.stdout.includes(option), `${option} in:\n${r.stdout}`);
+  for (const option of ['--coordinator', '--backend', '--model', '--retries', '--give-up-after', '--id', '--quiet']) t.true(r.stdout.includes(option), `${option} in:\n${r.stdout}`);
+  t.false(r.stdout.includes('--inject-fault'), 'the testing-only fault injection is not offered');
 });
 
 test('--retries -1 and --retries abc exit non-zero naming the option', async (t) => {
@@ -62,6 +63,13 @@ test('--retries -1 and --retries abc exit non-zero naming the option', async (t)
   }
 });
 
+test('an unknown --backend exits 1 naming the valid ones, before any backend is loaded', async (t) => {
+  const r = await runWorker(['--backend', 'gpu', '--retries', '0']);
+  t.is(r.code, 1, r.stdout);
+  t.true(r.stderr.includes("adalora worker: backend 'gpu' is not valid (expected one of: auto, tensorflow, wasm, cpu)"), r.stderr);
+  t.notRegex(r.stdout, /backend/);
+});
+
 test('an unreachable coordinator with --retries 0 exits 1 saying so', async (t) => {
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}`;
@@ -71,4 +79,19 @@ test('an unreachable coordinator with --retries 0 exits 1 saying so', async (t) 
   t.regex(output, /unreachable/);
   t.true(output.includes(url), output);
   t.true(output.includes('worker boundary-test'), output);
+});
+
+test('without --retries a worker keeps trying until --give-up-after has passed, then exits 1 saying so', async (t) => {
+  const url = `ws://127.0.0.1:${await freePort()}`;
+  const started = Date.now();
+  const r = await runWorker(['--coordinator', url, '--give-up-after', '2s', '--backend', 'cpu', '--id', 'patient'], 40_000);
+  const output = r.stdout + r.stderr;
+  t.is(r.code, 1, output);
+  t.true((output.match(/retrying in/g) ?? []).length >= 3, output);
+  t.regex(output, /out of reach for [23] s, giving up/);
+  t.true(Date.now() - started >= 2000);
+  const bad = await runWorker(['--give-up-after', 'soon']);
+  t.not(bad.code, 0);
+  t.regex(bad.stderr, /--give-up-after/);
+  t.regex(bad.stderr, /expected a duration such as 90s, 10m or 1h, got 'soon'/);
 });

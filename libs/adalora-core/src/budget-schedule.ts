@@ -1,4 +1,4 @@
-import type { AdaLoraConfig } from './config';
+import type { AdaLoraConfig } from '@adalora/config';
 
 /** What the budget schedule says at one step. */
 export interface BudgetStep {

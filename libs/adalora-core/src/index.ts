@@ -12,20 +12,10 @@ export { checkTensorSet, TensorSetError, type ArrivedTensor, type TensorSetProbl
 
 /**
  * @adalora/core: AdaLoRA as peft 0.21 implements it, on TensorFlow.js tensors, with no
- * knowledge of models, transport or workers. Config → adapters (A, E, B per linear layer) →
- * orthogonal regulariser in the loss → AdamW → RankAllocator once per global optimizer step.
+ * knowledge of models, transport or workers. Config (an `AdaLoraConfig` from `@adalora/config`) →
+ * adapters (A, E, B per linear layer) → orthogonal regulariser in the loss → AdamW →
+ * RankAllocator once per global optimizer step.
  */
-export {
-  ADALORA_CONFIG_FIELDS,
-  AdaLoraConfigError,
-  finishAdaLoraConfig,
-  parseAdaLoraConfig,
-  parseAdaLoraDraft,
-  type AdaLoraConfig,
-  type AdaLoraConfigDraft,
-  type AdaLoraParseOptions,
-  type AdapterMode,
-} from './config';
 export { fromPeftAdapterConfig, toPeftAdapterConfig, type PeftAdapterConfig, type PeftAdapterExtras } from './peft-adapter-config';
 export { SvdAdapter, type AdapterOptions, type ParamData, type SvdAdapterOptions, type SvdParamName } from './svd-adapter';
 export { LoraAdapter, type LoraParamName } from './lora-adapter';
@@ -37,3 +27,4 @@ export { applyKeepMask, RankAllocator, type AllocationDecision, type RankAllocat
 export { AdamW, type AdamWOptions, type AdamWParamState, type AdamWState } from './adamw';
 export { readFloat32 } from './read-float32';
 export { mulberry32, uniform01, uniformOpen01, normalSampler, type NormalSamplerOptions } from './seeded-random';
+export { DropoutStream, seededDropout, withDropoutStream } from './dropout-stream';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { seededDropout } from './dropout-stream';
 import { addDeltaWeight } from './weight-delta';
 import type { ModuleId } from './module-id';
 import { adapterKey, type AdapterParam, type TrainableKey } from './trainable-key';
@@ -48,7 +49,7 @@ export class LoraAdapter {
   /** x [N, in] -> ((dropout(x) · Aᵀ) · Bᵀ) · s [N, out]; dropout only when training. */
   delta(x: tf.Tensor, training: boolean): tf.Tensor {
     return tf.tidy(() => {
-      const xd = training && this.dropout > 0 ? tf.dropout(x, this.dropout) : x;
+      const xd = training && this.dropout > 0 ? seededDropout(x, this.dropout) : x;
       const h = tf.matMul(xd as tf.Tensor2D, this.A.transpose() as tf.Tensor2D); // [N, r]
       return tf.matMul(h, this.B.transpose() as tf.Tensor2D).mul(this.scaling); // [N, out]
     });

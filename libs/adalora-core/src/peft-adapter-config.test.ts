@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
+import { parseAdaLoraConfig } from '@adalora/config';
 import { fixturePath } from '@adalora/test-support';
-import { parseAdaLoraConfig } from './config';
 import { moduleId } from './module-id';
 import { fromPeftAdapterConfig, toPeftAdapterConfig } from './peft-adapter-config';
 

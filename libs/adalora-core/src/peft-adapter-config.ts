@@ -2,7 +2,7 @@
  * Conversion between {@link AdaLoraConfig} and peft's `adapter_config.json` (snake_case), so
  * adapters we save load in peft (`PeftModel.from_pretrained`) and peft's load here.
  */
-import { AdaLoraConfigError, parseAdaLoraConfig, type AdaLoraConfig } from './config';
+import { AdaLoraConfigError, parseAdaLoraConfig, type AdaLoraConfig } from '@adalora/config';
 import type { ModuleId } from './module-id';
 import { adapterKey, parseTrainableKey, type TrainableKeyParts } from './trainable-key';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { parseAdaLoraConfig } from './config';
+import { parseAdaLoraConfig } from '@adalora/config';
 import type { Triplet } from './importance-tracker';
 import { moduleId, type ModuleId } from './module-id';
 import { applyKeepMask, RankAllocator } from './rank-allocator';

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { fixturePath } from '@adalora/test-support';
 import { budgetSchedule } from './budget-schedule';
-import { parseAdaLoraConfig } from './config';
+import { parseAdaLoraConfig } from '@adalora/config';
 import type { Triplet } from './importance-tracker';
 import { moduleId, type ModuleId } from './module-id';
 import { applyKeepMask, RankAllocator } from './rank-allocator';

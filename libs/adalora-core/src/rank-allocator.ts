@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { budgetSchedule } from './budget-schedule';
-import type { AdaLoraConfig } from './config';
+import type { AdaLoraConfig } from '@adalora/config';
 import { ImportanceTracker, type ImportanceState, type Triplet } from './importance-tracker';
 import type { ModuleId } from './module-id';
 import { tripletMask } from './triplet-mask';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { seededDropout } from './dropout-stream';
 import { addDeltaWeight } from './weight-delta';
 import type { ModuleId } from './module-id';
 import { adapterKey, type AdapterParam, type TrainableKey } from './trainable-key';
@@ -113,7 +114,7 @@ export class SvdAdapter {
       const n = x.shape[0];
       // the wasm matMul returns uninitialised memory for an empty inner dimension
       if (this.rank === 0) return tf.zeros([n, this.outFeatures]);
-      const xd = training && this.dropout > 0 ? tf.dropout(x, this.dropout) : x;
+      const xd = training && this.dropout > 0 ? seededDropout(x, this.dropout) : x;
       // explicit transposes: wasm matMul with a transposed operand is ~12x slower
       const ae = this.a.mul(this.e).transpose(); // [in, r]
       const h = tf.matMul(xd as tf.Tensor2D, ae as tf.Tensor2D); // [N, r]

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackendChoice } from './backend-choice';
+import type { BackendChoice } from '@adalora/config';
 
 /**
  * One backend that {@link loadBackend} may try: `load()` makes `backendName` available to

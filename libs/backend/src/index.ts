@@ -1,4 +1,3 @@
-export { BACKEND_CHOICES, parseBackendChoice, type BackendChoice } from './backend-choice';
 export { backendCandidates, type BackendCandidate, type CandidateOptions } from './candidates';
 export { loadBackend, type BackendAttempt, type BackendReport, type LoadBackendOptions } from './load-backend';
 export { PROOF_TOLERANCE, proveBackend } from './prove-backend';

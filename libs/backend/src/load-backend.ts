@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackendChoice } from './backend-choice';
+import type { BackendChoice } from '@adalora/config';
 import { TFJS_NODE, TFJS_NODE_GPU, backendCandidates, type BackendCandidate } from './candidates';
 import { proveBackend } from './prove-backend';
 

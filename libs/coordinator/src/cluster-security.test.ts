@@ -14,7 +14,7 @@ import {
   workerProof,
   type CoordinatorToWorker,
 } from '@adalora/protocol';
-import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
+import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/config';
 import { runWorkerClient } from '@adalora/worker';
 import { runLocalCluster, type LocalClusterOptions, type LocalClusterResult } from '@adalora/test-support';
 
@@ -139,7 +139,7 @@ test.serial('a worker with the wrong secret is refused and stops; a coordinator 
   });
   await new Promise((r) => fake.once('listening', r));
   const fakePort = (fake.address() as { port: number }).port;
-  const fooled = await runWorkerClient({ url: `ws://127.0.0.1:${fakePort}`, workerId: 'w', backend: 'cpu', secret: SECRET, maxRetries: 0, initialDelayMs: 10, maxDelayMs: 10, log: () => {} });
+  const fooled = await runWorkerClient({ url: `ws://127.0.0.1:${fakePort}`, workerId: 'w', backend: 'cpu', secret: SECRET, maxRetries: 0, giveUpAfterMs: 5000, initialDelayMs: 10, maxDelayMs: 10, log: () => {} });
   fake.close();
   t.false(fooled.ok);
   t.regex(fooled.reason, /did not prove the run secret/);
@@ -149,7 +149,7 @@ test.serial('a worker with the wrong secret is refused and stops; a coordinator 
   await run({
     security: secured,
     onListening: (port) => {
-      wrong = runWorkerClient({ url: `ws://127.0.0.1:${port}`, workerId: 'intruder', backend: 'cpu', secret: WRONG, maxRetries: 5, initialDelayMs: 10, maxDelayMs: 10, log: () => {} });
+      wrong = runWorkerClient({ url: `ws://127.0.0.1:${port}`, workerId: 'intruder', backend: 'cpu', secret: WRONG, maxRetries: 5, giveUpAfterMs: 5000, initialDelayMs: 10, maxDelayMs: 10, log: () => {} });
     },
   });
   const exit = await wrong!;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readRunSecret } from '@adalora/protocol';
-import type { ClusterConfig } from '@adalora/training';
+import type { ClusterConfig } from '@adalora/config';
 
 /** How the coordinator's port is protected. */
 export interface ClusterSecurity {

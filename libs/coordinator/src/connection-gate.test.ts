@@ -23,7 +23,7 @@ function gate(secret: Uint8Array | null = SECRET, maxConnections = 8) {
   const log: string[] = [];
   const tokens = new Set<string>();
   const target: GateTarget = {
-    accept: (): ConnectionEvents => ({ message: (d) => void handed.push(d), closed: () => {}, error: () => {} }),
+    accept: (): ConnectionEvents => ({ message: (d) => void handed.push(d), pong: () => {}, closed: () => {}, error: () => {} }),
   };
   const g = new ConnectionGate(target, { secret, maxConnections, log: (l) => log.push(l), tokens: { grant: (t) => tokens.add(t), revoke: (t) => tokens.delete(t) } });
   return { g, handed, log, tokens };

@@ -107,6 +107,7 @@ export class ConnectionGate {
         inner = this.target.accept(connection, remote);
         inner.message(data);
       },
+      pong: () => inner?.pong(),
       closed: (code, reason) => {
         open = false;
         release();

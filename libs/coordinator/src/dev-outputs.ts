@@ -1,5 +1,6 @@
 import { encodeSamples, float32FromTensor } from '@adalora/protocol';
 import { batchOf, type Job } from './job';
+import { ShareFaults } from './share-faults';
 import { coverUnits, planOnePerUnit, rowsOfUnits, unitsOf } from './share-planner';
 import type { WorkerLink } from './worker-link';
 import type { WorkerPool } from './worker-pool';
@@ -15,6 +16,7 @@ export async function devOutputs(pool: WorkerPool, job: Job, log: (line: string)
   const k = dev.numLabels;
   const chunk = Math.max(1, job.config.training.batchSize * 4);
   const outputs = new Float32Array(n * k);
+  const faults = new ShareFaults('eval', 'dev chunk');
   await coverUnits({
     units: unitsOf(n, chunk),
     workers: () => pool.readyAtLeastOne(),
@@ -23,7 +25,10 @@ export async function devOutputs(pool: WorkerPool, job: Job, log: (line: string)
       const ids = rowsOfUnits(share, chunk, n);
       outputs.set(await evaluateOn(link, job, ids), ids[0] * k);
     },
-    onShareFailed: (share, e) => log(`eval: a request of ${rowsOfUnits(share, chunk, n).length} example(s) failed (${e.message}); sending it again`),
+    onShareFailed: (share, e) => {
+      faults.record(share, e, pool.ready.map((l) => l.workerId));
+      log(`eval: a request of ${rowsOfUnits(share, chunk, n).length} example(s) failed (${e.message}); sending it again`);
+    },
   });
   return outputs;
 }
@@ -32,10 +37,12 @@ export async function devOutputs(pool: WorkerPool, job: Job, log: (line: string)
 async function evaluateOn(link: WorkerLink, job: Job, ids: readonly number[]): Promise<Float32Array> {
   const dev = job.dev!;
   const batch = batchOf(dev, ids, job.padId, dev.numLabels === 1);
-  const reply = await link.requests.request('evaluate', (requestId) => ({ type: 'evaluate', runId: job.runId, requestId, samples: encodeSamples([...ids], batch) }));
-  if (reply.outputs.shape[0] !== ids.length || reply.outputs.shape[1] !== dev.numLabels) {
-    link.close('PROTO_ERR_BAD_FIELD');
-    throw new Error(`${link.label}: eval outputs of shape [${reply.outputs.shape}], expected [${ids.length}, ${dev.numLabels}]`);
-  }
-  return float32FromTensor(reply.outputs);
+  const build = (requestId: number) => ({ type: 'evaluate' as const, runId: job.runId, requestId, samples: encodeSamples([...ids], batch) });
+  return link.request('evaluate', ids.length, build, (reply) => {
+    if (reply.outputs.shape[0] !== ids.length || reply.outputs.shape[1] !== dev.numLabels) {
+      link.close('PROTO_ERR_BAD_FIELD');
+      throw new Error(`${link.label}: eval outputs of shape [${reply.outputs.shape}], expected [${ids.length}, ${dev.numLabels}]`);
+    }
+    return float32FromTensor(reply.outputs);
+  });
 }

@@ -1,5 +1,5 @@
 import { epochOrder, globalBatches } from '@adalora/data';
-import type { TrainingConfig } from '@adalora/training';
+import type { TrainingConfig } from '@adalora/config';
 
 /** The global batches (data set row ids) of each step, made once per epoch, off the step path. */
 export class EpochBatches {

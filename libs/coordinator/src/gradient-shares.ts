@@ -1,15 +1,19 @@
 import { encodeSamples, protocolError } from '@adalora/protocol';
-import { gatherRows, type GradientSums, type LabeledBatch } from '@adalora/training';
+import type { SampleBatch } from '@adalora/protocol';
+import { gatherRows, type GradientSums } from '@adalora/training';
 import { checkGradients } from './check-gradients';
+import { perSampleNorm, type GradientNormGuard } from './gradient-norm-guard';
 import type { Job } from './job';
+import { ShareFaults } from './share-faults';
 import { coverUnits, planShares, rowsOfUnits, unitsOf } from './share-planner';
 import type { WorkerLink } from './worker-link';
 import type { WorkerPool } from './worker-pool';
 
-/** The workers' gradient sums over one global batch, and the slowest share's compute time. */
+/** The workers' gradient sums over one global batch, the slowest share's compute time, and how many workers delivered shares. */
 export interface BatchGradients {
   readonly sums: GradientSums[];
   readonly computeMs: number;
+  readonly workers: number;
 }
 
 /**
@@ -17,29 +21,44 @@ export interface BatchGradients {
  * fixed grid (training.microBatch rows) and workers get whole micro-batches, so every
  * micro-batch is computed the same way whatever the number of workers; shares of workers that
  * fail or time out are split again among the remaining ones until every row is covered once.
+ * A micro-batch that fails on two workers (or on all there are) stops the run (RunStopped).
  */
-export async function gradientsFromShares(pool: WorkerPool, job: Job, step: number, ids: readonly number[], batch: LabeledBatch, log: (line: string) => void): Promise<BatchGradients> {
+export async function gradientsFromShares(pool: WorkerPool, job: Job, step: number, ids: readonly number[], batch: SampleBatch, norms: GradientNormGuard, log: (line: string) => void): Promise<BatchGradients> {
   const unit = job.config.training.microBatch;
+  const faults = new ShareFaults(`step ${step}`, 'micro-batch');
   const covered = await coverUnits({
     units: unitsOf(batch.rows, unit),
     workers: () => pool.readyAtLeastOne(() => log(`step ${step}: no live worker; waiting for one`)),
     plan: planShares,
-    run: (link, share) => computeOn(link, job, step, rowsOfUnits(share, unit, batch.rows), ids, batch),
-    onShareFailed: (share, e) => log(`step ${step}: a share of ${share.length} micro-batch(es) failed (${e.message}); redistributing`),
+    run: (link, share) => computeOn(link, job, step, share, rowsOfUnits(share, unit, batch.rows), ids, batch, norms),
+    onShareFailed: (share, e) => {
+      faults.record(share, e, pool.ready.map((l) => l.workerId));
+      log(`step ${step}: a share of ${share.length} micro-batch(es) failed (${e.message}); redistributing`);
+    },
   });
-  return { sums: covered.map((c) => c.result), computeMs: Math.max(0, ...covered.map((c) => c.result.computeMs)) };
+  return { sums: covered.map((c) => c.result), computeMs: Math.max(0, ...covered.map((c) => c.result.computeMs)), workers: new Set(covered.map((c) => c.worker)).size };
 }
 
-/** Asks one worker for the gradient sums over some rows of the batch; a bad reply drops the worker. */
-async function computeOn(link: WorkerLink, job: Job, step: number, rows: readonly number[], ids: readonly number[], batch: LabeledBatch): Promise<GradientSums & { computeMs: number }> {
+/**
+ * Asks one worker for the gradient sums over some micro-batches of the batch (`units`, their
+ * rows `rows`); a bad or absurd reply drops the worker. The run's seed and the units' grid
+ * indices seed every dropout of each micro-batch, so any worker computes the same sums for it.
+ */
+async function computeOn(link: WorkerLink, job: Job, step: number, units: readonly number[], rows: readonly number[], ids: readonly number[], batch: SampleBatch, norms: GradientNormGuard): Promise<GradientSums & { computeMs: number }> {
   const part = gatherRows(batch, rows);
-  const seed = (job.config.training.seed + step) >>> 0;
-  const reply = await link.requests.request('compute', (requestId) => ({ type: 'compute', runId: job.runId, step, requestId, seed, samples: encodeSamples(rows.map((r) => ids[r]), part) }));
-  try {
-    if (reply.step !== step) throw protocolError('PROTO_ERR_BAD_FIELD', `gradients for step ${reply.step}, request ${reply.requestId} was for step ${step}`, { messageType: 'gradients', field: 'step' });
-    return checkGradients(link.label, job.injected.trainables, reply, part.rows);
-  } catch (e) {
-    link.close('PROTO_ERR_BAD_FIELD');
-    throw e;
-  }
+  const seed = job.config.training.seed >>> 0;
+  const build = (requestId: number) => ({ type: 'compute' as const, runId: job.runId, step, requestId, seed, microBatches: units, samples: encodeSamples(rows.map((r) => ids[r]), part) });
+  return link.request('compute', part.rows, build, (reply) => {
+    let sums;
+    try {
+      if (reply.step !== step) throw protocolError('PROTO_ERR_BAD_FIELD', `gradients for step ${reply.step}, request ${reply.requestId} was for step ${step}`, { messageType: 'gradients', field: 'step' });
+      sums = checkGradients(link.label, job.injected.trainables, reply, part.rows);
+    } catch (e) {
+      link.close('PROTO_ERR_BAD_FIELD');
+      throw e;
+    }
+    const absurd = norms.judge(perSampleNorm(sums));
+    if (absurd) throw link.close('COORD_ERR_ABSURD_GRADIENTS', absurd);
+    return sums;
+  });
 }

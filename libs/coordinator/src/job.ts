@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AdaLoraConfig, ModuleId } from '@adalora/core';
+import { type AdaLoraConfig, BUILTIN_MODEL, optimizerSteps, runAdaLoraConfig, type RunConfig, type WorkerJob } from '@adalora/config';
+import type { ModuleId } from '@adalora/core';
 import { collate, datasetHash, loadPretokenizedJsonl, loadTextDataset, loadTokenizer, type Dataset } from '@adalora/data';
-import { injectAdapters, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
+import { HfConfig, injectAdapters, inputLimits, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
+import { checkDataFitsModel } from './data-fits-model';
+import { latestCheckpoint, RESUME_LATEST } from './latest-checkpoint';
 import { resumeFromCheckpoint } from './resume';
-import { BUILTIN_MODEL, createRankRecoveryTask, GlobalStep, optimizerSteps, runAdaLoraConfig, type LabeledBatch, type RunConfig, type WorkerJob } from '@adalora/training';
+import type { SampleBatch } from '@adalora/protocol';
+import { createRankRecoveryTask, ClusterOptimizer } from '@adalora/training';
 
 /** Everything the coordinator needs for a run, prepared once before any worker is accepted. */
 export interface Job {
@@ -16,7 +21,7 @@ export interface Job {
   readonly model: EncoderModel;
   readonly injected: InjectedAdapters;
   readonly adalora: AdaLoraConfig;
-  readonly global: GlobalStep;
+  readonly optimizer: ClusterOptimizer;
   readonly train: Dataset;
   readonly dev: Dataset | null;
   readonly padId: number;
@@ -56,6 +61,11 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
   };
   const train = readSplit(data.train!);
   const dev = data.dev ? readSplit(data.dev) : null;
+  // rows the model cannot embed fail here, naming file and line, not on every worker at some step
+  const configPath = join(modelDir, 'config.json');
+  const limits = inputLimits(HfConfig.parse(readFileSync(configPath, 'utf8'), configPath));
+  checkDataFitsModel(train, limits, data.train!);
+  if (dev) checkDataFitsModel(dev, limits, data.dev!);
   if (dev && dev.numLabels !== train.numLabels && !regression) {
     throw new Error(`data.dev has ${dev.numLabels} classes but data.train has ${train.numLabels}; give data.labels to fix the mapping`);
   }
@@ -68,24 +78,25 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
   const model = loaded.model;
   const dataHash = datasetHash(train);
   let injected: InjectedAdapters | null = null;
-  let global: GlobalStep;
+  let optimizer: ClusterOptimizer;
   try {
     injected = injectAdapters(model, adalora);
     if (config.initAdapter) {
       loadTrainableState(join(config.initAdapter, ADAPTER_WEIGHTS_FILE), injected);
       log(`initial adapter state from ${config.initAdapter}`);
     }
-    global = new GlobalStep(injected, adalora, {
+    optimizer = new ClusterOptimizer(injected, adalora, {
       weightDecay: t.weightDecay,
       beta1: t.beta1,
       beta2: t.beta2,
       eps: t.eps,
       schedule: { lr: t.lr, kind: t.schedule, warmupSteps: t.warmupSteps, totalSteps },
     });
-    if (config.resume) {
-      const step = resumeFromCheckpoint(config.resume, { global, injected, adalora, modelHash: loaded.hash, dataHash });
-      log(`resumed from ${config.resume} at step ${step}`);
-    }
+    const from = config.resume === RESUME_LATEST ? latestCheckpoint(config.outputDir, log) : config.resume;
+    if (from) {
+      const step = resumeFromCheckpoint(from, { optimizer, injected, adalora, modelHash: loaded.hash, dataHash });
+      log(`resumed from ${from} at step ${step}`);
+    } else if (config.resume === RESUME_LATEST) log(`resume latest: no checkpoint in ${config.outputDir} yet, starting at step 0`);
   } catch (e) {
     // a bad initial adapter or checkpoint leaves nothing allocated behind
     injected?.dispose();
@@ -111,7 +122,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     model,
     injected: adapters,
     adalora,
-    global,
+    optimizer,
     train,
     dev,
     padId,
@@ -127,12 +138,11 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
 }
 
 /** Rows `ids` of a data set, padded to their longest row, as one batch. */
-export function batchOf(dataset: Dataset, ids: readonly number[], padId: number, regression: boolean): LabeledBatch {
-  const b = collate(
+export function batchOf(dataset: Dataset, ids: readonly number[], padId: number, regression: boolean): SampleBatch {
+  return collate(
     ids.map((i) => dataset.examples[i]),
     { padId, regression },
   );
-  return { rows: b.shape[0], seq: b.shape[1], inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds, labels: b.labels };
 }
 
 function countValues(injected: InjectedAdapters): number {

@@ -3,8 +3,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPeftAdapterTensors } from '@adalora/models';
+import { mergeConfig, parseRunConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/config';
 import { fixturePath, runLocalCluster } from '@adalora/test-support';
-import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
+import { prepareJob } from './job';
 
 // serial: runs in one process share the tfjs backend, which loads once at a time
 test.serial('a text job: TSV train split and CSV dev split tokenized with the checkpoint tokenizer, 2 workers', async (t) => {
@@ -61,6 +62,32 @@ test.serial('LoRA mode trains the same job with one rank everywhere and saves a 
     t.is(saved.peft_type, 'LORA');
     t.is(saved.r, 2);
     t.true(existsSync(join(result.adapterDir, 'adapter_model.safetensors')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('data the model cannot embed is refused before the model loads: an id >= vocab_size, a row past the positions, naming file and line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'adalora-limits-'));
+  try {
+    const job = async (model: string, rows: string[]) => {
+      const train = join(dir, 'train.jsonl');
+      writeFileSync(train, rows.join('\n') + '\n');
+      const log: string[] = [];
+      const config = parseRunConfig({ model, outputDir: join(dir, 'out'), data: { train, format: 'pretokenized' }, training: { batchSize: 2, maxSteps: 1 } });
+      const e = await t.throwsAsync(prepareJob(config, (l) => log.push(l)));
+      t.false(log.some((l) => l.startsWith('model ')), 'no model was loaded');
+      return { e: e!, train };
+    };
+    const ok = (n: number) => JSON.stringify({ input_ids: Array.from({ length: n }, (_, i) => 1 + (i % 50)), label: 0 });
+    // the fixture BERT: vocab_size 100, 64 positions
+    const vocab = await job(fixturePath('bert'), [ok(3), '', JSON.stringify({ input_ids: [2, 100, 3], label: 1 })]);
+    t.is(vocab.e.message, `${vocab.train}:3: input id 100 is outside the model's vocabulary of 100 (vocab_size in ${fixturePath('bert', 'config.json')}); the data was tokenized for another model`);
+    const long = await job(fixturePath('bert'), [ok(64), ok(65)]);
+    t.regex(long.e.message, /train\.jsonl:2: a row of 65 tokens is longer than the model's 64 positions \(max_position_embeddings in /);
+    // RoBERTa numbers positions from pad_token_id + 1: of its 66, rows get 64
+    const roberta = await job(fixturePath('roberta'), [ok(65)]);
+    t.regex(roberta.e.message, /train\.jsonl:1: a row of 65 tokens is longer than the model's 64 positions \(max_position_embeddings 66 - pad_token_id 1 - 1 in /);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

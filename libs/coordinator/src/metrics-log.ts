@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { StepReport } from '@adalora/training';
 import type { StepTimes } from './step-timer';
@@ -14,6 +14,7 @@ export interface StepMetrics {
   readonly kept: Record<string, number>;
   readonly samples: number;
   readonly samplesPerSecond: number;
+  /** workers that delivered a share of this step's batch */
   readonly workers: number;
   /** seconds: slowest worker's compute, coordinator's optimizer+allocation, network + waiting */
   readonly computeSeconds: number;
@@ -36,6 +37,29 @@ export class MetricsLog {
   private ready = false;
 
   constructor(readonly path: string) {}
+
+  /**
+   * A resumed run at `step`: keeps only what the run wrote before that step (step lines before
+   * it, evaluations up to it), so the file reads as one uninterrupted run even when the
+   * interrupted one got further than its last checkpoint.
+   */
+  keepBefore(step: number): void {
+    if (!existsSync(this.path)) return;
+    const kept = readFileSync(this.path, 'utf8')
+      .split('\n')
+      .filter((line) => {
+        let m: StepMetrics | EvalMetrics;
+        try {
+          m = JSON.parse(line) as StepMetrics | EvalMetrics;
+        } catch {
+          return false; // blank, or the last line of a process killed while writing it
+        }
+        return m.kind === 'step' ? m.step < step : m.step <= step;
+      });
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    writeFileSync(tmp, kept.map((l) => l + '\n').join(''));
+    renameSync(tmp, this.path);
+  }
 
   write(entry: StepMetrics | EvalMetrics): void {
     if (!this.ready) {

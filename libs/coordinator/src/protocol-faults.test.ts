@@ -1,10 +1,11 @@
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { coordinatorMessageReader, encodeMessage, PROTOCOL_VERSION, type CoordinatorToWorker } from '@adalora/protocol';
-import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
+import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/config';
+import { runWorkerClient, type WorkerExit } from '@adalora/worker';
 import { runLocalCluster, type LocalClusterResult } from '@adalora/test-support';
 
 /** A short built-in run; the same config twice gives the same bits, so any effect would show. */
@@ -118,4 +119,68 @@ test.serial('a worker sending non-finite gradients is dropped and does not poiso
   t.true(log.some((l) => l.includes('PROTO_ERR_NON_FINITE')));
   t.true(log.some((l) => l.includes('redistributing')), 'its share went to the healthy worker');
   t.deepEqual(result.reports.map((r) => r.loss), clean.reports.map((r) => r.loss), 'the run equals the clean one bit for bit');
+});
+
+test.serial('a worker sending finite but absurd (1e30) gradients is refused and dropped; the run equals a clean one', async (t) => {
+  const clean = await run({ workers: 1 });
+  const log: string[] = [];
+  let poisoner: RawPeer | undefined;
+  const result = await run({
+    workers: 1,
+    minWorkers: 2,
+    log: (l) => log.push(l),
+    onListening: (port) => {
+      // it learns every trainable's name and shape from the state, so its reply is well-formed
+      let shapes: { name: string; shape: readonly number[] }[] = [];
+      poisoner = rawPeer(port, (ws) => ws.send(hello()), (m, ws) => {
+        if (m.type === 'welcome') ws.send(encodeMessage({ type: 'ready', runId: m.runId, modelHash: m.run.modelHash, loadMs: 1 }));
+        if (m.type === 'state') shapes = m.tensors.map(({ name, shape }) => ({ name, shape }));
+        if (m.type === 'compute') {
+          const tensors = shapes.map(({ name, shape }) => {
+            const size = shape.reduce((a, b) => a * b, 1);
+            return { name, dtype: 'float64', shape, data: new Uint8Array(new Float64Array(size).fill(1e30).buffer) };
+          });
+          ws.send(encodeMessage({ type: 'gradients', runId: m.runId, step: m.step, requestId: m.requestId, sampleCount: m.samples.sampleIds.length, lossSum: 1, computeMs: 1, tensors }));
+        }
+      });
+    },
+  });
+  const end = await poisoner!.closed;
+  t.is(end.code, 1008);
+  t.is(end.reason, 'COORD_ERR_ABSURD_GRADIENTS');
+  t.true(log.some((l) => /COORD_ERR_ABSURD_GRADIENTS \(per-sample gradient norm .* is over 1e\+8\)/.test(l)), 'a logged reason');
+  t.deepEqual(result.reports.map((r) => r.loss), clean.reports.map((r) => r.loss), 'the run equals the clean one bit for bit');
+});
+
+test.serial('a worker joining a running job is used from the step after it is ready; the losses are unchanged', async (t) => {
+  const clean = await run({ workers: 1 });
+  const out = mkdtempSync(join(tmpdir(), 'adalora-join-'));
+  try {
+    let port = 0;
+    let lastStep = -1;
+    let readyAfterStep: number | null = null;
+    let joiner: Promise<WorkerExit> | undefined;
+    const { reports } = await runLocalCluster({
+      config: config(out),
+      workers: 1,
+      onListening: (p) => (port = p),
+      onStep: (r) => {
+        lastStep = r.step;
+        if (r.step === 3) joiner = runWorkerClient({ url: `ws://127.0.0.1:${port}`, workerId: 'late', backend: 'wasm', secret: null, maxRetries: 3, giveUpAfterMs: 60_000, initialDelayMs: 50, maxDelayMs: 500, log: () => {} });
+      },
+      log: (l) => {
+        if (/\(late@[^)]*\) ready/.test(l)) readyAfterStep = lastStep;
+      },
+    });
+    t.like(await joiner, { ok: true });
+    t.not(readyAfterStep, null, 'the late worker became ready during the run');
+    const workers = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.kind === 'step').map((m) => m.workers as number);
+    // ready during step s (after the report of s - 1): step s was already shared out, s + 1 uses it
+    const firstShared = readyAfterStep! + 2;
+    t.log(`ready after step ${readyAfterStep}; workers per step ${workers.join(' ')}`);
+    t.deepEqual(workers, workers.map((_, s) => (s < firstShared ? 1 : 2)), 'one worker before, both from the next step on');
+    t.deepEqual(reports.map((r) => r.loss), clean.reports.map((r) => r.loss), 'the same losses, bit for bit');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

@@ -26,7 +26,7 @@ function channel() {
 
 const gradients = (requestId: number): GradientsMessage => ({ type: 'gradients', runId: 'r', step: 0, requestId, sampleCount: 0, lossSum: 0, computeMs: 0, tensors: [] });
 const evalResult = (requestId: number): EvalResultMessage => ({ type: 'evalResult', runId: 'r', requestId, sampleIds: [], outputs: { dtype: 'float32', shape: [0, 1], data: new Uint8Array(0) } });
-const compute = (requestId: number): CoordinatorToWorker => ({ type: 'compute', runId: 'r', step: 0, requestId, seed: 0, samples: null as never });
+const compute = (requestId: number): CoordinatorToWorker => ({ type: 'compute', runId: 'r', step: 0, requestId, seed: 0, microBatches: [0], samples: null as never });
 const evaluate = (requestId: number): CoordinatorToWorker => ({ type: 'evaluate', runId: 'r', requestId, samples: null as never });
 
 test('a reply with the pending requestId resolves the request and clears its deadline', async (t) => {

@@ -53,6 +53,7 @@ export class RequestChannel {
 
   constructor(
     private readonly port: ChannelPort,
+    /** the deadline of a request that names none */
     private readonly deadlineMs: number,
     /** called when a request misses its deadline (after it is failed), e.g. to drop the link */
     private readonly onDeadline: (error: DeadlineError) => void,
@@ -68,17 +69,17 @@ export class RequestChannel {
    * Sends the message `build` makes with a fresh requestId; resolves with the matching reply,
    * rejects on the deadline or when the link fails. Asking while a request is pending is a bug.
    */
-  request<K extends RequestKind>(kind: K, build: (requestId: number) => CoordinatorToWorker): Promise<RequestKinds[K]> {
+  request<K extends RequestKind>(kind: K, build: (requestId: number) => CoordinatorToWorker, deadlineMs: number = this.deadlineMs): Promise<RequestKinds[K]> {
     if (this.pending) throw new Error(`${this.port.label}: a ${kind} request while request ${this.pending.requestId} is pending`);
     if (this.failedWith) return Promise.reject(this.failedWith);
     const requestId = this.nextRequestId++;
     return new Promise<RequestKinds[K]>((resolve, reject) => {
       const timer = this.timers.set(() => {
         if (this.pending?.requestId !== requestId) return;
-        const error = new DeadlineError(`${this.port.label}: no reply to ${kind} request ${requestId} within ${this.deadlineMs} ms`);
+        const error = new DeadlineError(`${this.port.label}: no reply to ${kind} request ${requestId} within ${deadlineMs} ms`);
         this.settle()?.reject(error);
         this.onDeadline(error);
-      }, this.deadlineMs);
+      }, deadlineMs);
       this.pending = { kind, requestId, timer, resolve: resolve as (reply: Reply) => void, reject };
       this.port.send(build(requestId));
     });

@@ -1,13 +1,14 @@
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAdaLoraConfig } from '@adalora/core';
+import { parseAdaLoraConfig } from '@adalora/config';
 import { injectAdapters, loadEncoder } from '@adalora/models';
-import { GlobalStep } from '@adalora/training';
+import { ClusterOptimizer } from '@adalora/training';
 import { fixturePath } from '@adalora/test-support';
+import { writeManifest } from './checkpoint-manifest';
 import { resumeFromCheckpoint, type ResumeTarget } from './resume';
-import { writeStateFiles } from './trainer-state-file';
+import { readStateFiles, writeStateFiles } from './trainer-state-file';
 
 const dirs: string[] = [];
 test.after.always(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -16,23 +17,27 @@ async function target(): Promise<ResumeTarget & { dispose(): void }> {
   const { model } = await loadEncoder(fixturePath('bert'));
   const adalora = parseAdaLoraConfig({ initR: 2, targetR: 1, totalStep: 10, targetModules: ['query'] });
   const injected = injectAdapters(model, adalora, 3);
-  const global = new GlobalStep(injected, adalora, { weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, schedule: { lr: 1e-3, kind: 'constant', warmupSteps: 0, totalSteps: 10 } });
-  return { global, injected, adalora, modelHash: 'model', dataHash: 'data', dispose: () => (injected.dispose(), model.dispose()) };
+  const optimizer = new ClusterOptimizer(injected, adalora, { weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, schedule: { lr: 1e-3, kind: 'constant', warmupSteps: 0, totalSteps: 10 } });
+  return { optimizer, injected, adalora, modelHash: 'model', dataHash: 'data', dispose: () => (injected.dispose(), model.dispose()) };
 }
 
-// a checkpoint folder holding the target's state with its trainables edited
-function checkpoint(t: ResumeTarget, edit: (trainables: Record<string, Float32Array>) => void): string {
+type SavedGlobal = ReturnType<ClusterOptimizer['exportState']>;
+
+// a checkpoint folder (with its manifest) holding the target's state with its trainables, and optionally its global state, edited
+function checkpoint(t: ResumeTarget, edit: (trainables: Record<string, Float32Array>) => void, editGlobal?: (optimizer: SavedGlobal) => SavedGlobal): string {
   const dir = mkdtempSync(join(tmpdir(), 'resume-test-'));
   dirs.push(dir);
-  const trainables = Object.fromEntries(t.global.snapshot()) as Record<string, Float32Array>;
+  const trainables = Object.fromEntries(t.optimizer.snapshot()) as Record<string, Float32Array>;
   edit(trainables);
+  const optimizer = t.optimizer.exportState();
   writeStateFiles(join(dir, 'trainer_state.json'), join(dir, 'trainer_state.safetensors'), {
     modelHash: t.modelHash,
     dataHash: t.dataHash,
     adalora: t.adalora,
-    global: t.global.exportState(),
+    optimizer: editGlobal ? editGlobal(optimizer) : optimizer,
     trainables,
   });
+  writeManifest(dir);
   return dir;
 }
 
@@ -52,5 +57,38 @@ test('a checkpoint resumes only when its trainables are exactly this run’s, ea
   t.throws(() => resumeFromCheckpoint(resized, run), {
     message: `cannot resume from ${resized}: trainer_state: tensor '${keys[0]}' has 3 values, expected ${shape.reduce((a, b) => a * b, 1)} (shape [${shape.join(',')}])`,
   });
+  run.dispose();
+});
+
+test('a NaN in the saved optimizer state is refused before anything is restored, naming the field', async (t) => {
+  const run = await target();
+  const [key, v] = [...run.injected.trainables][0];
+  const before = Float32Array.from(v.dataSync());
+  const moments = (fill: number) => new Float32Array(v.size).fill(fill);
+  const expAvgSq = moments(0.5);
+  expAvgSq[3] = NaN;
+  const dir = checkpoint(run, () => {}, (g) => ({ ...g, step: 1, adamw: { params: { [key]: { step: 1, expAvg: moments(0.1), expAvgSq } } } }));
+  t.throws(() => resumeFromCheckpoint(dir, run), {
+    message: `cannot resume from ${dir}: trainer_state: 'optimizer.adamw.params.${key}.expAvgSq' holds NaN at index 3; a step with it would fail or spread it into the adapter`,
+  });
+  t.is(run.optimizer.step, 0, 'nothing restored');
+  t.deepEqual(Float32Array.from(v.dataSync()), before);
+  expAvgSq[3] = 0.5;
+  t.is(resumeFromCheckpoint(checkpoint(run, () => {}, (g) => ({ ...g, step: 1, adamw: { params: { [key]: { step: 1, expAvg: moments(0.1), expAvgSq } } } })), run), 1, 'the same state without the NaN resumes');
+  run.dispose();
+});
+
+test('a trainer_state.json that is not JSON is named in the error (after the manifest, which catches a later change first)', async (t) => {
+  const run = await target();
+  const dir = checkpoint(run, () => {});
+  const json = join(dir, 'trainer_state.json');
+  writeFileSync(json, '{"modelHash": "model", ');
+  const changed = t.throws(() => resumeFromCheckpoint(dir, run));
+  t.regex(changed!.message, /: trainer_state\.json: 23 bytes, the manifest says \d+ \(truncated\)$/);
+  t.true(changed!.message.startsWith(`cannot resume from ${dir}: `));
+  writeManifest(dir); // written broken: the manifest agrees, the reader must say which file
+  const broken = t.throws(() => resumeFromCheckpoint(dir, run));
+  t.true(broken!.message.startsWith(`cannot resume from ${dir}: trainer state ${json}: not valid JSON (`), broken!.message);
+  t.throws(() => readStateFiles(json, join(dir, 'trainer_state.safetensors')), { message: /^trainer state .*trainer_state\.json: not valid JSON \(/ });
   run.dispose();
 });

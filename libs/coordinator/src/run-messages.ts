@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION, tensorFromFloat32, type JsonObject, type ModelFile, type StateMessage, type WelcomeMessage } from '@adalora/protocol';
-import { workerJobToJson } from '@adalora/training';
+import { workerJobToJson } from '@adalora/config';
 import type { Job } from './job';
 
 /** What a worker with this index is told when it joins: the run, its model (and its files) and data. */
@@ -17,6 +17,6 @@ export function welcomeMessage(job: Job, workerIndex: number, modelFiles: readon
 export function stateMessage(job: Job): StateMessage {
   const trainables = job.injected.trainables;
   // State goes as float32 always: every replica must hold exactly the coordinator's values.
-  const tensors = [...job.global.snapshot()].map(([name, values]) => tensorFromFloat32(name, trainables.get(name)!.shape, values));
-  return { type: 'state', runId: job.runId, step: job.global.step, tensors };
+  const tensors = [...job.optimizer.snapshot()].map(([name, values]) => tensorFromFloat32(name, trainables.get(name)!.shape, values));
+  return { type: 'state', runId: job.runId, step: job.optimizer.step, tensors };
 }

@@ -89,3 +89,29 @@ test('coverUnits: one share in flight per worker; a free worker takes the next; 
 test('coverUnits: no worker at all is a bug of the caller, not an endless loop', async (t) => {
   await t.throwsAsync(coverUnits({ units: [0], workers: async () => [], plan: planShares, run: async () => 0 }), { message: /gave no worker/ });
 });
+
+test('coverUnits: onShareFailed throwing ends the covering with its error; no share is sent after it', async (t) => {
+  const sent: number[] = [];
+  const covering = coverUnits({
+    units: [0, 1, 2, 3, 4, 5],
+    workers: async () => ['x', 'y'],
+    plan: planOnePerUnit,
+    run: async (worker, share) => {
+      sent.push(share[0]);
+      await new Promise((r) => setTimeout(r, 1));
+      if (share[0] === 1) throw new Error('unit 1 is bad');
+      return share[0];
+    },
+    onShareFailed: (_share, e) => {
+      throw new Error(`stop: ${e.message}`);
+    },
+  });
+  await t.throwsAsync(covering, { message: 'stop: unit 1 is bad' });
+  await new Promise((r) => setTimeout(r, 20));
+  t.deepEqual(sent, [0, 1, 2], 'x had taken unit 2 before y failed; nothing after');
+});
+
+test('coverUnits: each covered share names the worker that computed it', async (t) => {
+  const covered = await coverUnits({ units: [0, 1, 2], workers: async () => ['x', 'y'], plan: planShares, run: async (w) => w });
+  t.deepEqual(covered.map((c) => [c.share, c.worker, c.result]), [[[0, 1], 'x', 'x'], [[2], 'y', 'y']]);
+});

@@ -31,9 +31,10 @@ export function planOnePerUnit(units: readonly number[]): number[][] {
   return [...units].sort((a, b) => a - b).map((u) => [u]);
 }
 
-/** A share and what its worker returned for it. */
-export interface CoveredShare<R> {
+/** A share, the worker that computed it, and what it returned. */
+export interface CoveredShare<W, R> {
   readonly share: readonly number[];
+  readonly worker: W;
   readonly result: R;
 }
 
@@ -45,6 +46,7 @@ export interface CoverOptions<W, R> {
   plan(remaining: readonly number[], workers: number): number[][];
   /** computes one share on one worker; a rejection means the share is redone elsewhere */
   run(worker: W, share: readonly number[]): Promise<R>;
+  /** told of every failed share; throwing ends the covering with that error (no share is sent after) */
   onShareFailed?(share: readonly number[], reason: Error): void;
 }
 
@@ -55,8 +57,8 @@ export interface CoverOptions<W, R> {
  * share failed takes no more this round (it is most likely gone). Results come back ordered by
  * their shares' first unit, whatever order the workers answered in.
  */
-export async function coverUnits<W, R>(o: CoverOptions<W, R>): Promise<CoveredShare<R>[]> {
-  const done: CoveredShare<R>[] = [];
+export async function coverUnits<W, R>(o: CoverOptions<W, R>): Promise<CoveredShare<W, R>[]> {
+  const done: CoveredShare<W, R>[] = [];
   let remaining = [...o.units];
   while (remaining.length > 0) {
     const workers = await o.workers();
@@ -67,9 +69,14 @@ export async function coverUnits<W, R>(o: CoverOptions<W, R>): Promise<CoveredSh
       workers.map(async (worker) => {
         for (let share = queue.shift(); share !== undefined; share = queue.shift()) {
           try {
-            done.push({ share, result: await o.run(worker, share) });
+            done.push({ share, worker, result: await o.run(worker, share) });
           } catch (e) {
-            o.onShareFailed?.(share, e as Error);
+            try {
+              o.onShareFailed?.(share, e as Error);
+            } catch (stop) {
+              queue.length = 0; // nobody takes another share: the covering is over
+              throw stop;
+            }
             failed.push(...share);
             return;
           }

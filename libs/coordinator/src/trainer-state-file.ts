@@ -32,13 +32,23 @@ export function readStateFiles(jsonPath: string, tensorsPath: string): unknown {
   } catch (e) {
     throw new Error(`trainer state ${jsonPath}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return JSON.parse(text, (key, value: unknown) => {
-    if (value && typeof value === 'object' && '$tensor' in value) {
-      const name = (value as { $tensor: unknown }).$tensor;
-      const t = typeof name === 'string' ? tensors.get(name) : undefined;
-      if (!t) throw new Error(`trainer state ${jsonPath}: '${key}' refers to tensor ${JSON.stringify(name)}, absent from ${tensorsPath}`);
-      return t.data;
-    }
-    return value;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`trainer state ${jsonPath}: not valid JSON (${(e as Error).message})`);
+  }
+  return resolveTensors(parsed, '', (key, name) => {
+    const t = typeof name === 'string' ? tensors.get(name) : undefined;
+    if (!t) throw new Error(`trainer state ${jsonPath}: '${key}' refers to tensor ${JSON.stringify(name)}, absent from ${tensorsPath}`);
+    return t.data;
   });
+}
+
+// replaces every {"$tensor": name} by its data; `path` is the dotted field name, for errors
+function resolveTensors(value: unknown, path: string, tensor: (path: string, name: unknown) => Float32Array): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if ('$tensor' in value) return tensor(path, (value as { $tensor: unknown }).$tensor);
+  if (Array.isArray(value)) return value.map((v, i) => resolveTensors(v, `${path}[${i}]`, tensor));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveTensors(v, path ? `${path}.${k}` : k, tensor)]));
 }

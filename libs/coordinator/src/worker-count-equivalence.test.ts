@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/training';
+import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/config';
 import { runLocalCluster, type LocalClusterResult } from '@adalora/test-support';
 
 /** The built-in job, shortened: 48 steps still pass through warm-up, pruning and the final phase. */

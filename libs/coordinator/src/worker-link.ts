@@ -1,5 +1,7 @@
 import { CLOSE_CODES, FrameWriter, workerMessageReader, type CloseReason, type CoordinatorToWorker, type FrameReader, type WorkerCapabilities, type WorkerToCoordinator } from '@adalora/protocol';
-import { RequestChannel, type Timers } from './request-channel';
+import { RequestChannel, type RequestKind, type RequestKinds, type Timers } from './request-channel';
+import { RequestDeadlines } from './request-deadlines';
+import { ShareFailure } from './share-failure';
 
 /** Where a worker's connection is in the conversation. */
 export type LinkStatus = 'connected' | 'welcomed' | 'ready' | 'closed';
@@ -8,11 +10,13 @@ export type LinkStatus = 'connected' | 'welcomed' | 'ready' | 'closed';
 export interface Connection {
   send(frame: Uint8Array): void;
   close(code: number, reason: string): void;
+  /** a WebSocket ping; the peer's pong is reported as ConnectionEvents.pong */
+  ping?(): void;
 }
 
-/** How long a request may wait for its reply, and the clock that says so. */
+/** The deadlines of a link's requests, and the clock that says so. */
 export interface RequestDeadline {
-  readonly ms: number;
+  readonly deadlines: RequestDeadlines;
   readonly timers?: Timers;
 }
 
@@ -28,16 +32,21 @@ export interface ReplyBounds {
 }
 
 /**
- * One worker's connection: its frame reader/writer, where it is in the conversation, and its
- * request channel (one request in flight). A missed deadline drops the link.
+ * One worker's connection: its frame reader/writer, where it is in the conversation, when it was
+ * last heard from, and its request channel (one request in flight). A missed deadline drops the link.
  */
 export class WorkerLink {
   status: LinkStatus = 'connected';
   workerId = '?';
   capabilities: WorkerCapabilities | null = null;
+  /** performance.now() of the last frame or pong from the peer */
+  lastHeardAt = performance.now();
   readonly reader: FrameReader<WorkerToCoordinator>;
   readonly requests: RequestChannel;
   private readonly writer = new FrameWriter();
+  private readonly deadlines: RequestDeadlines;
+  /** request kinds this link answered at least once (its later ones need no warm-up time) */
+  private readonly warm = new Set<RequestKind>();
   /** the size bound of the reply to the request sent last */
   private replyBytes = 0;
 
@@ -49,7 +58,13 @@ export class WorkerLink {
     private readonly bounds: ReplyBounds,
   ) {
     this.reader = workerMessageReader({ transferAllowance: () => (this.requests.busy ? this.replyBytes : 0) });
-    this.requests = new RequestChannel(this, deadline.ms, () => this.close('COORD_ERR_DEADLINE'), deadline.timers);
+    this.deadlines = deadline.deadlines;
+    this.requests = new RequestChannel(this, this.deadlines.forRequest('compute', 1, false), () => this.close('COORD_ERR_DEADLINE'), deadline.timers);
+  }
+
+  /** A request waits for this link's reply. */
+  get busy(): boolean {
+    return this.requests.busy;
   }
 
   get label(): string {
@@ -63,18 +78,44 @@ export class WorkerLink {
     for (const frame of this.writer.encode(msg)) this.connection.send(frame);
   }
 
-  /** Closes the connection with the code CLOSE_CODES gives `reason`, and fails what it owed. */
-  close(reason: CloseReason): void {
+  /**
+   * Sends a request over `rows` rows with the deadline the run's policy gives it; resolves with
+   * the reply. `accept` checks the reply (throwing refuses it): only an accepted reply after
+   * the link's first teaches the policy how long such requests take.
+   */
+  async request<K extends RequestKind, R>(kind: K, rows: number, build: (requestId: number) => CoordinatorToWorker, accept: (reply: RequestKinds[K]) => R): Promise<R> {
+    const started = performance.now();
+    const reply = await this.requests.request(kind, build, this.deadlines.forRequest(kind, rows, this.warm.has(kind)));
+    const elapsed = performance.now() - started;
+    const result = accept(reply);
+    // a first reply includes warm-up (kernels compiled, weights uploaded): it says nothing of later steps
+    if (this.warm.has(kind)) this.deadlines.observe(kind, rows, elapsed);
+    this.warm.add(kind);
+    return result;
+  }
+
+  ping(): void {
+    if (this.status !== 'closed') this.connection.ping?.();
+  }
+
+  /**
+   * Closes the connection with the code CLOSE_CODES gives `reason`, and fails what it owed with
+   * a ShareFailure (`detail`, e.g. the worker's own words, goes into its message), which it
+   * returns for the caller to throw when the request had already been answered.
+   */
+  close(reason: CloseReason, detail?: string): ShareFailure {
     if (this.status !== 'closed') {
       this.status = 'closed';
       this.connection.close(CLOSE_CODES[reason], reason);
     }
-    this.requests.fail(new Error(`${this.label} closed: ${reason}`));
+    const failure = new ShareFailure(this.workerId, reason, `${this.label} closed: ${reason}${detail ? ` (${detail})` : ''}`);
+    this.requests.fail(failure);
+    return failure;
   }
 
   /** The peer or the network closed the connection. */
   closed(): void {
     this.status = 'closed';
-    this.requests.fail(new Error(`${this.label} disconnected`));
+    this.requests.fail(new ShareFailure(this.workerId, 'disconnected', `${this.label} disconnected`));
   }
 }

@@ -1,5 +1,7 @@
 import test from 'ava';
 import { coordinatorMessageReader, encodeMessage, encodeSamples, PROTOCOL_VERSION, type CoordinatorToWorker, type StateMessage, type WelcomeMessage, type WorkerToCoordinator } from '@adalora/protocol';
+import { Heartbeat } from './heartbeat';
+import { ShareFailure } from './share-failure';
 import { WorkerPool, type WorkerPoolOptions } from './worker-pool';
 
 /** A connection without a socket: what the pool sent it, and how it closed it. */
@@ -7,6 +9,7 @@ function fakeConnection() {
   const reader = coordinatorMessageReader();
   const received: CoordinatorToWorker[] = [];
   const closes: { code: number; reason: string }[] = [];
+  const pings: number[] = [];
   return {
     received,
     closes,
@@ -16,7 +19,9 @@ function fakeConnection() {
         if (m) received.push(m);
       },
       close: (code: number, reason: string) => void closes.push({ code, reason }),
+      ping: () => void pings.push(1),
     },
+    pings,
   };
 }
 
@@ -51,6 +56,7 @@ const compute = (requestId: number): CoordinatorToWorker => ({
   step: 0,
   requestId,
   seed: 0,
+  microBatches: [0],
   samples: encodeSamples([0], { rows: 1, seq: 2, inputIds: Int32Array.of(1, 2), attentionMask: Int32Array.of(1, 1), labels: Int32Array.of(0) }),
 });
 const ready: WorkerToCoordinator = { type: 'ready', runId: 'run-1', modelHash: 'hash-1', loadMs: 3 };
@@ -154,7 +160,19 @@ test('shutdown tells every worker why and closes with the reason’s code', (t) 
   t.deepEqual(p.ready, []);
 });
 
-test('a missed deadline fails the request and drops the worker with COORD_ERR_DEADLINE (1008)', async (t) => {
+test('disconnect closes every worker with the reason’s code and no shutdown, so workers come back', (t) => {
+  const { pool: p } = pool();
+  const w = connect(p);
+  w.say(hello());
+  w.say(ready);
+  const before = w.received.length;
+  p.disconnect('COORD_SHUTDOWN');
+  t.is(w.received.length, before, 'nothing sent: a shutdown would make the worker exit');
+  t.deepEqual(w.closes, [{ code: 1001, reason: 'COORD_SHUTDOWN' }]);
+  t.deepEqual(p.ready, []);
+});
+
+test('a missed deadline fails the request and drops the worker with COORD_ERR_DEADLINE (4000: it may rejoin)', async (t) => {
   const timers: (() => void)[] = [];
   const { pool: p } = pool({ deadline: { ms: 50, timers: { set: (fire) => timers.push(fire), clear: () => {} } } });
   const w = connect(p);
@@ -163,6 +181,62 @@ test('a missed deadline fails the request and drops the worker with COORD_ERR_DE
   const late = p.ready[0].requests.request('compute', compute);
   timers.forEach((fire) => fire());
   await t.throwsAsync(late, { message: /no reply to compute request 0 within 50 ms/ });
-  t.deepEqual(w.closes, [{ code: 1008, reason: 'COORD_ERR_DEADLINE' }]);
+  t.deepEqual(w.closes, [{ code: 4000, reason: 'COORD_ERR_DEADLINE' }]);
   t.deepEqual(p.ready, []);
+});
+
+test('heartbeat: an idle ready worker silent for two intervals is dropped with COORD_ERR_UNRESPONSIVE; a busy one is not', async (t) => {
+  const { pool: p, log } = pool();
+  const idle = connect(p);
+  idle.say(hello());
+  idle.say(ready);
+  const busy = connect(p);
+  busy.say(hello());
+  busy.say(ready);
+  const [idleLink, busyLink] = p.ready;
+  const pending = busyLink.requests.request('compute', compute);
+  const beat = new Heartbeat(100);
+  const t0 = idleLink.lastHeardAt;
+  p.checkLiveness(beat, t0 + 100);
+  t.is(idle.pings.length, 1, 'pinged');
+  t.deepEqual(idle.closes, [], 'one interval of silence is not enough');
+  idle.events.pong();
+  const heard = idleLink.lastHeardAt;
+  p.checkLiveness(beat, heard + 150);
+  p.checkLiveness(beat, heard + 250);
+  t.deepEqual(idle.closes, [{ code: 4000, reason: 'COORD_ERR_UNRESPONSIVE' }]);
+  t.true(log.some((l) => /answered nothing for \d+ ms while idle/.test(l)));
+  t.deepEqual(busy.closes, [], 'a worker busy on a request is judged by its deadline, not by pings');
+  t.deepEqual(p.ready, [busyLink]);
+  busyLink.close('COORD_SHUTDOWN');
+  await t.throwsAsync(pending);
+});
+
+test('heartbeat: a late tick (the coordinator was blocked) judges nobody', (t) => {
+  const { pool: p } = pool();
+  const w = connect(p);
+  w.say(hello());
+  w.say(ready);
+  const beat = new Heartbeat(100);
+  const t0 = p.ready[0].lastHeardAt;
+  p.checkLiveness(beat, t0 + 100);
+  p.checkLiveness(beat, t0 + 5000);
+  t.deepEqual(w.closes, [], 'pongs may be waiting unread after a stall');
+  p.checkLiveness(beat, t0 + 5100);
+  p.checkLiveness(beat, t0 + 5201);
+  t.deepEqual(w.closes, [{ code: 4000, reason: 'COORD_ERR_UNRESPONSIVE' }]);
+});
+
+test("a worker's error report fails its pending request with its words, blaming the share, and drops it", async (t) => {
+  const { pool: p } = pool();
+  const w = connect(p);
+  w.say(hello());
+  w.say(ready);
+  const pending = p.ready[0].requests.request('compute', compute);
+  w.say({ type: 'error', code: 'WORKER_ERR_INTERNAL', message: 'inputIds holds 999' });
+  const e = await t.throwsAsync(pending, { instanceOf: ShareFailure });
+  t.true(e.blamesShare);
+  t.is(e.workerId, 'w');
+  t.regex(e.message, /WORKER_ERR_INTERNAL: inputIds holds 999/);
+  t.deepEqual(w.closes, [{ code: 1011, reason: 'WORKER_ERR_FAULT' }]);
 });

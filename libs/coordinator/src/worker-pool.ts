@@ -9,7 +9,10 @@ import {
   type WelcomeMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
-import { WorkerLink, type Connection, type ReplyBounds, type RequestDeadline } from './worker-link';
+import { Heartbeat } from './heartbeat';
+import { REAL_TIMERS, type Timers } from './request-channel';
+import { RequestDeadlines, type DeadlinePolicy } from './request-deadlines';
+import { WorkerLink, type Connection, type ReplyBounds } from './worker-link';
 
 export interface WorkerPoolOptions {
   /** the run a `ready` and every reply must name */
@@ -20,7 +23,10 @@ export interface WorkerPoolOptions {
   welcome(workerIndex: number): WelcomeMessage;
   /** the adapter state a worker loads once it is ready */
   state(): StateMessage;
-  readonly deadline: RequestDeadline;
+  /** how long a request may wait for its reply (and the clock of its deadline timers) */
+  readonly deadline: DeadlinePolicy & { readonly timers?: Timers };
+  /** ping interval; an idle ready worker silent for two intervals is dropped (omitted: no pings) */
+  readonly heartbeatMs?: number;
   /** how large each reply may be (chunked transfers beyond are refused) */
   readonly replyBounds: ReplyBounds;
   readonly log: (line: string) => void;
@@ -29,6 +35,8 @@ export interface WorkerPoolOptions {
 /** What the transport tells the pool about one accepted connection. */
 export interface ConnectionEvents {
   message(data: Uint8Array): void;
+  /** the peer answered a ping */
+  pong(): void;
   closed(code: number, reason: string): void;
   error(e: Error): void;
 }
@@ -42,8 +50,35 @@ export class WorkerPool {
   private readonly links = new Set<WorkerLink>();
   private nextIndex = 0;
   private readyWaiters: (() => void)[] = [];
+  private readonly deadlines: RequestDeadlines;
+  private heartbeat: { readonly beat: Heartbeat; readonly timer: ReturnType<typeof setInterval> } | null = null;
 
-  constructor(private readonly o: WorkerPoolOptions) {}
+  constructor(private readonly o: WorkerPoolOptions) {
+    this.deadlines = new RequestDeadlines(o.deadline);
+  }
+
+  /** Starts pinging every `heartbeatMs` and dropping idle workers that went silent. */
+  startHeartbeat(): void {
+    if (this.heartbeat || this.o.heartbeatMs === undefined) return;
+    const beat = new Heartbeat(this.o.heartbeatMs);
+    const timer = setInterval(() => this.checkLiveness(beat, performance.now()), this.o.heartbeatMs);
+    timer.unref();
+    this.heartbeat = { beat, timer };
+  }
+
+  stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat.timer);
+    this.heartbeat = null;
+  }
+
+  /** One heartbeat: drops the silent, pings the rest. */
+  checkLiveness(beat: Heartbeat, now: number): void {
+    for (const link of beat.silent(this.links, now)) {
+      this.o.log(`${link.label} answered nothing for ${Math.round(now - link.lastHeardAt)} ms while idle (stopped or gone); dropped, it may rejoin`);
+      link.close('COORD_ERR_UNRESPONSIVE');
+    }
+    for (const link of this.links) link.ping();
+  }
 
   /** The links that finished the handshake and are still connected, in join order. */
   get ready(): WorkerLink[] {
@@ -77,18 +112,28 @@ export class WorkerPool {
 
   /** Sends `shutdown` to every worker and closes its connection. */
   shutdown(reason: EndpointCloseReason, why: string): void {
+    this.stopHeartbeat();
     for (const link of this.links) {
       link.send({ type: 'shutdown', reason: why });
       link.close(reason);
     }
   }
 
+  /** Closes every connection without a `shutdown`: workers take it as a lost coordinator and reconnect. */
+  disconnect(reason: EndpointCloseReason): void {
+    for (const link of this.links) link.close(reason);
+  }
+
   /** Takes a new connection; the transport reports its events through what this returns. */
   accept(connection: Connection, remote: string): ConnectionEvents {
-    const link = new WorkerLink(this.nextIndex++, connection, remote, this.o.deadline, this.o.replyBounds);
+    const link = new WorkerLink(this.nextIndex++, connection, remote, { deadlines: this.deadlines, timers: this.o.deadline.timers ?? REAL_TIMERS }, this.o.replyBounds);
     this.links.add(link);
     return {
-      message: (data) => this.receive(link, data),
+      message: (data) => {
+        link.lastHeardAt = performance.now();
+        this.receive(link, data);
+      },
+      pong: () => (link.lastHeardAt = performance.now()),
       closed: (code, reason) => {
         if (link.status !== 'closed') this.o.log(`${link.label} disconnected (${code} ${reason || 'no reason'})`);
         link.closed();
@@ -106,7 +151,8 @@ export class WorkerPool {
       if (!isProtocolError(e)) {
         // a bug of ours: say so loudly, and drop only this worker instead of the whole run
         this.o.log(`${link.label}: internal error while handling a message: ${(e as Error).stack ?? String(e)}`);
-        return link.close('COORD_ERR_INTERNAL');
+        link.close('COORD_ERR_INTERNAL');
+        return;
       }
       this.o.log(`${link.label}: refused a message: ${e.message} (${e.code})`);
       // a worker of another version gets told why before the close
@@ -147,7 +193,9 @@ export class WorkerPool {
         return;
       }
       case 'error':
+        // the worker failed on what it was sent and leaves: what it owed fails with its words
         this.o.log(`${link.label} reported ${msg.code}: ${msg.message}`);
+        link.close('WORKER_ERR_FAULT', `${msg.code}: ${msg.message}`);
         return;
       case 'heartbeat':
         return;

@@ -30,7 +30,7 @@ async function serve(handshakeTimeoutMs = 5000) {
   writeFileSync(join(dir, 'notes.txt'), 'not a model file');
   const files = await ModelFileServer.of(dir);
   const handed: Uint8Array[] = [];
-  const target = { accept: (): ConnectionEvents => ({ message: (d) => void handed.push(d), closed: () => {}, error: () => {} }) };
+  const target = { accept: (): ConnectionEvents => ({ message: (d) => void handed.push(d), pong: () => {}, closed: () => {}, error: () => {} }) };
   const gate = new ConnectionGate(target, { secret: SECRET, maxConnections: 4, tokens: files, log: () => {} });
   const server = new WorkerServer({ host: '127.0.0.1', port: 0, tls: null, handshakeTimeoutMs, files }, gate);
   const port = await server.listening();
@@ -144,7 +144,7 @@ test('closing does not wait for a half-sent HTTP request or an idle WebSocket', 
 
 test('a port in use is reported by listening(), naming the address', async (t) => {
   const first = await serve();
-  const gate = new ConnectionGate({ accept: () => ({ message: () => {}, closed: () => {}, error: () => {} }) }, { secret: SECRET, maxConnections: 1, log: () => {} });
+  const gate = new ConnectionGate({ accept: () => ({ message: () => {}, pong: () => {}, closed: () => {}, error: () => {} }) }, { secret: SECRET, maxConnections: 1, log: () => {} });
   const second = new WorkerServer({ host: '127.0.0.1', port: first.port, tls: null, handshakeTimeoutMs: 1000, files: null }, gate);
   try {
     await new Promise((r) => setTimeout(r, 50)); // the error may come before anyone asks

@@ -7,6 +7,12 @@ import type { ConnectionGate } from './connection-gate';
 import type { ModelFileServer } from './model-files';
 import { PendingConnections } from './pending-connections';
 
+/**
+ * A closed connection whose peer does not finish the close handshake (a stopped worker) is cut
+ * after this long, instead of ws's 30 s: the close frame is already in the peer's buffer.
+ */
+const CLOSE_GRACE_MS = 2_000;
+
 /** Connections at most that have not authenticated yet; beyond, the oldest is dropped for the newest. */
 export const MAX_PENDING_CONNECTIONS = 32;
 
@@ -66,7 +72,11 @@ export class WorkerServer {
       const events = gate.accept(
         {
           send: (frame) => socket.send(frame),
-          close: (code, reason) => socket.close(code, reason),
+          close: (code, reason) => {
+            socket.close(code, reason);
+            setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+          },
+          ping: () => socket.ping(),
           authenticated: () => {
             this.pending.settle(raw);
             this.workers.add(socket);
@@ -75,6 +85,7 @@ export class WorkerServer {
         `${raw.remoteAddress}:${raw.remotePort}`,
       );
       socket.on('message', (data: Buffer) => events.message(data));
+      socket.on('pong', () => events.pong());
       socket.on('close', (code, reason) => {
         this.workers.delete(socket);
         events.closed(code, reason.toString());

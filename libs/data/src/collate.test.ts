@@ -6,7 +6,7 @@ const ex = (ids: number[], label: number, extra: Partial<Example> = {}): Example
 
 test('pads right to the longest row with padId, mask 0 on padding, int labels', (t) => {
   const b = collate([ex([2, 7, 3], 1), ex([2, 3], 0), ex([2, 8, 9, 3], 2)], { padId: 0 });
-  t.deepEqual(b.shape, [3, 4]);
+  t.deepEqual([b.rows, b.seq], [3, 4]);
   t.deepEqual(Array.from(b.inputIds), [2, 7, 3, 0, 2, 3, 0, 0, 2, 8, 9, 3]);
   t.deepEqual(Array.from(b.attentionMask), [1, 1, 1, 0, 1, 1, 0, 0, 1, 1, 1, 1]);
   t.is(b.tokenTypeIds, undefined);
@@ -23,7 +23,7 @@ test('padTo, token type ids and kept example masks', (t) => {
     ],
     { padTo: 6, padId: 9, padTypeId: 7 },
   );
-  t.deepEqual(b.shape, [2, 6]);
+  t.deepEqual([b.rows, b.seq], [2, 6]);
   t.deepEqual(Array.from(b.inputIds), [2, 5, 3, 6, 3, 9, 2, 5, 3, 9, 9, 9]);
   t.deepEqual(Array.from(b.attentionMask), [1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0]);
   t.deepEqual(Array.from(b.tokenTypeIds!), [0, 0, 0, 1, 1, 7, 0, 0, 0, 7, 7, 7]);

@@ -1,3 +1,4 @@
+import type { SampleBatch } from '@adalora/protocol';
 import { DataError } from './data-error';
 import type { Example } from './dataset';
 
@@ -13,22 +14,12 @@ export interface CollateOptions {
   readonly regression?: boolean;
 }
 
-/** A padded batch, row-major [n, seq]. */
-export interface Batch {
-  readonly inputIds: Int32Array; // [n, seq]
-  readonly attentionMask: Int32Array; // [n, seq]; 0 on padding
-  /** Present when every example has token type ids. */
-  readonly tokenTypeIds?: Int32Array; // [n, seq]
-  readonly labels: Float32Array | Int32Array; // [n]
-  readonly shape: readonly [number, number];
-}
-
 /**
  * Pads examples (on the right) into one batch. An example's own attention mask is kept
  * (pre-padded rows stay masked); without one its real tokens get 1. Token type ids are
  * returned only if all examples have them; a mix is an error.
  */
-export function collate(examples: readonly Example[], opts: CollateOptions): Batch {
+export function collate(examples: readonly Example[], opts: CollateOptions): SampleBatch {
   const { padTo, padId, padTypeId = 0, regression = false } = opts;
   if (examples.length === 0) throw new DataError('DATA_ERR_BAD_OPTION', 'collate needs at least one example');
   if (!Number.isInteger(padId)) throw new DataError('DATA_ERR_BAD_OPTION', `padId must be an integer, got ${padId}`);
@@ -57,7 +48,5 @@ export function collate(examples: readonly Example[], opts: CollateOptions): Bat
     }
     labels[i] = e.label;
   });
-  return tokenTypeIds
-    ? { inputIds, attentionMask, tokenTypeIds, labels, shape: [n, seq] }
-    : { inputIds, attentionMask, labels, shape: [n, seq] };
+  return tokenTypeIds ? { rows: n, seq, inputIds, attentionMask, tokenTypeIds, labels } : { rows: n, seq, inputIds, attentionMask, labels };
 }

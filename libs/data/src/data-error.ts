@@ -16,6 +16,8 @@ export type DataErrorCode =
   | 'DATA_ERR_BAD_FIELD'
   /** The requested truncation cannot fit the sequence(s) into maxLength. */
   | 'DATA_ERR_TRUNCATION'
+  /** A row the model cannot take: an id past its vocabulary, a row longer than its position table. */
+  | 'DATA_ERR_MODEL_LIMIT'
   /** Options are inconsistent (programmer misuse). */
   | 'DATA_ERR_BAD_OPTION';
 
@@ -29,6 +31,8 @@ export interface DataErrorWhere {
  * Error raised by `@adalora/data`. The message starts with `file:line:` when those are known,
  * then says what is wrong and what was expected.
  */
+// The same shape as @adalora/protocol's ProtocolError (code + where + message prefix) on purpose:
+// each lib's errors stand alone, and protocol and data share no dependency to put a base class in.
 export class DataError extends Error {
   override readonly name = 'DataError';
   readonly code: DataErrorCode;

@@ -16,6 +16,8 @@ export interface Dataset {
   readonly numLabels: number;
   /** `labelNames[id]` is the original label of class `id` (the mapping used); absent for regression. */
   readonly labelNames?: readonly string[];
+  /** `lines[i]` is the 1-based line of example i in its source file (errors name it); absent for data made in memory. */
+  readonly lines?: readonly number[];
 }
 
 /** What kind of label a dataset holds. */

@@ -62,7 +62,7 @@ export function pretokenizedFromString(content: string, opts: PretokenizedOption
     return e;
   });
   const numLabels = task === 'regression' ? 1 : (opts.numLabels ?? Math.max(2, maxLabel + 1));
-  return { examples, numLabels };
+  return { examples, numLabels, lines: table.records.map((r) => r.line) };
 }
 
 function intArray(r: RawRecord, key: string, where: { file: string; line: number }, required: boolean): Int32Array {

@@ -55,9 +55,10 @@ export function textDatasetFromString(content: string, opts: TextDatasetOptions 
     }
     return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, attentionMask: e.attentionMask, label: labelOf.values[k] };
   });
+  const lines = table.records.map((r) => r.line);
   return labelOf.names === undefined
-    ? { examples, numLabels: 1 }
-    : { examples, numLabels: labelOf.names.length, labelNames: labelOf.names };
+    ? { examples, numLabels: 1, lines }
+    : { examples, numLabels: labelOf.names.length, labelNames: labelOf.names, lines };
 }
 
 function checkColumn(table: RecordTable, column: Column): void {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError } from './data-error';
+import { alignTokens, surfaceRulesOf, type Offset, type SurfaceRules } from './token-offsets';
 import { truncatedLengths, type TruncationStrategy } from './truncation';
 
 /** Options of {@link TextTokenizer.encode} / {@link TextTokenizer.encodeBatch}. */
@@ -27,6 +28,26 @@ export interface Encoded {
   readonly attentionMask: Int32Array;
   /** Segment ids from the template (0 for text A, 1 for text B in BERT); pad type id on padding. */
   readonly tokenTypeIds: Int32Array;
+}
+
+/**
+ * An encoding that says where each token came from: HF's `return_offsets_mapping` and
+ * `sequence_ids()`. All arrays have the same length.
+ */
+export interface EncodedWithOffsets extends Encoded {
+  /**
+   * Per token, `[start, end)` in the text it came from (UTF-16 units); `[0, 0]` for special
+   * tokens and padding, as HF. Spans exclude surrounding whitespace.
+   */
+  readonly offsets: readonly Offset[];
+  /** Per token: 0 (first text), 1 (second text), or null (special token, padding). */
+  readonly sequenceIds: readonly (0 | 1 | null)[];
+}
+
+/** The tokens of one text and their `[start, end)` spans in it. */
+export interface TokenSpans {
+  readonly tokens: readonly string[];
+  readonly offsets: readonly Offset[];
 }
 
 /** A batch of encodings as row-major int32 arrays of `shape` [n, seq]. */
@@ -64,6 +85,7 @@ export class TextTokenizer implements TokenizerLike {
   private readonly addedIds = new Map<string, number>();
   private readonly addedSingle: number;
   private readonly addedPair: number;
+  private readonly surfaceRules: SurfaceRules;
 
   /**
    * @param tokenizerJson parsed `tokenizer.json`
@@ -80,6 +102,7 @@ export class TextTokenizer implements TokenizerLike {
     const padToken = (config as { pad_token?: unknown }).pad_token;
     this.padId = resolvePadId(this.tok, padding, padToken);
     this.padTypeId = typeof padding?.pad_type_id === 'number' ? padding.pad_type_id : 0;
+    this.surfaceRules = surfaceRulesOf(tokenizerJson);
     // Special tokens the template adds, as the Rust crate's `added_tokens(is_pair)`.
     this.addedSingle = this.process([], null, true).ids.length;
     this.addedPair = this.process([], [], true).ids.length;
@@ -120,13 +143,7 @@ export class TextTokenizer implements TokenizerLike {
     let a = this.tok.tokenize(text);
     let b = pair === undefined ? null : this.tok.tokenize(pair);
     if (truncation !== false && maxLength !== undefined) {
-      const added = addSpecialTokens ? (b === null ? this.addedSingle : this.addedPair) : 0;
-      if (maxLength < added) {
-        throw new DataError(
-          'DATA_ERR_TRUNCATION',
-          `maxLength ${maxLength} is smaller than the ${added} special tokens the template adds`,
-        );
-      }
+      const added = this.specialCount(b !== null, addSpecialTokens, maxLength);
       const [ka, kb] = truncatedLengths(a.length, b === null ? null : b.length, maxLength - added, truncation);
       a = a.slice(0, ka);
       if (b !== null) b = b.slice(0, kb);
@@ -134,6 +151,68 @@ export class TextTokenizer implements TokenizerLike {
     const { ids, typeIds } = this.process(a, b, addSpecialTokens);
     const target = padding === 'max_length' ? Math.max(maxLength ?? 0, ids.length) : ids.length;
     return this.pad(ids, typeIds, target);
+  }
+
+  /** Tokenizes one text and finds each token's span in it (the library gives no offsets). */
+  tokenizeWithOffsets(text: string): TokenSpans {
+    const tokens = this.tok.tokenize(text);
+    const normalizer = this.tok.normalizer;
+    const offsets = alignTokens(text, tokens, this.surfaceRules, normalizer ? (s) => normalizer.normalize(s) : null);
+    return { tokens, offsets };
+  }
+
+  /**
+   * Like {@link encode}, plus each token's span in its text and its sequence id (HF's
+   * `return_offsets_mapping=True` and `sequence_ids()`).
+   */
+  encodeWithOffsets(text: string, pair?: string, opts: EncodeOptions = {}): EncodedWithOffsets {
+    const { maxLength, truncation = false, padding = false, addSpecialTokens = true } = opts;
+    checkLengthOptions(maxLength, truncation, padding);
+    let a = this.tokenizeWithOffsets(text);
+    let b = pair === undefined ? null : this.tokenizeWithOffsets(pair);
+    if (truncation !== false && maxLength !== undefined) {
+      const [ka, kb] = truncatedLengths(a.tokens.length, b === null ? null : b.tokens.length, maxLength - this.specialCount(b !== null, addSpecialTokens, maxLength), truncation);
+      a = { tokens: a.tokens.slice(0, ka), offsets: a.offsets.slice(0, ka) };
+      if (b !== null) b = { tokens: b.tokens.slice(0, kb), offsets: b.offsets.slice(0, kb) };
+    }
+    const e = this.encodeSpans(a, b, addSpecialTokens);
+    const target = padding === 'max_length' ? Math.max(maxLength ?? 0, e.inputIds.length) : e.inputIds.length;
+    return this.padWithOffsets(e, target);
+  }
+
+  /**
+   * Encodes already tokenized spans (e.g. one window of a long context) with the template:
+   * ids, type ids, and offsets and sequence ids for every position. No truncation, no padding.
+   */
+  encodeSpans(a: TokenSpans, b: TokenSpans | null, addSpecialTokens = true): EncodedWithOffsets {
+    const { ids, typeIds } = this.process([...a.tokens], b === null ? null : [...b.tokens], addSpecialTokens);
+    // Where each position came from: the post-processor run on markers instead of tokens.
+    const marks = this.process(a.tokens.map((_, i) => `\u0000a${i}`), b === null ? null : b.tokens.map((_, i) => `\u0000b${i}`), addSpecialTokens, true);
+    const sequenceIds: (0 | 1 | null)[] = [];
+    const offsets: Offset[] = [];
+    for (const m of marks.tokens) {
+      const src = m.startsWith('\u0000a') ? a : m.startsWith('\u0000b') && b !== null ? b : null;
+      sequenceIds.push(src === null ? null : src === a ? 0 : 1);
+      offsets.push(src === null ? [0, 0] : src.offsets[Number(m.slice(2))]);
+    }
+    return { inputIds: Int32Array.from(ids), attentionMask: new Int32Array(ids.length).fill(1), tokenTypeIds: Int32Array.from(typeIds), offsets, sequenceIds };
+  }
+
+  /** Pads an {@link EncodedWithOffsets} (right) to `length`: pad ids, mask 0, offsets [0, 0], sequence id null. */
+  padWithOffsets(e: EncodedWithOffsets, length: number): EncodedWithOffsets {
+    if (e.inputIds.length >= length) return e;
+    const p = this.pad(Array.from(e.inputIds), Array.from(e.tokenTypeIds), length);
+    const extra = length - e.inputIds.length;
+    return { ...p, offsets: [...e.offsets, ...Array.from({ length: extra }, (): Offset => [0, 0])], sequenceIds: [...e.sequenceIds, ...Array<null>(extra).fill(null)] };
+  }
+
+  // Special tokens the template adds, checked against maxLength as encode does.
+  private specialCount(pair: boolean, addSpecialTokens: boolean, maxLength: number): number {
+    const added = addSpecialTokens ? (pair ? this.addedPair : this.addedSingle) : 0;
+    if (maxLength < added) {
+      throw new DataError('DATA_ERR_TRUNCATION', `maxLength ${maxLength} is smaller than the ${added} special tokens the template adds`);
+    }
+    return added;
   }
 
   /**
@@ -170,7 +249,9 @@ export class TextTokenizer implements TokenizerLike {
   }
 
   /** Applies the library's post-processor, then maps tokens to ids exactly as the library's `encode` does. */
-  private process(a: string[], b: string[] | null, addSpecial: boolean): { ids: number[]; typeIds: number[] } {
+  private process(a: string[], b: string[] | null, addSpecial: boolean): { ids: number[]; typeIds: number[] };
+  private process(a: string[], b: string[] | null, addSpecial: boolean, tokensOnly: true): { tokens: string[] };
+  private process(a: string[], b: string[] | null, addSpecial: boolean, tokensOnly = false): { ids: number[]; typeIds: number[] } | { tokens: string[] } {
     const pp = this.tok.post_processor;
     let tokens: string[];
     let typeIds: number[] | undefined;
@@ -188,6 +269,7 @@ export class TextTokenizer implements TokenizerLike {
         tokens = [...tokens, ...out.tokens_pair];
       }
     }
+    if (tokensOnly) return { tokens };
     // Without a template, HF gives text A type 0 and text B type 1.
     typeIds ??= [...a.map(() => 0), ...(b ?? []).map(() => 1)];
     const ids = tokens.map((t) => {

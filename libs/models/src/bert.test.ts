@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bertReferenceBatch, fixturePath, maxAbsError, rawSafetensors, readBertReference, registerBackendSuite } from '@adalora/test-support';
-import { disposeEncoderBatch } from '@adalora/training';
+import { disposeEncoderInputs } from '@adalora/training';
 import { buildBert } from './bert';
 import type { EncoderModel } from './encoder-model';
 import { HfConfig } from './hf-config';
@@ -34,7 +34,7 @@ function forwardData(model: EncoderModel, modelType: 'bert' | 'roberta', trainin
   const res = { hidden: out.lastHiddenState.dataSync() as Float32Array, logits: out.logits.dataSync() as Float32Array };
   out.lastHiddenState.dispose();
   out.logits.dispose();
-  disposeEncoderBatch(batch);
+  disposeEncoderInputs(batch);
   return res;
 }
 
@@ -68,7 +68,7 @@ test.serial('roberta positions come from the ids (padding_idx + count of non-pad
     const h = out.lastHiddenState.dataSync() as Float32Array; // (1, S, 32)
     out.lastHiddenState.dispose();
     out.logits.dispose();
-    disposeEncoderBatch(batch);
+    disposeEncoderInputs(batch);
     return h;
   };
   const plain = hidden(tokens, [1, 1, 1, 1, 1, 1]);

@@ -2,10 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { moduleId, type ModuleId } from '@adalora/core';
 import { additiveAttentionMask, multiHeadAttention } from './attention';
 import { bertClassifier, robertaClassificationHead, type ClassificationHead } from './classification-head';
-import type { EncoderBatch, EncoderModel, EncoderOutput } from './encoder-model';
+import type { EncoderInputs, EncoderModel, EncoderOutput, QaModel } from './encoder-model';
 import type { HfConfig } from './hf-config';
 import { Linear } from './linear';
 import { activation, dropout, embed, layerNorm } from './ops';
+import { qaOutputsHead, type QaHead } from './qa-head';
+import { questionAnsweringModel } from './qa-model';
 import type { WeightStore } from './weights';
 
 /** The config values a BERT-family encoder reads, with HF's defaults. */
@@ -47,9 +49,72 @@ interface BertLayer {
  * A head missing from the checkpoint is created only if the store has an init seed.
  */
 export function buildBert(cfg: HfConfig, weights: WeightStore, modelType: 'bert' | 'roberta'): EncoderModel {
-  const dims = readDims(cfg, modelType);
   const numLabels = cfg.numLabels();
   if (numLabels < 1) throw new Error(`${cfg.source}: num_labels must be at least 1, got ${numLabels}`);
+  const encoder = buildBertEncoder(cfg, weights, modelType);
+  const { dims, stored } = encoder;
+  const linears = new Map(encoder.linears);
+  const owned: tf.Tensor[] = []; // the pooler's, disposed if building fails half-way
+  let head: ClassificationHead | null = null;
+  try {
+    const H = dims.hiddenSize;
+    const headShape = {
+      hiddenSize: H,
+      numLabels,
+      dropout: cfg.number('classifier_dropout', dims.hiddenDropout),
+      initializerRange: cfg.number('initializer_range', 0.02),
+    };
+    let pooler: Linear | null = null;
+    if (modelType === 'bert') {
+      // The pooler belongs to BertModel: frozen, and an adapter target like any encoder linear.
+      // A checkpoint without one (e.g. from BertForMaskedLM) gets a new one, as HF does.
+      const init = (name: string, shape: number[], std: number | null): tf.Tensor => {
+        const t = weights.takeOrInit(`${stored}${name}`, shape, std === null ? { kind: 'zeros' } : { kind: 'normal', std });
+        owned.push(t);
+        return t;
+      };
+      pooler = new Linear(
+        moduleId(`${modelType}.pooler.dense`),
+        init('pooler.dense.weight', [H, H], headShape.initializerRange) as tf.Tensor2D,
+        init('pooler.dense.bias', [H], null) as tf.Tensor1D,
+      );
+      linears.set(pooler.id, pooler);
+      head = bertClassifier(weights, headShape);
+    } else {
+      head = robertaClassificationHead(weights, headShape);
+    }
+    return new BertModel(encoder, numLabels, linears, head, pooler);
+  } catch (e) {
+    owned.forEach((t) => t.dispose());
+    head?.dispose();
+    encoder.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Builds `BertForQuestionAnswering` / `RobertaForQuestionAnswering`: the encoder without a
+ * pooler (as HF builds it for QA) and `qa_outputs` on every token. Checkpoint names as
+ * {@link buildBert}; `qa_outputs` missing from the checkpoint needs an init seed.
+ */
+export function buildBertForQuestionAnswering(cfg: HfConfig, weights: WeightStore, modelType: 'bert' | 'roberta'): QaModel {
+  const encoder = buildBertEncoder(cfg, weights, modelType);
+  let head: QaHead;
+  try {
+    head = qaOutputsHead(weights, { hiddenSize: encoder.dims.hiddenSize, initializerRange: cfg.number('initializer_range', 0.02) });
+  } catch (e) {
+    encoder.dispose();
+    throw e;
+  }
+  return questionAnsweringModel(
+    { modelType, hiddenSize: encoder.dims.hiddenSize, linears: encoder.linears, hidden: (batch, training) => encoder.hidden(batch, training), dispose: () => encoder.dispose() },
+    head,
+  );
+}
+
+// Embeddings and layers (`BertModel` without its pooler), every linear under its module path.
+function buildBertEncoder(cfg: HfConfig, weights: WeightStore, modelType: 'bert' | 'roberta'): BertEncoder {
+  const dims = readDims(cfg, modelType);
   const base = modelType; // module-path prefix, as in peft: `bert.encoder.layer.0...`
   const stored = weights.has(`${base}.embeddings.word_embeddings.weight`) ? `${base}.` : weights.has('embeddings.word_embeddings.weight') ? '' : null;
   if (stored === null) {
@@ -58,7 +123,6 @@ export function buildBert(cfg: HfConfig, weights: WeightStore, modelType: 'bert'
 
   const owned: tf.Tensor[] = []; // disposed if building fails half-way
   const linears = new Map<ModuleId, Linear>();
-  let head: ClassificationHead | null = null;
   try {
     const take = (name: string, shape: number[]): tf.Tensor => {
       const t = weights.take(`${stored}${name}`, shape);
@@ -91,37 +155,9 @@ export function buildBert(cfg: HfConfig, weights: WeightStore, modelType: 'bert'
         outputNorm: norm(`${p}.output.LayerNorm`),
       });
     }
-
-    const headShape = {
-      hiddenSize: H,
-      numLabels,
-      dropout: cfg.number('classifier_dropout', dims.hiddenDropout),
-      initializerRange: cfg.number('initializer_range', 0.02),
-    };
-    let pooler: Linear | null = null;
-    if (modelType === 'bert') {
-      // The pooler belongs to BertModel: frozen, and an adapter target like any encoder linear.
-      // A checkpoint without one (e.g. from BertForMaskedLM) gets a new one, as HF does.
-      const init = (name: string, shape: number[], std: number | null): tf.Tensor => {
-        const t = weights.takeOrInit(`${stored}${name}`, shape, std === null ? { kind: 'zeros' } : { kind: 'normal', std });
-        owned.push(t);
-        return t;
-      };
-      pooler = new Linear(
-        moduleId(`${base}.pooler.dense`),
-        init('pooler.dense.weight', [H, H], headShape.initializerRange) as tf.Tensor2D,
-        init('pooler.dense.bias', [H], null) as tf.Tensor1D,
-      );
-      linears.set(pooler.id, pooler);
-      head = bertClassifier(weights, headShape);
-    } else {
-      head = robertaClassificationHead(weights, headShape);
-    }
-
-    return new BertModel(modelType, dims, numLabels, linears, head, pooler, { wordEmb, posEmb, typeEmb, embNorm }, layers, owned);
+    return new BertEncoder(modelType, dims, stored, linears, { wordEmb, posEmb, typeEmb, embNorm }, layers, owned);
   } catch (e) {
     owned.forEach((t) => t.dispose());
-    head?.dispose();
     throw e;
   }
 }
@@ -157,46 +193,70 @@ interface Embeddings {
   readonly embNorm: LayerNormParams;
 }
 
+// Sequence classification: the encoder, then [CLS] / <s> through the pooler (BERT) and the head.
 class BertModel implements EncoderModel {
+  readonly modelType: 'bert' | 'roberta';
   readonly hiddenSize: number;
   readonly headParams: ReadonlyMap<string, tf.Variable>;
 
   constructor(
-    readonly modelType: 'bert' | 'roberta',
-    private readonly dims: BertDims,
+    private readonly encoder: BertEncoder,
     readonly numLabels: number,
     readonly linears: ReadonlyMap<ModuleId, Linear>,
     private readonly head: ClassificationHead,
     private readonly pooler: Linear | null,
-    private readonly emb: Embeddings,
-    private readonly layers: readonly BertLayer[],
-    private readonly owned: readonly tf.Tensor[],
   ) {
-    this.hiddenSize = dims.hiddenSize;
+    this.modelType = encoder.modelType;
+    this.hiddenSize = encoder.dims.hiddenSize;
     this.headParams = head.params;
   }
 
-  forward(batch: EncoderBatch, training: boolean): EncoderOutput {
-    this.check(batch);
+  forward(batch: EncoderInputs, training: boolean): EncoderOutput {
     return tf.tidy(() => {
-      const maskAdd = additiveAttentionMask(batch.attentionMask); // (B, 1, 1, S)
-      let h = this.embed(batch, training); // (B, S, H)
-      for (const layer of this.layers) h = this.layer(layer, h, maskAdd, training);
+      const h = this.encoder.hidden(batch, training); // (B, S, H)
       const first = h.slice([0, 0, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D; // (B, H): [CLS] / <s>
       const features = this.pooler ? (tf.tanh(this.pooler.apply(first, training)) as tf.Tensor2D) : first;
-      return { lastHiddenState: h as tf.Tensor3D, logits: this.head.apply(features, training) };
+      return { lastHiddenState: h, logits: this.head.apply(features, training) };
     });
+  }
+
+  dispose(): void {
+    this.encoder.dispose();
+    this.pooler?.dispose();
+    this.head.dispose();
+  }
+}
+
+// `BertModel` / `RobertaModel` without the pooler: embeddings and layers.
+class BertEncoder {
+  constructor(
+    readonly modelType: 'bert' | 'roberta',
+    readonly dims: BertDims,
+    /** The checkpoint's name prefix: `bert.` / `roberta.`, or '' for a bare model. */
+    readonly stored: string,
+    readonly linears: ReadonlyMap<ModuleId, Linear>,
+    private readonly emb: Embeddings,
+    private readonly layers: readonly BertLayer[],
+    private readonly owned: readonly tf.Tensor[],
+  ) {}
+
+  /** last_hidden_state (B, S, H); checks the batch first (throwing inside a tidy frees its tensors). */
+  hidden(batch: EncoderInputs, training: boolean): tf.Tensor3D {
+    this.check(batch);
+    const maskAdd = additiveAttentionMask(batch.attentionMask); // (B, 1, 1, S)
+    let h = this.embed(batch, training); // (B, S, H)
+    for (const layer of this.layers) h = this.layer(layer, h, maskAdd, training);
+    return h as tf.Tensor3D;
   }
 
   dispose(): void {
     this.owned.forEach((t) => t.dispose());
     // Linears own what they derived (Wᵀ, a merged W); tfjs ignores a second dispose of W.
     this.linears.forEach((l) => l.dispose());
-    this.head.dispose();
   }
 
   // word + token type + position embeddings, then LayerNorm and dropout (BertEmbeddings).
-  private embed(batch: EncoderBatch, training: boolean): tf.Tensor {
+  private embed(batch: EncoderInputs, training: boolean): tf.Tensor {
     const [b, s] = batch.inputIds.shape;
     const types = batch.tokenTypeIds ?? tf.zeros([b, s], 'int32');
     const x = embed(this.emb.wordEmb, batch.inputIds).add(embed(this.emb.typeEmb, types)).add(embed(this.emb.posEmb, this.positionIds(batch.inputIds)));
@@ -222,7 +282,7 @@ class BertModel implements EncoderModel {
 
   // Shapes, dtypes and id ranges, checked before any kernel runs: an id past the table would
   // read zeros (or garbage) silently on some backends instead of failing.
-  private check(batch: EncoderBatch): void {
+  private check(batch: EncoderInputs): void {
     const { inputIds, attentionMask, tokenTypeIds } = batch;
     const where = `${this.modelType} forward`;
     if (inputIds.rank !== 2 || inputIds.dtype !== 'int32') throw new Error(`${where}: inputIds must be int32 [batch, seq], got ${inputIds.dtype} [${inputIds.shape}]`);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { moduleId, moduleTensorKey } from '@adalora/core';
 import { dropout } from './ops';
 import type { WeightStore } from './weights';
+import { trainableLinears } from './trainable-linears';
 
 /**
  * A sequence-classification head: trainable tensors (peft `modules_to_save`) keyed by their
@@ -28,7 +28,7 @@ export interface HeadShape {
  * Linear(hidden, numLabels), applied to the pooler output.
  */
 export function bertClassifier(weights: WeightStore, shape: HeadShape): ClassificationHead {
-  const params = takeParams(weights, shape, [['classifier', shape.numLabels, shape.hiddenSize]]);
+  const params = trainableLinears(weights, shape.initializerRange, [['classifier', shape.numLabels, shape.hiddenSize]]);
   const w = params.get('classifier.weight')!;
   const b = params.get('classifier.bias')!;
   return {
@@ -43,7 +43,7 @@ export function bertClassifier(weights: WeightStore, shape: HeadShape): Classifi
  * dropout, dense + tanh, dropout, out_proj. It has no pooler before it.
  */
 export function robertaClassificationHead(weights: WeightStore, shape: HeadShape): ClassificationHead {
-  const params = takeParams(weights, shape, [
+  const params = trainableLinears(weights, shape.initializerRange, [
     ['classifier.dense', shape.hiddenSize, shape.hiddenSize],
     ['classifier.out_proj', shape.numLabels, shape.hiddenSize],
   ]);
@@ -64,24 +64,3 @@ function dense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true).add(b) as tf.Tensor2D;
 }
 
-// Each listed Linear as `<name>.weight` [out, in] and `<name>.bias` [out], made trainable.
-function takeParams(weights: WeightStore, shape: HeadShape, linears: [string, number, number][]): Map<string, tf.Variable> {
-  const params = new Map<string, tf.Variable>();
-  try {
-    for (const [name, out, inp] of linears) {
-      for (const [suffix, dims, init] of [
-        ['weight', [out, inp], { kind: 'normal', std: shape.initializerRange }],
-        ['bias', [out], { kind: 'zeros' }],
-      ] as const) {
-        const key = moduleTensorKey(moduleId(name), suffix); // the HF weight name, and the trainable's key
-        const t = weights.takeOrInit(key, dims, init);
-        params.set(key, tf.variable(t, true)); // no name: tfjs names are process-global
-        t.dispose();
-      }
-    }
-  } catch (e) {
-    params.forEach((p) => p.dispose());
-    throw e;
-  }
-  return params;
-}

@@ -4,10 +4,12 @@ import { bertClassifier } from './classification-head';
 import { disentangledSelfAttention, type DisentangledAttentionParams } from './deberta-v2-attention';
 import { parseDebertaV2Config } from './deberta-v2-config';
 import { debertaConvLayer, type ConvLayerParams } from './deberta-v2-conv';
-import type { EncoderBatch, EncoderModel, EncoderOutput } from './encoder-model';
+import type { EncoderInputs, EncoderModel, EncoderOutput, QaModel } from './encoder-model';
 import type { HfConfig } from './hf-config';
 import { Linear } from './linear';
 import { activation, dropout, embed, layerNorm } from './ops';
+import { qaOutputsHead, type QaHead } from './qa-head';
+import { questionAnsweringModel } from './qa-model';
 import type { WeightStore } from './weights';
 
 interface Norm {
@@ -24,17 +26,8 @@ interface Layer {
   readonly outNorm: Norm; // output.LayerNorm
 }
 
-/**
- * HF `DebertaV2ForSequenceClassification` (DeBERTa-v2 and -v3) in TF.js, matching
- * transformers 5.x: embeddings (masked by the attention mask), disentangled relative attention
- * (log-bucketed positions, c2p/p2c terms, shared or separate position projections), the
- * optional ConvLayer after layer 0, ContextPooler (first token, dense, activation), and the
- * classifier. Every linear layer is a {@link Linear} under its HF module path
- * (`deberta.encoder.layer.0.attention.self.query_proj`, …, `pooler.dense`); only
- * `classifier.weight|bias` train. A checkpoint without pooler or classifier gets them
- * initialised as HF does when the WeightStore has an init seed.
- */
-export function buildDebertaV2(cfg: HfConfig, weights: WeightStore): EncoderModel {
+// `DebertaV2Model`: embeddings, layers (and the ConvLayer), relative attention; no pooler.
+function buildDebertaV2Encoder(cfg: HfConfig, weights: WeightStore): DebertaV2Encoder {
   const o = parseDebertaV2Config(cfg);
   const owned: tf.Tensor[] = []; // frozen tensors outside the Linears (which free their own)
   const linears = new Map<ModuleId, Linear>();
@@ -140,18 +133,9 @@ export function buildDebertaV2(cfg: HfConfig, weights: WeightStore): EncoderMode
       };
     }
 
-    // The pooler is frozen (peft leaves it out of modules_to_save); a base checkpoint lacks it,
-    // so HF initialises it: weight ~ N(0, initializer_range²), bias 0.
-    const pooler = addLinear(
-      'pooler.dense',
-      () => weights.takeOrInit('pooler.dense.weight', [H, H], { kind: 'normal', std: o.initializerRange }),
-      () => weights.takeOrInit('pooler.dense.bias', [H], { kind: 'zeros' }),
-    );
-    const poolerAct = activation(o.poolerAct);
     const hiddenAct = activation(o.hiddenAct);
-    const head = bertClassifier(weights, { hiddenSize: H, numLabels: o.numLabels, dropout: o.classifierDropout, initializerRange: o.initializerRange });
 
-    const embeddings = (batch: EncoderBatch, maskF: tf.Tensor2D, training: boolean): tf.Tensor3D => {
+    const embeddings = (batch: EncoderInputs, maskF: tf.Tensor2D, training: boolean): tf.Tensor3D => {
       const [b, l] = batch.inputIds.shape;
       let e = embed(wordEmb, batch.inputIds); // (B, L, E)
       if (posEmb) {
@@ -172,24 +156,68 @@ export function buildDebertaV2(cfg: HfConfig, weights: WeightStore): EncoderMode
       return layerNorm(out, layer.outNorm.gamma, layer.outNorm.beta, o.layerNormEps) as tf.Tensor3D;
     };
 
-    const forward = (batch: EncoderBatch, training: boolean): EncoderOutput =>
+    // last_hidden_state (B, L, H), computed inside the caller's tidy.
+    const hidden = (batch: EncoderInputs, training: boolean): tf.Tensor3D => {
+      checkBatch(batch);
+      const [b, l] = batch.inputIds.shape;
+      const maskF = batch.attentionMask.toFloat() as tf.Tensor2D; // (B, L)
+      // HF get_attention_mask: mask_i · mask_j, so padding rows are fully masked too.
+      const mask = maskF.reshape([1, b, l, 1]).mul(maskF.reshape([1, b, 1, l])).greater(0) as tf.Tensor4D; // (1, B, L, L)
+      const emb = embeddings(batch, maskF, training);
+      let x = emb;
+      layers.forEach((layer, i) => {
+        x = layerForward(layer, x, mask, training);
+        if (i === 0 && conv) x = debertaConvLayer(conv, emb, x, maskF, training); // HF: after layer 0 only
+      });
+      return x;
+    };
+    return { o, linears, hidden, dispose: disposeAll };
+  } catch (e) {
+    disposeAll();
+    throw e;
+  }
+}
+
+/**
+ * HF `DebertaV2ForSequenceClassification` (DeBERTa-v2 and -v3) in TF.js, matching
+ * transformers 5.x: embeddings (masked by the attention mask), disentangled relative attention
+ * (log-bucketed positions, c2p/p2c terms, shared or separate position projections), the
+ * optional ConvLayer after layer 0, ContextPooler (first token, dense, activation), and the
+ * classifier. Every linear layer is a {@link Linear} under its HF module path
+ * (`deberta.encoder.layer.0.attention.self.query_proj`, …, `pooler.dense`); only
+ * `classifier.weight|bias` train. A checkpoint without pooler or classifier gets them
+ * initialised as HF does when the WeightStore has an init seed.
+ */
+export function buildDebertaV2(cfg: HfConfig, weights: WeightStore): EncoderModel {
+  const encoder = buildDebertaV2Encoder(cfg, weights);
+  const { o } = encoder;
+  const H = o.hiddenSize;
+  const linears = new Map(encoder.linears);
+  let pooler: Linear | null = null;
+  try {
+    // The pooler is frozen (peft leaves it out of modules_to_save); a base checkpoint lacks it,
+    // so HF initialises it: weight ~ N(0, initializer_range²), bias 0.
+    const w = weights.takeOrInit('pooler.dense.weight', [H, H], { kind: 'normal', std: o.initializerRange }) as tf.Tensor2D;
+    let b: tf.Tensor1D;
+    try {
+      b = weights.takeOrInit('pooler.dense.bias', [H], { kind: 'zeros' }) as tf.Tensor1D;
+    } catch (e) {
+      w.dispose();
+      throw e;
+    }
+    const dense = new Linear(moduleId('pooler.dense'), w, b);
+    pooler = dense;
+    linears.set(dense.id, dense);
+    const poolerAct = activation(o.poolerAct);
+    const head = bertClassifier(weights, { hiddenSize: H, numLabels: o.numLabels, dropout: o.classifierDropout, initializerRange: o.initializerRange });
+    const forward = (batch: EncoderInputs, training: boolean): EncoderOutput =>
       tf.tidy(() => {
-        checkBatch(batch);
-        const [b, l] = batch.inputIds.shape;
-        const maskF = batch.attentionMask.toFloat() as tf.Tensor2D; // (B, L)
-        // HF get_attention_mask: mask_i · mask_j, so padding rows are fully masked too.
-        const mask = maskF.reshape([1, b, l, 1]).mul(maskF.reshape([1, b, 1, l])).greater(0) as tf.Tensor4D; // (1, B, L, L)
-        const emb = embeddings(batch, maskF, training);
-        let x = emb;
-        layers.forEach((layer, i) => {
-          x = layerForward(layer, x, mask, training);
-          if (i === 0 && conv) x = debertaConvLayer(conv, emb, x, maskF, training); // HF: after layer 0 only
-        });
+        const x = encoder.hidden(batch, training); // (B, L, H)
+        const [b] = batch.inputIds.shape;
         const first = x.slice([0, 0, 0], [b, 1, H]).reshape([b, H]); // ContextPooler: token 0
-        const pooled = poolerAct(pooler.apply(dropout(first, o.poolerDropout, training), training)) as tf.Tensor2D;
+        const pooled = poolerAct(dense.apply(dropout(first, o.poolerDropout, training), training)) as tf.Tensor2D;
         return { lastHiddenState: x, logits: head.apply(pooled, training) };
       });
-
     return {
       modelType: 'deberta-v2',
       numLabels: o.numLabels,
@@ -198,14 +226,40 @@ export function buildDebertaV2(cfg: HfConfig, weights: WeightStore): EncoderMode
       headParams: head.params,
       forward,
       dispose() {
-        disposeAll();
+        encoder.dispose();
+        dense.dispose();
         head.dispose();
       },
     };
   } catch (e) {
-    disposeAll();
+    pooler?.dispose();
+    encoder.dispose();
     throw e;
   }
+}
+
+/**
+ * HF `DebertaV2ForQuestionAnswering` (DeBERTa-v2 and -v3): the encoder, without a pooler, and
+ * `qa_outputs` on every token. Checkpoint names as {@link buildDebertaV2}; `qa_outputs`
+ * missing from the checkpoint needs an init seed.
+ */
+export function buildDebertaV2ForQuestionAnswering(cfg: HfConfig, weights: WeightStore): QaModel {
+  const encoder = buildDebertaV2Encoder(cfg, weights);
+  let head: QaHead;
+  try {
+    head = qaOutputsHead(weights, { hiddenSize: encoder.o.hiddenSize, initializerRange: encoder.o.initializerRange });
+  } catch (e) {
+    encoder.dispose();
+    throw e;
+  }
+  return questionAnsweringModel({ modelType: 'deberta-v2', hiddenSize: encoder.o.hiddenSize, linears: encoder.linears, hidden: encoder.hidden, dispose: encoder.dispose }, head);
+}
+
+interface DebertaV2Encoder {
+  readonly o: ReturnType<typeof parseDebertaV2Config>;
+  readonly linears: ReadonlyMap<ModuleId, Linear>;
+  hidden(batch: EncoderInputs, training: boolean): tf.Tensor3D;
+  dispose(): void;
 }
 
 // t transposed into a new tensor; t itself is freed.
@@ -220,7 +274,7 @@ function owning<T extends tf.Tensor>(owned: tf.Tensor[], t: T): T {
   return t;
 }
 
-function checkBatch(batch: EncoderBatch): void {
+function checkBatch(batch: EncoderInputs): void {
   const { inputIds, attentionMask, tokenTypeIds } = batch;
   if (inputIds.rank !== 2) throw new Error(`deberta-v2: inputIds must be [batch, seq], got [${inputIds.shape}]`);
   const same = (t: tf.Tensor) => t.rank === 2 && t.shape[0] === inputIds.shape[0] && t.shape[1] === inputIds.shape[1];

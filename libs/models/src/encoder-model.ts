@@ -3,7 +3,7 @@ import type { ModuleId } from '@adalora/core';
 import type { Linear } from './linear';
 
 /** One padded batch; ids and masks are int32 [batch, seq]. */
-export interface EncoderBatch {
+export interface EncoderInputs {
   readonly inputIds: tf.Tensor2D;
   readonly attentionMask: tf.Tensor2D; // 1 = token, 0 = padding
   readonly tokenTypeIds?: tf.Tensor2D; // BERT only; zeros when absent
@@ -27,6 +27,29 @@ export interface EncoderModel {
   readonly linears: ReadonlyMap<ModuleId, Linear>;
   /** The head's trainable tensors by HF weight name, e.g. `classifier.weight`. */
   readonly headParams: ReadonlyMap<string, tf.Variable>;
-  forward(batch: EncoderBatch, training: boolean): EncoderOutput;
+  forward(batch: EncoderInputs, training: boolean): EncoderOutput;
+  dispose(): void;
+}
+
+/** What an extractive-QA model computes for one batch. */
+export interface QaOutput {
+  readonly lastHiddenState: tf.Tensor3D; // [batch, seq, hidden]
+  readonly startLogits: tf.Tensor2D; // [batch, seq]
+  readonly endLogits: tf.Tensor2D; // [batch, seq]
+}
+
+/**
+ * An extractive question-answering model (HF `*ForQuestionAnswering`): frozen encoder weights
+ * (no pooler), every linear layer addressable by its HF module path, and the `qa_outputs`
+ * head, which trains fully.
+ */
+export interface QaModel {
+  readonly modelType: string; // HF model_type: 'bert' | 'roberta' | 'deberta-v2'
+  readonly hiddenSize: number;
+  /** Every linear layer of the encoder (not the head), by HF module path. */
+  readonly linears: ReadonlyMap<ModuleId, Linear>;
+  /** The head's trainable tensors: `qa_outputs.weight` [2, hidden], `qa_outputs.bias` [2]. */
+  readonly headParams: ReadonlyMap<string, tf.Variable>;
+  forward(batch: EncoderInputs, training: boolean): QaOutput;
   dispose(): void;
 }

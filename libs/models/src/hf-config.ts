@@ -1,3 +1,5 @@
+import { parseJsonObject } from './json-object';
+
 /**
  * Typed reads of an HF `config.json`: each getter names the file and the field when a value
  * is missing or of the wrong kind, so a bad checkpoint fails before any tensor is built.
@@ -9,14 +11,7 @@ export class HfConfig {
   ) {}
 
   static parse(json: string, source: string): HfConfig {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(json);
-    } catch (e) {
-      throw new Error(`${source}: not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${source}: expected a JSON object`);
-    return new HfConfig(raw as Record<string, unknown>, source);
+    return new HfConfig(parseJsonObject(json, source), source);
   }
 
   has(key: string): boolean {

@@ -2,14 +2,26 @@ export { parseSafetensors, readSafetensors, encodeSafetensors, writeSafetensors,
 export { WeightStore, type WeightInit, type WeightStoreOptions } from './weights';
 export { Linear, type LinearAdapter } from './linear';
 export { layerNorm, gelu, activation, embed, dropout, FLOAT32_MIN } from './ops';
-export type { EncoderBatch, EncoderOutput, EncoderModel } from './encoder-model';
+export type { EncoderInputs, EncoderOutput, EncoderModel, QaModel, QaOutput } from './encoder-model';
 export { HfConfig } from './hf-config';
+export { inputLimits, type InputLimits } from './input-limits';
 export { additiveAttentionMask, multiHeadAttention } from './attention';
 export { bertClassifier, robertaClassificationHead, type ClassificationHead, type HeadShape } from './classification-head';
-export { buildBert } from './bert';
-export { buildDebertaV2 } from './deberta-v2';
+export { buildBert, buildBertForQuestionAnswering } from './bert';
+export { buildDebertaV2, buildDebertaV2ForQuestionAnswering } from './deberta-v2';
+export { qaOutputsHead, type QaHead, type QaHeadShape } from './qa-head';
+export { questionAnsweringLoss } from './qa-loss';
 export { sequenceClassificationLoss } from './loss';
-export { loadEncoder, SUPPORTED_MODEL_TYPES, type SupportedModelType, type LoadEncoderOptions, type LoadedEncoder } from './load-model';
+export {
+  loadEncoder,
+  loadQaModel,
+  SUPPORTED_MODEL_TYPES,
+  type SupportedModelType,
+  type LoadEncoderOptions,
+  type LoadedEncoder,
+  type LoadQaModelOptions,
+  type LoadedQaModel,
+} from './load-model';
 export { injectAdapters, type InjectedAdapters } from './inject-adapters';
 export { frozenLinear, adaptedLinear, transposeWeight, type FrozenLinearWeights, type LowRankFactors } from './adapted-linear-op';
 export {

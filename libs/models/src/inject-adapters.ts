@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
-import { LoraAdapter, matchesTarget, parseTrainableKey, SvdAdapter, type AdaLoraConfig, type ModuleId, type TrainableKey } from '@adalora/core';
-import type { EncoderModel } from './encoder-model';
+import type { AdaLoraConfig } from '@adalora/config';
+import { LoraAdapter, matchesTarget, parseTrainableKey, SvdAdapter, type ModuleId, type TrainableKey } from '@adalora/core';
+import type { EncoderModel, QaModel } from './encoder-model';
 
 /** The adapters attached to one model, by module id, and every tensor that trains. */
 export interface InjectedAdapters {
@@ -19,9 +20,10 @@ export interface InjectedAdapters {
 
 /**
  * Attaches an adapter to every encoder linear whose module path matches `cfg.targetModules`
- * (peft's suffix rule); everything else stays frozen and the head trains fully.
+ * (peft's suffix rule); everything else stays frozen and the head trains fully. Works on a
+ * classification model and on a {@link QaModel} alike.
  */
-export function injectAdapters(model: EncoderModel, cfg: AdaLoraConfig, seed = 0): InjectedAdapters {
+export function injectAdapters(model: Pick<EncoderModel, 'modelType' | 'linears' | 'headParams'>, cfg: AdaLoraConfig, seed = 0): InjectedAdapters {
   const adapters = new Map<ModuleId, SvdAdapter | LoraAdapter>();
   let index = 0;
   for (const [id, linear] of model.linears) {
@@ -55,7 +57,7 @@ export function injectAdapters(model: EncoderModel, cfg: AdaLoraConfig, seed = 0
  * The adapters' variables and then the head's, by trainable key. A resize replaces an
  * adapter's variables, so this is read afresh rather than kept.
  */
-export function collectTrainables(adapters: ReadonlyMap<ModuleId, SvdAdapter | LoraAdapter>, model: EncoderModel): Map<TrainableKey, tf.Variable> {
+export function collectTrainables(adapters: ReadonlyMap<ModuleId, SvdAdapter | LoraAdapter>, model: Pick<EncoderModel, 'headParams'>): Map<TrainableKey, tf.Variable> {
   const trainables = new Map<TrainableKey, tf.Variable>();
   for (const adapter of adapters.values()) {
     for (const [key, v] of adapter.params()) trainables.set(key, v);

@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bertReferenceBatch, fixturePath, maxAbsError, readBertReference } from '@adalora/test-support';
-import { disposeEncoderBatch } from '@adalora/training';
+import { disposeEncoderInputs } from '@adalora/training';
 import type { EncoderModel } from './encoder-model';
 import { loadEncoder } from './load-model';
 import { readSafetensors, writeSafetensors, type SafeTensor } from './safetensors';
@@ -31,7 +31,7 @@ function logitsOf(model: EncoderModel): Float32Array {
   const logits = out.logits.dataSync() as Float32Array;
   out.lastHiddenState.dispose();
   out.logits.dispose();
-  disposeEncoderBatch(batch);
+  disposeEncoderInputs(batch);
   return logits;
 }
 

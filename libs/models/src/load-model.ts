@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildBert } from './bert';
-import type { EncoderModel } from './encoder-model';
+import { buildBert, buildBertForQuestionAnswering } from './bert';
+import type { EncoderModel, QaModel } from './encoder-model';
 import { HfConfig } from './hf-config';
 import { parseSafetensors, type SafeTensor } from './safetensors';
 import { WeightStore } from './weights';
+import { parseJsonObject } from './json-object';
 
 /** The HF `model_type`s {@link loadEncoder} can build. */
 export const SUPPORTED_MODEL_TYPES: readonly SupportedModelType[] = ['bert', 'roberta', 'deberta-v2'];
@@ -46,42 +47,87 @@ const INDEX = 'model.safetensors.index.json';
  * Every missing or corrupt file fails with an error that names its path.
  */
 export async function loadEncoder(dir: string, options: LoadEncoderOptions = {}): Promise<LoadedEncoder> {
-  const hash = createHash('sha256');
-  const configPath = path.join(dir, 'config.json');
-  const configBytes = await readBytes(configPath);
-  hash.update(configBytes);
-  let config = HfConfig.parse(new TextDecoder().decode(configBytes), configPath);
-  if (options.numLabels !== undefined) {
-    if (!Number.isInteger(options.numLabels) || options.numLabels < 1) throw new Error(`loadEncoder: numLabels must be a positive integer, got ${options.numLabels}`);
-    config = new HfConfig({ ...config.raw, num_labels: options.numLabels }, configPath);
-  }
-  const modelType = config.string('model_type') as SupportedModelType;
-  if (!SUPPORTED_MODEL_TYPES.includes(modelType)) {
-    throw new Error(`${configPath}: model_type '${modelType}' is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
-  }
-  const problem = config.raw['problem_type'];
-  if (problem === 'multi_label_classification') {
-    throw new Error(`${configPath}: problem_type 'multi_label_classification' is not supported (only single-label classification and regression)`);
-  }
+  // Option and config faults are reported before any weight is read.
+  const { config, modelType, weights, hash } = await readCheckpoint(dir, options.headSeed, (stored, configPath) => {
+    let cfg = stored;
+    if (options.numLabels !== undefined) {
+      if (!Number.isInteger(options.numLabels) || options.numLabels < 1) throw new Error(`loadEncoder: numLabels must be a positive integer, got ${options.numLabels}`);
+      cfg = new HfConfig({ ...cfg.raw, num_labels: options.numLabels }, configPath);
+    }
+    if (cfg.raw['problem_type'] === 'multi_label_classification') {
+      throw new Error(`${configPath}: problem_type 'multi_label_classification' is not supported (only single-label classification and regression)`);
+    }
+    return cfg;
+  });
+  const model = (await builders(modelType)).classification(config, weights);
+  return { model, config, hash, unusedWeights: weights.unused(), initialisedWeights: weights.initialised() };
+}
 
-  const { tensors, source } = await readWeights(dir, hash);
-  const weights = new WeightStore(tensors, source, { initSeed: options.headSeed });
-  let model: EncoderModel;
+/** Options of {@link loadQaModel}. */
+export interface LoadQaModelOptions {
+  /**
+   * Seed to create `qa_outputs` when the checkpoint lacks it (a base model to fine-tune for QA),
+   * as HF does; without it a missing head is an error. Same seed, same head.
+   */
+  readonly headSeed?: number;
+}
+
+/** A loaded extractive-QA model: the same record as {@link LoadedEncoder} with a {@link QaModel}. */
+export interface LoadedQaModel extends Omit<LoadedEncoder, 'model'> {
+  readonly model: QaModel;
+}
+
+/**
+ * Loads an HF checkpoint directory (as {@link loadEncoder}) as `*ForQuestionAnswering`: the
+ * encoder without a pooler and the `qa_outputs` head (start/end logits per token). A
+ * classification checkpoint's pooler and classifier are left unused (listed in `unusedWeights`).
+ */
+export async function loadQaModel(dir: string, options: LoadQaModelOptions = {}): Promise<LoadedQaModel> {
+  const { config, modelType, weights, hash } = await readCheckpoint(dir, options.headSeed);
+  const model = (await builders(modelType)).qa(config, weights);
+  return { model, config, hash, unusedWeights: weights.unused(), initialisedWeights: weights.initialised() };
+}
+
+/** The model builders of one architecture, by head. */
+interface Builders {
+  classification(config: HfConfig, weights: WeightStore): EncoderModel;
+  qa(config: HfConfig, weights: WeightStore): QaModel;
+}
+
+// DeBERTa's code is loaded on demand: BERT-family runs never need it.
+async function builders(modelType: SupportedModelType): Promise<Builders> {
   switch (modelType) {
     case 'bert':
     case 'roberta':
-      model = buildBert(config, weights, modelType);
-      break;
+      return { classification: (c, w) => buildBert(c, w, modelType), qa: (c, w) => buildBertForQuestionAnswering(c, w, modelType) };
     case 'deberta-v2': {
-      // loaded on demand: BERT-family runs never need the DeBERTa code
-      const { buildDebertaV2 } = await import('./deberta-v2');
-      model = buildDebertaV2(config, weights);
-      break;
+      const { buildDebertaV2, buildDebertaV2ForQuestionAnswering } = await import('./deberta-v2');
+      return { classification: buildDebertaV2, qa: buildDebertaV2ForQuestionAnswering };
     }
     default:
       throw new Error(`unreachable: model_type ${modelType satisfies never}`);
   }
-  return { model, config, hash: hash.digest('hex'), unusedWeights: weights.unused(), initialisedWeights: weights.initialised() };
+}
+
+// config.json (model_type checked) and the weights, hashed as the run identity.
+// `prepare` checks (or edits) the config before the weights are read.
+async function readCheckpoint(
+  dir: string,
+  headSeed: number | undefined,
+  prepare: (config: HfConfig, configPath: string) => HfConfig = (c) => c,
+): Promise<{ config: HfConfig; modelType: SupportedModelType; weights: WeightStore; hash: string }> {
+  const hash = createHash('sha256');
+  const configPath = path.join(dir, 'config.json');
+  const configBytes = await readBytes(configPath);
+  hash.update(configBytes);
+  const config = HfConfig.parse(new TextDecoder().decode(configBytes), configPath);
+  const modelType = config.string('model_type') as SupportedModelType;
+  if (!SUPPORTED_MODEL_TYPES.includes(modelType)) {
+    throw new Error(`${configPath}: model_type '${modelType}' is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  }
+  const prepared = prepare(config, configPath);
+  const { tensors, source } = await readWeights(dir, hash);
+  return { config: prepared, modelType, weights: new WeightStore(tensors, source, { initSeed: headSeed }), hash: hash.digest('hex') };
 }
 
 // model.safetensors, else the index and its shards; each file's bytes go into `hash`.
@@ -123,13 +169,7 @@ async function readWeights(dir: string, hash: ReturnType<typeof createHash>): Pr
 
 // weight_map: tensor name -> shard file name (a plain file beside the index).
 function parseIndex(bytes: Uint8Array, indexPath: string): Map<string, string> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new Error(`${indexPath}: not valid JSON (${(e as Error).message})`);
-  }
-  const wm = (raw as { weight_map?: unknown } | null)?.weight_map;
+  const wm = parseJsonObject(bytes, indexPath).weight_map;
   if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) throw new Error(`${indexPath}: expected an object with a 'weight_map' object`);
   const out = new Map<string, string>();
   for (const [name, shard] of Object.entries(wm)) {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fixturePath } from '@adalora/test-support';
-import type { EncoderBatch, EncoderModel } from './encoder-model';
+import type { EncoderInputs, EncoderModel } from './encoder-model';
 import { loadEncoder } from './load-model';
 import { mergeAdapters, saveMergedCheckpoint } from './merge-export';
 import { loadPeftAdapter } from './peft-adapter';
@@ -22,7 +22,7 @@ interface Reference {
   readonly merged_logits: number[][];
 }
 
-function batchOf(m: ModelType, ref: Reference): EncoderBatch {
+function batchOf(m: ModelType, ref: Reference): EncoderInputs {
   return {
     inputIds: tf.tensor2d(ref.input_ids, undefined, 'int32'),
     attentionMask: tf.tensor2d(ref.attention_mask, undefined, 'int32'),
@@ -30,7 +30,7 @@ function batchOf(m: ModelType, ref: Reference): EncoderBatch {
   };
 }
 
-function logitsOf(model: EncoderModel, batch: EncoderBatch): Float32Array {
+function logitsOf(model: EncoderModel, batch: EncoderInputs): Float32Array {
   return tf.tidy(() => model.forward(batch, false).logits.dataSync() as Float32Array);
 }
 

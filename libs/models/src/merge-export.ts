@@ -4,6 +4,7 @@ import { moduleTensorKey } from '@adalora/core';
 import type { EncoderModel } from './encoder-model';
 import type { InjectedAdapters } from './inject-adapters';
 import { encodeSafetensors, parseSafetensors, type SafeTensor } from './safetensors';
+import { parseJsonObject } from './json-object';
 
 /**
  * Folds every adapter into its frozen linear (`W += ΔW`, AdaLoRA `ΔW = B·(A⊙E)·s`, LoRA
@@ -88,17 +89,6 @@ async function readSourceTensors(dir: string): Promise<Map<string, SafeTensor>> 
 
 function snapshot(t: { readonly shape: readonly number[]; dataSync(): ArrayLike<number> }): SafeTensor {
   return { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
-}
-
-function parseJsonObject(bytes: Uint8Array, source: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new Error(`${source}: not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${source}: expected a JSON object`);
-  return v as Record<string, unknown>;
 }
 
 async function readBytes(file: string): Promise<Uint8Array> {

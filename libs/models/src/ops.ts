@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { seededDropout } from '@adalora/core';
 
 /** LayerNorm over the last axis, as torch.nn.LayerNorm: (x - mean) / sqrt(var + eps) * gamma + beta. */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
@@ -38,12 +39,13 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
 
 /**
  * torch.nn.Dropout: in training zeroes each element with probability `rate` and scales the
- * rest by 1 / (1 - rate); in eval or when rate is 0 it returns `x` itself (use inside a tidy).
+ * rest by 1 / (1 - rate), seeded from the active DropoutStream (see `withDropoutStream`); in eval
+ * or when rate is 0 it returns `x` itself and draws nothing (use inside a tidy).
  */
 export function dropout(x: tf.Tensor, rate: number, training: boolean): tf.Tensor {
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
   if (!training || rate === 0) return x;
-  return tf.dropout(x, rate);
+  return seededDropout(x, rate);
 }
 
 /** The smallest float32, torch.finfo(torch.float32).min: HF's additive mask value. */

@@ -3,9 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adapterKey, fromPeftAdapterConfig, moduleId, parseAdaLoraConfig, type ModuleId, type SvdAdapter } from '@adalora/core';
+import { parseAdaLoraConfig } from '@adalora/config';
+import { adapterKey, fromPeftAdapterConfig, moduleId, type ModuleId, type SvdAdapter } from '@adalora/core';
 import { fixturePath } from '@adalora/test-support';
-import type { EncoderBatch, EncoderModel } from './encoder-model';
+import type { EncoderInputs, EncoderModel } from './encoder-model';
 import { injectAdapters } from './inject-adapters';
 import { loadEncoder } from './load-model';
 import { loadPeftAdapter, loadTrainableState, readPeftAdapterTensors, savePeftAdapter } from './peft-adapter';
@@ -24,7 +25,7 @@ interface Reference {
 
 const readReference = (m: ModelType): Reference => JSON.parse(readFileSync(fixturePath(m, 'reference.json'), 'utf8')) as Reference;
 
-function batchOf(m: ModelType, ref: Reference): EncoderBatch {
+function batchOf(m: ModelType, ref: Reference): EncoderInputs {
   return {
     inputIds: tf.tensor2d(ref.input_ids, undefined, 'int32'),
     attentionMask: tf.tensor2d(ref.attention_mask, undefined, 'int32'),
@@ -32,7 +33,7 @@ function batchOf(m: ModelType, ref: Reference): EncoderBatch {
   };
 }
 
-function logitsOf(model: EncoderModel, batch: EncoderBatch): Float32Array {
+function logitsOf(model: EncoderModel, batch: EncoderInputs): Float32Array {
   return tf.tidy(() => model.forward(batch, false).logits.dataSync() as Float32Array);
 }
 

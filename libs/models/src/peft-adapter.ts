@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AdaLoraConfig } from '@adalora/config';
 import {
   adapterKey,
   checkTensorSet,
@@ -9,7 +10,6 @@ import {
   parseTrainableKey,
   TensorSetError,
   toPeftAdapterConfig,
-  type AdaLoraConfig,
   type ModuleId,
   type SvdAdapter,
   type TrainableKey,
@@ -18,6 +18,7 @@ import type { EncoderModel } from './encoder-model';
 import { collectTrainables, injectAdapters, type InjectedAdapters } from './inject-adapters';
 import { parsePeftTensorName, peftTensorName, PEFT_PREFIX } from './peft-tensor-name';
 import { encodeSafetensors, parseSafetensors, readSafetensors, type SafeTensor } from './safetensors';
+import { parseJsonObject } from './json-object';
 
 /** File names of a PEFT adapter directory, as `save_pretrained` writes them. */
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
@@ -116,7 +117,7 @@ export interface LoadedPeftAdapter {
  */
 export async function loadPeftAdapter(dir: string, model: EncoderModel, options: LoadPeftAdapterOptions = {}): Promise<LoadedPeftAdapter> {
   const configPath = path.join(dir, ADAPTER_CONFIG_FILE);
-  const json = parseJson(await readBytes(configPath, `not a PEFT adapter directory: ${ADAPTER_CONFIG_FILE} is missing`), configPath);
+  const json = parseJsonObject(await readBytes(configPath, `not a PEFT adapter directory: ${ADAPTER_CONFIG_FILE} is missing`), configPath);
   let parsed: ReturnType<typeof fromPeftAdapterConfig>;
   try {
     parsed = fromPeftAdapterConfig(json, { totalStep: 1, ...options.configDefaults });
@@ -285,14 +286,6 @@ function assignChecked(v: tf.Variable, t: SafeTensor, what: string): void {
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-function parseJson(bytes: Uint8Array, source: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new Error(`${source}: not valid JSON (${(e as Error).message})`);
-  }
 }
 
 async function readBytes(file: string, whenMissing: string): Promise<Uint8Array> {

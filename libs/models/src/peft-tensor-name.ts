@@ -1,4 +1,5 @@
-import { parseTrainableKey, type AdapterMode, type TrainableKey, type TrainableKeyParts } from '@adalora/core';
+import type { AdapterMode } from '@adalora/config';
+import { parseTrainableKey, type TrainableKey, type TrainableKeyParts } from '@adalora/core';
 
 /** Every tensor name in a PEFT file starts with this (peft's wrapper modules). */
 export const PEFT_PREFIX = 'base_model.model.';

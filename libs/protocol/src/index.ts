@@ -18,7 +18,7 @@ export {
   COORDINATOR_MESSAGE_TYPES,
   type JsonValue,
   type JsonObject,
-  type SampleBatch,
+  type WireSampleBatch,
   type WorkerCapabilities,
   type HelloMessage,
   type ChallengeMessage,
@@ -45,6 +45,7 @@ export {
   protocolError,
   isProtocolError,
   CLOSE_CODES,
+  isDropClose,
   isRefusalClose,
   type CloseReason,
   type EndpointCloseReason,
@@ -106,5 +107,5 @@ export {
   type HandshakeNonces,
 } from './auth';
 export { readRunSecret, SECRET_ENV } from './run-secret';
-export { encodeSamples, decodeSamples, type FlatSamples } from './sample-batch';
+export { encodeSamples, decodeSamples, type SampleBatch } from './sample-batch';
 export { summarizeMessage } from './summarize-message';

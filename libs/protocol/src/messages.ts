@@ -13,7 +13,7 @@
  *   (fetches run.modelFiles by hash, or uses its --model copy; checks modelHash)
  *   ready {runId, modelHash, loadMs}        →
  *                                            ← state {step, tensors}   full adapter + head, masks applied
- *                                            ← compute {step, requestId, seed, samples}
+ *                                            ← compute {step, requestId, seed, microBatches, samples}
  *   gradients {step, requestId,             →   Σ over its samples of ∂(task loss)/∂θ, per trainable
  *              sampleCount, lossSum,
  *              computeMs, tensors}
@@ -31,11 +31,13 @@
  *   `CoordinatorToWorker`); `parseWorkerMessage` / `parseCoordinatorMessage` check every field.
  *   Unknown fields are refused: changing a message means bumping `PROTOCOL_VERSION`.
  * - Workers may not have the data set, so `compute`/`evaluate` carry pre-tokenized samples
- *   (`SampleBatch`) plus their data set row ids (`sampleIds`) for bookkeeping.
+ *   (`WireSampleBatch`) plus their data set row ids (`sampleIds`) for bookkeeping.
  * - `requestId` (compute and evaluate alike) is fresh per dispatch and echoed in the reply, so a
  *   stale or duplicate reply (e.g. from a worker whose share was re-dispatched after a timeout)
  *   is recognised. Version 2 gave it this one name (version 1: `round` and `evalId`).
- * - `seed` lets the worker seed adapter dropout, so a re-dispatched share computes the same sums.
+ * - `seed` (the run's) and `microBatches` (each micro-batch's index on the step's grid) seed every
+ *   dropout of a micro-batch from (seed, step, index): a micro-batch computes the same sums on any
+ *   worker, in any share, after any retry or resume.
  * - `evalResult` returns outputs (logits [n, numLabels]) and echoes `sampleIds`, not the labels:
  *   the coordinator owns the labels it sent, and an echo would only add a way to disagree.
  * - `state` carries E already multiplied by the rank mask, so workers need no mask of their own.
@@ -61,9 +63,9 @@ export interface JsonObject {
 
 /**
  * Pre-tokenized samples, row-major and padded to a common `seq`.
- * Structurally the same as `LabeledBatch` in @adalora/training once decoded by `decodeSamples`.
+ * Structurally the same as `SampleBatch` in @adalora/training once decoded by `decodeSamples`.
  */
-export interface SampleBatch {
+export interface WireSampleBatch {
   /** [n] data set row indices (integers ≥ 0), echoed in replies for bookkeeping. */
   readonly sampleIds: readonly number[];
   /** int32 [n, seq], token ids ≥ 0. */
@@ -251,9 +253,14 @@ export interface ComputeMessage {
   readonly step: number;
   /** Fresh per dispatch (integer ≥ 0), echoed in `gradients`. */
   readonly requestId: number;
-  /** uint32 seed for adapter dropout. */
+  /** The run's uint32 seed: with `step` and `microBatches` it seeds every dropout. */
   readonly seed: number;
-  readonly samples: SampleBatch;
+  /**
+   * Grid index of each micro-batch in `samples`, strictly ascending (so a short last micro-batch
+   * can only end a share): rows are cut into training.microBatch-row micro-batches in order.
+   */
+  readonly microBatches: readonly number[];
+  readonly samples: WireSampleBatch;
 }
 
 /** Run the model (eval mode) on these samples and return the outputs. */
@@ -262,7 +269,7 @@ export interface EvaluateMessage {
   readonly runId: string;
   /** Fresh per dispatch (integer ≥ 0), echoed in `evalResult`. */
   readonly requestId: number;
-  readonly samples: SampleBatch;
+  readonly samples: WireSampleBatch;
 }
 
 /** Stop: the worker finishes nothing more and closes. */

@@ -3,7 +3,7 @@
  * field. Returns a fresh object holding only the known fields (tensor data stays a view).
  */
 import { AUTH_NONCE_BYTES, AUTH_PROOF_BYTES } from './auth';
-import { array, fail, fixedBytes, integer, object, string, type Ctx } from './fields';
+import { array, fail, fixedBytes, indexArray, integer, object, string, type Ctx } from './fields';
 import { PROTOCOL_LIMITS } from './limits';
 import {
   COORDINATOR_MESSAGE_TYPES,
@@ -119,14 +119,24 @@ function parseState(ctx: Ctx, u: Record<string, unknown>): StateMessage {
 }
 
 function parseCompute(ctx: Ctx, u: Record<string, unknown>): ComputeMessage {
-  const o = object(ctx, '', u, ['type', 'runId', 'step', 'requestId', 'seed', 'samples']);
+  const o = object(ctx, '', u, ['type', 'runId', 'step', 'requestId', 'seed', 'microBatches', 'samples']);
+  const microBatches = indexArray(ctx, 'microBatches', o.microBatches, PROTOCOL_LIMITS.maxRows);
+  const samples = sampleBatch(ctx, 'samples', o.samples);
+  if (microBatches.length === 0) fail(ctx, 'microBatches', 'PROTO_ERR_BAD_FIELD', 'is empty; a share has at least one micro-batch');
+  microBatches.forEach((m, i) => {
+    if (i > 0 && m <= microBatches[i - 1]) fail(ctx, `microBatches[${i}]`, 'PROTO_ERR_BAD_FIELD', `is ${m}, not above the previous ${microBatches[i - 1]} (indices ascend strictly)`);
+  });
+  if (microBatches.length > samples.sampleIds.length) {
+    fail(ctx, 'microBatches', 'PROTO_ERR_BAD_FIELD', `names ${microBatches.length} micro-batches for ${samples.sampleIds.length} sample(s)`);
+  }
   return {
     type: 'compute',
     runId: id(ctx, 'runId', o.runId),
     step: integer(ctx, 'step', o.step),
     requestId: integer(ctx, 'requestId', o.requestId),
     seed: integer(ctx, 'seed', o.seed, 0, 0xffffffff),
-    samples: sampleBatch(ctx, 'samples', o.samples),
+    microBatches,
+    samples,
   };
 }
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CLOSE_CODES, isRefusalClose, ProtocolError, describeValue, isProtocolError, protocolError, type CloseReason, type ProtocolErrorCode } from './protocol-error';
+import { CLOSE_CODES, isDropClose, isRefusalClose, ProtocolError, describeValue, isProtocolError, protocolError, type CloseReason, type ProtocolErrorCode } from './protocol-error';
 
 test('each code maps to its WebSocket close code', (t) => {
   const expected: Record<ProtocolErrorCode, number> = {
@@ -23,7 +23,9 @@ test("the endpoints' own close reasons have stable close codes", (t) => {
   const expected: Record<Exclude<CloseReason, ProtocolErrorCode>, number> = {
     COORD_RUN_FINISHED: 1000,
     COORD_SHUTDOWN: 1001,
-    COORD_ERR_DEADLINE: 1008,
+    COORD_ERR_DEADLINE: 4000,
+    COORD_ERR_UNRESPONSIVE: 4000,
+    COORD_ERR_ABSURD_GRADIENTS: 1008,
     COORD_ERR_INTERNAL: 1011,
     COORD_ERR_HANDSHAKE_DEADLINE: 1013,
     COORD_ERR_DUPLICATE_ID: 1013,
@@ -38,6 +40,12 @@ test("the endpoints' own close reasons have stable close codes", (t) => {
 test('a refusal is a close for a protocol fault; a normal end or an internal error is not', (t) => {
   for (const code of [1002, 1008, 1009]) t.true(isRefusalClose(code), `${code}`);
   for (const code of [1000, 1001, 1006, 1011, 1013]) t.false(isRefusalClose(code), `${code}`);
+  // dropped for silence is not refused: the worker may rejoin
+  t.false(isRefusalClose(CLOSE_CODES.COORD_ERR_DEADLINE));
+  t.false(isRefusalClose(CLOSE_CODES.COORD_ERR_UNRESPONSIVE));
+  t.true(isRefusalClose(CLOSE_CODES.COORD_ERR_ABSURD_GRADIENTS), 'refused gradients are refused again');
+  t.true(isDropClose(CLOSE_CODES.COORD_ERR_DEADLINE) && isDropClose(CLOSE_CODES.COORD_ERR_UNRESPONSIVE));
+  for (const reason of Object.keys(CLOSE_CODES) as CloseReason[]) t.false(isDropClose(CLOSE_CODES[reason]) && isRefusalClose(CLOSE_CODES[reason]), `${reason}: dropped or refused, not both`);
 });
 
 test('the message names the message type and the field', (t) => {

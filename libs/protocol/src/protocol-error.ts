@@ -33,6 +33,11 @@ const CLOSE_POLICY_VIOLATION = 1008;
 const CLOSE_MESSAGE_TOO_BIG = 1009;
 const CLOSE_INTERNAL_ERROR = 1011;
 const CLOSE_TRY_AGAIN_LATER = 1013;
+/**
+ * Private-use code (RFC 6455 §7.4.2, 4000–4999): the coordinator dropped a worker that did not
+ * answer in time. Nothing the worker said was wrong, so it may reconnect and rejoin.
+ */
+const CLOSE_DROPPED = 4000;
 
 /**
  * Why an endpoint closes a connection when the peer's message was not at fault. The string is
@@ -43,8 +48,12 @@ export type EndpointCloseReason =
   | 'COORD_RUN_FINISHED'
   /** The coordinator stops before the end (e.g. interrupted); `shutdown` went first. */
   | 'COORD_SHUTDOWN'
-  /** The worker did not answer a request within `cluster.stepTimeoutMs`; its share is redone elsewhere. */
+  /** The worker did not answer a request within its deadline (`cluster.stepTimeoutMs`); its share is redone elsewhere, it may rejoin. */
   | 'COORD_ERR_DEADLINE'
+  /** The worker, idle, answered no ping for `cluster.heartbeatMs` × 2 (stopped or gone); it may rejoin. */
+  | 'COORD_ERR_UNRESPONSIVE'
+  /** The worker's gradients were finite but absurdly large; its share is redone elsewhere. */
+  | 'COORD_ERR_ABSURD_GRADIENTS'
   /** A bug of the coordinator while handling this worker's message: only this worker is dropped. */
   | 'COORD_ERR_INTERNAL'
   /** The connection did not authenticate within `cluster.handshakeTimeoutMs`, or made room for a newer one. */
@@ -76,8 +85,11 @@ export const CLOSE_CODES: Readonly<Record<CloseReason, number>> = {
   PROTO_ERR_AUTH: CLOSE_POLICY_VIOLATION,
   COORD_RUN_FINISHED: CLOSE_NORMAL,
   COORD_SHUTDOWN: CLOSE_GOING_AWAY,
-  // a worker too slow for the run's deadline is refused like a policy fault: it does not retry
-  COORD_ERR_DEADLINE: CLOSE_POLICY_VIOLATION,
+  // a worker too slow or stopped is dropped, not refused: it may come back
+  COORD_ERR_DEADLINE: CLOSE_DROPPED,
+  COORD_ERR_UNRESPONSIVE: CLOSE_DROPPED,
+  // what it sent is refused, as a non-finite tensor is: the same share would be refused again
+  COORD_ERR_ABSURD_GRADIENTS: CLOSE_POLICY_VIOLATION,
   COORD_ERR_INTERNAL: CLOSE_INTERNAL_ERROR,
   // all three pass (a crowd of idle connections thins out, the old connection of this id closes,
   // a worker leaves): the worker retries, it is not refused
@@ -95,11 +107,17 @@ const REFUSAL_CLOSE_CODES: ReadonlySet<number> = new Set(
 );
 
 /**
- * True when a close code says the peer refused what this side sent (a protocol fault, or too
- * slow for the deadline): saying the same again after a reconnect would be refused again.
+ * True when a close code says the peer refused what this side sent (a protocol fault): saying
+ * the same again after a reconnect would be refused again, so the refusal is final. A worker
+ * dropped for missing a deadline or a heartbeat (4000) is not refused: it may rejoin.
  */
 export function isRefusalClose(closeCode: number): boolean {
   return REFUSAL_CLOSE_CODES.has(closeCode);
+}
+
+/** True when a close code says the coordinator dropped a late or silent worker, which may rejoin. */
+export function isDropClose(closeCode: number): boolean {
+  return closeCode === CLOSE_DROPPED;
 }
 
 /** Where a fault was found: the message type (when known) and a field path like `tensors[3].shape`. */

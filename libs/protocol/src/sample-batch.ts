@@ -1,11 +1,12 @@
-import type { SampleBatch } from './messages';
+import type { WireSampleBatch } from './messages';
 import { float32FromTensor, int32FromTensor, wireFromFloat32, wireFromInt32 } from './wire-tensor';
 
 /**
- * Padded, tokenized samples as flat row-major arrays. Structurally the same as `LabeledBatch`
- * of @adalora/training, so either converts to the other without copying.
+ * A batch of samples: tokenized rows padded to a common `seq`, flat and row-major, with their
+ * labels. The one batch type of the workspace: the data lib collates it, the coordinator cuts
+ * it into shares, the wire carries it (as {@link WireSampleBatch}) and workers compute on it.
  */
-export interface FlatSamples {
+export interface SampleBatch {
   readonly rows: number;
   readonly seq: number;
   readonly inputIds: Int32Array; // [rows, seq]
@@ -15,7 +16,7 @@ export interface FlatSamples {
 }
 
 /** The wire form of `batch`, tagged with its data set row ids (one per row). Copies each array once. */
-export function encodeSamples(sampleIds: readonly number[], batch: FlatSamples): SampleBatch {
+export function encodeSamples(sampleIds: readonly number[], batch: SampleBatch): WireSampleBatch {
   const { rows, seq } = batch;
   if (sampleIds.length !== rows) throw new RangeError(`encodeSamples: ${sampleIds.length} sample ids for ${rows} rows`);
   const grid = [rows, seq];
@@ -33,7 +34,7 @@ export function encodeSamples(sampleIds: readonly number[], batch: FlatSamples):
 }
 
 /** Flat, aligned arrays of a (checked) sample batch, plus its sample ids. */
-export function decodeSamples(s: SampleBatch): FlatSamples & { readonly sampleIds: readonly number[] } {
+export function decodeSamples(s: WireSampleBatch): SampleBatch & { readonly sampleIds: readonly number[] } {
   const [rows, seq] = s.inputIds.shape;
   if (s.inputIds.shape.length !== 2) throw new RangeError(`decodeSamples: inputIds must be [rows, seq], got rank ${s.inputIds.shape.length}`);
   const labels = s.labels.dtype === 'int32' ? int32FromTensor(s.labels) : float32FromTensor(s.labels);

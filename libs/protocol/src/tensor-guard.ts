@@ -4,7 +4,7 @@
  */
 import { array, badField, fail, indexArray, integer, isRecord, object, string, type Ctx } from './fields';
 import { PROTOCOL_LIMITS } from './limits';
-import type { JsonObject, JsonValue, SampleBatch } from './messages';
+import type { JsonObject, JsonValue, WireSampleBatch } from './messages';
 import { DTYPE_BYTES, firstNonFinite, isWireDtype, type NamedTensor, type WireDtype, type WireTensor } from './wire-tensor';
 
 const TENSOR_KEYS = ['dtype', 'shape', 'data'] as const;
@@ -91,7 +91,7 @@ function firstNotBit(data: Uint8Array): number {
 }
 
 /** Reads a pre-tokenized sample batch; n ≥ 1 rows, seq ≥ 1, every shape consistent. */
-export function sampleBatch(ctx: Ctx, field: string, u: unknown): SampleBatch {
+export function sampleBatch(ctx: Ctx, field: string, u: unknown): WireSampleBatch {
   const o = object(ctx, field, u, ['sampleIds', 'inputIds', 'attentionMask', 'labels'], ['tokenTypeIds']);
   const sampleIds = indexArray(ctx, `${field}.sampleIds`, o.sampleIds, PROTOCOL_LIMITS.maxRows);
   const n = sampleIds.length;

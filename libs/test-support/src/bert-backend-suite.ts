@@ -5,7 +5,7 @@
 import type { TestFn } from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { loadEncoder, sequenceClassificationLoss, type EncoderModel } from '@adalora/models';
-import { disposeEncoderBatch } from '@adalora/training';
+import { disposeEncoderInputs } from '@adalora/training';
 import { bertReferenceBatch, maxAbsError, readBertReference } from './bert-fixtures';
 import { fixturePath } from './fixture-paths';
 
@@ -32,7 +32,7 @@ export function registerBackendSuite(test: TestFn, backend: 'cpu' | 'wasm'): voi
       t.true(logitsErr < 1e-5, `logits max error ${logitsErr}`);
       out.lastHiddenState.dispose();
       out.logits.dispose();
-      disposeEncoderBatch(batch);
+      disposeEncoderInputs(batch);
       model.dispose();
     });
 
@@ -68,7 +68,7 @@ export function registerBackendSuite(test: TestFn, backend: 'cpu' | 'wasm'): voi
       Object.values(grads).forEach((g) => g.dispose());
       detachProbeAdapters(model, adapters);
       labels.dispose();
-      disposeEncoderBatch(batch);
+      disposeEncoderInputs(batch);
       model.dispose();
     });
 
@@ -89,7 +89,7 @@ export function registerBackendSuite(test: TestFn, backend: 'cpu' | 'wasm'): voi
       for (let i = 0; i < 5; i++) step();
       t.is(tf.memory().numTensors, before);
       labels.dispose();
-      disposeEncoderBatch(batch);
+      disposeEncoderInputs(batch);
       const withModel = tf.memory().numTensors;
       model.dispose();
       t.true(tf.memory().numTensors < withModel, 'dispose frees the model');

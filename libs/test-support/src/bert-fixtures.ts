@@ -1,7 +1,7 @@
 // The shared HF fixtures of BERT and RoBERTa (shared/fixtures/bert|roberta) and helpers to compare with them.
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import type { EncoderBatch } from '@adalora/models';
+import type { EncoderInputs } from '@adalora/models';
 import { fixturePath } from './fixture-paths';
 
 /** The BERT-family fixtures with a reference.json. */
@@ -21,7 +21,7 @@ export function readBertReference(modelType: BertFixture): BertReference {
 }
 
 /** The reference batch as int32 tensors (token type ids for BERT only, as HF was fed). */
-export function bertReferenceBatch(modelType: BertFixture, ref: BertReference = readBertReference(modelType)): EncoderBatch {
+export function bertReferenceBatch(modelType: BertFixture, ref: BertReference = readBertReference(modelType)): EncoderInputs {
   return {
     inputIds: tf.tensor2d(ref.input_ids, undefined, 'int32'),
     attentionMask: tf.tensor2d(ref.attention_mask, undefined, 'int32'),

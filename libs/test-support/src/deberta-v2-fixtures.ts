@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { moduleId } from '@adalora/core';
-import { buildDebertaV2, HfConfig, readSafetensors, WeightStore, type EncoderBatch, type EncoderModel, type LinearAdapter, type SafeTensor } from '@adalora/models';
+import { buildDebertaV2, HfConfig, readSafetensors, WeightStore, type EncoderInputs, type EncoderModel, type LinearAdapter, type SafeTensor } from '@adalora/models';
 import { fixturePath } from './fixture-paths';
 
 // The DeBERTa-v2 fixture (shared/fixtures/deberta-v2) for the DeBERTa tests on both backends.
@@ -29,7 +29,7 @@ export function loadDebertaFixtureModel(overrides: Record<string, unknown> = {},
   return buildDebertaV2(new HfConfig({ ...json, ...overrides }, 'deberta-v2/config.json'), new WeightStore(tensors, 'deberta-v2/model.safetensors'));
 }
 
-export function debertaReferenceBatch(ref: DebertaReference): EncoderBatch {
+export function debertaReferenceBatch(ref: DebertaReference): EncoderInputs {
   return { inputIds: tf.tensor2d(ref.input_ids, undefined, 'int32'), attentionMask: tf.tensor2d(ref.attention_mask, undefined, 'int32') };
 }
 
@@ -60,7 +60,7 @@ const PROBED = ['deberta.encoder.layer.0.attention.self.key_proj', 'deberta.enco
  * loss along two directions. Returns the worst relative error, the gradient's norm and how many
  * tensors a second grad call leaves behind.
  */
-export function debertaGradientCheck(model: EncoderModel, batch: EncoderBatch, eps = 1e-2): { worstRelError: number; leakedTensors: number; gradNorm: number } {
+export function debertaGradientCheck(model: EncoderModel, batch: EncoderInputs, eps = 1e-2): { worstRelError: number; leakedTensors: number; gradNorm: number } {
   const probes = PROBED.map((id) => {
     const probe = new ProbeAdapter();
     model.linears.get(moduleId(id))!.adapter = probe;
@@ -102,7 +102,7 @@ export function debertaGradientCheck(model: EncoderModel, batch: EncoderBatch, e
 }
 
 /** numTensors after each of `n` forwards whose outputs are disposed. */
-export function tensorCountsOverForwards(model: EncoderModel, batch: EncoderBatch, n: number): number[] {
+export function tensorCountsOverForwards(model: EncoderModel, batch: EncoderInputs, n: number): number[] {
   const counts: number[] = [];
   for (let i = 0; i < n; i++) {
     const out = model.forward(batch, false);

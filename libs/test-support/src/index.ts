@@ -2,8 +2,8 @@
  * @adalora/test-support: what the tests and benchmarks share and the product never needs: where
  * the shared fixtures are, peft's recorded public-bert run, the BERT/RoBERTa and DeBERTa-v2
  * fixture helpers, the backend suite of the encoder tests, sample protocol messages and a
- * deliberately broken cpu backend, an in-process cluster (coordinator + workers over loopback)
- * and the per-step losses of a run's metrics file. Only test files (`*.test.ts`) and tools/ may import it
+ * deliberately broken cpu backend, an in-process cluster (coordinator + workers over loopback),
+ * the per-step losses of a run's metrics file, and CLI processes to start and watch. Only test files (`*.test.ts`) and tools/ may import it
  * (tools/module-boundaries.test.ts); it may import any lib.
  */
 export { repoRoot, fixturePath } from './fixture-paths';
@@ -25,3 +25,5 @@ export { coordinatorSamples, DELETE, ramp, sampleBatch, withField, workerSamples
 export { registerCpuVariant, type CpuVariantChange } from './cpu-variant';
 export { runLocalCluster, type LocalClusterOptions, type LocalClusterResult } from './local-cluster';
 export { stepLosses } from './run-metrics';
+export { syntheticSquad, writeSyntheticSquad, type SyntheticSquadOptions } from './squad-synthetic';
+export { freePort, startCli, until, type CliExit, type CliProcess } from './cli-process';

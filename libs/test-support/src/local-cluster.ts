@@ -1,5 +1,6 @@
 import { loadBackend } from '@adalora/backend';
-import { parseRunConfig, type StepReport } from '@adalora/training';
+import { parseRunConfig } from '@adalora/config';
+import type { StepReport } from '@adalora/training';
 import { runWorkerClient, type WorkerExit, type WorkerTls } from '@adalora/worker';
 import { Coordinator, prepareJob, type ClusterSecurity, type Job, type RunResult } from '@adalora/coordinator';
 
@@ -63,6 +64,7 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<LocalClus
         ...(o.security?.workerTls && { tls: o.security.workerTls }),
         ...(o.fetchModelInto !== undefined ? { cacheDir: o.fetchModelInto } : { modelDir: job.modelDir }),
         maxRetries: 3,
+        giveUpAfterMs: 60_000,
         initialDelayMs: 50,
         maxDelayMs: 500,
         log,

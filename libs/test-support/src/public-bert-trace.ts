@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAdaLoraConfig, type AdaLoraConfig } from '@adalora/core';
-import type { LabeledBatch, OptimizerConfig } from '@adalora/training';
+import { parseAdaLoraConfig, type AdaLoraConfig } from '@adalora/config';
+import type { SampleBatch } from '@adalora/protocol';
+import type { OptimizerConfig } from '@adalora/training';
 import { fixturePath } from './fixture-paths';
 
 /** peft's recorded run in fixtures/traces/public-bert, as our configs and batches. */
@@ -11,7 +12,7 @@ export interface PublicBertTrace {
   readonly optimizer: OptimizerConfig;
   readonly steps: readonly TraceStep[];
   /** global batch of step k: rows (8k mod 64) .. +8, in order, attention all ones */
-  batch(step: number): LabeledBatch;
+  batch(step: number): SampleBatch;
 }
 
 export interface TraceStep {
@@ -51,7 +52,7 @@ export function loadPublicBertTrace(): PublicBertTrace {
     // meta.optimizer: "AdamW lr=5e-3 betas=(0.9,0.999) eps=1e-8 wd=0.01", constant lr
     optimizer: { weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, schedule: { lr: 5e-3, kind: 'constant', warmupSteps: 0, totalSteps: m.steps } },
     steps: json.trace,
-    batch(step: number): LabeledBatch {
+    batch(step: number): SampleBatch {
       const rows = m.batch as number;
       const from = (rows * step) % ids.length;
       const part = ids.slice(from, from + rows);

@@ -8,7 +8,7 @@ import {
   tensorFromFloat32,
   wireFromFloat32,
   type CoordinatorToWorker,
-  type SampleBatch,
+  type WireSampleBatch,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
 
@@ -24,7 +24,7 @@ export function ramp(n: number, seed = 1): Float32Array {
 }
 
 /** 2 rows × 4 tokens, with token types and class labels. */
-export function sampleBatch(): SampleBatch {
+export function sampleBatch(): WireSampleBatch {
   return encodeSamples([7, 3], {
     rows: 2,
     seq: 4,
@@ -96,7 +96,7 @@ export function coordinatorSamples(): { [K in CoordinatorToWorker['type']]: Extr
         tensorFromFloat32('bert.encoder.layer.0.attention.self.query.lora_E', [2, 1], Float32Array.of(0.5, 0)),
       ],
     },
-    compute: { type: 'compute', runId: 'run-1', step: 3, requestId: 2, seed: 0xdeadbeef, samples: sampleBatch() },
+    compute: { type: 'compute', runId: 'run-1', step: 3, requestId: 2, seed: 0xdeadbeef, microBatches: [1, 4], samples: sampleBatch() },
     evaluate: { type: 'evaluate', runId: 'run-1', requestId: 5, samples: sampleBatch() },
     shutdown: { type: 'shutdown', reason: 'training finished' },
   };

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TrainableKey } from '@adalora/core';
+import { DropoutStream, withDropoutStream, type TrainableKey } from '@adalora/core';
 import { sequenceClassificationLoss, type EncoderModel } from '@adalora/models';
-import { disposeEncoderBatch, sliceRows, toEncoderBatch, type LabeledBatch } from './labeled-batch';
+import type { SampleBatch } from '@adalora/protocol';
+import { disposeEncoderInputs, sliceRows, toEncoderInputs } from './sample-rows';
 
 /** A worker's share of one optimizer step: sums over its samples, so shares of any size add up. */
 export interface GradientSums {
@@ -16,32 +17,53 @@ export interface GradientSums {
 }
 
 /**
+ * Where a share sits on its step's micro-batch grid, as the `compute` message says: what seeds
+ * its dropout, so that each micro-batch draws the same masks whoever computes it.
+ */
+export interface SharePlace {
+  /** the run's seed (training.seed) */
+  readonly seed: number;
+  /** the optimizer step */
+  readonly step: number;
+  /** the grid index of each of the share's micro-batches, in row order */
+  readonly microBatches: readonly number[];
+}
+
+/**
  * Task-loss gradient sums of `trainables` over `batch`, micro-batch by micro-batch so that
  * memory stays bounded whatever the share. Micro-batches start at row 0 of `batch`, so a share
  * that starts on the global batch's micro-batch grid computes exactly the grid's micro-batches.
+ * Every dropout of a micro-batch's forward pass is seeded from (seed, step, its grid index).
  * The orthogonal regulariser is not included: it depends on the weights alone, so the
  * coordinator adds it once for the global step.
  */
 export function computeGradientSums(
   model: EncoderModel,
   trainables: ReadonlyMap<TrainableKey, tf.Variable>,
-  batch: LabeledBatch,
+  batch: SampleBatch,
   microBatch: number,
-  training = true,
+  place: SharePlace,
 ): GradientSums {
+  const parts = Math.ceil(batch.rows / microBatch);
+  if (place.microBatches.length !== parts) {
+    throw new Error(`computeGradientSums: ${batch.rows} rows make ${parts} micro-batch(es) of ${microBatch}, but ${place.microBatches.length} grid index(es) were given`);
+  }
   const names = [...trainables.keys()];
   const vars = names.map((n) => trainables.get(n)!);
   const sums = vars.map((v) => new Float64Array(v.size));
   let lossSum = 0;
   for (let from = 0; from < batch.rows; from += microBatch) {
     const part = sliceRows(batch, from, Math.min(batch.rows, from + microBatch));
-    const inputs = toEncoderBatch(part);
+    const inputs = toEncoderInputs(part);
     const labels = part.labels instanceof Float32Array ? tf.tensor1d(part.labels, 'float32') : tf.tensor1d(part.labels, 'int32');
     try {
-      const { value, grads } = tf.variableGrads(() => {
-        const { logits } = model.forward(inputs, training);
-        return sequenceClassificationLoss(logits, labels, model.numLabels, 'sum') as tf.Scalar;
-      }, vars);
+      const dropout = DropoutStream.forMicroBatch(place.seed, place.step, place.microBatches[from / microBatch]);
+      const { value, grads } = withDropoutStream(dropout, () =>
+        tf.variableGrads(() => {
+          const { logits } = model.forward(inputs, true);
+          return sequenceClassificationLoss(logits, labels, model.numLabels, 'sum') as tf.Scalar;
+        }, vars),
+      );
       lossSum += value.dataSync()[0];
       value.dispose();
       vars.forEach((v, i) => {
@@ -53,7 +75,7 @@ export function computeGradientSums(
         g.dispose();
       });
     } finally {
-      disposeEncoderBatch(inputs);
+      disposeEncoderInputs(inputs);
       labels.dispose();
     }
   }

@@ -1,15 +1,11 @@
 /**
  * @adalora/training: the pieces of a data-parallel AdaLoRA step that do not care about the
  * transport: workers' gradient sums, the coordinator's global step (mean gradient, orthogonal
- * regulariser, AdamW, rank allocation), learning-rate schedules, run config and the built-in job.
+ * regulariser, AdamW, rank allocation), learning-rate schedules and the built-in job's data. The
+ * run config and the job sent to workers are `@adalora/config`'s.
  */
 export { learningRate, type LrSchedule } from './lr-schedule';
-export { sliceRows, gatherRows, toEncoderBatch, disposeEncoderBatch, type LabeledBatch } from './labeled-batch';
-export { computeGradientSums, type GradientSums } from './gradient-sums';
-export { GlobalStep, type GlobalStepState, type OptimizerConfig, type StepReport } from './global-step';
-export { ConfigReader } from './config-reader';
-export { parseRunConfig, readConfigFile, applyOverrides, mergeConfig, BUILTIN_MODEL, type RunConfig, type DataConfig, type TrainingConfig, type ClusterConfig } from './run-config';
-export { runAdaLoraConfig } from './run-adalora-config';
-export { optimizerSteps, type OptimizerSteps } from './optimizer-steps';
-export { createRankRecoveryTask, RANK_RECOVERY_DEFAULTS, type RankRecoveryTask } from './rank-recovery-task';
-export { parseWorkerJob, workerJobToJson, type WorkerJob } from './worker-job';
+export { sliceRows, gatherRows, toEncoderInputs, disposeEncoderInputs } from './sample-rows';
+export { computeGradientSums, type GradientSums, type SharePlace } from './gradient-sums';
+export { ClusterOptimizer, type ClusterOptimizerState, type OptimizerConfig, type StepReport } from './cluster-optimizer';
+export { createRankRecoveryTask, type RankRecoveryTask } from './rank-recovery-task';

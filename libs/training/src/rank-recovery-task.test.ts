@@ -3,10 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { parseAdaLoraConfig } from '@adalora/core';
+import { parseAdaLoraConfig, parseRunConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/config';
 import { loadEncoder, readSafetensors } from '@adalora/models';
-import { createRankRecoveryTask, RANK_RECOVERY_DEFAULTS } from './rank-recovery-task';
-import { parseRunConfig } from './run-config';
+import { createRankRecoveryTask } from './rank-recovery-task';
 
 const SMALL = { train: 96, dev: 32 };
 const FILES = ['base-model/config.json', 'base-model/model.safetensors', 'train.jsonl', 'dev.jsonl', 'true-ranks.json'];

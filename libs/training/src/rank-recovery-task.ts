@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { RANK_RECOVERY_SAMPLES } from '@adalora/config';
 import { moduleId, mulberry32, normalSampler, uniform01, type ModuleId } from '@adalora/core';
 import { loadEncoder, writeSafetensors, type SafeTensor } from '@adalora/models';
-import { RANK_RECOVERY_SAMPLES } from './rank-recovery-samples';
 
 /**
  * The built-in job: a small seeded random BERT is the base model; a teacher is that model plus
@@ -187,25 +187,3 @@ function outputs(model: Awaited<ReturnType<typeof loadEncoder>>['model'], rows: 
   }
   return out;
 }
-
-/**
- * The built-in job's run config (a user's config and flags override any of it): 6 epochs of
- * 4096 rows in batches of 32 = 768 steps (≈ 30 s on 2 local workers); 128 steps at full rank,
- * pruning to the budget of 12 until step 512, then 256 steps at the final ranks.
- */
-export const RANK_RECOVERY_DEFAULTS = {
-  model: 'builtin:rank-recovery',
-  outputDir: 'runs/rank-recovery',
-  data: { format: 'pretokenized', task: 'regression', metric: 'pearson' },
-  adalora: {
-    init_r: 6,
-    target_r: 1,
-    tinit: 128,
-    tfinal: 256,
-    deltaT: 8,
-    lora_alpha: 12,
-    orth_reg_weight: 0.3,
-    target_modules: ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'],
-  },
-  training: { batchSize: 32, epochs: 6, lr: 2e-2, schedule: 'linear', warmupSteps: 8, microBatch: 8, evalEvery: 128, seed: 1234 },
-} as const;

@@ -1,11 +1,12 @@
-import { Command, InvalidArgumentError } from 'commander';
+// Only light modules are imported up front, so that a bad flag is refused, and `--help`
+// printed, without loading TensorFlow.js: the backend and the client are imported after.
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { loadBackend, parseBackendChoice } from '@adalora/backend';
+import { parseBackendChoice } from '@adalora/config';
 import { readRunSecret } from '@adalora/protocol';
 import { defaultCacheDir } from './model-cache';
 import { isSha256Fingerprint, type WorkerTls } from './tls-client';
-import { runWorkerClient } from './worker-client';
 
 interface WorkerFlags {
   coordinator: string;
@@ -16,8 +17,10 @@ interface WorkerFlags {
   secretFile?: string;
   tlsCa?: string;
   tlsFingerprint?: string;
-  retries: number;
+  retries?: number;
+  giveUpAfter: number;
   quiet?: boolean;
+  injectFault?: 'compute';
 }
 
 /** The CA or pinned fingerprint to trust for wss, checked before anything connects. */
@@ -41,6 +44,15 @@ const integer = (min: number) => (v: string) => {
   return n;
 };
 
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** '90s', '10m', '1.5h', '500ms'; a bare number is seconds. */
+function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`expected a duration such as 90s, 10m or 1h, got '${v}'`);
+  return Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS];
+}
+
 function workerProgram(): Command {
   return new Command('adalora worker')
     .description('A training worker: holds the frozen base model and computes gradient sums for the coordinator.')
@@ -52,15 +64,20 @@ function workerProgram(): Command {
     .option('--secret-file <file>', 'file holding the run secret (else the ADALORA_SECRET environment variable)')
     .option('--tls-ca <file>', 'for wss: CA certificate (PEM) to trust for the coordinator')
     .option('--tls-fingerprint <sha256>', "for wss: trust only the coordinator certificate with this SHA-256 fingerprint (e.g. a self-signed one)")
-    .option('--retries <n>', 'connection attempts in a row before giving up', integer(0), 30)
+    .option('--retries <n>', 'failed connection attempts in a row before giving up (default: no limit, see --give-up-after)', integer(0))
+    .option('--give-up-after <duration>', 'give up once the coordinator has been out of reach this long, e.g. 90s, 10m, 1h', parseDuration, parseDuration('10m'))
     .option('--quiet', 'log only faults')
+    // testing only, and hidden: fails every compute request, as a worker that cannot compute would
+    .addOption(new Option('--inject-fault <where>', 'testing: fail every request of this kind').choices(['compute']).hideHelp())
     .action(async (opts: WorkerFlags) => {
       // options that can be wrong are checked before the backend loads
       const secret = readRunSecret(opts.secretFile, process.env);
       const tls = workerTls(opts);
       const log = (line: string) => console.log(`${new Date().toISOString()} worker ${opts.id}: ${line}`);
       const info = opts.quiet ? () => {} : log;
-      const report = await loadBackend(parseBackendChoice(opts.backend), { log: info });
+      const backend = parseBackendChoice(opts.backend);
+      const [{ loadBackend }, { runWorkerClient }] = await Promise.all([import('@adalora/backend'), import('./worker-client')]);
+      const report = await loadBackend(backend, { log: info });
       const exit = await runWorkerClient({
         url: opts.coordinator,
         workerId: opts.id,
@@ -69,9 +86,12 @@ function workerProgram(): Command {
         secret,
         ...(tls && { tls }),
         ...(opts.cacheDir !== undefined && { cacheDir: opts.cacheDir }),
+        injectFault: opts.injectFault,
         maxRetries: opts.retries,
+        giveUpAfterMs: opts.giveUpAfter,
         initialDelayMs: 250,
-        maxDelayMs: 10_000,
+        // bounded: a restarted coordinator is found within this long of listening again
+        maxDelayMs: 5_000,
         log: info,
       });
       if (!exit.ok) {

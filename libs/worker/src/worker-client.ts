@@ -5,6 +5,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   FrameWriter,
   isProtocolError,
+  isDropClose,
   isRefusalClose,
   summarizeMessage,
   WORKER_MAX_FRAME_BYTES,
@@ -25,8 +26,13 @@ export interface WorkerClientOptions extends Omit<WorkerSessionOptions, 'fetchMo
   readonly tls?: WorkerTls;
   /** where fetched model files are kept, by model hash (default: defaultCacheDir()) */
   readonly cacheDir?: string;
-  /** give up after this many failed connection attempts in a row */
-  readonly maxRetries: number;
+  /** give up after this many failed connection attempts in a row (default: no limit, only giveUpAfterMs) */
+  readonly maxRetries?: number;
+  /**
+   * give up once the coordinator has been out of reach this long: from the first failed attempt
+   * in a row (a connection that got a welcome resets it), so a restarted coordinator is rejoined
+   */
+  readonly giveUpAfterMs: number;
   /** first back-off delay; doubles up to maxDelayMs, with jitter */
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
@@ -36,9 +42,10 @@ export interface WorkerClientOptions extends Omit<WorkerSessionOptions, 'fetchMo
 export type WorkerExit = { readonly ok: true; readonly reason: string } | { readonly ok: false; readonly reason: string };
 
 /**
- * Connects to the coordinator (and reconnects with exponential back-off when the connection
- * drops), runs the session's replies back over the socket, and resolves when the coordinator
- * shuts the worker down, refuses it, or cannot be reached any more.
+ * Connects to the coordinator (and reconnects with bounded exponential back-off when the
+ * connection drops or the coordinator goes away without ending the run), runs the session's
+ * replies back over the socket, and resolves when the coordinator shuts the worker down, refuses
+ * it, or has been out of reach for `giveUpAfterMs`.
  */
 export async function runWorkerClient(o: WorkerClientOptions): Promise<WorkerExit> {
   // model files are fetched with the token of the connection that is live when a welcome asks
@@ -52,14 +59,21 @@ export async function runWorkerClient(o: WorkerClientOptions): Promise<WorkerExi
       return cachedModelDir(run, cacheDir, link.fetch, o.log);
     },
   });
+  const maxRetries = o.maxRetries ?? Infinity;
   let failures = 0;
+  let outOfReachSince = 0;
   try {
     for (;;) {
       const outcome = await connectOnce(o, session, link);
       if (outcome.kind === 'done') return outcome.exit;
       failures = outcome.kind === 'lost-after-welcome' ? 1 : failures + 1;
-      if (failures > o.maxRetries) return { ok: false, reason: `coordinator at ${o.url} unreachable after ${o.maxRetries} retries (${outcome.reason})` };
-      const delay = Math.min(o.maxDelayMs, o.initialDelayMs * 2 ** (failures - 1)) * (0.75 + Math.random() / 2);
+      if (failures === 1) outOfReachSince = Date.now();
+      if (failures > maxRetries) return { ok: false, reason: `coordinator at ${o.url} unreachable after ${maxRetries} retries (${outcome.reason})` };
+      const waited = Date.now() - outOfReachSince;
+      if (waited >= o.giveUpAfterMs) return { ok: false, reason: `coordinator at ${o.url} out of reach for ${Math.round(waited / 1000)} s, giving up (${outcome.reason})` };
+      const backoff = Math.min(o.maxDelayMs, o.initialDelayMs * 2 ** (failures - 1)) * (0.75 + Math.random() / 2);
+      // the last wait ends at the give-up time: one more try then, and the worker gives up on time
+      const delay = Math.min(backoff, o.giveUpAfterMs - waited);
       o.log(`connection ${outcome.kind === 'lost-after-welcome' ? 'lost' : 'failed'} (${outcome.reason}); retrying in ${Math.round(delay)} ms`);
       await new Promise((r) => setTimeout(r, delay));
     }
@@ -140,16 +154,20 @@ function connectOnce(o: WorkerClientOptions, session: WorkerSession, link: { fet
           const fault = e instanceof WorkerFault ? e : new WorkerFault('WORKER_ERR_INTERNAL', (e as Error).message);
           o.log(`fault on ${summarizeMessage(msg)}: ${fault.message}`);
           send({ type: 'error', code: fault.code, message: fault.message.slice(0, 4000) });
-          const fatal = msg.type === 'welcome' || msg.type === 'reject';
-          finish(fatal ? { kind: 'done', exit: { ok: false, reason: fault.message } } : { kind: 'lost-after-welcome', reason: fault.code }, CLOSE_CODES.WORKER_ERR_FAULT, fault.code);
+          // This worker computes deterministically: the same message would fail the same way
+          // after a reconnect, so it stops instead of rejoining to fail again (the coordinator
+          // gives the share to another worker, or stops the run when it fails there too).
+          finish({ kind: 'done', exit: { ok: false, reason: `${fault.code}: ${fault.message}` } }, CLOSE_CODES.WORKER_ERR_FAULT, fault.code);
         }
       });
     });
     ws.on('error', (e) => o.log(`socket error: ${e.message}`));
     ws.on('close', (code, why) => {
       const reason = `closed ${code} ${why.toString() || ''}`.trim();
-      // The coordinator refusing what this worker says will not change on a retry.
+      // The coordinator refusing what this worker says will not change on a retry; a worker
+      // dropped for being late or silent (e.g. it was stopped) was not refused and rejoins.
       if (!settled && isRefusalClose(code)) settled = { kind: 'done', exit: { ok: false, reason: `coordinator refused this worker (${reason})` } };
+      if (!settled && isDropClose(code)) o.log(`dropped by the coordinator (${reason}); rejoining`);
       resolve(settled ?? (welcomed ? { kind: 'lost-after-welcome', reason } : { kind: 'failed', reason }));
     });
   });

@@ -17,7 +17,8 @@ import {
   type WelcomeMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
-import { computeGradientSums, disposeEncoderBatch, parseWorkerJob, sliceRows, toEncoderBatch, type WorkerJob } from '@adalora/training';
+import { parseWorkerJob, type WorkerJob } from '@adalora/config';
+import { computeGradientSums, disposeEncoderInputs, sliceRows, toEncoderInputs } from '@adalora/training';
 
 export interface WorkerSessionOptions {
   readonly workerId: string;
@@ -26,6 +27,11 @@ export interface WorkerSessionOptions {
   readonly modelDir?: string;
   /** without `modelDir`: the folder holding the run's model files, fetched and checked (see cachedModelDir) */
   readonly fetchModel?: (run: RunSpec) => Promise<string>;
+  /**
+   * Testing only (the hidden `--inject-fault` flag): fail every compute request with a
+   * WorkerFault, to see a run end on a deterministic worker fault.
+   */
+  readonly injectFault?: 'compute';
   readonly log: (line: string) => void;
 }
 
@@ -143,10 +149,15 @@ export class WorkerSession {
     if (msg.step !== this.stateStep) {
       throw new WorkerFault('PROTO_ERR_UNEXPECTED', `compute for step ${msg.step}, but the last state was for step ${this.stateStep}`);
     }
+    if (this.o.injectFault === 'compute') throw new WorkerFault('WORKER_ERR_INJECTED', `fault injected into compute for step ${msg.step} (--inject-fault)`);
     const started = performance.now();
     const batch = decodeSamples(msg.samples);
     const trainables = injected.trainables;
-    const sums = computeGradientSums(model, trainables, batch, job.microBatch);
+    const parts = Math.ceil(batch.rows / job.microBatch);
+    if (msg.microBatches.length !== parts) {
+      throw new WorkerFault('PROTO_ERR_BAD_FIELD', `compute names ${msg.microBatches.length} micro-batch(es), but its ${batch.rows} samples make ${parts} of ${job.microBatch}`);
+    }
+    const sums = computeGradientSums(model, trainables, batch, job.microBatch, { seed: msg.seed, step: msg.step, microBatches: msg.microBatches });
     return {
       type: 'gradients',
       runId: msg.runId,
@@ -165,9 +176,9 @@ export class WorkerSession {
     const outputs = new Float32Array(batch.rows * model.numLabels);
     for (let from = 0; from < batch.rows; from += job.microBatch) {
       const part = sliceRows(batch, from, Math.min(batch.rows, from + job.microBatch));
-      const inputs = toEncoderBatch(part);
+      const inputs = toEncoderInputs(part);
       const logits = tf.tidy(() => model.forward(inputs, false).logits);
-      disposeEncoderBatch(inputs);
+      disposeEncoderInputs(inputs);
       outputs.set(logits.dataSync(), from * model.numLabels);
       logits.dispose();
     }

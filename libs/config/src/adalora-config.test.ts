@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ADALORA_CONFIG_FIELDS, AdaLoraConfigError, finishAdaLoraConfig, parseAdaLoraConfig, parseAdaLoraDraft } from './config';
+import { ADALORA_CONFIG_FIELDS, AdaLoraConfigError, finishAdaLoraConfig, parseAdaLoraConfig, parseAdaLoraDraft } from './adalora-config';
 
 const base = { totalStep: 100, targetModules: ['query', 'value'] };
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { AdaLoraConfig } from '@adalora/config';
 import {
   adapterKey,
   AdamW,
@@ -7,7 +8,6 @@ import {
   orthogonalRegularizer,
   RankAllocator,
   SvdAdapter,
-  type AdaLoraConfig,
   type AdamWState,
   type AllocationDecision,
   type RankAllocatorState,
@@ -28,7 +28,7 @@ export interface OptimizerConfig {
 }
 
 /** Everything besides the trainables that a resumed run needs. */
-export interface GlobalStepState {
+export interface ClusterOptimizerState {
   readonly step: number;
   readonly adamw: AdamWState;
   readonly allocator: RankAllocatorState | null;
@@ -52,7 +52,7 @@ export interface StepReport {
  * workers' sums, plus the orthogonal regulariser's gradient, then AdamW, then the rank
  * allocation (peft's `update_and_allocate(step)`). Its state is the state every worker loads.
  */
-export class GlobalStep {
+export class ClusterOptimizer {
   private readonly adamw: AdamW;
   private readonly allocator: RankAllocator | null;
   private stepIndex = 0;
@@ -74,7 +74,7 @@ export class GlobalStep {
   /** Applies one optimizer step from the workers' gradient sums of the same global batch. */
   apply(shares: readonly GradientSums[]): StepReport {
     const samples = shares.reduce((n, s) => n + s.count, 0);
-    if (samples === 0) throw new Error('GlobalStep.apply: the global batch has no samples');
+    if (samples === 0) throw new Error('ClusterOptimizer.apply: the global batch has no samples');
     const trainables = this.injected.trainables;
     const step = this.stepIndex;
     const lr = learningRate(step, this.optim.schedule);
@@ -112,12 +112,12 @@ export class GlobalStep {
   }
 
   /** Optimizer, allocator and step counter, as plain data for a checkpoint. */
-  exportState(): GlobalStepState {
+  exportState(): ClusterOptimizerState {
     return { step: this.stepIndex, adamw: this.adamw.exportState(), allocator: this.allocator?.exportState() ?? null };
   }
 
   /** Restores a state written by exportState (the trainables are restored separately). */
-  importState(state: GlobalStepState): void {
+  importState(state: ClusterOptimizerState): void {
     if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`trainer state: step must be an integer >= 0, got ${state.step}`);
     if ((state.allocator === null) !== (this.allocator === null)) {
       throw new Error(`trainer state: ${state.allocator ? 'has' : 'lacks'} rank-allocator state, but this run is in ${this.adalora.mode} mode`);
@@ -138,7 +138,7 @@ export class GlobalStep {
   private meanGradients(shares: readonly GradientSums[], samples: number): Map<TrainableKey, tf.Tensor> {
     const trainables = this.injected.trainables;
     const checked = shares.map((share, i) =>
-      checkTensorSet(trainables, [...share.grads].map(([name, values]) => ({ name, size: values.length, values })), `GlobalStep.apply: gradients of share ${i + 1} of ${shares.length}`),
+      checkTensorSet(trainables, [...share.grads].map(([name, values]) => ({ name, size: values.length, values })), `ClusterOptimizer.apply: gradients of share ${i + 1} of ${shares.length}`),
     );
     const out = new Map<TrainableKey, tf.Tensor>();
     for (const [name, v] of trainables) {

@@ -1,4 +1,4 @@
-import { ADALORA_CONFIG_FIELDS, AdaLoraConfigError, finishAdaLoraConfig, parseAdaLoraDraft, type AdaLoraConfig, type AdaLoraConfigDraft } from '@adalora/core';
+import { ADALORA_CONFIG_FIELDS, AdaLoraConfigError, finishAdaLoraConfig, parseAdaLoraDraft, type AdaLoraConfig, type AdaLoraConfigDraft } from './adalora-config';
 import { configError, type ConfigReader } from './config-reader';
 
 /**

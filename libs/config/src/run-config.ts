@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import YAML from 'yaml';
-import type { AdaLoraConfigDraft } from '@adalora/core';
+import type { AdaLoraConfigDraft } from './adalora-config';
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choice';
 import { ConfigReader } from './config-reader';
 import { optimizerSteps } from './optimizer-steps';
-import { RANK_RECOVERY_SAMPLES } from './rank-recovery-samples';
+import { BUILTIN_MODEL, RANK_RECOVERY_SAMPLES } from './rank-recovery-defaults';
 import { readAdaLoraSection, runAdaLoraConfig } from './run-adalora-config';
 
-export const BUILTIN_MODEL = 'builtin:rank-recovery';
-
+/** The `data` section: where the examples are and how to read them. */
 export interface DataConfig {
   /** train file; unused for the built-in job */
   readonly train?: string;
@@ -26,6 +26,7 @@ export interface DataConfig {
   readonly metric: 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
 }
 
+/** The `training` section: batches, optimizer (torch AdamW's knobs), schedule, evaluation and checkpoints. */
 export interface TrainingConfig {
   readonly batchSize: number;
   readonly epochs: number;
@@ -49,18 +50,31 @@ export interface TrainingConfig {
   readonly checkpointEvery: number;
 }
 
+/** The `cluster` section: where the coordinator listens, whom it waits for, what goes on the wire. */
 export interface ClusterConfig {
   readonly host: string;
   readonly port: number;
   readonly minWorkers: number;
-  readonly backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  readonly backend: BackendChoice;
   /**
    * encoding of gradient sums on the wire: float64 (default) makes runs on any number of
    * workers bit-identical; float32/float16 halve/quarter the traffic. State always goes float32.
    */
   readonly wire: 'float64' | 'float32' | 'float16';
-  /** a worker that has not answered a compute request by then is dropped and its share redone */
-  readonly stepTimeoutMs: number;
+  /**
+   * a worker that has not answered a request by then is dropped and its share redone: a fixed
+   * number of ms, or 'auto': three times what the request should take at the slowest per-row
+   * time of recent replies, at least `stepTimeoutFloorMs` (60 × that for a worker's first request
+   * and before any reply, which include warm-up)
+   */
+  readonly stepTimeoutMs: number | 'auto';
+  readonly stepTimeoutFloorMs: number;
+  /**
+   * ping interval: an idle ready worker that answered no ping nor message for two intervals is
+   * dropped (it may rejoin). A worker busy on a request is judged by the request's deadline
+   * instead, since a long synchronous step blocks its pongs.
+   */
+  readonly heartbeatMs: number;
   /** file holding the run secret workers must prove (else ADALORA_SECRET); never the secret itself */
   readonly secretFile?: string;
   /** PEM certificate and key: the coordinator serves wss (both or neither) */
@@ -72,6 +86,7 @@ export interface ClusterConfig {
   readonly handshakeTimeoutMs: number;
 }
 
+/** A whole run, as {@link parseRunConfig} returns it: every field checked, defaults filled in. */
 export interface RunConfig {
   /** HF checkpoint dir (config.json + model.safetensors), or 'builtin:rank-recovery' */
   readonly model: string;
@@ -79,7 +94,7 @@ export interface RunConfig {
   readonly tokenizer?: string;
   /** PEFT adapter dir to start from (its initial state) */
   readonly initAdapter?: string;
-  /** checkpoint dir (checkpoint-<step> or final) of an earlier run to continue */
+  /** checkpoint dir (checkpoint-<step> or final) of an earlier run to continue, or 'latest': the newest intact one of outputDir */
   readonly resume?: string;
   readonly data: DataConfig;
   /**
@@ -222,9 +237,11 @@ export function parseRunConfig(raw: unknown): RunConfig {
     host: c.string('host', '127.0.0.1'),
     port: c.number('port', 7070, { integer: true, min: 0, max: 65535 }),
     minWorkers: c.number('minWorkers', 1, { integer: true, min: 1 }),
-    backend: c.oneOf('backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const, 'auto'),
+    backend: c.oneOf('backend', BACKEND_CHOICES, 'auto'),
     wire: c.oneOf('wire', ['float64', 'float32', 'float16'] as const, 'float64'),
-    stepTimeoutMs: c.number('stepTimeoutMs', 600_000, { integer: true, min: 1 }),
+    stepTimeoutMs: autoOrMs(c, 'stepTimeoutMs'),
+    stepTimeoutFloorMs: c.number('stepTimeoutFloorMs', 10_000, { integer: true, min: 1 }),
+    heartbeatMs: c.number('heartbeatMs', 2_000, { integer: true, min: 10 }),
     // absent, not undefined, when not given: the parsed config reads like the file
     ...(secretFile !== undefined && { secretFile }),
     ...(tlsCert !== undefined && { tlsCert }),
@@ -243,4 +260,12 @@ export function parseRunConfig(raw: unknown): RunConfig {
   const outputDir = r.string('outputDir', 'runs/latest');
   r.done();
   return { model, tokenizer, initAdapter, resume, data, adalora, training, cluster, outputDir };
+}
+
+/** A field that is 'auto' (also when absent) or an integer number of ms >= 1. */
+function autoOrMs(c: ConfigReader, key: string): number | 'auto' {
+  const v = c.raw(key);
+  if (v === undefined || v === 'auto') return 'auto';
+  if (typeof v !== 'number') c.fail(key, "must be 'auto' or an integer >= 1", v);
+  return c.number(key, undefined, { integer: true, min: 1 });
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { AdaLoraConfigError, parseAdaLoraConfig } from '@adalora/core';
+import { AdaLoraConfigError, parseAdaLoraConfig } from './adalora-config';
 import { parseWorkerJob, workerJobToJson, type WorkerJob } from './worker-job';
 
 const adalora = { initR: 4, targetR: 2, tinit: 1, tfinal: 1, deltaT: 2, totalStep: 20, targetModules: ['query', 'value'], modulesToSave: ['classifier'] };

@@ -1,6 +1,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { disposeEncoderBatch, gatherRows, sliceRows, toEncoderBatch, type LabeledBatch } from './labeled-batch';
+import type { SampleBatch } from '@adalora/protocol';
+import { disposeEncoderInputs, gatherRows, sliceRows, toEncoderInputs } from './sample-rows';
 
 test.before(async () => {
   await tf.setBackend('cpu');
@@ -9,7 +10,7 @@ test.before(async () => {
 const SEQ = 3;
 
 /** rows × SEQ batch whose every value tells its row: input id = 10·row + col. */
-function batch(rows: number, opts: { types?: boolean; regression?: boolean } = {}): LabeledBatch {
+function batch(rows: number, opts: { types?: boolean; regression?: boolean } = {}): SampleBatch {
   const grid = (f: (r: number, c: number) => number) => Int32Array.from({ length: rows * SEQ }, (_, i) => f(Math.floor(i / SEQ), i % SEQ));
   return {
     rows,
@@ -98,34 +99,34 @@ test('gatherRows: out-of-range or non-integer rows are refused naming the index'
   t.is(gatherRows(b, [3, 3]).rows, 2); // repeats are allowed
 });
 
-test('toEncoderBatch: [rows, seq] int32 tensors holding the batch', (t) => {
+test('toEncoderInputs: [rows, seq] int32 tensors holding the batch', (t) => {
   const b = batch(4, { types: true });
-  const e = toEncoderBatch(b);
-  t.teardown(() => disposeEncoderBatch(e));
+  const e = toEncoderInputs(b);
+  t.teardown(() => disposeEncoderInputs(e));
   for (const [k, tensor] of [['inputIds', e.inputIds], ['attentionMask', e.attentionMask], ['tokenTypeIds', e.tokenTypeIds!]] as const) {
     t.deepEqual(tensor.shape, [4, SEQ], k);
     t.is(tensor.dtype, 'int32', k);
     t.deepEqual([...tensor.dataSync()], [...b[k]!], k);
   }
-  const noTypes = toEncoderBatch(batch(2));
+  const noTypes = toEncoderInputs(batch(2));
   t.is(noTypes.tokenTypeIds, undefined);
   t.deepEqual(noTypes.inputIds.shape, [2, SEQ]);
-  disposeEncoderBatch(noTypes);
+  disposeEncoderInputs(noTypes);
 });
 
-test.serial('toEncoderBatch then disposeEncoderBatch leaves tf.memory().numTensors unchanged', (t) => {
+test.serial('toEncoderInputs then disposeEncoderInputs leaves tf.memory().numTensors unchanged', (t) => {
   const before = tf.memory().numTensors;
   for (let i = 0; i < 5; i++) {
     for (const types of [true, false]) {
-      const e = toEncoderBatch(sliceRows(batch(6, { types }), i, 6));
+      const e = toEncoderInputs(sliceRows(batch(6, { types }), i, 6));
       t.is(tf.memory().numTensors, before + (types ? 3 : 2));
-      disposeEncoderBatch(e);
+      disposeEncoderInputs(e);
       t.is(tf.memory().numTensors, before);
     }
   }
 });
 
-test('toEncoderBatch: a batch whose arrays do not fit rows × seq is refused', (t) => {
+test('toEncoderInputs: a batch whose arrays do not fit rows × seq is refused', (t) => {
   const b = batch(3);
-  t.throws(() => toEncoderBatch({ ...b, rows: 4 }));
+  t.throws(() => toEncoderInputs({ ...b, rows: 4 }));
 });

@@ -2,9 +2,9 @@ import test from 'ava';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAdaLoraConfig } from '@adalora/core';
-import { RANK_RECOVERY_DEFAULTS } from './rank-recovery-task';
-import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseRunConfig, readConfigFile } from './run-config';
+import { parseAdaLoraConfig } from './adalora-config';
+import { BUILTIN_MODEL, RANK_RECOVERY_DEFAULTS } from './rank-recovery-defaults';
+import { applyOverrides, mergeConfig, parseRunConfig, readConfigFile } from './run-config';
 import { runAdaLoraConfig } from './run-adalora-config';
 
 /** `obj` with `value` set at the dotted `path` (a test-side helper, independent of applyOverrides). */
@@ -70,7 +70,7 @@ test('parseRunConfig: defaults of an empty config (the built-in job)', (t) => {
       evalEvery: 0,
       checkpointEvery: 0,
     },
-    cluster: { host: '127.0.0.1', port: 7070, minWorkers: 1, backend: 'auto', wire: 'float64', stepTimeoutMs: 600_000, maxConnections: 64, handshakeTimeoutMs: 5000 },
+    cluster: { host: '127.0.0.1', port: 7070, minWorkers: 1, backend: 'auto', wire: 'float64', stepTimeoutMs: 'auto', stepTimeoutFloorMs: 10_000, heartbeatMs: 2_000, maxConnections: 64, handshakeTimeoutMs: 5000 },
     outputDir: 'runs/latest',
   });
   t.deepEqual(parseRunConfig(undefined), parseRunConfig({}));
@@ -114,7 +114,7 @@ test('parseRunConfig: keeps every given value', (t) => {
       evalEvery: 5,
       checkpointEvery: 5,
     },
-    cluster: { host: '0.0.0.0', port: 0, minWorkers: 2, backend: 'wasm', wire: 'float16', stepTimeoutMs: 1000, secretFile: 'secret.txt', tlsCert: 'c.pem', tlsKey: 'k.pem', maxConnections: 8, handshakeTimeoutMs: 2000 },
+    cluster: { host: '0.0.0.0', port: 0, minWorkers: 2, backend: 'wasm', wire: 'float16', stepTimeoutMs: 1000, stepTimeoutFloorMs: 500, heartbeatMs: 250, secretFile: 'secret.txt', tlsCert: 'c.pem', tlsKey: 'k.pem', maxConnections: 8, handshakeTimeoutMs: 2000 },
     outputDir: 'out',
   };
   const { adalora, ...rest } = parseRunConfig(raw);
@@ -195,6 +195,9 @@ const BAD: readonly [string, unknown, string][] = [
   ['cluster.backend', 'gpu', 'must be one of auto, tensorflow, wasm, cpu'],
   ['cluster.wire', 'int8', 'must be one of float64, float32, float16'],
   ['cluster.stepTimeoutMs', 0, 'must be >= 1'],
+  ['cluster.stepTimeoutMs', 'soon', "must be 'auto' or an integer >= 1"],
+  ['cluster.stepTimeoutFloorMs', 0, 'must be >= 1'],
+  ['cluster.heartbeatMs', 5, 'must be >= 10'],
   ['cluster.secretFile', '', 'must be a non-empty string'],
   ['cluster.maxConnections', 0, 'must be >= 1'],
   ['cluster.handshakeTimeoutMs', 10, 'must be >= 100'],

@@ -1,4 +1,4 @@
-import { parseAdaLoraConfig, type AdaLoraConfig } from '@adalora/core';
+import { parseAdaLoraConfig, type AdaLoraConfig } from './adalora-config';
 import { ConfigReader } from './config-reader';
 
 /**

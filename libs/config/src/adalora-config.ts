@@ -1,7 +1,8 @@
 /**
  * AdaLoRA / LoRA hyper-parameters: one read-only object made by one parse function.
- * Names are camelCase versions of peft's `AdaLoraConfig` fields; `peft-adapter-config.ts`
- * converts to and from peft's snake_case `adapter_config.json`.
+ * Names are camelCase versions of peft's `AdaLoraConfig` fields; `@adalora/core`'s
+ * `fromPeftAdapterConfig` / `toPeftAdapterConfig` convert to and from peft's snake_case
+ * `adapter_config.json`.
  */
 
 /** Which adapter family: AdaLoRA (SVD triplets + rank allocation) or plain LoRA. */

@@ -1,18 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import type { EncoderBatch } from '@adalora/models';
+import type { EncoderInputs } from '@adalora/models';
+import type { SampleBatch } from '@adalora/protocol';
 
-/** Padded, tokenized samples as flat row-major arrays: what workers receive and compute on. */
-export interface LabeledBatch {
-  readonly rows: number;
-  readonly seq: number;
-  readonly inputIds: Int32Array; // [rows, seq]
-  readonly attentionMask: Int32Array; // [rows, seq]
-  readonly tokenTypeIds?: Int32Array; // [rows, seq]
-  readonly labels: Int32Array | Float32Array; // [rows]: class ids, or targets for regression
-}
 
 /** Rows [from, to) of a batch, sharing no memory with it. */
-export function sliceRows(b: LabeledBatch, from: number, to: number): LabeledBatch {
+export function sliceRows(b: SampleBatch, from: number, to: number): SampleBatch {
   // typed-array slice clamps silently: out-of-range rows would give a batch whose `rows` lies
   if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || from > to || to > b.rows) {
     throw new RangeError(`sliceRows: expected integers 0 <= from <= to <= rows (${b.rows}), got from ${from}, to ${to}`);
@@ -29,7 +21,7 @@ export function sliceRows(b: LabeledBatch, from: number, to: number): LabeledBat
 }
 
 /** The given rows of a batch, in the given order, sharing no memory with it. */
-export function gatherRows(b: LabeledBatch, rows: readonly number[]): LabeledBatch {
+export function gatherRows(b: SampleBatch, rows: readonly number[]): SampleBatch {
   // an index out of range would silently become a short row of zeros and label 0
   const bad = rows.findIndex((r) => !Number.isInteger(r) || r < 0 || r >= b.rows);
   if (bad >= 0) throw new RangeError(`gatherRows: rows[${bad}] must be an integer in [0, ${b.rows}), got ${rows[bad]}`);
@@ -50,7 +42,7 @@ export function gatherRows(b: LabeledBatch, rows: readonly number[]): LabeledBat
 }
 
 /** The model's input tensors for a batch; the caller disposes them. */
-export function toEncoderBatch(b: LabeledBatch): EncoderBatch {
+export function toEncoderInputs(b: SampleBatch): EncoderInputs {
   const shape: [number, number] = [b.rows, b.seq];
   return {
     inputIds: tf.tensor2d(b.inputIds, shape, 'int32'),
@@ -59,7 +51,7 @@ export function toEncoderBatch(b: LabeledBatch): EncoderBatch {
   };
 }
 
-export function disposeEncoderBatch(b: EncoderBatch): void {
+export function disposeEncoderInputs(b: EncoderInputs): void {
   b.inputIds.dispose();
   b.attentionMask.dispose();
   b.tokenTypeIds?.dispose();

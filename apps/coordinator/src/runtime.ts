@@ -1,0 +1,9 @@
+/**
+ * What the CLI runs once a config is valid, behind one module so that main.ts loads it with one
+ * dynamic import: all of it loads TensorFlow.js (a second or more), which a refused config or
+ * `--help` must not wait for.
+ */
+export { loadBackend } from '@adalora/backend';
+export { Coordinator, listenPolicy, loadClusterSecurity, prepareJob, rankReport, RunInterrupted, type ClusterSecurity, type Job } from '@adalora/coordinator';
+export { mergeCommand } from './merge-command';
+export { startLocalWorkers, stopLocalWorkers } from './local-workers';
