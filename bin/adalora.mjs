@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // `adalora <command>`: `worker` runs the worker app, everything else (coordinator, run, help)
 // the coordinator app. TypeScript runs through tsx, so there is no build step.
+import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
 
+// tsx looks for tsconfig.json (the @adalora/* paths) in the working directory: point it at the
+// project's own, so `adalora` works from any folder (and the worker processes it starts inherit it)
+process.env.TSX_TSCONFIG_PATH ??= fileURLToPath(new URL('../tsconfig.json', import.meta.url));
 register();
 const [command] = process.argv.slice(2);
 const app = command === 'worker' ? '../apps/worker/src/main.ts' : '../apps/coordinator/src/main.ts';

@@ -66,6 +66,12 @@ test('bad config is refused up front, naming the field', async (t) => {
   const r2 = await start(['coordinator', '--set', 'training.bogus=1']).done;
   t.is(r2.code, 1);
   t.regex(r2.out, /unknown field 'training\.bogus'/);
+  // from another folder too: the CLI finds its own tsconfig (the @adalora/* paths), not the cwd's
+  const elsewhere = mkdtempSync(join(tmpdir(), 'adalora-cwd-'));
+  t.teardown(() => rmSync(elsewhere, { recursive: true, force: true }));
+  const r3 = await start(['run', '--set', 'adalora.target_r=99'], elsewhere).done;
+  t.is(r3.code, 1, r3.out);
+  t.regex(r3.out, /'adalora\.target_r' must be <= 'adalora\.init_r' \(6\), got 99/);
 });
 
 test.serial('a bad field or flag is refused before anything runs: named as written, nothing written, no backend loaded', async (t) => {

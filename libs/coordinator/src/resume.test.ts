@@ -21,10 +21,10 @@ async function target(): Promise<ResumeTarget & { dispose(): void }> {
   return { optimizer, injected, adalora, modelHash: 'model', dataHash: 'data', dispose: () => (injected.dispose(), model.dispose()) };
 }
 
-type SavedGlobal = ReturnType<ClusterOptimizer['exportState']>;
+type SavedOptimizer = ReturnType<ClusterOptimizer['exportState']>;
 
 // a checkpoint folder (with its manifest) holding the target's state with its trainables, and optionally its global state, edited
-function checkpoint(t: ResumeTarget, edit: (trainables: Record<string, Float32Array>) => void, editGlobal?: (optimizer: SavedGlobal) => SavedGlobal): string {
+function checkpoint(t: ResumeTarget, edit: (trainables: Record<string, Float32Array>) => void, editOptimizer?: (optimizer: SavedOptimizer) => SavedOptimizer): string {
   const dir = mkdtempSync(join(tmpdir(), 'resume-test-'));
   dirs.push(dir);
   const trainables = Object.fromEntries(t.optimizer.snapshot()) as Record<string, Float32Array>;
@@ -34,7 +34,7 @@ function checkpoint(t: ResumeTarget, edit: (trainables: Record<string, Float32Ar
     modelHash: t.modelHash,
     dataHash: t.dataHash,
     adalora: t.adalora,
-    optimizer: editGlobal ? editGlobal(optimizer) : optimizer,
+    optimizer: editOptimizer ? editOptimizer(optimizer) : optimizer,
     trainables,
   });
   writeManifest(dir);

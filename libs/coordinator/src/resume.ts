@@ -50,7 +50,7 @@ export function resumeFromCheckpoint(dir: string, target: ResumeTarget): number 
     if (!(values instanceof Float32Array)) fail(`trainable '${name}' in trainer_state.json is not a tensor`);
     return { name, size: (values as Float32Array).length, values: values as Float32Array };
   });
-  for (const field of ['global', 'trainables'] as const) {
+  for (const field of ['optimizer', 'trainables'] as const) {
     const bad = firstNonFinite(state[field], field);
     if (bad) fail(`trainer_state: '${bad.path}' holds ${bad.value}${bad.index === null ? '' : ` at index ${bad.index}`}; a step with it would fail or spread it into the adapter`);
   }

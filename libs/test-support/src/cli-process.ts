@@ -17,10 +17,12 @@ export interface CliProcess {
   output(): string;
 }
 
-/** Starts the `adalora` CLI with `args` from the repo root, stdout and stderr collected together. */
-export function startCli(args: readonly string[]): CliProcess {
-  const root = repoRoot();
-  const child = spawn(process.execPath, [join(root, 'bin/adalora.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the `adalora` CLI with `args` (from the repo root, or from `cwd`), stdout and stderr
+ * collected together.
+ */
+export function startCli(args: readonly string[], cwd = repoRoot()): CliProcess {
+  const child = spawn(process.execPath, [join(repoRoot(), 'bin/adalora.mjs'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
