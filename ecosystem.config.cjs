@@ -3,6 +3,9 @@
 // On each GPU machine (one worker per GPU, or per process slot):
 //   ADALORA_ROLE=worker ADALORA_COORDINATOR=ws://10.0.0.1:7070 ADALORA_WORKERS=2 npx pm2 start ecosystem.config.cjs
 // Workers reconnect with back-off by themselves, and a finished run stops them: pm2 does not restart either.
+// Security (see README "Security"): ADALORA_SECRET (inherited by the processes) or ADALORA_SECRET_FILE on
+// every machine; ADALORA_TLS_CERT + ADALORA_TLS_KEY on the coordinator's, ADALORA_TLS_CA or
+// ADALORA_TLS_FINGERPRINT on the workers' (with ADALORA_COORDINATOR=wss://…).
 const env = process.env;
 const role = env.ADALORA_ROLE ?? 'coordinator';
 const roles = new Set(['coordinator', 'worker', 'both']);
@@ -10,6 +13,8 @@ if (!roles.has(role)) throw new Error(`ADALORA_ROLE must be coordinator, worker 
 const workers = Number(env.ADALORA_WORKERS ?? 1);
 if (!Number.isInteger(workers) || workers < 1) throw new Error(`ADALORA_WORKERS must be an integer >= 1, got '${env.ADALORA_WORKERS}'`);
 const port = env.ADALORA_PORT ?? '7070';
+
+const secretArgs = env.ADALORA_SECRET_FILE ? ['--secret-file', env.ADALORA_SECRET_FILE] : [];
 
 const apps = [];
 if (role === 'coordinator' || role === 'both') {
@@ -22,6 +27,8 @@ if (role === 'coordinator' || role === 'both') {
       '--host', env.ADALORA_HOST ?? '0.0.0.0',
       '--port', port,
       '--min-workers', env.ADALORA_MIN_WORKERS ?? String(workers),
+      ...secretArgs,
+      ...(env.ADALORA_TLS_CERT ? ['--tls-cert', env.ADALORA_TLS_CERT, '--tls-key', env.ADALORA_TLS_KEY ?? ''] : []),
       '--no-progress',
     ],
     autorestart: false,
@@ -32,7 +39,11 @@ if (role === 'worker' || role === 'both') {
     apps.push({
       name: `adalora-worker-${i}`,
       script: 'bin/adalora.mjs',
-      args: ['worker', '--coordinator', env.ADALORA_COORDINATOR ?? `ws://127.0.0.1:${port}`, '--backend', env.ADALORA_BACKEND ?? 'auto', '--id', `${require('node:os').hostname()}-${i}`],
+      args: ['worker', '--coordinator', env.ADALORA_COORDINATOR ?? `ws://127.0.0.1:${port}`, '--backend', env.ADALORA_BACKEND ?? 'auto', '--id', `${require('node:os').hostname()}-${i}`,
+        ...secretArgs,
+        ...(env.ADALORA_TLS_CA ? ['--tls-ca', env.ADALORA_TLS_CA] : []),
+        ...(env.ADALORA_TLS_FINGERPRINT ? ['--tls-fingerprint', env.ADALORA_TLS_FINGERPRINT] : []),
+      ],
       // one GPU per worker when the machine has several
       env: env.ADALORA_GPUS_PER_WORKER === '0' ? {} : { CUDA_VISIBLE_DEVICES: String(i) },
       autorestart: false,

@@ -38,8 +38,10 @@ test.serial('a worker started before its coordinator waits and joins; a worker k
     const port = await freePort();
     const url = `ws://127.0.0.1:${port}`;
     // workers first: nothing listens yet, so they retry with back-off
-    const w1 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'a']);
-    const w2 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'b']);
+    // with no --model they fetch it from the coordinator: into the test's folder, not the user's cache
+    const cache = ['--cache-dir', join(dir, 'model-cache')];
+    const w1 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'a', ...cache]);
+    const w2 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'b', ...cache]);
     children.push(w1.child, w2.child);
     await until(() => /retrying/.test(w1.output()), 'worker a to retry');
     const coord = start(['coordinator', '--port', String(port), '--min-workers', '2', '-o', dir, ...SHORT]);
@@ -159,8 +161,8 @@ test.serial('a stopped worker (SIGSTOP) is dropped within its deadline and its s
     const port = await freePort();
     const url = `ws://127.0.0.1:${port}`;
     const coord = start(['coordinator', '--port', String(port), '--min-workers', '2', '-o', dir, ...args]);
-    const w1 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'a']);
-    const w2 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'b']);
+    const w1 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'a', '--cache-dir', join(dir, 'model-cache')]);
+    const w2 = start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', 'b', '--cache-dir', join(dir, 'model-cache')]);
     children.push(coord.child, w1.child, w2.child);
     await until(() => /step 10\/48/.test(coord.output()), 'step 10');
     w2.child.kill('SIGSTOP');
@@ -193,7 +195,7 @@ test.serial('a share that fails on every worker (an injected fault) ends the run
     const port = await freePort();
     const url = `ws://127.0.0.1:${port}`;
     const coord = start(['coordinator', '--port', String(port), '--min-workers', '2', '-o', dir, ...SHORT]);
-    const workers = ['a', 'b'].map((id) => start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', id, '--inject-fault', 'compute']));
+    const workers = ['a', 'b'].map((id) => start(['worker', '--coordinator', url, '--backend', 'wasm', '--id', id, '--inject-fault', 'compute', '--cache-dir', join(dir, 'model-cache')]));
     children.push(coord.child, ...workers.map((w) => w.child));
     await until(() => (coord.output().match(/ready \(model loaded/g) ?? []).length === 2, 'both workers ready');
     const readyAt = performance.now();

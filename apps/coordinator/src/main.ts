@@ -2,10 +2,13 @@
 // Only light modules are imported up front, so that a bad config or flag is refused, and
 // `--help` printed, without loading TensorFlow.js: the runtime is imported once they are valid.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { X509Certificate } from 'node:crypto';
 import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
 
 /** The backend, models, training and coordinator runtime: loads tfjs (a second or more). */
 const loadRuntime = () => import('./runtime');
+type Job = import('./runtime').Job;
+type ClusterSecurity = import('./runtime').ClusterSecurity;
 
 interface CommonFlags {
   config?: string;
@@ -16,6 +19,10 @@ interface CommonFlags {
   backend?: string;
   output?: string;
   resume?: string;
+  secretFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecure?: boolean;
   progress: boolean;
 }
 
@@ -36,6 +43,10 @@ function withCommonOptions(cmd: Command): Command {
     .option('-b, --backend <name>', 'tfjs backend of this process: auto | tensorflow | wasm | cpu (cluster.backend)')
     .option('-o, --output <dir>', 'where checkpoints, metrics and the final adapter go (outputDir)')
     .option('--resume <dir|latest>', "continue an earlier run from one of its checkpoints, or from the newest intact one of the output folder: 'latest' (resume)")
+    .option('--secret-file <file>', 'file holding the run secret workers must prove (cluster.secretFile; else ADALORA_SECRET)')
+    .option('--tls-cert <file>', 'PEM certificate: serve wss (cluster.tlsCert, with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (cluster.tlsKey)')
+    .option('--insecure', 'listen beyond loopback WITHOUT a secret: anyone who can reach the port can join')
     .option('--no-progress', 'no progress bar (log lines only)');
 }
 
@@ -53,6 +64,9 @@ function resolveConfig(flags: CommonFlags, defaults: (raw: Record<string, unknow
   if (flags.backend !== undefined) sets.push(`cluster.backend=${parseBackendChoice(flags.backend)}`);
   if (flags.output !== undefined) sets.push(`outputDir=${JSON.stringify(flags.output)}`);
   if (flags.resume !== undefined) sets.push(`resume=${JSON.stringify(flags.resume)}`);
+  if (flags.secretFile !== undefined) sets.push(`cluster.secretFile=${JSON.stringify(flags.secretFile)}`);
+  if (flags.tlsCert !== undefined) sets.push(`cluster.tlsCert=${JSON.stringify(flags.tlsCert)}`);
+  if (flags.tlsKey !== undefined) sets.push(`cluster.tlsKey=${JSON.stringify(flags.tlsKey)}`);
   return parseRunConfig(applyOverrides(raw, sets));
 }
 
@@ -68,11 +82,14 @@ type StopSignal = keyof typeof SIGNAL_EXIT;
  * SIGTERM abandons the step in flight, saves a checkpoint of the last completed one and
  * disconnects the workers (they wait for a restarted coordinator); a second one exits at once.
  */
-async function serve(config: RunConfig, progress: boolean, onListening?: (port: number) => void): Promise<number> {
-  const { Coordinator, loadBackend, prepareJob, rankReport, RunInterrupted } = await loadRuntime();
+async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port: number, job: Job, security: ClusterSecurity) => void): Promise<number> {
+  const { Coordinator, listenPolicy, loadBackend, loadClusterSecurity, prepareJob, rankReport, RunInterrupted } = await loadRuntime();
+  // secret and TLS files are read, and the listen address checked, before the backend and the model load
+  const security = loadClusterSecurity(config.cluster, process.env, flags.insecure === true);
+  listenPolicy(config.cluster.host, security); // throws now; the coordinator logs it
   await loadBackend(config.cluster.backend, { log });
   const job = await prepareJob(config, log);
-  const coordinator = new Coordinator(job, { log, progressBar: progress && process.stdout.isTTY === true });
+  const coordinator = await Coordinator.create(job, { log, progressBar: flags.progress && process.stdout.isTTY === true, security });
   let stoppedBy: StopSignal | null = null;
   const onSignal = (signal: StopSignal) => {
     if (stoppedBy) {
@@ -90,7 +107,7 @@ async function serve(config: RunConfig, progress: boolean, onListening?: (port: 
   let failed = false;
   try {
     const port = await coordinator.listening();
-    onListening?.(port);
+    onListening?.(port, job, security);
     let result;
     try {
       result = await coordinator.train();
@@ -128,7 +145,7 @@ const program = new Command('adalora')
   .showHelpAfterError();
 
 withCommonOptions(program.command('coordinator').description('start a coordinator; workers join it with `adalora worker --coordinator ws://HOST:PORT`')).action(
-  async (flags: CommonFlags) => exitIfInterrupted(await serve(resolveConfig(flags), flags.progress)),
+  async (flags: CommonFlags) => exitIfInterrupted(await serve(resolveConfig(flags), flags)),
 );
 
 withCommonOptions(program.command('run').description('start a coordinator and N local workers (child processes); with no config, the built-in job'))
@@ -145,8 +162,15 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
     let children: ReturnType<typeof startLocalWorkers> = [];
     let code = 0;
     try {
-      code = await serve(config, flags.progress, (port) => {
-        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: `ws://127.0.0.1:${port}`, backend: workerBackend, extraArgs: ['--quiet'], log: (l) => console.log(l) });
+      code = await serve(config, flags, (port, job, security) => {
+        // local workers share this machine: they use the coordinator's model folder and secret, and trust its certificate
+        const { secretFile } = config.cluster;
+        const args = ['--quiet', '--model', job.modelDir];
+        if (secretFile !== undefined) args.push('--secret-file', secretFile);
+        // pinned, so that a certificate made for another host name still serves local workers
+        if (security.tls) args.push('--tls-fingerprint', new X509Certificate(security.tls.cert).fingerprint256);
+        const url = `${security.tls ? 'wss' : 'ws'}://127.0.0.1:${port}`;
+        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: url, backend: workerBackend, extraArgs: args, log: (l) => console.log(l) });
       });
     } finally {
       // local workers of an interrupted run would wait for a coordinator that is not coming back

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, stepLosses } from '@adalora/test-support';
@@ -73,21 +73,31 @@ function run(args: readonly string[], inNamespace: boolean): { child: ChildProce
 const SHORT = ['--set', 'training.maxSteps=12', '--set', 'training.evalEvery=0', '--set', 'adalora.tinit=2', '--set', 'adalora.tfinal=4', '--set', 'adalora.deltaT=2', '--backend', 'wasm', '--no-progress'];
 
 const why = unavailable();
-(why ? test.skip : test)(`a coordinator and 2 workers on different network hosts train the same run as one local worker${why ? ` [skipped: ${why}]` : ''}`, async (t) => {
+(why ? test.skip : test)(`a coordinator and 2 workers with no model files on different network hosts train the same run as one local worker${why ? ` [skipped: ${why}]` : ''}`, async (t) => {
   t.log(addDelay() ? 'link delay: 10 ms each way (netem)' : 'link delay: none (this kernel has no netem qdisc)');
   const local = mkdtempSync(join(tmpdir(), 'adalora-netns-'));
   const remote = mkdtempSync(join(tmpdir(), 'adalora-netns-'));
   const children: ChildProcess[] = [];
   try {
     t.is((await run(['run', '--workers', '1', '-o', local, ...SHORT], false).done).code, 0);
-    const coordinator = run(['coordinator', '--host', HOST, '--port', '7070', '--min-workers', '2', '-o', remote, ...SHORT], true);
+    // beyond loopback a secret is required; the workers get only the URL and the secret, and
+    // fetch the model from the coordinator into a cache folder of their own
+    const secret = join(remote, 'secret');
+    writeFileSync(secret, 'the secret of the namespace run\n');
+    const coordinator = run(['coordinator', '--host', HOST, '--port', '7070', '--min-workers', '2', '--secret-file', secret, '-o', remote, ...SHORT], true);
     children.push(coordinator.child);
-    const workers = [0, 1].map((i) => run(['worker', '--coordinator', `ws://${HOST}:7070`, '--backend', 'wasm', '--id', `far-${i}`], false));
+    const workers = [0, 1].map((i) =>
+      run(['worker', '--coordinator', `ws://${HOST}:7070`, '--backend', 'wasm', '--id', `far-${i}`, '--secret-file', secret, '--cache-dir', join(remote, `cache-${i}`)], false),
+    );
     children.push(...workers.map((w) => w.child));
     const r = await coordinator.done;
     t.is(r.code, 0, r.out.slice(-2000));
     t.regex(r.out, new RegExp(`worker 0 \\(far-\\d@${NET.replace(/\./g, '\\.')}\\.1:\\d+\\) joined`));
-    for (const w of workers) t.is((await w.done).code, 0);
+    for (const w of workers) {
+      const done = await w.done;
+      t.is(done.code, 0, done.out.slice(-2000));
+      t.regex(done.out, /fetched model\.safetensors/, 'the worker fetched the weights from the coordinator');
+    }
     t.deepEqual(stepLosses(remote), stepLosses(local), 'same losses bit for bit');
   } finally {
     children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));

@@ -39,7 +39,7 @@ test.serial('SIGTERM saves a checkpoint, SIGKILL loses only the steps after the 
     children.push(c);
     return c;
   };
-  const workers = ['a', 'b'].map((id) => startCli(['worker', '--coordinator', url, '--backend', 'wasm', '--id', id]));
+  const workers = ['a', 'b'].map((id) => startCli(['worker', '--coordinator', url, '--backend', 'wasm', '--id', id, '--cache-dir', join(dir, 'model-cache')]));
   children.push(...workers);
 
   const first = coordinator();

@@ -70,7 +70,7 @@ test('parseRunConfig: defaults of an empty config (the built-in job)', (t) => {
       evalEvery: 0,
       checkpointEvery: 0,
     },
-    cluster: { host: '127.0.0.1', port: 7070, minWorkers: 1, backend: 'auto', wire: 'float64', stepTimeoutMs: 'auto', stepTimeoutFloorMs: 10_000, heartbeatMs: 2_000 },
+    cluster: { host: '127.0.0.1', port: 7070, minWorkers: 1, backend: 'auto', wire: 'float64', stepTimeoutMs: 'auto', stepTimeoutFloorMs: 10_000, heartbeatMs: 2_000, maxConnections: 64, handshakeTimeoutMs: 5000 },
     outputDir: 'runs/latest',
   });
   t.deepEqual(parseRunConfig(undefined), parseRunConfig({}));
@@ -114,7 +114,7 @@ test('parseRunConfig: keeps every given value', (t) => {
       evalEvery: 5,
       checkpointEvery: 5,
     },
-    cluster: { host: '0.0.0.0', port: 0, minWorkers: 2, backend: 'wasm', wire: 'float16', stepTimeoutMs: 1000, stepTimeoutFloorMs: 500, heartbeatMs: 250 },
+    cluster: { host: '0.0.0.0', port: 0, minWorkers: 2, backend: 'wasm', wire: 'float16', stepTimeoutMs: 1000, stepTimeoutFloorMs: 500, heartbeatMs: 250, secretFile: 'secret.txt', tlsCert: 'c.pem', tlsKey: 'k.pem', maxConnections: 8, handshakeTimeoutMs: 2000 },
     outputDir: 'out',
   };
   const { adalora, ...rest } = parseRunConfig(raw);
@@ -198,7 +198,15 @@ const BAD: readonly [string, unknown, string][] = [
   ['cluster.stepTimeoutMs', 'soon', "must be 'auto' or an integer >= 1"],
   ['cluster.stepTimeoutFloorMs', 0, 'must be >= 1'],
   ['cluster.heartbeatMs', 5, 'must be >= 10'],
+  ['cluster.secretFile', '', 'must be a non-empty string'],
+  ['cluster.maxConnections', 0, 'must be >= 1'],
+  ['cluster.handshakeTimeoutMs', 10, 'must be >= 100'],
 ];
+
+test('parseRunConfig: a TLS certificate without its key is refused naming the missing field', (t) => {
+  const e = t.throws(() => parseRunConfig({ cluster: { tlsCert: 'c.pem' } }));
+  t.true(e.message.startsWith("config: 'cluster.tlsKey' is required with"), e.message);
+});
 
 for (const [field, value, rule] of BAD) {
   test(`parseRunConfig: ${field} = ${JSON.stringify(value)} is refused naming the field`, (t) => {

@@ -75,6 +75,15 @@ export interface ClusterConfig {
    * instead, since a long synchronous step blocks its pongs.
    */
   readonly heartbeatMs: number;
+  /** file holding the run secret workers must prove (else ADALORA_SECRET); never the secret itself */
+  readonly secretFile?: string;
+  /** PEM certificate and key: the coordinator serves wss (both or neither) */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  /** authenticated worker connections at most; more are told to try again later */
+  readonly maxConnections: number;
+  /** a connection that has not proved the secret by then (from its TCP connect) is closed */
+  readonly handshakeTimeoutMs: number;
 }
 
 /** A whole run, as {@link parseRunConfig} returns it: every field checked, defaults filled in. */
@@ -221,6 +230,9 @@ export function parseRunConfig(raw: unknown): RunConfig {
   };
   t.done();
   const c = r.section('cluster');
+  const secretFile = c.optionalString('secretFile');
+  const tlsCert = c.optionalString('tlsCert');
+  const tlsKey = c.optionalString('tlsKey');
   const cluster: ClusterConfig = {
     host: c.string('host', '127.0.0.1'),
     port: c.number('port', 7070, { integer: true, min: 0, max: 65535 }),
@@ -230,7 +242,16 @@ export function parseRunConfig(raw: unknown): RunConfig {
     stepTimeoutMs: autoOrMs(c, 'stepTimeoutMs'),
     stepTimeoutFloorMs: c.number('stepTimeoutFloorMs', 10_000, { integer: true, min: 1 }),
     heartbeatMs: c.number('heartbeatMs', 2_000, { integer: true, min: 10 }),
+    // absent, not undefined, when not given: the parsed config reads like the file
+    ...(secretFile !== undefined && { secretFile }),
+    ...(tlsCert !== undefined && { tlsCert }),
+    ...(tlsKey !== undefined && { tlsKey }),
+    maxConnections: c.number('maxConnections', 64, { integer: true, min: 1 }),
+    handshakeTimeoutMs: c.number('handshakeTimeoutMs', 5000, { integer: true, min: 100 }),
   };
+  if ((cluster.tlsCert === undefined) !== (cluster.tlsKey === undefined)) {
+    c.fail(cluster.tlsCert === undefined ? 'tlsCert' : 'tlsKey', 'is required with cluster.tlsCert/tlsKey (a certificate and its key go together)', undefined);
+  }
   c.done();
   // the schedule rule with the run's steps, when they are known without reading data (a given
   // total_step was checked with the section); the result is made again by prepareJob

@@ -6,7 +6,11 @@ import { EpochBatches } from './epoch-batches';
 import { summarizeEval, type EvalSummary } from './evaluation';
 import { GradientNormGuard } from './gradient-norm-guard';
 import { gradientsFromShares } from './gradient-shares';
+import { listenPolicy, type ClusterSecurity } from './cluster-security';
+import { ConnectionGate } from './connection-gate';
 import { batchOf, type Job } from './job';
+import { ModelFileServer } from './model-files';
+import { replyBounds } from './reply-bounds';
 import { MetricsLog, stepMetrics } from './metrics-log';
 import { Progress } from './progress';
 import { stateMessage, welcomeMessage } from './run-messages';
@@ -35,6 +39,8 @@ export interface CoordinatorOptions {
   readonly progressBar: boolean;
   /** called after every global step, once its state went out to the workers */
   readonly onStep?: (report: StepReport) => void;
+  /** the run secret, TLS and --insecure (see loadClusterSecurity); none: loopback only */
+  readonly security?: ClusterSecurity;
 }
 
 /** What a finished run hands back. */
@@ -54,6 +60,7 @@ export interface RunResult {
 export class Coordinator {
   private readonly pool: WorkerPool;
   private readonly server: WorkerServer;
+  private readonly gate: ConnectionGate;
   private readonly metrics: MetricsLog;
   private readonly batches: EpochBatches;
   /** the scale of recent accepted gradients, against which an absurd share is refused */
@@ -65,25 +72,36 @@ export class Coordinator {
   private wakeOnInterrupt: () => void = () => {};
   private readonly interruption = new Promise<typeof INTERRUPTED>((resolve) => (this.wakeOnInterrupt = () => resolve(INTERRUPTED)));
 
-  constructor(
+  /** Use `Coordinator.create`: the model files are hashed before the server starts. */
+  private constructor(
     private readonly job: Job,
     private readonly o: CoordinatorOptions,
+    files: ModelFileServer,
   ) {
-    const { host, port, stepTimeoutMs, stepTimeoutFloorMs, heartbeatMs } = job.config.cluster;
+    const { host, port, stepTimeoutMs, stepTimeoutFloorMs, heartbeatMs, maxConnections, handshakeTimeoutMs, wire } = job.config.cluster;
+    const security = o.security ?? { secret: null, tls: null, insecure: false };
+    o.log(listenPolicy(host, security));
     this.pool = new WorkerPool({
       runId: job.runId,
       modelHash: job.modelHash,
-      welcome: (workerIndex) => welcomeMessage(job, workerIndex),
+      welcome: (workerIndex) => welcomeMessage(job, workerIndex, files.manifest),
       state: () => stateMessage(job),
       deadline: { ms: stepTimeoutMs, floorMs: stepTimeoutFloorMs },
       heartbeatMs,
+      replyBounds: replyBounds(job.injected.trainables, wire, job.train.numLabels),
       log: o.log,
     });
-    this.server = new WorkerServer(host, port, this.pool);
+    this.gate = new ConnectionGate(this.pool, { secret: security.secret, maxConnections, tokens: files, log: o.log });
+    this.server = new WorkerServer({ host, port, tls: security.tls, handshakeTimeoutMs, files }, this.gate);
     this.pool.startHeartbeat();
     this.metrics = new MetricsLog(join(job.config.outputDir, 'metrics.jsonl'));
     if (job.config.resume) this.metrics.keepBefore(job.optimizer.step);
     this.batches = new EpochBatches(job.train.examples.length, job.config.training, job.batchesPerEpoch);
+  }
+
+  /** A coordinator for `job`; it serves the files of `job.modelDir` to authenticated workers. */
+  static async create(job: Job, o: CoordinatorOptions): Promise<Coordinator> {
+    return new Coordinator(job, o, await ModelFileServer.of(job.modelDir));
   }
 
   /** Resolves with the bound port once listening (port 0 picks a free one). */
@@ -111,7 +129,7 @@ export class Coordinator {
     const { job } = this;
     const { evalEvery, checkpointEvery } = job.config.training;
     const minWorkers = job.config.cluster.minWorkers;
-    this.o.log(`waiting for ${minWorkers} worker(s) on ws://${job.config.cluster.host}:${this.server.boundPort}`);
+    this.o.log(`waiting for ${minWorkers} worker(s) on ${this.server.scheme}://${job.config.cluster.host}:${this.server.boundPort}`);
     if ((await this.unlessInterrupted(this.pool.waitFor(minWorkers))) === INTERRUPTED) return this.stopEarly();
     const progress = new Progress(job.totalSteps, this.o.progressBar);
     const losses: number[] = [];

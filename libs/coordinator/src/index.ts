@@ -5,10 +5,12 @@
  * writes metrics, checkpoints and the final PEFT adapter.
  */
 
-/** The coordinator: `listening()`, then `train()`, then `close()`. */
+/** The coordinator: `await Coordinator.create(job, options)`, then `listening()`, `train()`, `close()`. */
 export { Coordinator, RunInterrupted, type CoordinatorOptions, type RunResult } from './coordinator';
 /** What `train()` rejects with when a share fails on two workers (or on all there are): the data or the model is at fault. */
 export { RunStopped } from './share-faults';
+/** The run secret and TLS files of `cluster`, read before the model; which addresses may be listened on. */
+export { loadClusterSecurity, listenPolicy, type ClusterSecurity } from './cluster-security';
 /** Loads model and data and builds the adapters and optimizer state of a run, before any worker joins. */
 export { prepareJob, type Job } from './job';
 /** The dev metrics of an evaluation. */

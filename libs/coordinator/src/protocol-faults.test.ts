@@ -52,7 +52,7 @@ function rawPeer(port: number, onOpen: (ws: WebSocket) => void, onMessage?: (m: 
 }
 
 const hello = (version = PROTOCOL_VERSION) =>
-  encodeMessage({ type: 'hello', protocolVersion: version, workerId: 'rogue', capabilities: { backend: 'cpu', memoryBytes: 1, hostname: 'h', pid: 1 } });
+  encodeMessage({ type: 'hello', protocolVersion: version, workerId: 'rogue', capabilities: { backend: 'cpu', memoryBytes: 1, hostname: 'h', pid: 1 }, nonce: new Uint8Array(32), proof: new Uint8Array(32) });
 
 test.serial('malformed, oversized, unexpected and wrong-version messages are refused with a reason and change nothing', async (t) => {
   const clean = await run({ workers: 1 });
@@ -81,7 +81,8 @@ test.serial('malformed, oversized, unexpected and wrong-version messages are ref
   t.is(ends[0].code, 1002);
   t.is(ends[0].reason, 'PROTO_ERR_MALFORMED');
   t.is(ends[1].reason, 'PROTO_ERR_VERSION');
-  t.like(peers[1].received[0], { type: 'reject', code: 'PROTO_ERR_VERSION' });
+  t.like(peers[1].received[0], { type: 'challenge', protocolVersion: PROTOCOL_VERSION });
+  t.like(peers[1].received[1], { type: 'reject', code: 'PROTO_ERR_VERSION' });
   t.is(ends[2].code, 1008, 'ready before welcome is a state fault');
   t.is(ends[2].reason, 'PROTO_ERR_UNEXPECTED');
   t.is(ends[3].code, 1009, 'a frame over maxPayload closes with 1009');
@@ -165,7 +166,7 @@ test.serial('a worker joining a running job is used from the step after it is re
       onListening: (p) => (port = p),
       onStep: (r) => {
         lastStep = r.step;
-        if (r.step === 3) joiner = runWorkerClient({ url: `ws://127.0.0.1:${port}`, workerId: 'late', backend: 'wasm', maxRetries: 3, giveUpAfterMs: 60_000, initialDelayMs: 50, maxDelayMs: 500, log: () => {} });
+        if (r.step === 3) joiner = runWorkerClient({ url: `ws://127.0.0.1:${port}`, workerId: 'late', backend: 'wasm', secret: null, maxRetries: 3, giveUpAfterMs: 60_000, initialDelayMs: 50, maxDelayMs: 500, log: () => {} });
       },
       log: (l) => {
         if (/\(late@[^)]*\) ready/.test(l)) readyAfterStep = lastStep;

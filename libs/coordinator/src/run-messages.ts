@@ -1,15 +1,15 @@
-import { PROTOCOL_VERSION, tensorFromFloat32, type JsonObject, type StateMessage, type WelcomeMessage } from '@adalora/protocol';
+import { PROTOCOL_VERSION, tensorFromFloat32, type JsonObject, type ModelFile, type StateMessage, type WelcomeMessage } from '@adalora/protocol';
 import { workerJobToJson } from '@adalora/config';
 import type { Job } from './job';
 
-/** What a worker with this index is told when it joins: the run, its model and data. */
-export function welcomeMessage(job: Job, workerIndex: number): WelcomeMessage {
+/** What a worker with this index is told when it joins: the run, its model (and its files) and data. */
+export function welcomeMessage(job: Job, workerIndex: number, modelFiles: readonly ModelFile[]): WelcomeMessage {
   return {
     type: 'welcome',
     protocolVersion: PROTOCOL_VERSION,
     runId: job.runId,
     workerIndex,
-    run: { config: workerJobToJson(job.workerJob) as JsonObject, modelPath: job.modelDir, modelHash: job.modelHash, dataHash: job.dataHash },
+    run: { config: workerJobToJson(job.workerJob) as JsonObject, modelPath: job.modelDir, modelFiles, modelHash: job.modelHash, dataHash: job.dataHash },
   };
 }
 

@@ -21,6 +21,17 @@ export interface RequestDeadline {
 }
 
 /**
+ * The largest reply (encoded bytes) each request can get back: a worker may start a chunked
+ * transfer only while it owes a reply, and no larger than that reply can be.
+ */
+export interface ReplyBounds {
+  /** a `gradients` message (known from the trainables and the wire dtype) */
+  readonly gradientsBytes: number;
+  /** an `evalResult` for `rows` samples */
+  evalResultBytes(rows: number): number;
+}
+
+/**
  * One worker's connection: its frame reader/writer, where it is in the conversation, when it was
  * last heard from, and its request channel (one request in flight). A missed deadline drops the link.
  */
@@ -30,19 +41,23 @@ export class WorkerLink {
   capabilities: WorkerCapabilities | null = null;
   /** performance.now() of the last frame or pong from the peer */
   lastHeardAt = performance.now();
-  readonly reader: FrameReader<WorkerToCoordinator> = workerMessageReader();
+  readonly reader: FrameReader<WorkerToCoordinator>;
   readonly requests: RequestChannel;
   private readonly writer = new FrameWriter();
   private readonly deadlines: RequestDeadlines;
   /** request kinds this link answered at least once (its later ones need no warm-up time) */
   private readonly warm = new Set<RequestKind>();
+  /** the size bound of the reply to the request sent last */
+  private replyBytes = 0;
 
   constructor(
     readonly index: number,
     private readonly connection: Connection,
     readonly remote: string,
     deadline: RequestDeadline,
+    private readonly bounds: ReplyBounds,
   ) {
+    this.reader = workerMessageReader({ transferAllowance: () => (this.requests.busy ? this.replyBytes : 0) });
     this.deadlines = deadline.deadlines;
     this.requests = new RequestChannel(this, this.deadlines.forRequest('compute', 1, false), () => this.close('COORD_ERR_DEADLINE'), deadline.timers);
   }
@@ -58,6 +73,8 @@ export class WorkerLink {
 
   send(msg: CoordinatorToWorker): void {
     if (this.status === 'closed') return;
+    if (msg.type === 'compute') this.replyBytes = this.bounds.gradientsBytes;
+    if (msg.type === 'evaluate') this.replyBytes = this.bounds.evalResultBytes(msg.samples.sampleIds.length);
     for (const frame of this.writer.encode(msg)) this.connection.send(frame);
   }
 

@@ -30,13 +30,13 @@ const welcome = (workerIndex: number): WelcomeMessage => ({
   protocolVersion: PROTOCOL_VERSION,
   runId: 'run-1',
   workerIndex,
-  run: { config: {}, modelPath: '/m', modelHash: 'hash-1', dataHash: 'd' },
+  run: { config: {}, modelPath: '/m', modelFiles: [], modelHash: 'hash-1', dataHash: 'd' },
 });
 const state: StateMessage = { type: 'state', runId: 'run-1', step: 0, tensors: [] };
 
 function pool(overrides: Partial<WorkerPoolOptions> = {}) {
   const log: string[] = [];
-  const p = new WorkerPool({ runId: 'run-1', modelHash: 'hash-1', welcome, state: () => state, deadline: { ms: 1000 }, log: (l) => log.push(l), ...overrides });
+  const p = new WorkerPool({ runId: 'run-1', modelHash: 'hash-1', welcome, state: () => state, deadline: { ms: 1000 }, replyBounds: { gradientsBytes: 1 << 20, evalResultBytes: (rows) => 1024 + 64 * rows }, log: (l) => log.push(l), ...overrides });
   return { pool: p, log };
 }
 
@@ -48,7 +48,7 @@ function connect(p: WorkerPool) {
   return { ...fake, events, say };
 }
 
-const hello = (protocolVersion = PROTOCOL_VERSION): WorkerToCoordinator => ({ type: 'hello', protocolVersion, workerId: 'w', capabilities: { backend: 'cpu', memoryBytes: 1, hostname: 'h', pid: 1 } });
+const hello = (protocolVersion = PROTOCOL_VERSION): WorkerToCoordinator => ({ type: 'hello', protocolVersion, workerId: 'w', capabilities: { backend: 'cpu', memoryBytes: 1, hostname: 'h', pid: 1 }, nonce: new Uint8Array(32), proof: new Uint8Array(32) });
 /** A one-row compute request, as the step loop would send it. */
 const compute = (requestId: number): CoordinatorToWorker => ({
   type: 'compute',

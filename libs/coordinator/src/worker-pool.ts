@@ -12,7 +12,7 @@ import {
 import { Heartbeat } from './heartbeat';
 import { REAL_TIMERS, type Timers } from './request-channel';
 import { RequestDeadlines, type DeadlinePolicy } from './request-deadlines';
-import { WorkerLink, type Connection } from './worker-link';
+import { WorkerLink, type Connection, type ReplyBounds } from './worker-link';
 
 export interface WorkerPoolOptions {
   /** the run a `ready` and every reply must name */
@@ -27,6 +27,8 @@ export interface WorkerPoolOptions {
   readonly deadline: DeadlinePolicy & { readonly timers?: Timers };
   /** ping interval; an idle ready worker silent for two intervals is dropped (omitted: no pings) */
   readonly heartbeatMs?: number;
+  /** how large each reply may be (chunked transfers beyond are refused) */
+  readonly replyBounds: ReplyBounds;
   readonly log: (line: string) => void;
 }
 
@@ -124,7 +126,7 @@ export class WorkerPool {
 
   /** Takes a new connection; the transport reports its events through what this returns. */
   accept(connection: Connection, remote: string): ConnectionEvents {
-    const link = new WorkerLink(this.nextIndex++, connection, remote, { deadlines: this.deadlines, timers: this.o.deadline.timers ?? REAL_TIMERS });
+    const link = new WorkerLink(this.nextIndex++, connection, remote, { deadlines: this.deadlines, timers: this.o.deadline.timers ?? REAL_TIMERS }, this.o.replyBounds);
     this.links.add(link);
     return {
       message: (data) => {

@@ -122,6 +122,20 @@ test('a transfer over the limit is refused at its first chunk with PROTO_ERR_TOO
   t.is(isProtocolError(e) ? e.closeCode : 0, 1009);
 });
 
+test('a transfer is accepted only within the allowance asked for when it starts', (t) => {
+  const frames = new FrameWriter({ maxFrameBytes: FRAME }).encode(bigGradients());
+  const total = parseChunk(decodeMessage(frames[0])).totalBytes;
+  let allowance = 0;
+  const reader = () => workerMessageReader({ transferAllowance: () => allowance });
+  t.is(codeOf(() => reader().read(frames[0])), 'PROTO_ERR_UNEXPECTED', 'no request outstanding: no transfer at all');
+  allowance = total - 1;
+  t.is(codeOf(() => reader().read(frames[0])), 'PROTO_ERR_TOO_LARGE', 'one byte more than the reply can be');
+  allowance = total;
+  const ok = reader();
+  const got = frames.map((f) => ok.read(f));
+  t.is(got.at(-1)?.type, 'gradients', 'exactly the expected size');
+});
+
 test('chunks that lie about their transfer are PROTO_ERR_BAD_FIELD', (t) => {
   const chunks = chunksOf(bigGradients(), 'gradients', 0);
   const changed = new ChunkAssembler();

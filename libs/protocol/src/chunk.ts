@@ -92,6 +92,12 @@ export interface ChunkAssemblerOptions {
   readonly maxTransferBytes?: number;
   /** Message types that may be chunked (PROTO_ERR_UNKNOWN_TYPE otherwise); all when omitted. */
   readonly kinds?: readonly string[];
+  /**
+   * Asked when a transfer starts: the largest message this peer may send now (bytes), or 0 when
+   * it may start none (PROTO_ERR_UNEXPECTED), e.g. the size of the reply to the request it owes.
+   * Bounds what a peer can make the receiver buffer. No bound beyond `maxTransferBytes` when omitted.
+   */
+  readonly transferAllowance?: () => number;
 }
 
 interface Transfer {
@@ -121,12 +127,14 @@ export interface TransferProgress {
 export class ChunkAssembler {
   private readonly maxTransferBytes: number;
   private readonly kinds?: readonly string[];
+  private readonly allowance?: () => number;
   private current?: Transfer;
   private lastId = -1;
 
   constructor(options: ChunkAssemblerOptions = {}) {
     this.maxTransferBytes = options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES;
     if (options.kinds !== undefined) this.kinds = options.kinds;
+    if (options.transferAllowance !== undefined) this.allowance = options.transferAllowance;
   }
 
   /** The transfer in progress, if any. */
@@ -202,6 +210,11 @@ export class ChunkAssembler {
     }
     if (chunk.totalBytes > this.maxTransferBytes) {
       throw protocolError('PROTO_ERR_TOO_LARGE', `transfer of ${chunk.totalBytes} bytes is over the limit of ${this.maxTransferBytes}`, { ...at, field: 'totalBytes' });
+    }
+    const allowed = this.allowance?.();
+    if (allowed === 0) throw protocolError('PROTO_ERR_UNEXPECTED', `a chunked transfer while none is expected`, { ...at, field: 'totalBytes' });
+    if (allowed !== undefined && chunk.totalBytes > allowed) {
+      throw protocolError('PROTO_ERR_TOO_LARGE', `transfer of ${chunk.totalBytes} bytes is over the ${allowed} bytes expected now`, { ...at, field: 'totalBytes' });
     }
     if (chunk.count > chunk.totalBytes) {
       throw protocolError('PROTO_ERR_BAD_FIELD', `${chunk.count} non-empty chunks cannot hold ${chunk.totalBytes} bytes`, { ...at, field: 'count' });

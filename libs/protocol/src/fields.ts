@@ -99,3 +99,9 @@ export function indexArray(ctx: Ctx, field: string, u: unknown, max: number): nu
   for (let i = 0; i < a.length; i++) out[i] = integer(ctx, `${field}[${i}]`, a[i]);
   return out;
 }
+
+/** Binary of exactly `bytes` bytes (nonces, HMACs). */
+export function fixedBytes(ctx: Ctx, field: string, u: unknown, bytes: number): Uint8Array {
+  if (!(u instanceof Uint8Array) || u.byteLength !== bytes) badField(ctx, field, `${bytes} bytes of binary`, u);
+  return u;
+}

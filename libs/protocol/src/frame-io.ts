@@ -54,6 +54,8 @@ export interface FrameReaderOptions {
   readonly maxMessageBytes?: number;
   /** Largest reassembled message accepted. Default 256 MiB. */
   readonly maxTransferBytes?: number;
+  /** The largest chunked message the peer may start now, 0 for none (see ChunkAssemblerOptions). */
+  readonly transferAllowance?: () => number;
 }
 
 /**
@@ -74,7 +76,7 @@ export class FrameReader<T extends ProtocolMessage> {
   ) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxTransferBytes = options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES;
-    this.assembler = new ChunkAssembler({ maxTransferBytes: this.maxTransferBytes, kinds });
+    this.assembler = new ChunkAssembler({ maxTransferBytes: this.maxTransferBytes, kinds, ...(options.transferAllowance && { transferAllowance: options.transferAllowance }) });
   }
 
   /** The chunked transfer in progress, if any (to log when a connection drops mid-transfer). */

@@ -13,6 +13,7 @@
  */
 export {
   PROTOCOL_VERSION,
+  MODEL_FILES_PATH,
   WORKER_MESSAGE_TYPES,
   COORDINATOR_MESSAGE_TYPES,
   type JsonValue,
@@ -20,6 +21,9 @@ export {
   type WireSampleBatch,
   type WorkerCapabilities,
   type HelloMessage,
+  type ChallengeMessage,
+  type AuthenticatedMessage,
+  type ModelFile,
   type ReadyMessage,
   type GradientsMessage,
   type EvalResultMessage,
@@ -48,7 +52,7 @@ export {
   type ProtocolErrorCode,
   type ProtocolErrorWhere,
 } from './protocol-error';
-export { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TRANSFER_BYTES, PROTOCOL_LIMITS } from './limits';
+export { WORKER_MAX_FRAME_BYTES, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TRANSFER_BYTES, PROTOCOL_LIMITS } from './limits';
 export {
   DTYPE_BYTES,
   isWireDtype,
@@ -91,5 +95,17 @@ export {
   type FrameWriterOptions,
   type FrameReaderOptions,
 } from './frame-io';
+export {
+  AUTH_NONCE_BYTES,
+  AUTH_PROOF_BYTES,
+  MIN_SECRET_BYTES,
+  authNonce,
+  workerProof,
+  coordinatorProof,
+  modelFileToken,
+  proofMatches,
+  type HandshakeNonces,
+} from './auth';
+export { readRunSecret, SECRET_ENV } from './run-secret';
 export { encodeSamples, decodeSamples, type SampleBatch } from './sample-batch';
 export { summarizeMessage } from './summarize-message';

@@ -13,6 +13,13 @@ export const DEFAULT_MAX_FRAME_BYTES = 4 * MiB;
 export const DEFAULT_MAX_MESSAGE_BYTES = 8 * MiB;
 
 /**
+ * Largest frame a worker sends, and the coordinator's ws `maxPayload`: bigger messages go as
+ * chunks. Small, because the coordinator may buffer one such frame per connection that has not
+ * authenticated yet (ws refuses a larger one from its header, before buffering it).
+ */
+export const WORKER_MAX_FRAME_BYTES = 1 * MiB;
+
+/**
  * Largest message (after reassembling its chunks) a reader accepts by default. An AdaLoRA
  * adapter + head for BERT-base with r = 12 on all six matrices is ≈ 2 M floats (8 MB); this
  * leaves room for large models without letting a peer make us buffer gigabytes.
@@ -35,6 +42,8 @@ export const PROTOCOL_LIMITS = {
   maxRows: 1 << 20,
   /** Chunks in one transfer. */
   maxChunks: 1 << 16,
+  /** Files of a base model (config, weights or their shards, tokenizer files). */
+  maxModelFiles: 1024,
   /** Nesting depth of the JSON run config. */
   maxJsonDepth: 32,
   /** Values (object entries + array items + scalars) in the JSON run config. */

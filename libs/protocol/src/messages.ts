@@ -4,9 +4,13 @@
  * Conversation (one WebSocket per worker, the worker connects):
  *
  *   worker                                   coordinator
- *   hello {protocolVersion, workerId, caps} →
- *                                            ← welcome {runId, workerIndex, run} | reject + close
- *   (loads run.modelPath, checks modelHash)
+ *                                            ← challenge {protocolVersion, nonce}   (first, always)
+ *   hello {protocolVersion, workerId, caps,  →
+ *          nonce, proof}                         proof = HMAC(secret, worker context ‖ nonces ‖ id)
+ *                                            ← authenticated {proof} | reject + close
+ *   (checks the coordinator's proof)             proof = HMAC(secret, coordinator context ‖ nonces)
+ *                                            ← welcome {runId, workerIndex, run}
+ *   (fetches run.modelFiles by hash, or uses its --model copy; checks modelHash)
  *   ready {runId, modelHash, loadMs}        →
  *                                            ← state {step, tensors}   full adapter + head, masks applied
  *                                            ← compute {step, requestId, seed, microBatches, samples}
@@ -44,8 +48,12 @@
  */
 import type { NamedTensor, WireTensor } from './wire-tensor';
 
-/** Version of this schema; a `hello`/`welcome` of another version is refused with PROTO_ERR_VERSION. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * Version of this schema; a `hello`/`welcome` of another version is refused with PROTO_ERR_VERSION.
+ * Version 3 added the challenge-response handshake (`challenge`, `authenticated`, `hello.nonce`
+ * and `hello.proof`) and `run.modelFiles`.
+ */
+export const PROTOCOL_VERSION = 3;
 
 /** Plain JSON, as the run config travels (no binary, finite numbers only). */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | JsonObject;
@@ -90,6 +98,10 @@ export interface HelloMessage {
   /** Worker-chosen id, stable across reconnects (1..256 chars). */
   readonly workerId: string;
   readonly capabilities: WorkerCapabilities;
+  /** A fresh random nonce of the worker (AUTH_NONCE_BYTES), so the coordinator's proof is fresh too. */
+  readonly nonce: Uint8Array;
+  /** HMAC-SHA256 of the run secret over the worker context, both nonces and `workerId` (see auth.ts). */
+  readonly proof: Uint8Array;
 }
 
 /** The worker has loaded the model of `welcome.run` and holds a fresh adapter. */
@@ -164,12 +176,45 @@ export type WorkerToCoordinator =
 export interface RunSpec {
   /** The run config as plain JSON (bounded depth and size). */
   readonly config: JsonObject;
-  /** Where the worker finds the base model (path or URL). */
+  /** Where the base model is on the coordinator's machine (for messages; workers fetch `modelFiles`). */
   readonly modelPath: string;
+  /** The model's files (config, weights, tokenizer), which the coordinator serves by content hash. */
+  readonly modelFiles: readonly ModelFile[];
   /** Hash the loaded model must have. */
   readonly modelHash: string;
   /** Hash of the tokenized data set the samples come from (for logs and checks). */
   readonly dataHash: string;
+}
+
+/**
+ * Where the coordinator serves model files on its port: `GET ${MODEL_FILES_PATH}/<sha256>` with
+ * `Authorization: Bearer <modelFileToken>` of a live authenticated connection.
+ */
+export const MODEL_FILES_PATH = '/adalora/model-files';
+
+/** One file of the base model, as the coordinator serves it. */
+export interface ModelFile {
+  /** File name inside the model folder (no folders: `[A-Za-z0-9._-]`, 1..255 chars, not `.`/`..`). */
+  readonly name: string;
+  /** SHA-256 of the file's bytes, 64 lowercase hex digits. */
+  readonly sha256: string;
+  /** Size in bytes (integer ≥ 0). */
+  readonly bytes: number;
+}
+
+/** The coordinator's first message on every connection: prove the run secret over this nonce. */
+export interface ChallengeMessage {
+  readonly type: 'challenge';
+  readonly protocolVersion: number;
+  /** A fresh random nonce (AUTH_NONCE_BYTES). */
+  readonly nonce: Uint8Array;
+}
+
+/** The worker's proof was right; the coordinator proves the secret in turn (mutual authentication). */
+export interface AuthenticatedMessage {
+  readonly type: 'authenticated';
+  /** HMAC-SHA256 of the run secret over the coordinator context and both nonces (see auth.ts). */
+  readonly proof: Uint8Array;
 }
 
 /** Accepts a `hello`. */
@@ -235,6 +280,8 @@ export interface ShutdownMessage {
 
 /** Every message the coordinator may send. */
 export type CoordinatorToWorker =
+  | ChallengeMessage
+  | AuthenticatedMessage
   | WelcomeMessage
   | RejectMessage
   | StateMessage
@@ -247,7 +294,7 @@ export type ProtocolMessage = WorkerToCoordinator | CoordinatorToWorker;
 
 // Records (not arrays) so that the compiler checks that every type is listed exactly once.
 const WORKER_TYPES = { hello: 1, ready: 1, gradients: 1, evalResult: 1, error: 1, heartbeat: 1 } satisfies Record<WorkerToCoordinator['type'], 1>;
-const COORDINATOR_TYPES = { welcome: 1, reject: 1, state: 1, compute: 1, evaluate: 1, shutdown: 1 } satisfies Record<CoordinatorToWorker['type'], 1>;
+const COORDINATOR_TYPES = { challenge: 1, authenticated: 1, welcome: 1, reject: 1, state: 1, compute: 1, evaluate: 1, shutdown: 1 } satisfies Record<CoordinatorToWorker['type'], 1>;
 
 /** The `type`s a worker may send, for checks before reassembling a chunked message. */
 export const WORKER_MESSAGE_TYPES = Object.keys(WORKER_TYPES) as readonly WorkerToCoordinator['type'][];

@@ -2,11 +2,15 @@
  * The guard for coordinator → worker messages: one parser per message type, each checking every
  * field. Returns a fresh object holding only the known fields (tensor data stays a view).
  */
-import { fail, indexArray, integer, object, type Ctx } from './fields';
+import { AUTH_NONCE_BYTES, AUTH_PROOF_BYTES } from './auth';
+import { array, fail, fixedBytes, indexArray, integer, object, string, type Ctx } from './fields';
 import { PROTOCOL_LIMITS } from './limits';
 import {
   COORDINATOR_MESSAGE_TYPES,
+  type AuthenticatedMessage,
+  type ChallengeMessage,
   type ComputeMessage,
+  type ModelFile,
   type CoordinatorToWorker,
   type EvaluateMessage,
   type RejectMessage,
@@ -27,6 +31,10 @@ export function parseCoordinatorMessage(u: unknown): CoordinatorToWorker {
   const type = o.type as CoordinatorToWorker['type'];
   const ctx: Ctx = { type };
   switch (type) {
+    case 'challenge':
+      return parseChallenge(ctx, o);
+    case 'authenticated':
+      return parseAuthenticated(ctx, o);
     case 'welcome':
       return parseWelcome(ctx, o);
     case 'reject':
@@ -46,10 +54,40 @@ export function parseCoordinatorMessage(u: unknown): CoordinatorToWorker {
   }
 }
 
+function parseChallenge(ctx: Ctx, u: Record<string, unknown>): ChallengeMessage {
+  const protocolVersion = checkVersion(ctx, u, 'coordinator');
+  const o = object(ctx, '', u, ['type', 'protocolVersion', 'nonce']);
+  return { type: 'challenge', protocolVersion, nonce: fixedBytes(ctx, 'nonce', o.nonce, AUTH_NONCE_BYTES) };
+}
+
+function parseAuthenticated(ctx: Ctx, u: Record<string, unknown>): AuthenticatedMessage {
+  const o = object(ctx, '', u, ['type', 'proof']);
+  return { type: 'authenticated', proof: fixedBytes(ctx, 'proof', o.proof, AUTH_PROOF_BYTES) };
+}
+
+/** A plain file name: a worker writes it inside its cache folder, so no separators and no `..`. */
+const FILE_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,255}$/;
+
+function modelFiles(ctx: Ctx, field: string, u: unknown): ModelFile[] {
+  const names = new Set<string>();
+  return array(ctx, field, u, PROTOCOL_LIMITS.maxModelFiles).map((f, i) => {
+    const at = `${field}[${i}]`;
+    const o = object(ctx, at, f, ['name', 'sha256', 'bytes']);
+    const name = string(ctx, `${at}.name`, o.name, { max: 255, pattern: FILE_NAME, patternText: 'a plain file name ([A-Za-z0-9._-], not . or ..)' });
+    if (names.has(name)) fail(ctx, `${at}.name`, 'PROTO_ERR_BAD_FIELD', 'names a file listed before');
+    names.add(name);
+    return {
+      name,
+      sha256: string(ctx, `${at}.sha256`, o.sha256, { min: 64, max: 64, pattern: /^[0-9a-f]{64}$/, patternText: '64 lowercase hex digits' }),
+      bytes: integer(ctx, `${at}.bytes`, o.bytes),
+    };
+  });
+}
+
 function parseWelcome(ctx: Ctx, u: Record<string, unknown>): WelcomeMessage {
   const protocolVersion = checkVersion(ctx, u, 'coordinator');
   const o = object(ctx, '', u, ['type', 'protocolVersion', 'runId', 'workerIndex', 'run']);
-  const r = object(ctx, 'run', o.run, ['config', 'modelPath', 'modelHash', 'dataHash']);
+  const r = object(ctx, 'run', o.run, ['config', 'modelPath', 'modelFiles', 'modelHash', 'dataHash']);
   return {
     type: 'welcome',
     protocolVersion,
@@ -58,6 +96,7 @@ function parseWelcome(ctx: Ctx, u: Record<string, unknown>): WelcomeMessage {
     run: {
       config: jsonObject(ctx, 'run.config', r.config),
       modelPath: text(ctx, 'run.modelPath', r.modelPath),
+      modelFiles: modelFiles(ctx, 'run.modelFiles', r.modelFiles),
       modelHash: id(ctx, 'run.modelHash', r.modelHash),
       dataHash: id(ctx, 'run.dataHash', r.dataHash),
     },

@@ -2,7 +2,8 @@
  * The guard for worker → coordinator messages: one parser per message type, each checking every
  * field. Returns a fresh object holding only the known fields (tensor data stays a view).
  */
-import { fail, finite, indexArray, integer, object, type Ctx } from './fields';
+import { AUTH_NONCE_BYTES, AUTH_PROOF_BYTES } from './auth';
+import { fail, finite, fixedBytes, indexArray, integer, object, type Ctx } from './fields';
 import { PROTOCOL_LIMITS } from './limits';
 import {
   WORKER_MESSAGE_TYPES,
@@ -48,7 +49,7 @@ export function parseWorkerMessage(u: unknown): WorkerToCoordinator {
 
 function parseHello(ctx: Ctx, u: Record<string, unknown>): HelloMessage {
   const protocolVersion = checkVersion(ctx, u, 'worker');
-  const o = object(ctx, '', u, ['type', 'protocolVersion', 'workerId', 'capabilities']);
+  const o = object(ctx, '', u, ['type', 'protocolVersion', 'workerId', 'capabilities', 'nonce', 'proof']);
   const c = object(ctx, 'capabilities', o.capabilities, ['backend', 'memoryBytes', 'hostname', 'pid']);
   return {
     type: 'hello',
@@ -60,6 +61,8 @@ function parseHello(ctx: Ctx, u: Record<string, unknown>): HelloMessage {
       hostname: id(ctx, 'capabilities.hostname', c.hostname),
       pid: integer(ctx, 'capabilities.pid', c.pid),
     },
+    nonce: fixedBytes(ctx, 'nonce', o.nonce, AUTH_NONCE_BYTES),
+    proof: fixedBytes(ctx, 'proof', o.proof, AUTH_PROOF_BYTES),
   };
 }
 

@@ -11,6 +11,7 @@ test('each code maps to its WebSocket close code', (t) => {
     PROTO_ERR_NON_FINITE: 1008,
     PROTO_ERR_OUT_OF_ORDER: 1002,
     PROTO_ERR_UNEXPECTED: 1008,
+    PROTO_ERR_AUTH: 1008,
   };
   for (const code of Object.keys(expected) as ProtocolErrorCode[]) {
     t.is(CLOSE_CODES[code], expected[code], code);
@@ -26,16 +27,19 @@ test("the endpoints' own close reasons have stable close codes", (t) => {
     COORD_ERR_UNRESPONSIVE: 4000,
     COORD_ERR_ABSURD_GRADIENTS: 1008,
     COORD_ERR_INTERNAL: 1011,
+    COORD_ERR_HANDSHAKE_DEADLINE: 1013,
+    COORD_ERR_DUPLICATE_ID: 1013,
+    COORD_ERR_FULL: 1013,
     WORKER_ERR_FAULT: 1011,
     WORKER_DONE: 1000,
   };
   for (const [reason, code] of Object.entries(expected)) t.is(CLOSE_CODES[reason as CloseReason], code, reason);
-  t.is(Object.keys(CLOSE_CODES).length, 8 + Object.keys(expected).length, 'one table holds every reason');
+  t.is(Object.keys(CLOSE_CODES).length, 9 + Object.keys(expected).length, 'one table holds every reason');
 });
 
 test('a refusal is a close for a protocol fault; a normal end or an internal error is not', (t) => {
   for (const code of [1002, 1008, 1009]) t.true(isRefusalClose(code), `${code}`);
-  for (const code of [1000, 1001, 1006, 1011]) t.false(isRefusalClose(code), `${code}`);
+  for (const code of [1000, 1001, 1006, 1011, 1013]) t.false(isRefusalClose(code), `${code}`);
   // dropped for silence is not refused: the worker may rejoin
   t.false(isRefusalClose(CLOSE_CODES.COORD_ERR_DEADLINE));
   t.false(isRefusalClose(CLOSE_CODES.COORD_ERR_UNRESPONSIVE));

@@ -21,7 +21,9 @@ export type ProtocolErrorCode =
    * A well-formed message that the receiver's state does not allow now: a second `hello`,
    * `ready` before `welcome`, a reply nobody asked for, `compute` before `welcome`.
    */
-  | 'PROTO_ERR_UNEXPECTED';
+  | 'PROTO_ERR_UNEXPECTED'
+  /** The peer did not prove the run secret (wrong or missing secret, or a replayed handshake). */
+  | 'PROTO_ERR_AUTH';
 
 /** WebSocket close codes (RFC 6455 §7.4.1) this protocol closes with; used only through CLOSE_CODES. */
 const CLOSE_NORMAL = 1000;
@@ -30,6 +32,7 @@ const CLOSE_PROTOCOL_ERROR = 1002;
 const CLOSE_POLICY_VIOLATION = 1008;
 const CLOSE_MESSAGE_TOO_BIG = 1009;
 const CLOSE_INTERNAL_ERROR = 1011;
+const CLOSE_TRY_AGAIN_LATER = 1013;
 /**
  * Private-use code (RFC 6455 §7.4.2, 4000–4999): the coordinator dropped a worker that did not
  * answer in time. Nothing the worker said was wrong, so it may reconnect and rejoin.
@@ -53,6 +56,12 @@ export type EndpointCloseReason =
   | 'COORD_ERR_ABSURD_GRADIENTS'
   /** A bug of the coordinator while handling this worker's message: only this worker is dropped. */
   | 'COORD_ERR_INTERNAL'
+  /** The connection did not authenticate within `cluster.handshakeTimeoutMs`, or made room for a newer one. */
+  | 'COORD_ERR_HANDSHAKE_DEADLINE'
+  /** Another live connection already holds this worker id; the worker may retry once it is gone. */
+  | 'COORD_ERR_DUPLICATE_ID'
+  /** `cluster.maxConnections` workers are connected already; the worker may retry later. */
+  | 'COORD_ERR_FULL'
   /** The worker failed on a message; it sent `error` first and closes with its own `WORKER_ERR_*` code as reason. */
   | 'WORKER_ERR_FAULT'
   /** The worker leaves after the coordinator ended the run. */
@@ -72,6 +81,8 @@ export const CLOSE_CODES: Readonly<Record<CloseReason, number>> = {
   PROTO_ERR_NON_FINITE: CLOSE_POLICY_VIOLATION,
   PROTO_ERR_OUT_OF_ORDER: CLOSE_PROTOCOL_ERROR,
   PROTO_ERR_UNEXPECTED: CLOSE_POLICY_VIOLATION,
+  // a wrong secret stays wrong on a retry: a refusal
+  PROTO_ERR_AUTH: CLOSE_POLICY_VIOLATION,
   COORD_RUN_FINISHED: CLOSE_NORMAL,
   COORD_SHUTDOWN: CLOSE_GOING_AWAY,
   // a worker too slow or stopped is dropped, not refused: it may come back
@@ -80,6 +91,11 @@ export const CLOSE_CODES: Readonly<Record<CloseReason, number>> = {
   // what it sent is refused, as a non-finite tensor is: the same share would be refused again
   COORD_ERR_ABSURD_GRADIENTS: CLOSE_POLICY_VIOLATION,
   COORD_ERR_INTERNAL: CLOSE_INTERNAL_ERROR,
+  // all three pass (a crowd of idle connections thins out, the old connection of this id closes,
+  // a worker leaves): the worker retries, it is not refused
+  COORD_ERR_HANDSHAKE_DEADLINE: CLOSE_TRY_AGAIN_LATER,
+  COORD_ERR_DUPLICATE_ID: CLOSE_TRY_AGAIN_LATER,
+  COORD_ERR_FULL: CLOSE_TRY_AGAIN_LATER,
   WORKER_ERR_FAULT: CLOSE_INTERNAL_ERROR,
   WORKER_DONE: CLOSE_NORMAL,
 };

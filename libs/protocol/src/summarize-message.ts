@@ -21,6 +21,10 @@ export function summarizeMessage(msg: ProtocolMessage): string {
       return `error ${msg.code}`;
     case 'heartbeat':
       return 'heartbeat';
+    case 'challenge':
+      return `challenge v${msg.protocolVersion}`;
+    case 'authenticated':
+      return 'authenticated';
     case 'welcome':
       return `welcome v${msg.protocolVersion} run=${msg.runId} worker#${msg.workerIndex}`;
     case 'reject':

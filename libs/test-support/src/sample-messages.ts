@@ -42,6 +42,8 @@ export function workerSamples(): { [K in WorkerToCoordinator['type']]: Extract<W
       protocolVersion: PROTOCOL_VERSION,
       workerId: 'w-1',
       capabilities: { backend: 'wasm', memoryBytes: 16 * 2 ** 30, hostname: 'node-a', pid: 4242 },
+      nonce: new Uint8Array(32).fill(3),
+      proof: new Uint8Array(32).fill(5),
     },
     ready: { type: 'ready', runId: 'run-1', modelHash: 'sha256:abc', loadMs: 1234.5 },
     gradients: {
@@ -66,6 +68,8 @@ export function workerSamples(): { [K in WorkerToCoordinator['type']]: Extract<W
 
 export function coordinatorSamples(): { [K in CoordinatorToWorker['type']]: Extract<CoordinatorToWorker, { type: K }> } {
   return {
+    challenge: { type: 'challenge', protocolVersion: PROTOCOL_VERSION, nonce: new Uint8Array(32).fill(7) },
+    authenticated: { type: 'authenticated', proof: new Uint8Array(32).fill(9) },
     welcome: {
       type: 'welcome',
       protocolVersion: PROTOCOL_VERSION,
@@ -74,6 +78,10 @@ export function coordinatorSamples(): { [K in CoordinatorToWorker['type']]: Extr
       run: {
         config: { adalora: { initR: 12, targetR: 8, targetModules: ['query', 'value'] }, lr: 5e-4, seed: null, fp16: false },
         modelPath: '/models/bert-base-uncased',
+        modelFiles: [
+          { name: 'config.json', sha256: 'a'.repeat(64), bytes: 612 },
+          { name: 'model.safetensors', sha256: '0123456789abcdef'.repeat(4), bytes: 440_000_000 },
+        ],
         modelHash: 'sha256:abc',
         dataHash: 'sha256:def',
       },

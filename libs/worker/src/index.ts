@@ -6,6 +6,8 @@
  */
 export { WorkerSession, WorkerFault, type WorkerSessionOptions } from './worker-session';
 export { runWorkerClient, type WorkerClientOptions, type WorkerExit } from './worker-client';
+/** How a worker trusts the coordinator's TLS certificate (a CA or a pinned fingerprint). */
+export { type WorkerTls } from './tls-client';
 /** The `adalora worker` command on node's argv. */
 export { runWorkerCli } from './worker-cli';
 /** Starts a worker (`adalora worker` with these options) as a child process. */

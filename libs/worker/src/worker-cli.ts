@@ -1,8 +1,42 @@
 // Only light modules are imported up front, so that a bad flag is refused, and `--help`
 // printed, without loading TensorFlow.js: the backend and the client are imported after.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseBackendChoice } from '@adalora/config';
+import { readRunSecret } from '@adalora/protocol';
+import { defaultCacheDir } from './model-cache';
+import { isSha256Fingerprint, type WorkerTls } from './tls-client';
+
+interface WorkerFlags {
+  coordinator: string;
+  backend: string;
+  id: string;
+  model?: string;
+  cacheDir?: string;
+  secretFile?: string;
+  tlsCa?: string;
+  tlsFingerprint?: string;
+  retries?: number;
+  giveUpAfter: number;
+  quiet?: boolean;
+  injectFault?: 'compute';
+}
+
+/** The CA or pinned fingerprint to trust for wss, checked before anything connects. */
+function workerTls(opts: WorkerFlags): WorkerTls | undefined {
+  if (opts.tlsCa !== undefined && opts.tlsFingerprint !== undefined) throw new Error('--tls-ca and --tls-fingerprint: give one of them');
+  if (opts.tlsFingerprint !== undefined) {
+    if (!isSha256Fingerprint(opts.tlsFingerprint)) throw new Error(`--tls-fingerprint: expected a SHA-256 fingerprint (64 hex digits, colons allowed), got ${opts.tlsFingerprint.length} chars`);
+    return { fingerprint: opts.tlsFingerprint };
+  }
+  if (opts.tlsCa === undefined) return undefined;
+  try {
+    return { ca: readFileSync(opts.tlsCa) };
+  } catch (e) {
+    throw new Error(`--tls-ca ${opts.tlsCa}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
 
 const integer = (min: number) => (v: string) => {
   const n = Number(v);
@@ -25,13 +59,20 @@ function workerProgram(): Command {
     .option('-c, --coordinator <url>', 'coordinator address', 'ws://127.0.0.1:7070')
     .option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu', 'auto')
     .option('--id <id>', 'worker id, stable across reconnects', `${hostname()}-${process.pid}`)
-    .option('--model <dir>', "local copy of the base model (its hash must match the run's); default: the path the coordinator names")
+    .option('--model <dir>', "local copy of the base model (its hash must match the run's); default: fetched from the coordinator into --cache-dir")
+    .option('--cache-dir <dir>', `where fetched model files are kept, by hash (default ${defaultCacheDir()})`)
+    .option('--secret-file <file>', 'file holding the run secret (else the ADALORA_SECRET environment variable)')
+    .option('--tls-ca <file>', 'for wss: CA certificate (PEM) to trust for the coordinator')
+    .option('--tls-fingerprint <sha256>', "for wss: trust only the coordinator certificate with this SHA-256 fingerprint (e.g. a self-signed one)")
     .option('--retries <n>', 'failed connection attempts in a row before giving up (default: no limit, see --give-up-after)', integer(0))
     .option('--give-up-after <duration>', 'give up once the coordinator has been out of reach this long, e.g. 90s, 10m, 1h', parseDuration, parseDuration('10m'))
     .option('--quiet', 'log only faults')
     // testing only, and hidden: fails every compute request, as a worker that cannot compute would
     .addOption(new Option('--inject-fault <where>', 'testing: fail every request of this kind').choices(['compute']).hideHelp())
-    .action(async (opts: { coordinator: string; backend: string; id: string; model?: string; retries?: number; giveUpAfter: number; quiet?: boolean; injectFault?: 'compute' }) => {
+    .action(async (opts: WorkerFlags) => {
+      // options that can be wrong are checked before the backend loads
+      const secret = readRunSecret(opts.secretFile, process.env);
+      const tls = workerTls(opts);
       const log = (line: string) => console.log(`${new Date().toISOString()} worker ${opts.id}: ${line}`);
       const info = opts.quiet ? () => {} : log;
       const backend = parseBackendChoice(opts.backend);
@@ -42,6 +83,9 @@ function workerProgram(): Command {
         workerId: opts.id,
         backend: report.name,
         modelDir: opts.model,
+        secret,
+        ...(tls && { tls }),
+        ...(opts.cacheDir !== undefined && { cacheDir: opts.cacheDir }),
         injectFault: opts.injectFault,
         maxRetries: opts.retries,
         giveUpAfterMs: opts.giveUpAfter,

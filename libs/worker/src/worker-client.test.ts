@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { CLOSE_CODES } from '@adalora/protocol';
+import { authNonce, CLOSE_CODES, encodeMessage, PROTOCOL_VERSION } from '@adalora/protocol';
 import { runWorkerClient } from './worker-client';
 
 /** A server that closes the n-th connection, once it said hello, with the n-th of `closes`. */
@@ -10,6 +10,8 @@ async function closingServer(closes: readonly (keyof typeof CLOSE_CODES)[]): Pro
   await new Promise((r) => server.once('listening', r));
   let n = 0;
   server.on('connection', (socket) => {
+    // a coordinator opens with a challenge; the worker says hello only then
+    socket.send(encodeMessage({ type: 'challenge', protocolVersion: PROTOCOL_VERSION, nonce: authNonce() }));
     const reason = closes[Math.min(n++, closes.length - 1)];
     socket.once('message', () => socket.close(CLOSE_CODES[reason], reason));
   });
@@ -17,7 +19,7 @@ async function closingServer(closes: readonly (keyof typeof CLOSE_CODES)[]): Pro
 }
 
 const client = (port: number, log: string[]) =>
-  runWorkerClient({ url: `ws://127.0.0.1:${port}`, workerId: 'w', backend: 'cpu', maxRetries: 3, giveUpAfterMs: 60_000, initialDelayMs: 10, maxDelayMs: 20, log: (l) => log.push(l) });
+  runWorkerClient({ url: `ws://127.0.0.1:${port}`, workerId: 'w', backend: 'cpu', secret: null, maxRetries: 3, giveUpAfterMs: 60_000, initialDelayMs: 10, maxDelayMs: 20, log: (l) => log.push(l) });
 
 test('dropped for a deadline or silence (4000), the worker rejoins; refused (1008), it stops for good', async (t) => {
   const server = await closingServer(['COORD_ERR_DEADLINE', 'COORD_ERR_UNRESPONSIVE', 'PROTO_ERR_UNEXPECTED']);

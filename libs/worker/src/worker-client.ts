@@ -8,13 +8,24 @@ import {
   isDropClose,
   isRefusalClose,
   summarizeMessage,
+  WORKER_MAX_FRAME_BYTES,
+  type CloseReason,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
+import { cachedModelDir, defaultCacheDir, httpModelFetcher, type FetchModelFile } from './model-cache';
+import { trustedTlsConnect, type WorkerTls } from './tls-client';
+import { WorkerHandshake } from './worker-handshake';
 import { WorkerFault, WorkerSession, type WorkerSessionOptions } from './worker-session';
 
-export interface WorkerClientOptions extends WorkerSessionOptions {
-  /** ws://host:port of the coordinator */
+export interface WorkerClientOptions extends Omit<WorkerSessionOptions, 'fetchModel'> {
+  /** ws://host:port or wss://host:port of the coordinator */
   readonly url: string;
+  /** the run secret to prove (null: the coordinator must have none, which it allows on loopback only) */
+  readonly secret: Uint8Array | null;
+  /** for wss: the CA or the pinned certificate fingerprint to trust (default: the system's CAs) */
+  readonly tls?: WorkerTls;
+  /** where fetched model files are kept, by model hash (default: defaultCacheDir()) */
+  readonly cacheDir?: string;
   /** give up after this many failed connection attempts in a row (default: no limit, only giveUpAfterMs) */
   readonly maxRetries?: number;
   /**
@@ -37,13 +48,23 @@ export type WorkerExit = { readonly ok: true; readonly reason: string } | { read
  * it, or has been out of reach for `giveUpAfterMs`.
  */
 export async function runWorkerClient(o: WorkerClientOptions): Promise<WorkerExit> {
-  const session = new WorkerSession(o);
+  // model files are fetched with the token of the connection that is live when a welcome asks
+  const link: { fetch: FetchModelFile | null } = { fetch: null };
+  const cacheDir = o.cacheDir ?? defaultCacheDir();
+  const session = new WorkerSession({
+    ...o,
+    fetchModel: (run) => {
+      if (!link.fetch) throw new WorkerFault('WORKER_ERR_INTERNAL', 'a welcome outside an authenticated connection');
+      o.log(`model ${run.modelHash.slice(0, 12)}…: checking ${run.modelFiles.length} file(s) in ${cacheDir}`);
+      return cachedModelDir(run, cacheDir, link.fetch, o.log);
+    },
+  });
   const maxRetries = o.maxRetries ?? Infinity;
   let failures = 0;
   let outOfReachSince = 0;
   try {
     for (;;) {
-      const outcome = await connectOnce(o, session);
+      const outcome = await connectOnce(o, session, link);
       if (outcome.kind === 'done') return outcome.exit;
       failures = outcome.kind === 'lost-after-welcome' ? 1 : failures + 1;
       if (failures === 1) outOfReachSince = Date.now();
@@ -66,11 +87,18 @@ type Outcome =
   | { kind: 'failed'; reason: string }
   | { kind: 'lost-after-welcome'; reason: string };
 
-function connectOnce(o: WorkerClientOptions, session: WorkerSession): Promise<Outcome> {
+function connectOnce(o: WorkerClientOptions, session: WorkerSession, link: { fetch: FetchModelFile | null }): Promise<Outcome> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(o.url, { maxPayload: DEFAULT_MAX_MESSAGE_BYTES });
+    const tls = o.tls ?? {};
+    const ws = new WebSocket(o.url, {
+      maxPayload: DEFAULT_MAX_MESSAGE_BYTES,
+      ...(o.url.startsWith('wss:') && { createConnection: (options: object) => trustedTlsConnect(tls, options) }),
+    });
     const reader = coordinatorMessageReader();
-    const writer = new FrameWriter();
+    // frames no larger than the coordinator accepts (its ws maxPayload): larger messages go chunked
+    const writer = new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES });
+    const handshake = new WorkerHandshake(o.secret);
+    link.fetch = null;
     let welcomed = false;
     let settled: Outcome | null = null;
     // Messages are handled one at a time, in arrival order.
@@ -83,7 +111,6 @@ function connectOnce(o: WorkerClientOptions, session: WorkerSession): Promise<Ou
       settled ??= out;
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
     };
-    ws.on('open', () => send(session.hello()));
     ws.on('message', (data: Buffer) => {
       queue = queue.then(async () => {
         if (settled) return;
@@ -96,6 +123,26 @@ function connectOnce(o: WorkerClientOptions, session: WorkerSession): Promise<Ou
           return finish({ kind: 'failed', reason: e.code }, e.closeCode, e.code);
         }
         if (!msg) return;
+        try {
+          // the handshake first: nothing but a reject may come before the coordinator proved the secret
+          if (msg.type === 'challenge') return send(handshake.answer(msg, session.hello()));
+          if (msg.type === 'authenticated') {
+            handshake.confirm(msg);
+            link.fetch = httpModelFetcher(o.url, handshake.fileToken(), o.tls ?? null);
+            return;
+          }
+          if (msg.type !== 'reject' && !handshake.authenticated) throw new WorkerFault('PROTO_ERR_AUTH', `the coordinator sent ${msg.type} before proving the run secret`);
+        } catch (e) {
+          const fault = e instanceof WorkerFault ? e : new WorkerFault('WORKER_ERR_INTERNAL', (e as Error).message);
+          o.log(`handshake failed: ${fault.message}`);
+          const reason = fault.code === 'PROTO_ERR_AUTH' ? 'PROTO_ERR_AUTH' : 'PROTO_ERR_UNEXPECTED';
+          return finish({ kind: 'done', exit: { ok: false, reason: fault.message } }, CLOSE_CODES[reason], reason);
+        }
+        // a full coordinator, or one that still holds this id's old connection: come back later
+        if (msg.type === 'reject' && Object.hasOwn(CLOSE_CODES, msg.code) && !isRefusalClose(CLOSE_CODES[msg.code as CloseReason])) {
+          o.log(`coordinator says try again later: ${msg.reason} (${msg.code})`);
+          return finish({ kind: 'failed', reason: msg.code });
+        }
         if (msg.type === 'welcome') welcomed = true;
         if (msg.type === 'shutdown') {
           o.log(`coordinator ended the run: ${msg.reason}`);

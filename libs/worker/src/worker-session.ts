@@ -11,6 +11,8 @@ import {
   type ComputeMessage,
   type CoordinatorToWorker,
   type EvaluateMessage,
+  type HelloMessage,
+  type RunSpec,
   type StateMessage,
   type WelcomeMessage,
   type WorkerToCoordinator,
@@ -21,8 +23,10 @@ import { computeGradientSums, disposeEncoderInputs, sliceRows, toEncoderInputs }
 export interface WorkerSessionOptions {
   readonly workerId: string;
   readonly backend: string;
-  /** a local copy of the model to use instead of the path the coordinator names */
+  /** a local copy of the model (its hash is checked like a fetched one's) */
   readonly modelDir?: string;
+  /** without `modelDir`: the folder holding the run's model files, fetched and checked (see cachedModelDir) */
+  readonly fetchModel?: (run: RunSpec) => Promise<string>;
   /**
    * Testing only (the hidden `--inject-fault` flag): fail every compute request with a
    * WorkerFault, to see a run end on a deterministic worker fault.
@@ -56,7 +60,8 @@ export class WorkerSession {
 
   constructor(private readonly o: WorkerSessionOptions) {}
 
-  hello(): WorkerToCoordinator {
+  /** The `hello` without its proof (the handshake adds nonce and proof). */
+  hello(): Omit<HelloMessage, 'nonce' | 'proof'> {
     return {
       type: 'hello',
       protocolVersion: PROTOCOL_VERSION,
@@ -69,6 +74,10 @@ export class WorkerSession {
   /** Handles one message; returns the replies to send (in order). Throws WorkerFault on a fault. */
   async handle(msg: CoordinatorToWorker): Promise<WorkerToCoordinator[]> {
     switch (msg.type) {
+      case 'challenge':
+      case 'authenticated':
+        // the transport's handshake (WorkerHandshake) answers these, never the session
+        throw new WorkerFault('PROTO_ERR_UNEXPECTED', `${msg.type} after the handshake`);
       case 'welcome':
         return [await this.onWelcome(msg)];
       case 'reject':
@@ -103,7 +112,7 @@ export class WorkerSession {
     // A reconnect to the same run keeps the loaded model; anything else loads afresh.
     if (this.runId !== msg.runId || this.modelHash !== msg.run.modelHash) {
       this.dispose();
-      const dir = this.o.modelDir ?? msg.run.modelPath;
+      const dir = this.o.modelDir ?? (this.o.fetchModel ? await this.o.fetchModel(msg.run) : msg.run.modelPath);
       this.o.log(`loading model from ${dir}`);
       const loaded = await loadEncoder(dir, { numLabels: job.numLabels, headSeed: job.headSeed });
       if (loaded.hash !== msg.run.modelHash) {
