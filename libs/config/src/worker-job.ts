@@ -3,7 +3,7 @@ import { ConfigReader } from './config-reader';
 
 /**
  * What a worker needs to know of the run beyond the model path: sent by the coordinator in
- * `welcome.run.config` as plain JSON and validated on arrival like any other input.
+ * `welcome.run.workerJob` as plain JSON and validated on arrival like any other input.
  */
 export interface WorkerJob {
   readonly adalora: AdaLoraConfig;

@@ -9,7 +9,7 @@ export function welcomeMessage(job: Job, workerIndex: number, modelFiles: readon
     protocolVersion: PROTOCOL_VERSION,
     runId: job.runId,
     workerIndex,
-    run: { config: workerJobToJson(job.workerJob) as JsonObject, modelPath: job.modelDir, modelFiles, modelHash: job.modelHash, dataHash: job.dataHash },
+    run: { workerJob: workerJobToJson(job.workerJob) as JsonObject, modelPath: job.modelDir, modelFiles, modelHash: job.modelHash, dataHash: job.dataHash },
   };
 }
 

@@ -30,7 +30,7 @@ const welcome = (workerIndex: number): WelcomeMessage => ({
   protocolVersion: PROTOCOL_VERSION,
   runId: 'run-1',
   workerIndex,
-  run: { config: {}, modelPath: '/m', modelFiles: [], modelHash: 'hash-1', dataHash: 'd' },
+  run: { workerJob: {}, modelPath: '/m', modelFiles: [], modelHash: 'hash-1', dataHash: 'd' },
 });
 const state: StateMessage = { type: 'state', runId: 'run-1', step: 0, tensors: [] };
 

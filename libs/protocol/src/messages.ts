@@ -172,10 +172,13 @@ export type WorkerToCoordinator =
 
 // ─── coordinator → worker ────────────────────────────────────────────────────────────────────
 
-/** What a worker needs to join a run. */
+/** What a worker needs to join a run: its job, and the base model's identity and files. */
 export interface RunSpec {
-  /** The run config as plain JSON (bounded depth and size). */
-  readonly config: JsonObject;
+  /**
+   * The worker's job (@adalora/config's `WorkerJob`: AdaLoRA config, micro-batch, labels, wire
+   * dtype) as plain JSON (bounded depth and size); the worker checks it with `parseWorkerJob`.
+   */
+  readonly workerJob: JsonObject;
   /** Where the base model is on the coordinator's machine (for messages; workers fetch `modelFiles`). */
   readonly modelPath: string;
   /** The model's files (config, weights, tokenizer), which the coordinator serves by content hash. */

@@ -49,11 +49,11 @@ test('the run config comes back as plain JSON, a __proto__ key staying a key', (
   const msg = withField(coordinatorSamples().welcome, ['run', 'config'], config);
   const parsed = parseCoordinatorMessage(msg);
   if (parsed.type !== 'welcome') return t.fail();
-  const a = parsed.run.config.a as Record<string, unknown>;
+  const a = parsed.run.workerJob.a as Record<string, unknown>;
   t.is(Object.getPrototypeOf(a), Object.prototype);
   t.true(Object.hasOwn(a, '__proto__'));
   t.is(({} as Record<string, unknown>).polluted, undefined);
-  t.deepEqual(parsed.run.config.b, [1, 'x', null, false]);
+  t.deepEqual(parsed.run.workerJob.b, [1, 'x', null, false]);
 });
 
 type Case = [string, keyof ReturnType<typeof coordinatorSamples>, (string | number)[], unknown, ProtocolErrorCode, string?];
@@ -63,11 +63,11 @@ const cases: Case[] = [
   ['welcome: runId too long', 'welcome', ['runId'], 'r'.repeat(PROTOCOL_LIMITS.maxIdChars + 1), 'PROTO_ERR_BAD_FIELD', 'runId'],
   ['welcome: workerIndex negative', 'welcome', ['workerIndex'], -1, 'PROTO_ERR_BAD_FIELD', 'workerIndex'],
   ['welcome: run missing', 'welcome', ['run'], DELETE, 'PROTO_ERR_BAD_FIELD', 'run'],
-  ['welcome: config an array', 'welcome', ['run', 'config'], [1], 'PROTO_ERR_BAD_FIELD', 'run.config'],
-  ['welcome: config with binary', 'welcome', ['run', 'config', 'blob'], new Uint8Array(3), 'PROTO_ERR_BAD_FIELD', 'run.config.blob'],
-  ['welcome: config NaN', 'welcome', ['run', 'config', 'lr'], NaN, 'PROTO_ERR_NON_FINITE', 'run.config.lr'],
+  ['welcome: workerJob an array', 'welcome', ['run', 'workerJob'], [1], 'PROTO_ERR_BAD_FIELD', 'run.workerJob'],
+  ['welcome: workerJob with binary', 'welcome', ['run', 'workerJob', 'blob'], new Uint8Array(3), 'PROTO_ERR_BAD_FIELD', 'run.workerJob.blob'],
+  ['welcome: workerJob NaN', 'welcome', ['run', 'workerJob', 'lr'], NaN, 'PROTO_ERR_NON_FINITE', 'run.workerJob.lr'],
   ['welcome: config too deep', 'welcome', ['run', 'config', 'deep'], deep(PROTOCOL_LIMITS.maxJsonDepth + 1), 'PROTO_ERR_TOO_LARGE'],
-  ['welcome: config too big', 'welcome', ['run', 'config', 'big'], new Array(PROTOCOL_LIMITS.maxJsonNodes).fill(0), 'PROTO_ERR_TOO_LARGE', 'run.config'],
+  ['welcome: workerJob too big', 'welcome', ['run', 'workerJob', 'big'], new Array(PROTOCOL_LIMITS.maxJsonNodes).fill(0), 'PROTO_ERR_TOO_LARGE', 'run.workerJob'],
   ['welcome: modelPath missing', 'welcome', ['run', 'modelPath'], DELETE, 'PROTO_ERR_BAD_FIELD', 'run.modelPath'],
   ['welcome: modelHash empty', 'welcome', ['run', 'modelHash'], '', 'PROTO_ERR_BAD_FIELD', 'run.modelHash'],
   ['welcome: dataHash a number', 'welcome', ['run', 'dataHash'], 1, 'PROTO_ERR_BAD_FIELD', 'run.dataHash'],

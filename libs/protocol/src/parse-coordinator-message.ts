@@ -87,14 +87,14 @@ function modelFiles(ctx: Ctx, field: string, u: unknown): ModelFile[] {
 function parseWelcome(ctx: Ctx, u: Record<string, unknown>): WelcomeMessage {
   const protocolVersion = checkVersion(ctx, u, 'coordinator');
   const o = object(ctx, '', u, ['type', 'protocolVersion', 'runId', 'workerIndex', 'run']);
-  const r = object(ctx, 'run', o.run, ['config', 'modelPath', 'modelFiles', 'modelHash', 'dataHash']);
+  const r = object(ctx, 'run', o.run, ['workerJob', 'modelPath', 'modelFiles', 'modelHash', 'dataHash']);
   return {
     type: 'welcome',
     protocolVersion,
     runId: id(ctx, 'runId', o.runId),
     workerIndex: integer(ctx, 'workerIndex', o.workerIndex),
     run: {
-      config: jsonObject(ctx, 'run.config', r.config),
+      workerJob: jsonObject(ctx, 'run.workerJob', r.workerJob),
       modelPath: text(ctx, 'run.modelPath', r.modelPath),
       modelFiles: modelFiles(ctx, 'run.modelFiles', r.modelFiles),
       modelHash: id(ctx, 'run.modelHash', r.modelHash),

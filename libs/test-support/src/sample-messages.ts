@@ -76,7 +76,7 @@ export function coordinatorSamples(): { [K in CoordinatorToWorker['type']]: Extr
       runId: 'run-1',
       workerIndex: 0,
       run: {
-        config: { adalora: { initR: 12, targetR: 8, targetModules: ['query', 'value'] }, lr: 5e-4, seed: null, fp16: false },
+        workerJob: { adalora: { initR: 12, targetR: 8, targetModules: ['query', 'value'] }, lr: 5e-4, seed: null, fp16: false },
         modelPath: '/models/bert-base-uncased',
         modelFiles: [
           { name: 'config.json', sha256: 'a'.repeat(64), bytes: 612 },

@@ -8,7 +8,7 @@ import { cachedModelDir, defaultCacheDir } from './model-cache';
 
 const content = new TextEncoder().encode('{"model_type": "bert"}');
 const sha256 = createHash('sha256').update(content).digest('hex');
-const run: RunSpec = { config: {}, modelPath: '/elsewhere', modelFiles: [{ name: 'config.json', sha256, bytes: content.byteLength }], modelHash: 'ab'.repeat(32), dataHash: 'd' };
+const run: RunSpec = { workerJob: {}, modelPath: '/elsewhere', modelFiles: [{ name: 'config.json', sha256, bytes: content.byteLength }], modelHash: 'ab'.repeat(32), dataHash: 'd' };
 
 test('a file is fetched once, checked, and then used from the cache', async (t) => {
   const cache = mkdtempSync(join(tmpdir(), 'adalora-model-cache-'));

@@ -17,7 +17,7 @@ const job = { adalora: trace.adalora, microBatch: 4, numLabels: 3, headSeed: 0, 
 async function welcome(hash?: string): Promise<WelcomeMessage> {
   const { model, hash: real } = await loadEncoder(modelDir);
   model.dispose();
-  return { type: 'welcome', protocolVersion: PROTOCOL_VERSION, runId: 'run-1', workerIndex: 0, run: { config: workerJobToJson(job) as never, modelPath: modelDir, modelFiles: [], modelHash: hash ?? real, dataHash: 'd' } };
+  return { type: 'welcome', protocolVersion: PROTOCOL_VERSION, runId: 'run-1', workerIndex: 0, run: { workerJob: workerJobToJson(job) as never, modelPath: modelDir, modelFiles: [], modelHash: hash ?? real, dataHash: 'd' } };
 }
 
 const session = () => new WorkerSession({ workerId: 'w', backend: 'wasm', log: () => {} });

@@ -107,7 +107,7 @@ export class WorkerSession {
   }
 
   private async onWelcome(msg: WelcomeMessage): Promise<WorkerToCoordinator> {
-    const job = parseWorkerJob(msg.run.config);
+    const job = parseWorkerJob(msg.run.workerJob);
     const started = Date.now();
     // A reconnect to the same run keeps the loaded model; anything else loads afresh.
     if (this.runId !== msg.runId || this.modelHash !== msg.run.modelHash) {
