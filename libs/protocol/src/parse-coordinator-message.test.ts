@@ -44,9 +44,9 @@ test('samples survive the wire as the flat arrays they were made from', (t) => {
   t.throws(() => encodeSamples([1], flat), { instanceOf: RangeError });
 });
 
-test('the run config comes back as plain JSON, a __proto__ key staying a key', (t) => {
+test('the worker job comes back as plain JSON, a __proto__ key staying a key', (t) => {
   const config = JSON.parse('{"a": {"__proto__": {"polluted": true}}, "b": [1, "x", null, false]}');
-  const msg = withField(coordinatorSamples().welcome, ['run', 'config'], config);
+  const msg = withField(coordinatorSamples().welcome, ['run', 'workerJob'], config);
   const parsed = parseCoordinatorMessage(msg);
   if (parsed.type !== 'welcome') return t.fail();
   const a = parsed.run.workerJob.a as Record<string, unknown>;
@@ -66,7 +66,7 @@ const cases: Case[] = [
   ['welcome: workerJob an array', 'welcome', ['run', 'workerJob'], [1], 'PROTO_ERR_BAD_FIELD', 'run.workerJob'],
   ['welcome: workerJob with binary', 'welcome', ['run', 'workerJob', 'blob'], new Uint8Array(3), 'PROTO_ERR_BAD_FIELD', 'run.workerJob.blob'],
   ['welcome: workerJob NaN', 'welcome', ['run', 'workerJob', 'lr'], NaN, 'PROTO_ERR_NON_FINITE', 'run.workerJob.lr'],
-  ['welcome: config too deep', 'welcome', ['run', 'config', 'deep'], deep(PROTOCOL_LIMITS.maxJsonDepth + 1), 'PROTO_ERR_TOO_LARGE'],
+  ['welcome: workerJob too deep', 'welcome', ['run', 'workerJob', 'deep'], deep(PROTOCOL_LIMITS.maxJsonDepth + 1), 'PROTO_ERR_TOO_LARGE'],
   ['welcome: workerJob too big', 'welcome', ['run', 'workerJob', 'big'], new Array(PROTOCOL_LIMITS.maxJsonNodes).fill(0), 'PROTO_ERR_TOO_LARGE', 'run.workerJob'],
   ['welcome: modelPath missing', 'welcome', ['run', 'modelPath'], DELETE, 'PROTO_ERR_BAD_FIELD', 'run.modelPath'],
   ['welcome: modelHash empty', 'welcome', ['run', 'modelHash'], '', 'PROTO_ERR_BAD_FIELD', 'run.modelHash'],
