@@ -1,22 +1,12 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { MODEL_FILES_PATH, type ModelFile } from '@adalora/protocol';
+import { sha256OfFile } from '@adalora/models';
 
 /** The files of a model folder a worker may need: config, weights (single or sharded), tokenizer. */
 const SERVED = /^(config\.json|.+\.safetensors|model\.safetensors\.index\.json|tokenizer(_config)?\.json|special_tokens_map\.json|added_tokens\.json|vocab\.(txt|json)|merges\.txt|spm\.model|.+\.model)$/;
 
-/** SHA-256 of a file, read in a stream (weights can be gigabytes). */
-export function sha256OfFile(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (b) => h.update(b))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
-}
 
 /**
  * The base model's files, served by content hash to authenticated workers over the coordinator's

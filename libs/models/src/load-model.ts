@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildBert, buildBertForQuestionAnswering } from './bert';
 import type { EncoderModel, QaModel } from './encoder-model';
 import { HfConfig } from './hf-config';
 import { parseSafetensors, type SafeTensor } from './safetensors';
 import { WeightStore } from './weights';
+import { readFileBytes, readOptionalFileBytes } from './checkpoint-files';
 import { parseJsonObject } from './json-object';
 
 /** The HF `model_type`s {@link loadEncoder} can build. */
@@ -118,7 +118,7 @@ async function readCheckpoint(
 ): Promise<{ config: HfConfig; modelType: SupportedModelType; weights: WeightStore; hash: string }> {
   const hash = createHash('sha256');
   const configPath = path.join(dir, 'config.json');
-  const configBytes = await readBytes(configPath);
+  const configBytes = await readFileBytes(configPath);
   hash.update(configBytes);
   const config = HfConfig.parse(new TextDecoder().decode(configBytes), configPath);
   const modelType = config.string('model_type') as SupportedModelType;
@@ -126,34 +126,33 @@ async function readCheckpoint(
     throw new Error(`${configPath}: model_type '${modelType}' is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
   }
   const prepared = prepare(config, configPath);
-  const { tensors, source } = await readWeights(dir, hash);
+  const { tensors, source } = await readCheckpointTensors(dir, (bytes) => hash.update(bytes));
   return { config: prepared, modelType, weights: new WeightStore(tensors, source, { initSeed: headSeed }), hash: hash.digest('hex') };
 }
 
-// model.safetensors, else the index and its shards; each file's bytes go into `hash`.
-async function readWeights(dir: string, hash: ReturnType<typeof createHash>): Promise<{ tensors: Map<string, SafeTensor>; source: string }> {
+/**
+ * A checkpoint folder's float tensors: `model.safetensors`, else the shards its
+ * `model.safetensors.index.json` lists; each file's bytes go to `onBytes` in that order (the run
+ * identity hashes them). Errors name the file at fault.
+ */
+export async function readCheckpointTensors(dir: string, onBytes: (bytes: Uint8Array) => void = () => {}): Promise<{ tensors: Map<string, SafeTensor>; source: string }> {
   const singlePath = path.join(dir, SINGLE);
   const indexPath = path.join(dir, INDEX);
-  const single = await readBytes(singlePath).catch((e: Error & { notFound?: boolean }) => {
-    if (e.notFound) return null;
-    throw e;
-  });
+  const single = await readOptionalFileBytes(singlePath);
   if (single) {
-    hash.update(single);
+    onBytes(single);
     return { tensors: parseSafetensors(single, singlePath, { nonFloat: 'skip' }), source: singlePath };
   }
-  const indexBytes = await readBytes(indexPath).catch((e: Error & { notFound?: boolean }) => {
-    if (e.notFound) throw new Error(`${dir}: no weights found: neither ${singlePath} nor ${indexPath} exists`);
-    throw e;
-  });
+  const indexBytes = await readOptionalFileBytes(indexPath);
+  if (!indexBytes) throw new Error(`${dir}: no weights found: neither ${singlePath} nor ${indexPath} exists`);
   const weightMap = parseIndex(indexBytes, indexPath);
   const shards = [...new Set(weightMap.values())].sort();
   const tensors = new Map<string, SafeTensor>();
   const origin = new Map<string, string>();
   for (const shard of shards) {
     const shardPath = path.join(dir, shard);
-    const bytes = await readBytes(shardPath);
-    hash.update(bytes);
+    const bytes = await readFileBytes(shardPath);
+    onBytes(bytes);
     for (const [name, t] of parseSafetensors(bytes, shardPath, { nonFloat: 'skip' })) {
       if (origin.has(name)) throw new Error(`${shardPath}: tensor '${name}' is also in ${origin.get(name)}`);
       origin.set(name, shard);
@@ -182,13 +181,3 @@ function parseIndex(bytes: Uint8Array, indexPath: string): Map<string, string> {
   return out;
 }
 
-async function readBytes(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const err = new Error(`${file}: cannot read file (${code ?? (e as Error).message})`) as Error & { notFound?: boolean };
-    err.notFound = code === 'ENOENT';
-    throw err;
-  }
-}

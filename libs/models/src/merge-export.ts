@@ -1,10 +1,12 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { moduleTensorKey } from '@adalora/core';
 import type { EncoderModel } from './encoder-model';
 import type { InjectedAdapters } from './inject-adapters';
-import { encodeSafetensors, parseSafetensors, type SafeTensor } from './safetensors';
+import { encodeSafetensors, type SafeTensor } from './safetensors';
+import { readFileBytes } from './checkpoint-files';
 import { parseJsonObject } from './json-object';
+import { readCheckpointTensors } from './load-model';
 
 /**
  * Folds every adapter into its frozen linear (`W += ΔW`, AdaLoRA `ΔW = B·(A⊙E)·s`, LoRA
@@ -33,8 +35,8 @@ export function mergeAdapters(model: EncoderModel, injected: InjectedAdapters): 
  */
 export async function saveMergedCheckpoint(dir: string, model: EncoderModel, sourceDir: string): Promise<void> {
   const configPath = path.join(sourceDir, 'config.json');
-  const config = parseJsonObject(await readBytes(configPath), configPath);
-  const tensors = await readSourceTensors(sourceDir);
+  const config = parseJsonObject(await readFileBytes(configPath), configPath);
+  const { tensors } = await readCheckpointTensors(sourceDir);
 
   // A linear's stored name may lack the model prefix (a bare BertModel checkpoint).
   const storedName = (name: string): string => {
@@ -66,41 +68,11 @@ function labelCount(config: Record<string, unknown>): number {
   return id2label && typeof id2label === 'object' ? Object.keys(id2label).length : 2;
 }
 
-// model.safetensors, else the shards model.safetensors.index.json lists (float tensors only).
-async function readSourceTensors(dir: string): Promise<Map<string, SafeTensor>> {
-  const single = path.join(dir, 'model.safetensors');
-  const bytes = await readBytes(single).catch((e: Error & { code?: string }) => {
-    if (e.code === 'ENOENT') return null;
-    throw e;
-  });
-  if (bytes) return parseSafetensors(bytes, single, { nonFloat: 'skip' });
-  const indexPath = path.join(dir, 'model.safetensors.index.json');
-  const index = parseJsonObject(await readBytes(indexPath), indexPath);
-  const weightMap = index.weight_map;
-  if (typeof weightMap !== 'object' || weightMap === null) throw new Error(`${indexPath}: expected a 'weight_map' object`);
-  const out = new Map<string, SafeTensor>();
-  for (const shard of [...new Set(Object.values(weightMap as Record<string, unknown>))].sort()) {
-    if (typeof shard !== 'string' || shard !== path.basename(shard)) throw new Error(`${indexPath}: shard ${JSON.stringify(shard)} is not a file name`);
-    const shardPath = path.join(dir, shard);
-    for (const [name, t] of parseSafetensors(await readBytes(shardPath), shardPath, { nonFloat: 'skip' })) out.set(name, t);
-  }
-  return out;
-}
 
 function snapshot(t: { readonly shape: readonly number[]; dataSync(): ArrayLike<number> }): SafeTensor {
   return { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
 }
 
-async function readBytes(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const err = new Error(`${file}: cannot read file (${code ?? (e as Error).message})`) as Error & { code?: string };
-    err.code = code;
-    throw err;
-  }
-}
 
 async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AdaLoraConfig } from '@adalora/config';
 import {
@@ -18,6 +18,7 @@ import type { EncoderModel } from './encoder-model';
 import { collectTrainables, injectAdapters, type InjectedAdapters } from './inject-adapters';
 import { parsePeftTensorName, peftTensorName, PEFT_PREFIX } from './peft-tensor-name';
 import { encodeSafetensors, parseSafetensors, readSafetensors, type SafeTensor } from './safetensors';
+import { readFileBytes } from './checkpoint-files';
 import { parseJsonObject } from './json-object';
 
 /** File names of a PEFT adapter directory, as `save_pretrained` writes them. */
@@ -117,7 +118,7 @@ export interface LoadedPeftAdapter {
  */
 export async function loadPeftAdapter(dir: string, model: EncoderModel, options: LoadPeftAdapterOptions = {}): Promise<LoadedPeftAdapter> {
   const configPath = path.join(dir, ADAPTER_CONFIG_FILE);
-  const json = parseJsonObject(await readBytes(configPath, `not a PEFT adapter directory: ${ADAPTER_CONFIG_FILE} is missing`), configPath);
+  const json = parseJsonObject(await readFileBytes(configPath, `not a PEFT adapter directory: ${ADAPTER_CONFIG_FILE} is missing`), configPath);
   let parsed: ReturnType<typeof fromPeftAdapterConfig>;
   try {
     parsed = fromPeftAdapterConfig(json, { totalStep: 1, ...options.configDefaults });
@@ -126,7 +127,7 @@ export async function loadPeftAdapter(dir: string, model: EncoderModel, options:
   }
   const { config, rankPattern } = parsed;
   const weightsPath = path.join(dir, ADAPTER_WEIGHTS_FILE);
-  const file = parseSafetensors(await readBytes(weightsPath, `${ADAPTER_WEIGHTS_FILE} is missing`), weightsPath);
+  const file = parseSafetensors(await readFileBytes(weightsPath, `${ADAPTER_WEIGHTS_FILE} is missing`), weightsPath);
   const values = planLoad(file, weightsPath, model, config, rankPattern);
 
   const injected = injectAdapters(model, config, options.seed ?? 0);
@@ -288,14 +289,6 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-async function readBytes(file: string, whenMissing: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file}: ${whenMissing}` : `${file}: cannot read file (${code ?? (e as Error).message})`);
-  }
-}
 
 async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;

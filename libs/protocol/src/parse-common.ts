@@ -14,6 +14,21 @@ export function messageObject(u: unknown, direction: string): Record<string, unk
   return o as Record<string, unknown> & { type: string };
 }
 
+/** One parser per message type of a direction; the compiler checks that every type has one. */
+export type MessageParsers<M extends { type: string }> = { readonly [T in M['type']]: (ctx: Ctx, o: Record<string, unknown>) => Extract<M, { type: T }> };
+
+/**
+ * The one dispatch of both directions: the envelope (PROTO_ERR_MALFORMED), then the parser of its
+ * type, or PROTO_ERR_UNKNOWN_TYPE for a type outside the direction's union (own keys only, so
+ * `toString` or `__proto__` is no type).
+ */
+export function parseMessage<M extends { type: string }>(u: unknown, direction: string, known: readonly string[], parsers: MessageParsers<M>): M {
+  const o = messageObject(u, direction);
+  if (!Object.hasOwn(parsers, o.type)) return unknownType(o.type, direction, known);
+  const type = o.type as M['type'];
+  return parsers[type]({ type }, o);
+}
+
 /** PROTO_ERR_UNKNOWN_TYPE for a type outside the direction's union. */
 export function unknownType(type: string, direction: string, known: readonly string[]): never {
   const shown = /^[A-Za-z]{1,32}$/.test(type) ? `'${type}'` : `of ${type.length} chars`;

@@ -18,7 +18,7 @@ import {
   type StateMessage,
   type WelcomeMessage,
 } from './messages';
-import { checkVersion, code, id, messageObject, text, unknownType } from './parse-common';
+import { checkVersion, code, id, parseMessage, text, type MessageParsers } from './parse-common';
 import { jsonObject, namedTensorList, sampleBatch } from './tensor-guard';
 
 /**
@@ -27,32 +27,19 @@ import { jsonObject, namedTensorList, sampleBatch } from './tensor-guard';
  *   TOO_LARGE, NON_FINITE
  */
 export function parseCoordinatorMessage(u: unknown): CoordinatorToWorker {
-  const o = messageObject(u, 'coordinator');
-  const type = o.type as CoordinatorToWorker['type'];
-  const ctx: Ctx = { type };
-  switch (type) {
-    case 'challenge':
-      return parseChallenge(ctx, o);
-    case 'authenticated':
-      return parseAuthenticated(ctx, o);
-    case 'welcome':
-      return parseWelcome(ctx, o);
-    case 'reject':
-      return parseReject(ctx, o);
-    case 'state':
-      return parseState(ctx, o);
-    case 'compute':
-      return parseCompute(ctx, o);
-    case 'evaluate':
-      return parseEvaluate(ctx, o);
-    case 'shutdown':
-      return parseShutdown(ctx, o);
-    default: {
-      const _never: never = type; // every coordinator message type is handled above
-      return unknownType(_never, 'coordinator', COORDINATOR_MESSAGE_TYPES);
-    }
-  }
+  return parseMessage<CoordinatorToWorker>(u, 'coordinator', COORDINATOR_MESSAGE_TYPES, PARSERS);
 }
+
+const PARSERS: MessageParsers<CoordinatorToWorker> = {
+  challenge: parseChallenge,
+  authenticated: parseAuthenticated,
+  welcome: parseWelcome,
+  reject: parseReject,
+  state: parseState,
+  compute: parseCompute,
+  evaluate: parseEvaluate,
+  shutdown: parseShutdown,
+};
 
 function parseChallenge(ctx: Ctx, u: Record<string, unknown>): ChallengeMessage {
   const protocolVersion = checkVersion(ctx, u, 'coordinator');

@@ -15,7 +15,7 @@ import {
   type WorkerErrorMessage,
   type WorkerToCoordinator,
 } from './messages';
-import { checkVersion, code, id, messageObject, text, unknownType } from './parse-common';
+import { checkVersion, code, id, parseMessage, text, type MessageParsers } from './parse-common';
 import { namedTensorList, wireTensor } from './tensor-guard';
 
 /**
@@ -24,28 +24,17 @@ import { namedTensorList, wireTensor } from './tensor-guard';
  *   version), BAD_FIELD, TOO_LARGE (arrays over limits), NON_FINITE (NaN/Inf in numbers or tensors)
  */
 export function parseWorkerMessage(u: unknown): WorkerToCoordinator {
-  const o = messageObject(u, 'worker');
-  const type = o.type as WorkerToCoordinator['type'];
-  const ctx: Ctx = { type };
-  switch (type) {
-    case 'hello':
-      return parseHello(ctx, o);
-    case 'ready':
-      return parseReady(ctx, o);
-    case 'gradients':
-      return parseGradients(ctx, o);
-    case 'evalResult':
-      return parseEvalResult(ctx, o);
-    case 'error':
-      return parseWorkerError(ctx, o);
-    case 'heartbeat':
-      return parseHeartbeat(ctx, o);
-    default: {
-      const _never: never = type; // every worker message type is handled above
-      return unknownType(_never, 'worker', WORKER_MESSAGE_TYPES);
-    }
-  }
+  return parseMessage<WorkerToCoordinator>(u, 'worker', WORKER_MESSAGE_TYPES, PARSERS);
 }
+
+const PARSERS: MessageParsers<WorkerToCoordinator> = {
+  hello: parseHello,
+  ready: parseReady,
+  gradients: parseGradients,
+  evalResult: parseEvalResult,
+  error: parseWorkerError,
+  heartbeat: parseHeartbeat,
+};
 
 function parseHello(ctx: Ctx, u: Record<string, unknown>): HelloMessage {
   const protocolVersion = checkVersion(ctx, u, 'worker');

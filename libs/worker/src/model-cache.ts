@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MODEL_FILES_PATH, type ModelFile, type RunSpec } from '@adalora/protocol';
 import { trustedTlsSocket, type WorkerTls } from './tls-client';
+import { sha256OfFile } from '@adalora/models';
 
 /** Where model files are cached by default: `$XDG_CACHE_HOME/adalora/models`, else `~/.cache/adalora/models`. */
 export function defaultCacheDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
@@ -14,15 +14,6 @@ export function defaultCacheDir(env: Readonly<Record<string, string | undefined>
 /** Fetches one model file's bytes into `to` (without checking them: `cachedModelDir` does). */
 export type FetchModelFile = (file: ModelFile, to: string) => Promise<void>;
 
-function sha256OfFile(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (b) => h.update(b))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
-}
 
 async function holds(path: string, file: ModelFile): Promise<boolean> {
   return existsSync(path) && statSync(path).size === file.bytes && (await sha256OfFile(path)) === file.sha256;
