@@ -6,20 +6,15 @@ import { EpochBatches } from './epoch-batches';
 import { summarizeEval, type EvalSummary } from './evaluation';
 import { GradientNormGuard } from './gradient-norm-guard';
 import { gradientsFromShares } from './gradient-shares';
-import { listenPolicy, type ClusterSecurity } from './cluster-security';
-import { ConnectionGate } from './connection-gate';
+import { Interruption, INTERRUPTED } from './interruption';
+import type { ClusterSecurity } from './cluster-security';
 import { batchOf, type Job } from './job';
-import { ModelFileServer } from './model-files';
-import { replyBounds } from './reply-bounds';
 import { MetricsLog, stepMetrics } from './metrics-log';
 import { Progress } from './progress';
-import { stateMessage, welcomeMessage } from './run-messages';
+import { stateMessage } from './run-messages';
 import { StepTimer } from './step-timer';
-import { WorkerPool } from './worker-pool';
-import { WorkerServer } from './worker-server';
-
-/** what unlessInterrupted() resolves with once interrupt() was called */
-const INTERRUPTED = Symbol('interrupted');
+import { WorkerCluster } from './worker-cluster';
+import type { WorkerPool } from './worker-pool';
 
 /** train() stopped by interrupt(): the global steps done, and the checkpoint holding them (null at step 0). */
 export class RunInterrupted extends Error {
@@ -59,41 +54,21 @@ export interface RunResult {
  */
 export class Coordinator {
   private readonly pool: WorkerPool;
-  private readonly server: WorkerServer;
-  private readonly gate: ConnectionGate;
   private readonly metrics: MetricsLog;
   private readonly batches: EpochBatches;
   /** the scale of recent accepted gradients, against which an absurd share is refused */
   private readonly norms = new GradientNormGuard();
-  private stopped = false;
-  private interrupted = false;
+  private readonly interruption = new Interruption();
   /** the step of the checkpoint written last, so an interruption right after it does not write it twice */
   private savedStep: number | null = null;
-  private wakeOnInterrupt: () => void = () => {};
-  private readonly interruption = new Promise<typeof INTERRUPTED>((resolve) => (this.wakeOnInterrupt = () => resolve(INTERRUPTED)));
 
-  /** Use `Coordinator.create`: the model files are hashed before the server starts. */
+  /** Use `Coordinator.create`: the model files are hashed before the port opens. */
   private constructor(
     private readonly job: Job,
     private readonly o: CoordinatorOptions,
-    files: ModelFileServer,
+    private readonly cluster: WorkerCluster,
   ) {
-    const { host, port, stepTimeoutMs, stepTimeoutFloorMs, heartbeatMs, maxConnections, handshakeTimeoutMs, wire } = job.config.cluster;
-    const security = o.security ?? { secret: null, tls: null, insecure: false };
-    o.log(listenPolicy(host, security));
-    this.pool = new WorkerPool({
-      runId: job.runId,
-      modelHash: job.modelHash,
-      welcome: (workerIndex) => welcomeMessage(job, workerIndex, files.manifest),
-      state: () => stateMessage(job),
-      deadline: { ms: stepTimeoutMs, floorMs: stepTimeoutFloorMs },
-      heartbeatMs,
-      replyBounds: replyBounds(job.injected.trainables, wire, job.train.numLabels),
-      log: o.log,
-    });
-    this.gate = new ConnectionGate(this.pool, { secret: security.secret, maxConnections, tokens: files, log: o.log });
-    this.server = new WorkerServer({ host, port, tls: security.tls, handshakeTimeoutMs, files }, this.gate);
-    this.pool.startHeartbeat();
+    this.pool = cluster.pool;
     this.metrics = new MetricsLog(join(job.config.outputDir, 'metrics.jsonl'));
     if (job.config.resume) this.metrics.keepBefore(job.optimizer.step);
     this.batches = new EpochBatches(job.train.examples.length, job.config.training, job.batchesPerEpoch);
@@ -101,12 +76,12 @@ export class Coordinator {
 
   /** A coordinator for `job`; it serves the files of `job.modelDir` to authenticated workers. */
   static async create(job: Job, o: CoordinatorOptions): Promise<Coordinator> {
-    return new Coordinator(job, o, await ModelFileServer.of(job.modelDir));
+    return new Coordinator(job, o, await WorkerCluster.open(job, o.security, o.log));
   }
 
   /** Resolves with the bound port once listening (port 0 picks a free one). */
   listening(): Promise<number> {
-    return this.server.listening();
+    return this.cluster.listening();
   }
 
   /**
@@ -117,8 +92,7 @@ export class Coordinator {
    * they reconnect to the next coordinator on this port.
    */
   interrupt(): void {
-    this.interrupted = true;
-    this.wakeOnInterrupt();
+    this.interruption.request();
   }
 
   /**
@@ -129,17 +103,17 @@ export class Coordinator {
     const { job } = this;
     const { evalEvery, checkpointEvery } = job.config.training;
     const minWorkers = job.config.cluster.minWorkers;
-    this.o.log(`waiting for ${minWorkers} worker(s) on ${this.server.scheme}://${job.config.cluster.host}:${this.server.boundPort}`);
-    if ((await this.unlessInterrupted(this.pool.waitFor(minWorkers))) === INTERRUPTED) return this.stopEarly();
+    this.o.log(`waiting for ${minWorkers} worker(s) on ${this.cluster.address(job.config.cluster.host)}`);
+    if ((await this.interruption.unless(this.pool.waitFor(minWorkers))) === INTERRUPTED) return this.stopEarly();
     const progress = new Progress(job.totalSteps, this.o.progressBar);
     const losses: number[] = [];
     let lastEval: EvalSummary | null = null;
     try {
-      for (let step = job.optimizer.step; step < job.totalSteps && !this.interrupted; step++) {
+      for (let step = job.optimizer.step; step < job.totalSteps && !this.interruption.requested; step++) {
         const ids = this.batches.of(step);
         const batch = batchOf(job.train, ids, job.padId, job.train.numLabels === 1);
         const timer = new StepTimer();
-        const gathered = await this.unlessInterrupted(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.o.log));
+        const gathered = await this.interruption.unless(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.o.log));
         if (gathered === INTERRUPTED) break;
         const { sums, computeMs, workers } = gathered;
         timer.gradientsGathered();
@@ -155,7 +129,7 @@ export class Coordinator {
         const done = step + 1;
         const last = done === job.totalSteps;
         if (job.dev && (last || (evalEvery > 0 && done % evalEvery === 0))) {
-          const evaluated = await this.unlessInterrupted(this.evaluate(done));
+          const evaluated = await this.interruption.unless(this.evaluate(done));
           if (evaluated === INTERRUPTED) break;
           lastEval = evaluated;
         }
@@ -164,7 +138,7 @@ export class Coordinator {
     } finally {
       progress.stop();
     }
-    if (this.interrupted) return this.stopEarly();
+    if (this.interruption.requested) return this.stopEarly();
     const finalDir = join(job.config.outputDir, 'final');
     await saveCheckpoint(finalDir, job, { step: job.totalSteps, finalEval: lastEval }, this.o.log);
     this.o.log(`saved the final adapter to ${join(finalDir, 'adapter')}`);
@@ -186,12 +160,6 @@ export class Coordinator {
     this.savedStep = step;
   }
 
-  // `work`, or INTERRUPTED as soon as interrupt() is called; an abandoned `work` may fail later unseen
-  private async unlessInterrupted<T>(work: Promise<T>): Promise<T | typeof INTERRUPTED> {
-    work.catch(() => {});
-    return Promise.race([work, this.interruption]);
-  }
-
   /** Runs the dev split on the live workers, logs its metrics and writes them to metrics.jsonl. */
   async evaluate(step: number): Promise<EvalSummary> {
     const summary = summarizeEval(this.job.dev!, await devOutputs(this.pool, this.job, this.o.log));
@@ -201,18 +169,9 @@ export class Coordinator {
     return summary;
   }
 
-  /**
-   * Closes the server: at the end of a run ('finished') workers are told so and exit; when the
-   * run stops early ('interrupted') their connections are only closed ('going away'), so they
-   * keep trying to reconnect and rejoin a restarted coordinator (e.g. `--resume latest`).
-   */
-  async close(end: 'finished' | 'interrupted' = 'finished'): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.pool.stopHeartbeat();
-    if (end === 'finished') this.pool.shutdown('COORD_RUN_FINISHED', 'run finished');
-    else this.pool.disconnect('COORD_SHUTDOWN');
-    await this.server.close();
+  /** Closes the port; see {@link WorkerCluster.close}. */
+  close(end: 'finished' | 'interrupted' = 'finished'): Promise<void> {
+    return this.cluster.close(end);
   }
 
   private report(progress: Progress, report: StepReport, seconds: number): void {

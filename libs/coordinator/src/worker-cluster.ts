@@ -1,0 +1,68 @@
+import { listenPolicy, type ClusterSecurity } from './cluster-security';
+import { ConnectionGate } from './connection-gate';
+import type { Job } from './job';
+import { ModelFileServer } from './model-files';
+import { replyBounds } from './reply-bounds';
+import { stateMessage, welcomeMessage } from './run-messages';
+import { WorkerPool } from './worker-pool';
+import { WorkerServer } from './worker-server';
+
+/**
+ * The workers' side of a coordinator, wired once: the port (ws/wss and model files), the
+ * connection gate (the run secret, connection limits) and the pool (handshake, liveness,
+ * requests), from the job's cluster config. The step loop only asks the pool for work.
+ */
+export class WorkerCluster {
+  private stopped = false;
+
+  private constructor(
+    readonly pool: WorkerPool,
+    private readonly server: WorkerServer,
+  ) {}
+
+  /** Hashes the model files to serve, then opens the port (see {@link listening}). */
+  static async open(job: Job, security: ClusterSecurity | undefined, log: (line: string) => void): Promise<WorkerCluster> {
+    const files = await ModelFileServer.of(job.modelDir);
+    const { host, port, stepTimeoutMs, stepTimeoutFloorMs, heartbeatMs, maxConnections, handshakeTimeoutMs, wire } = job.config.cluster;
+    const s = security ?? { secret: null, tls: null, insecure: false };
+    log(listenPolicy(host, s));
+    const pool = new WorkerPool({
+      runId: job.runId,
+      modelHash: job.modelHash,
+      welcome: (workerIndex) => welcomeMessage(job, workerIndex, files.manifest),
+      state: () => stateMessage(job),
+      deadline: { ms: stepTimeoutMs, floorMs: stepTimeoutFloorMs },
+      heartbeatMs,
+      replyBounds: replyBounds(job.injected.trainables, wire, job.train.numLabels),
+      log,
+    });
+    const gate = new ConnectionGate(pool, { secret: s.secret, maxConnections, tokens: files, log });
+    const server = new WorkerServer({ host, port, tls: s.tls, handshakeTimeoutMs, files }, gate);
+    pool.startHeartbeat();
+    return new WorkerCluster(pool, server);
+  }
+
+  /** Resolves with the bound port once listening (port 0 picks a free one). */
+  listening(): Promise<number> {
+    return this.server.listening();
+  }
+
+  /** `ws://host:port` (or wss) as workers reach it, for logs. */
+  address(host: string): string {
+    return `${this.server.scheme}://${host}:${this.server.boundPort}`;
+  }
+
+  /**
+   * Closes the port: at the end of a run ('finished') workers are told so and exit; when the
+   * run stops early ('interrupted') their connections are only closed ('going away'), so they
+   * keep trying to reconnect and rejoin a restarted coordinator (e.g. `--resume latest`).
+   */
+  async close(end: 'finished' | 'interrupted'): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.pool.stopHeartbeat();
+    if (end === 'finished') this.pool.shutdown('COORD_RUN_FINISHED', 'run finished');
+    else this.pool.disconnect('COORD_SHUTDOWN');
+    await this.server.close();
+  }
+}
