@@ -13,7 +13,8 @@ interface Run {
 }
 
 /** Runs the worker CLI as a real process (tsx, from the repo root); killed if it outlives `limitMs`. */
-function runWorker(args: readonly string[], limitMs = 15_000): Promise<Run> {
+// generous: the worker CLI loads tfjs, which takes several seconds on a busy 2-core machine
+function runWorker(args: readonly string[], limitMs = 60_000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

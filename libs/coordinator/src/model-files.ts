@@ -1,8 +1,7 @@
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { MODEL_FILES_PATH, type ModelFile } from '@adalora/protocol';
-import { sha256OfFile } from '@adalora/models';
+import { MODEL_FILES_PATH, sha256OfFile, type ModelFile } from '@adalora/protocol';
 
 /** The files of a model folder a worker may need: config, weights (single or sharded), tokenizer. */
 const SERVED = /^(config\.json|.+\.safetensors|model\.safetensors\.index\.json|tokenizer(_config)?\.json|special_tokens_map\.json|added_tokens\.json|vocab\.(txt|json)|merges\.txt|spm\.model|.+\.model)$/;

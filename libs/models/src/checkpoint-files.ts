@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /** A file's bytes; an error names the file (and says `whenMissing` when it does not exist). */
@@ -18,15 +16,4 @@ export async function readOptionalFileBytes(file: string): Promise<Uint8Array | 
     if (code === 'ENOENT') return null;
     throw new Error(`${file}: cannot read file (${code ?? (e as Error).message})`);
   }
-}
-
-/** SHA-256 (hex) of a file, read as a stream: weights can be gigabytes. */
-export function sha256OfFile(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (b) => h.update(b))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
 }

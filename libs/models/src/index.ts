@@ -22,8 +22,6 @@ export {
   type LoadQaModelOptions,
   type LoadedQaModel,
 } from './load-model';
-/** SHA-256 of a file, streamed: model delivery serves and checks model files by it. */
-export { sha256OfFile } from './checkpoint-files';
 export { injectAdapters, type InjectedAdapters } from './inject-adapters';
 export { frozenLinear, adaptedLinear, transposeWeight, type FrozenLinearWeights, type LowRankFactors } from './adapted-linear-op';
 export {

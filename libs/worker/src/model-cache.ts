@@ -2,9 +2,8 @@ import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync 
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { MODEL_FILES_PATH, type ModelFile, type RunSpec } from '@adalora/protocol';
+import { MODEL_FILES_PATH, sha256OfFile, type ModelFile, type RunSpec } from '@adalora/protocol';
 import { trustedTlsSocket, type WorkerTls } from './tls-client';
-import { sha256OfFile } from '@adalora/models';
 
 /** Where model files are cached by default: `$XDG_CACHE_HOME/adalora/models`, else `~/.cache/adalora/models`. */
 export function defaultCacheDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
