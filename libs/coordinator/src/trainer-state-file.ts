@@ -24,6 +24,8 @@ export function writeStateFiles(jsonPath: string, tensorsPath: string, state: un
 }
 
 /** Reads what writeStateFiles wrote; a missing tensor reference is an error naming it. */
+// Read, then parse, each failure naming the file: the shape of @adalora/config's readConfigFile,
+// kept apart because that one parses YAML too and words its errors as config errors.
 export function readStateFiles(jsonPath: string, tensorsPath: string): unknown {
   const tensors = readSafetensors(tensorsPath);
   let text: string;

@@ -30,6 +30,8 @@ export function parseCoordinatorMessage(u: unknown): CoordinatorToWorker {
   return parseMessage<CoordinatorToWorker>(u, 'coordinator', COORDINATOR_MESSAGE_TYPES, PARSERS);
 }
 
+// One parser per type of this direction; the table in parse-worker-message.ts has the same shape by design
+// (parseMessage is the one dispatch both use).
 const PARSERS: MessageParsers<CoordinatorToWorker> = {
   challenge: parseChallenge,
   authenticated: parseAuthenticated,

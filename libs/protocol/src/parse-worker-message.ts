@@ -27,6 +27,8 @@ export function parseWorkerMessage(u: unknown): WorkerToCoordinator {
   return parseMessage<WorkerToCoordinator>(u, 'worker', WORKER_MESSAGE_TYPES, PARSERS);
 }
 
+// One parser per type of this direction; the table in parse-coordinator-message.ts has the same shape by design
+// (parseMessage is the one dispatch both use).
 const PARSERS: MessageParsers<WorkerToCoordinator> = {
   hello: parseHello,
   ready: parseReady,
