@@ -4,9 +4,8 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import { fixturePath } from '@adalora/test-support';
+import { fixturePath, loadPublicBertTrace } from '@adalora/test-support';
 import { budgetSchedule } from './budget-schedule';
-import { parseAdaLoraConfig } from '@adalora/config';
 import type { Triplet } from './importance-tracker';
 import { moduleId, type ModuleId } from './module-id';
 import { applyKeepMask, RankAllocator } from './rank-allocator';
@@ -27,21 +26,9 @@ interface Trace {
 }
 
 const tracePath = fixturePath('traces', 'public-bert', 'trace.json');
-const { meta, trace } = JSON.parse(readFileSync(tracePath, 'utf8')) as Trace;
-const a = meta.adalora;
-const cfg = parseAdaLoraConfig({
-  initR: a.init_r,
-  targetR: a.target_r,
-  tinit: a.tinit,
-  tfinal: a.tfinal,
-  deltaT: a.deltaT,
-  beta1: a.beta1,
-  beta2: a.beta2,
-  orthRegWeight: a.orth_reg_weight,
-  loraAlpha: a.lora_alpha,
-  totalStep: meta.steps,
-  targetModules: ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'],
-});
+const { trace } = JSON.parse(readFileSync(tracePath, 'utf8')) as Trace;
+// peft's config of the run, read by the one trace loader
+const cfg = loadPublicBertTrace().adalora;
 const PREFIX = 'base_model.model.';
 const SUFFIX = '.lora_E.default';
 // module ids in peft's order, from the E keys
