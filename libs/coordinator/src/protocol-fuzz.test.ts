@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -58,11 +58,13 @@ async function peakMemory<T>(during: () => Promise<T>): Promise<{ value: T; peak
  * per connection. Authenticated ones first prove the secret (the real handshake), then misbehave;
  * the others send their frames instead of a hello (or before the challenge even arrives).
  */
-async function fuzzClient(port: number, id: number, authenticated: boolean, frames: FuzzFrames, ctx: () => FuzzContext, going: () => boolean, sent: { n: number; connections: number }) {
+async function fuzzClient(port: number, id: number, role: 'unauthenticated' | 'authenticated' | 'ready', frames: FuzzFrames, ctx: () => FuzzContext, going: () => boolean, sent: { n: number; connections: number }) {
+  const authenticated = role !== 'unauthenticated';
   while (going()) {
     await new Promise<void>((resolve) => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}`, { maxPayload: 64 * MiB });
       const reader = coordinatorMessageReader();
+      let trainables: FuzzContext['tensors'] = [];
       sent.connections++;
       const burst = (n: number) => {
         for (let i = 0; i < n && ws.readyState === WebSocket.OPEN && going(); i++) {
@@ -82,7 +84,16 @@ async function fuzzClient(port: number, id: number, authenticated: boolean, fram
           const proof = workerProof(SECRET, { coordinator: m.nonce, worker: nonce }, workerId);
           ws.send(encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, workerId, capabilities: { backend: 'cpu', memoryBytes: 1, hostname: 'fuzz', pid: id }, nonce, proof }));
         }
-        if (m?.type === 'welcome') burst(16);
+        // a 'ready' client takes shares once training is under way (not counted among the workers it waits for)
+        if (m?.type === 'welcome' && role === 'ready' && ctx().step > 0) ws.send(encodeMessage({ type: 'ready', runId: m.runId, modelHash: m.run.modelHash, loadMs: 1 }));
+        else if (m?.type === 'welcome') burst(16);
+        if (m?.type === 'state') trainables = m.tensors.map(({ name, shape }) => ({ name, shape }));
+        // holding a share, it answers for another step or request (refused, the share redone)
+        if (m?.type === 'compute') {
+          ws.send(frames.replyElsewhere(m.runId, trainables, m.step, m.requestId));
+          sent.n++;
+          setTimeout(() => ws.terminate(), 100);
+        }
       });
       ws.on('error', () => {});
       ws.on('close', () => resolve());
@@ -111,12 +122,14 @@ test.serial('10,000 random and mutated frames from authenticated and unauthentic
     const cache = mkdtempSync(join(tmpdir(), 'adalora-fuzz-cache-'));
     let second: Promise<WorkerExit> | undefined;
     let sentAtFirstStep = 0;
+    const log: string[] = [];
     // The run waits for its second worker while the first fuzz frames arrive (training shares
     // this process's event loop, and would leave the fuzzers little time), then goes on under fuzz.
     const fuzzed = await peakMemory(() =>
       run({
         workers: 1,
         minWorkers: 2,
+        log: (l) => log.push(l),
         onStep: (r, job) => {
           context.step = r.step + 1;
           context.runId = job.runId;
@@ -126,7 +139,7 @@ test.serial('10,000 random and mutated frames from authenticated and unauthentic
         },
         onListening: (port) => {
           const going = () => running && sent.n < MAX_FRAMES;
-          clients = Array.from({ length: 8 }, (_, i) => fuzzClient(port, i, i % 2 === 1, new FuzzFrames(mulberry32(seed + i)), () => context, going, sent));
+          clients = Array.from({ length: 8 }, (_, i) => fuzzClient(port, i, i === 7 ? 'ready' : i % 2 ? 'authenticated' : 'unauthenticated', new FuzzFrames(mulberry32(seed + i)), () => context, going, sent));
           const joinWhenFuzzed = setInterval(() => {
             if (sent.n < FRAMES) return;
             clearInterval(joinWhenFuzzed);
@@ -139,8 +152,13 @@ test.serial('10,000 random and mutated frames from authenticated and unauthentic
     await Promise.all(clients);
     rmSync(cache, { recursive: true, force: true });
     t.log(`${sent.n} frames on ${sent.connections} connections in ${Date.now() - started} ms; ${sentWhenDone} before the last step, ${sentWhenDone - sentAtFirstStep} of them during training`);
+    const reasons = new Map<string, number>();
+    for (const l of log) for (const [code] of l.matchAll(/\b(PROTO|COORD|WORKER)_ERR_[A-Z_]+/g)) reasons.set(code, (reasons.get(code) ?? 0) + 1);
+    t.log(`refusals logged: ${[...reasons].map(([c, n]) => `${c} ${n}`).join(', ')}`);
+    if (process.env.FUZZ_LOG) writeFileSync(process.env.FUZZ_LOG, log.join('\n'));
     t.true(sentWhenDone >= FRAMES, `at least ${FRAMES} frames arrived during the run (${sentWhenDone})`);
     t.true(sentWhenDone > sentAtFirstStep, 'and some while it trained');
+    t.true(log.some((l) => /step \d+: a share of .* failed \((gradients\.|worker \d+ \(fuzz-7@).*\); redistributing/.test(l)), 'a fuzzing client held a share, answered for another step or request, and the share was redone');
     t.true(fuzzed.value.workerExits.every((e) => e.ok), 'the first real worker finished');
     t.like(await second, { ok: true }, 'the second real worker finished');
     t.deepEqual(fuzzed.value.reports.map((r) => r.loss), clean.value.reports.map((r) => r.loss), 'the run equals the clean one bit for bit');

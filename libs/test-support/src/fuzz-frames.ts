@@ -114,6 +114,19 @@ export class FuzzFrames {
     }
   }
 
+  /**
+   * A finite, well-formed reply to `compute` of (step, requestId) but for another step or another
+   * request: what a confused or replaying worker would send while it holds a share.
+   */
+  replyElsewhere(runId: string, trainables: FuzzContext['tensors'], step: number, requestId: number): Uint8Array {
+    const other = this.int(2) === 0 ? { step: step + 1 + this.int(3), requestId } : { step, requestId: requestId + 1 + this.int(1000) };
+    const tensors = trainables.map(({ name, shape }) => {
+      const values = new Float64Array(shape.reduce((a, b) => a * b, 1)).map(() => (this.bits() / 2 ** 32 - 0.5) * 1e-3);
+      return { name, dtype: 'float64', shape, data: new Uint8Array(values.buffer) };
+    });
+    return encodeMessage({ type: 'gradients', runId, ...other, sampleCount: 1, lossSum: 1, computeMs: 1, tensors });
+  }
+
   /** One hostile frame. */
   next(c: FuzzContext): Uint8Array {
     switch (this.int(6)) {
