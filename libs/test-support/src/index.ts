@@ -27,3 +27,4 @@ export { runLocalCluster, type LocalClusterOptions, type LocalClusterResult } fr
 export { stepLosses } from './run-metrics';
 export { syntheticSquad, writeSyntheticSquad, type SyntheticSquadOptions } from './squad-synthetic';
 export { freePort, startCli, until, type CliExit, type CliProcess } from './cli-process';
+export { FuzzFrames, type FuzzContext } from './fuzz-frames';
