@@ -2,11 +2,18 @@
 //   ADALORA_ROLE=coordinator ADALORA_CONFIG=job.yaml ADALORA_MIN_WORKERS=4 npx pm2 start ecosystem.config.cjs
 // On each GPU machine (one worker per GPU, or per process slot):
 //   ADALORA_ROLE=worker ADALORA_COORDINATOR=ws://10.0.0.1:7070 ADALORA_WORKERS=2 npx pm2 start ecosystem.config.cjs
+// ADALORA_OUTPUT: the coordinator's output folder (else the config's outputDir).
 // Workers reconnect with back-off by themselves, and a finished run stops them: pm2 does not restart either.
 // Security (see README "Security"): ADALORA_SECRET (inherited by the processes) or ADALORA_SECRET_FILE on
 // every machine; ADALORA_TLS_CERT + ADALORA_TLS_KEY on the coordinator's, ADALORA_TLS_CA or
 // ADALORA_TLS_FINGERPRINT on the workers' (with ADALORA_COORDINATOR=wss://…).
+const path = require('node:path');
+
 const env = process.env;
+// The CLI by its absolute path, run in the folder `pm2 start` was run from: pm2 finds the script
+// from any folder, and relative paths (config, secret, output) keep meaning that folder.
+const script = path.join(__dirname, 'bin/adalora.mjs');
+const cwd = process.cwd();
 const role = env.ADALORA_ROLE ?? 'coordinator';
 const roles = new Set(['coordinator', 'worker', 'both']);
 if (!roles.has(role)) throw new Error(`ADALORA_ROLE must be coordinator, worker or both, got '${role}'`);
@@ -20,7 +27,8 @@ const apps = [];
 if (role === 'coordinator' || role === 'both') {
   apps.push({
     name: 'adalora-coordinator',
-    script: 'bin/adalora.mjs',
+    script,
+    cwd,
     args: [
       'coordinator',
       ...(env.ADALORA_CONFIG ? ['--config', env.ADALORA_CONFIG] : []),
@@ -29,6 +37,7 @@ if (role === 'coordinator' || role === 'both') {
       '--min-workers', env.ADALORA_MIN_WORKERS ?? String(workers),
       ...secretArgs,
       ...(env.ADALORA_TLS_CERT ? ['--tls-cert', env.ADALORA_TLS_CERT, '--tls-key', env.ADALORA_TLS_KEY ?? ''] : []),
+      ...(env.ADALORA_OUTPUT ? ['--output', env.ADALORA_OUTPUT] : []),
       '--no-progress',
     ],
     autorestart: false,
@@ -38,7 +47,8 @@ if (role === 'worker' || role === 'both') {
   for (let i = 0; i < workers; i++) {
     apps.push({
       name: `adalora-worker-${i}`,
-      script: 'bin/adalora.mjs',
+      script,
+    cwd,
       args: ['worker', '--coordinator', env.ADALORA_COORDINATOR ?? `ws://127.0.0.1:${port}`, '--backend', env.ADALORA_BACKEND ?? 'auto', '--id', `${require('node:os').hostname()}-${i}`,
         ...secretArgs,
         ...(env.ADALORA_TLS_CA ? ['--tls-ca', env.ADALORA_TLS_CA] : []),
