@@ -1,5 +1,4 @@
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,9 +13,8 @@ import {
   workerProof,
   type CoordinatorToWorker,
 } from '@adalora/protocol';
-import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/config';
 import { runWorkerClient } from '@adalora/worker';
-import { runLocalCluster, type LocalClusterOptions, type LocalClusterResult } from '@adalora/test-support';
+import { OPENSSL_MISSING, runLocalCluster, selfSignedCertificate, shortBuiltinConfig, type LocalClusterOptions, type LocalClusterResult } from '@adalora/test-support';
 
 const SECRET = new TextEncoder().encode('the secret of this test run (32)');
 const WRONG = new TextEncoder().encode('a guess at the secret, 32 bytes!');
@@ -26,12 +24,7 @@ const secured = { coordinator: { secret: SECRET, tls: null, insecure: false }, w
 async function run(o: Omit<LocalClusterOptions, 'config' | 'workers'>): Promise<LocalClusterResult> {
   const out = mkdtempSync(join(tmpdir(), 'adalora-security-'));
   try {
-    const config = mergeConfig(RANK_RECOVERY_DEFAULTS, {
-      outputDir: out,
-      training: { maxSteps: 16, evalEvery: 0 },
-      adalora: { tinit: 2, tfinal: 4, deltaT: 2 },
-      cluster: { backend: 'wasm' },
-    }) as Record<string, unknown>;
+    const config = shortBuiltinConfig(out);
     return await runLocalCluster({ ...o, config, workers: 1 });
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -181,21 +174,11 @@ test.serial('500 idle connections do not keep a real worker out', async (t) => {
   t.log(`with 500 idle connections: ${seconds.toFixed(1)} s`);
 });
 
-const opensslMissing = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return '';
-  } catch {
-    return 'openssl is not installed';
-  }
-})();
-
-(opensslMissing ? test.skip : test.serial)(`a TLS run, its worker fetching the model over https, trains to the same losses as a plain one${opensslMissing ? ` [skipped: ${opensslMissing}]` : ''}`, async (t) => {
+(OPENSSL_MISSING ? test.skip : test.serial)(`a TLS run, its worker fetching the model over https, trains to the same losses as a plain one${OPENSSL_MISSING ? ` [skipped: ${OPENSSL_MISSING}]` : ''}`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'adalora-tls-'));
   try {
-    const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
-    const tls = { cert: readFileSync(cert), key: readFileSync(key) };
+    const { cert, key } = selfSignedCertificate(dir, 'IP:127.0.0.1,DNS:localhost');
+    const tls = { cert, key };
     const log: string[] = [];
     const result = await run({
       log: (l) => log.push(l),

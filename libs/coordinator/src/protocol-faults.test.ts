@@ -4,24 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { coordinatorMessageReader, encodeMessage, PROTOCOL_VERSION, type CoordinatorToWorker } from '@adalora/protocol';
-import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/config';
 import { runWorkerClient, type WorkerExit } from '@adalora/worker';
-import { runLocalCluster, type LocalClusterResult } from '@adalora/test-support';
-
-/** A short built-in run; the same config twice gives the same bits, so any effect would show. */
-function config(out: string): Record<string, unknown> {
-  return mergeConfig(RANK_RECOVERY_DEFAULTS, {
-    outputDir: out,
-    training: { maxSteps: 16, evalEvery: 0 },
-    adalora: { tinit: 2, tfinal: 4, deltaT: 2 },
-    cluster: { backend: 'wasm' },
-  }) as Record<string, unknown>;
-}
+import { runLocalCluster, shortBuiltinConfig, type LocalClusterResult } from '@adalora/test-support';
 
 async function run(o: Omit<Parameters<typeof runLocalCluster>[0], 'config'>): Promise<LocalClusterResult> {
   const out = mkdtempSync(join(tmpdir(), 'adalora-faults-'));
   try {
-    return await runLocalCluster({ ...o, config: config(out) });
+    return await runLocalCluster({ ...o, config: shortBuiltinConfig(out) });
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -161,7 +150,7 @@ test.serial('a worker joining a running job is used from the step after it is re
     let readyAfterStep: number | null = null;
     let joiner: Promise<WorkerExit> | undefined;
     const { reports } = await runLocalCluster({
-      config: config(out),
+      config: shortBuiltinConfig(out),
       workers: 1,
       onListening: (p) => (port = p),
       onStep: (r) => {

@@ -7,9 +7,8 @@ import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import { authNonce, coordinatorMessageReader, encodeMessage, PROTOCOL_VERSION, workerProof } from '@adalora/protocol';
 import { mulberry32 } from '@adalora/core';
-import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/config';
 import { runWorkerClient, type WorkerExit } from '@adalora/worker';
-import { FuzzFrames, runLocalCluster, type FuzzContext, type LocalClusterOptions, type LocalClusterResult } from '@adalora/test-support';
+import { FuzzFrames, runLocalCluster, shortBuiltinConfig, type FuzzContext, type LocalClusterOptions, type LocalClusterResult } from '@adalora/test-support';
 
 const SECRET = new TextEncoder().encode('the secret of the fuzzed run (32)');
 const secured = { coordinator: { secret: SECRET, tls: null, insecure: false }, workerSecret: SECRET };
@@ -20,16 +19,11 @@ const MiB = 1024 * 1024;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-/** The same short built-in run as cluster-security.test.ts: the same config gives the same bits. */
+/** The short built-in run: the same config gives the same bits. */
 async function run(o: Omit<LocalClusterOptions, 'config'>): Promise<LocalClusterResult> {
   const out = mkdtempSync(join(tmpdir(), 'adalora-fuzz-'));
   try {
-    const config = mergeConfig(RANK_RECOVERY_DEFAULTS, {
-      outputDir: out,
-      training: { maxSteps: 16, evalEvery: 0 },
-      adalora: { tinit: 2, tfinal: 4, deltaT: 2 },
-      cluster: { backend: 'wasm' },
-    }) as Record<string, unknown>;
+    const config = shortBuiltinConfig(out);
     return await runLocalCluster({ ...o, security: secured, config });
   } finally {
     rmSync(out, { recursive: true, force: true });

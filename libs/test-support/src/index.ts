@@ -28,3 +28,5 @@ export { stepLosses } from './run-metrics';
 export { syntheticSquad, writeSyntheticSquad, type SyntheticSquadOptions } from './squad-synthetic';
 export { freePort, startCli, until, type CliExit, type CliProcess } from './cli-process';
 export { FuzzFrames, type FuzzContext } from './fuzz-frames';
+export { shortBuiltinConfig } from './short-builtin-run';
+export { OPENSSL_MISSING, selfSignedCertificate } from './self-signed';

@@ -1,34 +1,23 @@
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OPENSSL_MISSING, selfSignedCertificate } from '@adalora/test-support';
 import { isSha256Fingerprint, trustedTlsSocket } from './tls-client';
-
-const opensslMissing = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return '';
-  } catch {
-    return 'openssl is not installed';
-  }
-})();
 
 /** A self-signed certificate for 127.0.0.1, made for this test, and a server that presents it. */
 async function selfSignedServer(): Promise<{ server: Server; port: number; cert: Buffer; done: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'adalora-tls-client-'));
-  const [certPath, keyPath] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  const cert = readFileSync(certPath);
-  const server = createServer({ cert, key: readFileSync(keyPath) }, (_, res) => res.end('ok'));
+  const { cert, key } = selfSignedCertificate(dir, 'IP:127.0.0.1');
+  const server = createServer({ cert, key }, (_, res) => res.end('ok'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   return { server, port, cert, done: () => (server.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
-(opensslMissing ? test.skip : test)(`a self-signed coordinator is trusted by its CA file or its pinned fingerprint, and by nothing else${opensslMissing ? ` [skipped: ${opensslMissing}]` : ''}`, async (t) => {
+(OPENSSL_MISSING ? test.skip : test)(`a self-signed coordinator is trusted by its CA file or its pinned fingerprint, and by nothing else${OPENSSL_MISSING ? ` [skipped: ${OPENSSL_MISSING}]` : ''}`, async (t) => {
   const { port, cert, done } = await selfSignedServer();
   try {
     const fingerprint = new X509Certificate(cert).fingerprint256; // AA:BB:… as openssl prints it
