@@ -79,7 +79,7 @@ export function checkManifest(dir: string): void {
 }
 
 /** Writes a file and fsyncs it before returning. */
-export function writeFileDurably(path: string, text: string): void {
+function writeFileDurably(path: string, text: string): void {
   const fd = openSync(path, 'w');
   try {
     writeSync(fd, text);

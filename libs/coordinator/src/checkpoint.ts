@@ -48,7 +48,7 @@ export async function saveCheckpoint(dir: string, job: Job, extra: Record<string
 }
 
 /** Removes `<checkpoint>.tmp-<pid>` / `.old-<pid>` folders left by a write that was killed. */
-export function removeStaleWrites(parent: string, log: (line: string) => void): void {
+function removeStaleWrites(parent: string, log: (line: string) => void): void {
   for (const name of readdirSync(parent)) {
     if (!STALE_WRITE.test(name)) continue;
     rmSync(join(parent, name), { recursive: true, force: true });

@@ -29,7 +29,7 @@ export function loadClusterSecurity(cluster: ClusterConfig, env: Readonly<Record
 }
 
 /** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 

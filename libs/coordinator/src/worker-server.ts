@@ -14,7 +14,7 @@ import { PendingConnections } from './pending-connections';
 const CLOSE_GRACE_MS = 2_000;
 
 /** Connections at most that have not authenticated yet; beyond, the oldest is dropped for the newest. */
-export const MAX_PENDING_CONNECTIONS = 32;
+const MAX_PENDING_CONNECTIONS = 32;
 
 export interface WorkerServerOptions {
   readonly host: string;
