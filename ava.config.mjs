@@ -6,5 +6,5 @@ export default {
   // tfjs (wasm backend) keeps process-wide state: run each test file in its own process.
   workerThreads: false,
   concurrency: 2,
-  timeout: '5m',
+  timeout: '10m',
 };

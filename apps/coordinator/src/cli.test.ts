@@ -168,12 +168,12 @@ test.serial('a stopped worker (SIGSTOP) is dropped within its deadline and its s
     w2.child.kill('SIGSTOP');
     const stopped = performance.now();
     // idle, it misses its pings; busy, its request's deadline: either way it is dropped, not refused
-    await until(() => /\(b@[^)]*\)(: no reply to| answered nothing)/.test(coord.output()), 'the stopped worker to be dropped', 20_000);
+    await until(() => /\(b@[^)]*\)(: no reply to| answered nothing)/.test(coord.output()), 'the stopped worker to be dropped', 60_000);
     const droppedMs = performance.now() - stopped;
     t.log(`dropped ${Math.round(droppedMs)} ms after SIGSTOP`);
-    t.true(droppedMs < 10_000, `${Math.round(droppedMs)} ms`);
+    t.true(droppedMs < 30_000, `${Math.round(droppedMs)} ms`);
     w2.child.kill('SIGCONT');
-    await until(() => /dropped by the coordinator \(closed 4000 COORD_ERR_(DEADLINE|UNRESPONSIVE)\); rejoining/.test(w2.output()), 'the woken worker to rejoin', 20_000);
+    await until(() => /dropped by the coordinator \(closed 4000 COORD_ERR_(DEADLINE|UNRESPONSIVE)\); rejoining/.test(w2.output()), 'the woken worker to rejoin', 120_000);
     const r = await coord.done;
     t.is(r.code, 0, r.out.slice(-2000));
     t.is((r.out.match(/\(b@[^)]*\) ready/g) ?? []).length, 2, 'b was ready again after it woke');

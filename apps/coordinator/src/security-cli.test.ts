@@ -21,7 +21,7 @@ function start(args: readonly string[], env: NodeJS.ProcessEnv = process.env): {
   return { child, done, output: () => out };
 }
 
-async function until(pred: () => boolean, what: string, ms = 60_000): Promise<void> {
+async function until(pred: () => boolean, what: string, ms = 240_000): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -46,7 +46,7 @@ test.serial('the coordinator exits promptly at the end of a run with a half-sent
     await until(() => {
       if (!savedAt && /saved the final adapter/.test(run.output())) savedAt = Date.now();
       return savedAt > 0;
-    }, 'the end of the run', 120_000);
+    }, 'the end of the run', 240_000);
     const r = await run.done;
     t.is(r.code, 0, r.out.slice(-2000));
     t.is(stepLosses(out).length, 16);

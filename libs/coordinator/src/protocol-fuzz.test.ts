@@ -98,7 +98,7 @@ async function fuzzClient(port: number, id: number, role: 'unauthenticated' | 'a
 }
 
 test.serial('10,000 random and mutated frames from authenticated and unauthenticated clients during a run change nothing and hold no memory', async (t) => {
-  t.timeout(150_000, 'the fuzzed run did not finish'); // ~25 s on 2 busy cores; a hang fails with the progress logged so far
+  t.timeout(480_000, 'the fuzzed run did not finish'); // ~25 s on 2 busy cores; a hang fails with the progress logged so far
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 32);
   t.log(`fuzz seed ${seed} (FUZZ_SEED=${seed} reproduces the frames)`);
   const unhandled: unknown[] = [];

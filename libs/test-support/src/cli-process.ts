@@ -40,8 +40,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `pred` every 50 ms; throws naming `what` after `ms`. */
-export async function until(pred: () => boolean, what: string, ms = 60_000): Promise<void> {
+/** Polls `pred` every 50 ms; throws naming `what` after `ms` (generous: CI is a loaded 2-core machine, and this bounds a hang, not a speed). */
+export async function until(pred: () => boolean, what: string, ms = 240_000): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
