@@ -65,6 +65,8 @@ function coordinatorMs(r: StepRecord): number | null {
 export function scaleTable(measurements: readonly Measurement[]): ScaleRow[] {
   if (measurements.length === 0) throw new Error('scale table: no measurements');
   const sorted = [...measurements].sort((a, b) => a.workers - b.workers);
+  const repeated = sorted.find((m, i) => i > 0 && sorted[i - 1].workers === m.workers);
+  if (repeated) throw new Error(`scale table: ${repeated.workers} workers measured twice`);
   for (const m of sorted) {
     if (m.steps.length === 0) throw new Error(`scale table: no measured steps at ${m.workers} worker(s)`);
     const bad = m.steps.find((s) => !(s.samples > 0 && s.totalMs > 0));
