@@ -57,11 +57,12 @@ const ticks = () => s.workers;
 new uPlot({
   title: 'Throughput and efficiency against workers',
   width, height: 320,
-  scales: { x: { time: false, distr: 3, log: 2 }, eff: { range: [0, 110] } },
+  // from zero: a chart of throughput that starts elsewhere exaggerates its changes
+  scales: { x: { time: false, distr: 3, log: 2 }, y: { range: (u, min, max) => [0, max * 1.1] }, eff: { range: [0, 110] } },
   axes: [
     { label: 'workers', splits: ticks, values: (u, v) => v.map(String) },
     { label: 'samples/s', size: 60 },
-    { label: 'efficiency %', scale: 'eff', side: 1, grid: { show: false } },
+    { label: 'efficiency %', scale: 'eff', side: 1, size: 60, grid: { show: false } },
   ],
   series: [
     { label: 'workers' },
@@ -85,7 +86,7 @@ const order = s.split.map((_, k) => k).reverse();
 new uPlot({
   title: 'Step time split (median ms per step)',
   width, height: 320,
-  scales: { x: { time: false, range: [-0.5, idx.length - 0.5] } },
+  scales: { x: { time: false, range: [-0.5, idx.length - 0.5] }, y: { range: (u, min, max) => [0, max * 1.1] } },
   axes: [
     { label: 'workers', splits: () => idx, values: (u, v) => v.map((i) => String(s.workers[i] ?? '')) },
     { label: 'ms', size: 60 },
