@@ -65,7 +65,9 @@ export class RunMeasurement implements MeasurementSource {
 
   private runToEnd(args: readonly string[], prefix: string): Promise<{ code: number | null; tail: string[] }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // its own process group: a Ctrl-C in the terminal reaches only `scale`, which stops the run
+      // with one SIGTERM (a second signal would make the run exit at once, without stopping its workers)
+      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       this.child = child;
       const tail: string[] = [];
       const line = (l: string) => {

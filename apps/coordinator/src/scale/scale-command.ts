@@ -57,6 +57,18 @@ export function scaleOverrides(config: RunConfig, configName: string): string[] 
   return sets;
 }
 
+/**
+ * The source the flags ask for: real runs, with local worker processes or with workers started
+ * elsewhere. (Synthetic workers and the simulator are other MeasurementSources, chosen here.)
+ */
+function measurementSource(flags: ScaleFlags, sets: readonly string[], log: (line: string) => void): MeasurementSource {
+  if (!flags.external && (flags.host !== undefined || flags.port !== undefined)) throw new Error('--host and --port are for --external (local runs listen on loopback, on a free port)');
+  const runFlags = flags.external
+    ? [...(flags.host !== undefined ? ['--host', flags.host] : []), ...(flags.port !== undefined ? ['--port', String(flags.port)] : [])]
+    : ['--worker-backend', parseBackendChoice(flags.workerBackend)];
+  return new RunMeasurement({ workers: flags.external ? 'external' : 'local', configFile: flags.config, sets, runFlags, runsDir: join(flags.output, 'runs'), log });
+}
+
 /** Measures every count in turn, then writes scale.csv, scale.json and scale.html and prints the table. */
 export async function runScale(source: MeasurementSource, flags: Pick<ScaleFlags, 'workers' | 'warmup' | 'steps' | 'output' | 'config' | 'set'>, log: (line: string) => void): Promise<ScaleReport> {
   const measurements: Measurement[] = [];
@@ -116,20 +128,21 @@ export function registerScaleCommand(program: Command, resolve: (configFile: str
       const sets = [...scaleOverrides(config, configName), ...flags.set];
       // the cut run itself must pass too (e.g. warm-up + steps against the schedule's phases)
       resolve(flags.config, [...sets, `training.maxSteps=${flags.warmup + flags.steps}`]);
-      const runFlags = flags.external
-        ? [...(flags.host !== undefined ? ['--host', flags.host] : []), ...(flags.port !== undefined ? ['--port', String(flags.port)] : [])]
-        : ['--worker-backend', parseBackendChoice(flags.workerBackend)];
-      if (!flags.external && (flags.host !== undefined || flags.port !== undefined)) throw new Error('--host and --port are for --external (local runs listen on loopback, on a free port)');
-      const source = new RunMeasurement({ workers: flags.external ? 'external' : 'local', configFile: flags.config, sets, runFlags, runsDir: join(flags.output, 'runs'), log });
+      const source = measurementSource(flags, sets, log);
+      let interrupted = false;
       const onSignal = () => {
-        log('interrupted: stopping the run in flight');
+        if (interrupted) return;
+        interrupted = true;
+        log('interrupted: stopping the run in flight; nothing will be written');
         source.stop();
-        process.exitCode = 130;
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         await runScale(source, { ...flags, set: sets }, log);
+      } catch (e) {
+        if (!interrupted) throw e;
+        process.exitCode = 130;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
