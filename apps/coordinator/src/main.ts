@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { X509Certificate } from 'node:crypto';
 import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
+import { registerScaleCommand } from './scale/scale-command';
 
 /** The backend, models, training and coordinator runtime: loads tfjs (a second or more). */
 const loadRuntime = () => import('./runtime');
@@ -193,6 +194,9 @@ program
     await loadBackend(backend, { log });
     await mergeCommand(flags.model, flags.adapter, flags.output, log);
   });
+
+// `adalora scale`: loads no tfjs itself (the measured runs are child processes)
+registerScaleCommand(program, (config, set) => resolveConfig({ config, set, progress: false }));
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`adalora: ${e.message}`);
