@@ -123,7 +123,8 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     .slice(0, 16);
   const padId = loaded.config.has('pad_token_id') ? loaded.config.integer('pad_token_id') : 0;
   log(`model ${loaded.config.string('model_type')} from ${modelDir}: ${adapters.adapters.size} adapted matrices, ${countValues(adapters)} trainable values`);
-  log(`data: ${train.examples.length} train / ${dev?.examples.length ?? 0} dev examples, ${train.numLabels} label(s); ${totalSteps} steps of ${t.batchSize}`);
+  const labelled = qaTask ? 'answer spans' : `${train.numLabels} label(s)`;
+  log(`data: ${train.examples.length} train / ${dev?.examples.length ?? 0} dev ${qaTask ? 'windows' : 'examples'}, ${labelled}; ${totalSteps} steps of ${t.batchSize}`);
   return {
     config: { ...config, data },
     runId,
