@@ -75,6 +75,10 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
   // rows the model cannot embed fail here, naming file and line, not on every worker at some step
   const configPath = join(modelDir, 'config.json');
   const limits = inputLimits(HfConfig.parse(readFileSync(configPath, 'utf8'), configPath));
+  if (qaTask && limits.maxLength !== null && data.maxLength > limits.maxLength) {
+    // every QA window is padded to data.maxLength: say so once, not for window 1 of the file
+    throw new Error(`config: 'data.maxLength' (${data.maxLength}) is longer than the model's ${limits.maxLength} positions (${limits.describe.maxLength}); QA windows are padded to it, lower it`);
+  }
   checkDataFitsModel(train, limits, data.train!);
   if (dev) checkDataFitsModel(dev, limits, data.dev!);
   if (dev && dev.numLabels !== train.numLabels && !regression && !qaTask) {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { loadTokenizer } from '@adalora/data';
 import { readPeftAdapterTensors } from '@adalora/models';
 import { fixturePath, runLocalCluster, stepLosses, writeSyntheticSquad, type LocalClusterResult } from '@adalora/test-support';
+import { parseRunConfig } from '@adalora/config';
+import { prepareJob } from './job';
 import type { EvalMetrics } from './metrics-log';
 
 // SQuAD v1.1 and v2.0 files of 240 questions (seeded, contexts of 80 words: several 48-token
@@ -98,4 +100,9 @@ test.serial('SQuAD v2.0 JSON: HasAns/NoAns splits reported; 1 and 2 workers give
   t.deepEqual([...(one.result.rankPattern ?? [])], [...(two.result.rankPattern ?? [])]);
   checkAdapter(t, two.result.adapterDir);
   t.log(`v2.0: losses ${losses.map((l) => l.toFixed(4)).join(' ')}; final ${JSON.stringify(evals2.at(-1)!.scores)}`);
+});
+
+test.serial('windows longer than the model\'s positions are refused naming data.maxLength, before the model loads', async (t) => {
+  const config = parseRunConfig({ model, outputDir: join(dir, 'never'), data: { task: 'qa', train: train.v1, maxLength: 128 } });
+  await t.throwsAsync(prepareJob(config, () => {}), { message: /^config: 'data.maxLength' \(128\) is longer than the model's 64 positions \(max_position_embeddings in .*config.json\); QA windows are padded to it, lower it$/ });
 });
