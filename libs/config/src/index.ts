@@ -23,7 +23,7 @@ export {
   type AdaLoraParseOptions,
   type AdapterMode,
 } from './adalora-config';
-export { applyOverrides, mergeConfig, parseRunConfig, readConfigFile, type ClusterConfig, type DataConfig, type RunConfig, type TrainingConfig } from './run-config';
+export { applyOverrides, mergeConfig, parseRunConfig, readConfigFile, type ClusterConfig, type DataConfig, type QaDataConfig, type RunConfig, type TrainingConfig } from './run-config';
 export { runAdaLoraConfig } from './run-adalora-config';
 export { optimizerSteps, type OptimizerSteps } from './optimizer-steps';
 export { BUILTIN_MODEL, RANK_RECOVERY_DEFAULTS, RANK_RECOVERY_SAMPLES } from './rank-recovery-defaults';

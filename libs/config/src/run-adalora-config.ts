@@ -15,14 +15,14 @@ const snakeCase = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${
 
 /**
  * Reads the `adalora` section, written with peft's snake_case names or camelCase ones, and
- * checks it by @adalora/core's rules; errors name each field as the user wrote it
+ * checks it by @adalora/core's rules (`taskDefaults`: the task's own saved head, e.g. QA's `qa_outputs`); errors name each field as the user wrote it
  * (`config: 'adalora.target_r' must be <= 'adalora.init_r' (6), got 99`). `total_step` stays
  * absent unless given: {@link runAdaLoraConfig} fills it once the run's steps are known.
  */
-export function readAdaLoraSection(r: ConfigReader): AdaLoraConfigDraft {
+export function readAdaLoraSection(r: ConfigReader, taskDefaults: { readonly modulesToSave?: readonly string[] } = {}): AdaLoraConfigDraft {
   const a = r.section('adalora');
   const written = new Map<keyof AdaLoraConfig, string>();
-  const raw: Record<string, unknown> = { ...RUN_DEFAULTS };
+  const raw: Record<string, unknown> = { ...RUN_DEFAULTS, ...taskDefaults };
   for (const field of ADALORA_CONFIG_FIELDS) {
     const key = a.writtenKey([...new Set([snakeCase(field), field])]);
     if (key === undefined) continue;

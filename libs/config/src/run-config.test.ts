@@ -164,8 +164,8 @@ const BAD: readonly [string, unknown, string][] = [
   ['data.labels', 'a,b', 'must be a list of strings'],
   ['data.maxLength', 1, 'must be >= 2'],
   ['data.maxLength', 64.5, 'must be an integer'],
-  ['data.task', 'ranking', 'must be one of classification, regression'],
-  ['data.metric', 'auc', 'must be one of accuracy, f1, mcc, pearson, spearman'],
+  ['data.task', 'ranking', 'must be one of classification, regression, qa'],
+  ['data.metric', 'auc', 'must be one of accuracy, f1, mcc, pearson, spearman, em'],
   ['training.batchSize', 0, 'must be >= 1'],
   ['training.batchSize', 1.5, 'must be an integer'],
   ['training.epochs', 0, 'must be >= 1'],
@@ -460,3 +460,47 @@ test('readConfigFile: JSON and YAML by extension; errors name the file', (t) => 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+test("parseRunConfig: data.task 'qa' fills run_qa.py's defaults, metric f1, the QA head saved", (t) => {
+  const c = parseRunConfig({ model: 'm', data: { task: 'qa', train: 'train.json' } });
+  t.is(c.data.maxLength, 384);
+  t.is(c.data.metric, 'f1');
+  t.deepEqual(c.data.qa, { squadVersion: 'auto', docStride: 128, nBest: 20, maxAnswerLength: 30, nullScoreThreshold: 0 });
+  t.deepEqual(c.adalora.modulesToSave, ['qa_outputs']);
+  // a short window: the stride defaults to a third of it, so each window still moves on
+  t.is(parseRunConfig({ model: 'm', data: { task: 'qa', train: 't.json', maxLength: 48 } }).data.qa?.docStride, 16);
+  const given = parseRunConfig({ model: 'm', data: { task: 'qa', train: 't.jsonl', squadVersion: '2.0', maxLength: 64, docStride: 24, nBest: 5, maxAnswerLength: 8, nullScoreThreshold: -1.5, metric: 'em' } });
+  t.deepEqual(given.data.qa, { squadVersion: '2.0', docStride: 24, nBest: 5, maxAnswerLength: 8, nullScoreThreshold: -1.5 });
+  t.is(given.data.metric, 'em');
+  // classification keeps its head and has no qa settings
+  t.is(parseRunConfig({}).data.qa, undefined);
+});
+
+// [data fields (with task qa unless given), the field named, the rule]
+const BAD_QA: readonly [Record<string, unknown>, string][] = [
+  [{ squadVersion: '3.0' }, `config: 'data.squadVersion' must be one of auto, 1.1, 2.0, got "3.0"`],
+  [{ docStride: -1 }, "config: 'data.docStride' must be >= 0, got -1"],
+  [{ maxLength: 64, docStride: 61 }, "config: 'data.docStride' must be < 'data.maxLength' - 3 (61), so each window moves on, got 61"],
+  [{ nBest: 0 }, "config: 'data.nBest' must be >= 1, got 0"],
+  [{ maxAnswerLength: 2.5 }, "config: 'data.maxAnswerLength' must be an integer, got 2.5"],
+  [{ nullScoreThreshold: 'high' }, `config: 'data.nullScoreThreshold' must be a finite number, got "high"`],
+  [{ squadVersion: '1.1', nullScoreThreshold: 1 }, "config: 'data.nullScoreThreshold' only applies to SQuAD v2.0 (data.squadVersion '2.0' or 'auto'), got 1"],
+  [{ metric: 'accuracy' }, `config: 'data.metric' does not fit a qa task, got "accuracy"`],
+  [{ format: 'tsv' }, `config: 'data.format' must be auto (.json: SQuAD JSON, .jsonl: HF datasets' rows) or jsonl for data.task 'qa', got "tsv"`],
+  [{ task: 'classification', docStride: 64 }, "config: 'data.docStride' only applies to data.task 'qa', got 64"],
+  [{ task: 'regression', nBest: 5 }, "config: 'data.nBest' only applies to data.task 'qa', got 5"],
+  [{ task: 'classification', metric: 'em' }, `config: 'data.metric' does not fit a classification task, got "em"`],
+];
+
+for (const [fields, message] of BAD_QA) {
+  test(`parseRunConfig: QA data ${JSON.stringify(fields)} is refused naming the field`, (t) => {
+    t.throws(() => parseRunConfig({ model: 'm', data: { task: 'qa', train: 't.json', ...fields } }), { message });
+  });
+}
+
+test("parseRunConfig: a QA run must save qa_outputs with the adapter", (t) => {
+  t.throws(() => parseRunConfig({ model: 'm', data: { task: 'qa', train: 't.json' }, adalora: { modules_to_save: ['classifier'] } }), {
+    message: `config: 'adalora.modules_to_save' must include 'qa_outputs' for data.task 'qa' (the QA head trains and is saved with the adapter), got ["classifier"]`,
+  });
+  t.deepEqual(parseRunConfig({ model: 'm', data: { task: 'qa', train: 't.json' }, adalora: { modules_to_save: ['qa_outputs', 'extra'] } }).adalora.modulesToSave, ['qa_outputs', 'extra']);
+});

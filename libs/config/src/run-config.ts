@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import YAML from 'yaml';
 import type { AdaLoraConfigDraft } from './adalora-config';
 import { BACKEND_CHOICES, type BackendChoice } from './backend-choice';
-import { ConfigReader } from './config-reader';
+import { ConfigReader, configError } from './config-reader';
 import { optimizerSteps } from './optimizer-steps';
 import { BUILTIN_MODEL, RANK_RECOVERY_SAMPLES } from './rank-recovery-defaults';
 import { readAdaLoraSection, runAdaLoraConfig } from './run-adalora-config';
@@ -20,11 +20,30 @@ export interface DataConfig {
   /** label names in class-id order; default: sorted distinct values of the train labels */
   readonly labels?: string[];
   readonly maxLength: number;
-  /** classification (labels are classes) or regression (numeric labels, one output) */
-  readonly task: 'classification' | 'regression';
-  /** the dev metric reported in logs (all fitting metrics are computed) */
-  readonly metric: 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
+  /** classification (labels are classes), regression (numeric labels, one output) or qa (extractive, SQuAD) */
+  readonly task: 'classification' | 'regression' | 'qa';
+  /** the dev metric reported in logs (all fitting metrics are computed); qa: em or f1 (SQuAD's) */
+  readonly metric: 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman' | 'em';
+  /** present exactly when task is qa: windows and post-processing as HF's run_qa.py */
+  readonly qa?: QaDataConfig;
 }
+
+/** Extractive QA's settings (`data.squadVersion`, `data.docStride`, …; HF run_qa.py's names and defaults). */
+export interface QaDataConfig {
+  /** '2.0' allows unanswerable questions (null answers); 'auto': '2.0' when the data has any */
+  readonly squadVersion: 'auto' | '1.1' | '2.0';
+  /** context tokens shared by consecutive windows of a long context (doc_stride) */
+  readonly docStride: number;
+  /** best start and end indices tried per window, answers kept per question (n_best_size) */
+  readonly nBest: number;
+  /** longest answer in tokens (max_answer_length) */
+  readonly maxAnswerLength: number;
+  /** v2: answer "" when the null score beats the best span by more than this (null_score_diff_threshold) */
+  readonly nullScoreThreshold: number;
+}
+
+/** The `data` fields that only extractive QA reads. */
+const QA_FIELDS = ['squadVersion', 'docStride', 'nBest', 'maxAnswerLength', 'nullScoreThreshold'] as const;
 
 /** The `training` section: batches, optimizer (torch AdamW's knobs), schedule, evaluation and checkpoints. */
 export interface TrainingConfig {
@@ -189,6 +208,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
   const initAdapter = r.optionalString('initAdapter');
   const resume = r.optionalString('resume');
   const d = r.section('data');
+  const task = d.oneOf('task', ['classification', 'regression', 'qa'] as const, 'classification');
   let data: DataConfig = {
     train: d.optionalString('train'),
     dev: d.optionalString('dev'),
@@ -197,18 +217,22 @@ export function parseRunConfig(raw: unknown): RunConfig {
     textPairColumn: d.optionalString('textPairColumn'),
     labelColumn: d.string('labelColumn', 'label'),
     labels: d.optionalStringList('labels'),
-    maxLength: d.number('maxLength', 128, { integer: true, min: 2 }),
-    task: d.oneOf('task', ['classification', 'regression'] as const, 'classification'),
+    maxLength: d.number('maxLength', task === 'qa' ? 384 : 128, { integer: true, min: 2 }),
+    task,
     metric: 'accuracy',
   };
-  const task = data.task;
-  data = { ...data, metric: d.oneOf('metric', ['accuracy', 'f1', 'mcc', 'pearson', 'spearman'] as const, task === 'regression' ? 'pearson' : 'accuracy') };
-  if ((task === 'regression') !== (data.metric === 'pearson' || data.metric === 'spearman')) {
-    d.fail('metric', `does not fit a ${task} task`, data.metric);
-  }
+  const defaultMetric = task === 'regression' ? 'pearson' : task === 'qa' ? 'f1' : 'accuracy';
+  data = { ...data, metric: d.oneOf('metric', ['accuracy', 'f1', 'mcc', 'pearson', 'spearman', 'em'] as const, defaultMetric) };
+  const fits = task === 'regression' ? ['pearson', 'spearman'] : task === 'qa' ? ['em', 'f1'] : ['accuracy', 'f1', 'mcc'];
+  if (!fits.includes(data.metric)) d.fail('metric', `does not fit a ${task} task`, data.metric);
+  if (task === 'qa') data = { ...data, qa: readQaFields(d, data) };
+  else for (const key of QA_FIELDS) if (d.raw(key) !== undefined) d.fail(key, "only applies to data.task 'qa'", d.raw(key));
   d.done();
   if (model !== BUILTIN_MODEL && !data.train) d.fail('train', 'is required unless model is builtin:rank-recovery', undefined);
-  const adalora = readAdaLoraSection(r);
+  const adalora = readAdaLoraSection(r, task === 'qa' ? { modulesToSave: [QA_HEAD] } : {});
+  if (task === 'qa' && !adalora.modulesToSave.some((m) => m === QA_HEAD || QA_HEAD.endsWith(`.${m}`))) {
+    throw configError('adalora.modules_to_save', `must include '${QA_HEAD}' for data.task 'qa' (the QA head trains and is saved with the adapter)`, [...adalora.modulesToSave]);
+  }
   const t = r.section('training');
   const training: TrainingConfig = {
     batchSize: t.number('batchSize', 32, { integer: true, min: 1 }),
@@ -260,6 +284,29 @@ export function parseRunConfig(raw: unknown): RunConfig {
   const outputDir = r.string('outputDir', 'runs/latest');
   r.done();
   return { model, tokenizer, initAdapter, resume, data, adalora, training, cluster, outputDir };
+}
+
+/** HF's extractive-QA head, trained fully and saved with the adapter (peft modules_to_save). */
+const QA_HEAD = 'qa_outputs';
+
+/** The QA fields of `data`, with run_qa.py's defaults, and the rules between them. */
+function readQaFields(d: ConfigReader, data: DataConfig): QaDataConfig {
+  if (data.format === 'tsv' || data.format === 'csv' || data.format === 'pretokenized') {
+    d.fail('format', "must be auto (.json: SQuAD JSON, .jsonl: HF datasets' rows) or jsonl for data.task 'qa'", data.format);
+  }
+  const qa: QaDataConfig = {
+    squadVersion: d.oneOf('squadVersion', ['auto', '1.1', '2.0'] as const, 'auto'),
+    docStride: d.number('docStride', Math.min(128, Math.floor(data.maxLength / 3)), { integer: true, min: 0 }),
+    nBest: d.number('nBest', 20, { integer: true, min: 1 }),
+    maxAnswerLength: d.number('maxAnswerLength', 30, { integer: true, min: 1 }),
+    nullScoreThreshold: d.number('nullScoreThreshold', 0),
+  };
+  // a window holds [CLS] question [SEP] context [SEP]: the stride must leave context tokens to move on by
+  if (qa.docStride >= data.maxLength - 3) d.fail('docStride', `must be < 'data.maxLength' - 3 (${data.maxLength - 3}), so each window moves on`, qa.docStride);
+  if (qa.squadVersion === '1.1' && d.raw('nullScoreThreshold') !== undefined) {
+    d.fail('nullScoreThreshold', "only applies to SQuAD v2.0 (data.squadVersion '2.0' or 'auto')", qa.nullScoreThreshold);
+  }
+  return qa;
 }
 
 /** A field that is 'auto' (also when absent) or an integer number of ms >= 1. */

@@ -19,6 +19,13 @@ test('parseWorkerJob: wire defaults to float64; headSeed 0 is allowed', (t) => {
   for (const wire of ['float64', 'float32', 'float16'] as const) t.is(parseWorkerJob({ ...valid, wire }).wire, wire);
 });
 
+test("parseWorkerJob: head defaults to classification (a job from before QA), 'qa' loads a QA model", (t) => {
+  t.is(parseWorkerJob(valid).head, 'classification');
+  t.is(parseWorkerJob({ ...valid, head: 'qa', numLabels: 2 }).head, 'qa');
+  const job = parseWorkerJob({ ...valid, head: 'qa', numLabels: 2 });
+  t.deepEqual(parseWorkerJob(JSON.parse(JSON.stringify(workerJobToJson(job)))), job);
+});
+
 test('workerJobToJson round-trips through JSON and parseWorkerJob', (t) => {
   for (const wire of ['float64', 'float32', 'float16'] as const) {
     const job: WorkerJob = parseWorkerJob({ ...valid, wire, adalora: { ...adalora, mode: 'lora', targetR: 4 } });
@@ -51,6 +58,7 @@ const BAD: readonly [string, unknown, string][] = [
   ['headSeed', undefined, "config: 'job.headSeed' is required, got undefined"],
   ['headSeed', -1, "config: 'job.headSeed' must be >= 0, got -1"],
   ['headSeed', 0.5, "config: 'job.headSeed' must be an integer, got 0.5"],
+  ['head', 'ner', `config: 'job.head' must be one of classification, qa, got "ner"`],
   ['wire', 'int8', `config: 'job.wire' must be one of float64, float32, float16, got "int8"`],
 ];
 

@@ -9,7 +9,9 @@ export interface WorkerJob {
   readonly adalora: AdaLoraConfig;
   /** rows per forward/backward pass */
   readonly microBatch: number;
-  /** label count the head must have (the data set's) */
+  /** the model's head: a sequence classifier (or regressor), or extractive QA's `qa_outputs` */
+  readonly head: 'classification' | 'qa';
+  /** label count the head must have (the data set's; 2 for QA: start and end) */
   readonly numLabels: number;
   /** seed for a head the checkpoint lacks (its values are replaced by the first `state` anyway) */
   readonly headSeed: number;
@@ -28,6 +30,7 @@ export function parseWorkerJob(raw: unknown): WorkerJob {
   const job: WorkerJob = {
     adalora: parseAdaLoraConfig(r.raw('adalora')),
     microBatch: r.number('microBatch', undefined, { integer: true, min: 1 }),
+    head: r.oneOf('head', ['classification', 'qa'] as const, 'classification'),
     numLabels: r.number('numLabels', undefined, { integer: true, min: 1 }),
     headSeed: r.number('headSeed', undefined, { integer: true, min: 0 }),
     wire: r.oneOf('wire', ['float64', 'float32', 'float16'] as const, 'float64'),

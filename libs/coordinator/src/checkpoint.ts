@@ -26,6 +26,8 @@ export async function saveCheckpoint(dir: string, job: Job, extra: Record<string
     injected: job.injected,
     config: job.adalora,
     rankPattern: job.optimizer.rankPattern(),
+    // peft's task types: the head a loader puts on the base (AutoModelForQuestionAnswering for QA)
+    taskType: job.config.data.task === 'qa' ? 'QUESTION_ANS' : 'SEQ_CLS',
     baseModelPath: job.modelDir,
   });
   writeStateFiles(join(tmp, 'trainer_state.json'), join(tmp, 'trainer_state.safetensors'), {

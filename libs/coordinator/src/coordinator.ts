@@ -4,6 +4,7 @@ import { checkpointName, saveCheckpoint } from './checkpoint';
 import { devOutputs } from './dev-outputs';
 import { EpochBatches } from './epoch-batches';
 import { summarizeEval, type EvalSummary } from './evaluation';
+import { summarizeQaEval } from './qa-evaluation';
 import { GradientNormGuard } from './gradient-norm-guard';
 import { gradientsFromShares } from './gradient-shares';
 import { Interruption, INTERRUPTED } from './interruption';
@@ -162,9 +163,13 @@ export class Coordinator {
 
   /** Runs the dev split on the live workers, logs its metrics and writes them to metrics.jsonl. */
   async evaluate(step: number): Promise<EvalSummary> {
-    const summary = summarizeEval(this.job.dev!, await devOutputs(this.pool, this.job, this.o.log));
+    const { dev, qaDev } = this.job;
+    const outputs = await devOutputs(this.pool, this.job, this.o.log);
+    const summary = qaDev ? summarizeQaEval(qaDev, dev!, outputs) : summarizeEval(dev!, outputs);
     const metric = this.job.config.data.metric;
-    this.metrics.write({ kind: 'eval', step, metric, value: summary.metrics[metric] ?? NaN, loss: summary.loss, samples: summary.samples });
+    const line = { kind: 'eval', step, metric, value: summary.metrics[metric] ?? NaN, loss: summary.loss, samples: summary.samples } as const;
+    // QA: every SQuAD score (em, f1, v2's HasAns_*, NoAns_*) beside the chosen one
+    this.metrics.write(qaDev ? { ...line, scores: summary.metrics } : line);
     this.o.log(`eval at step ${step}: ${Object.entries(summary.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}, loss ${summary.loss.toFixed(4)}`);
     return summary;
   }

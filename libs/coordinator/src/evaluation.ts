@@ -1,8 +1,9 @@
-import { computeMetrics, type Dataset, type TaskMetrics } from '@adalora/data';
+import { computeMetrics, type Dataset } from '@adalora/data';
 
 /** Dev metrics and loss from the model outputs of every dev example. */
 export interface EvalSummary {
-  readonly metrics: TaskMetrics;
+  /** by name: accuracy/f1/mcc or pearson/spearman (TaskMetrics); QA: em, f1 and v2's HasAns_… and NoAns_… */
+  readonly metrics: Readonly<Record<string, number>>;
   readonly loss: number;
   readonly samples: number;
 }
@@ -11,7 +12,10 @@ export interface EvalSummary {
 export function summarizeEval(dev: Dataset, outputs: Float32Array): EvalSummary {
   const n = dev.examples.length;
   const k = dev.numLabels;
-  const labels = Float64Array.from(dev.examples, (e) => e.label);
+  const labels = Float64Array.from(dev.examples, (e, i) => {
+    if (typeof e.label !== 'number') throw new Error(`summarizeEval: dev row ${i} has an answer span, not a class or target (a QA split goes to summarizeQaEval)`);
+    return e.label;
+  });
   let loss = 0;
   for (let i = 0; i < n; i++) {
     if (k === 1) {
@@ -25,5 +29,5 @@ export function summarizeEval(dev: Dataset, outputs: Float32Array): EvalSummary 
     for (let c = 0; c < k; c++) sum += Math.exp(outputs[i * k + c] - max);
     loss += Math.log(sum) + max - outputs[i * k + labels[i]];
   }
-  return { metrics: computeMetrics(outputs, labels, k), loss: loss / n, samples: n };
+  return { metrics: { ...computeMetrics(outputs, labels, k) }, loss: loss / n, samples: n };
 }

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { type AdaLoraConfig, BUILTIN_MODEL, optimizerSteps, runAdaLoraConfig, type RunConfig, type WorkerJob } from '@adalora/config';
 import type { ModuleId } from '@adalora/core';
 import { collate, datasetHash, loadPretokenizedJsonl, loadTextDataset, loadTokenizer, type Dataset } from '@adalora/data';
-import { HfConfig, injectAdapters, inputLimits, loadEncoder, loadTrainableState, ADAPTER_WEIGHTS_FILE, type EncoderModel, type InjectedAdapters } from '@adalora/models';
+import { HfConfig, injectAdapters, inputLimits, loadEncoder, loadQaModel, loadTrainableState, ADAPTER_WEIGHTS_FILE, type InjectedAdapters, type TaskModel } from '@adalora/models';
 import { checkDataFitsModel } from './data-fits-model';
+import { loadQaData, type QaDev } from './qa-data';
 import { latestCheckpoint, RESUME_LATEST } from './latest-checkpoint';
 import { resumeFromCheckpoint } from './resume';
 import type { SampleBatch } from '@adalora/protocol';
@@ -18,12 +19,17 @@ export interface Job {
   readonly modelDir: string;
   readonly modelHash: string;
   readonly dataHash: string;
-  readonly model: EncoderModel;
+  /** a sequence classifier (or regressor), or for data.task 'qa' an extractive-QA model */
+  readonly model: TaskModel;
   readonly injected: InjectedAdapters;
   readonly adalora: AdaLoraConfig;
   readonly optimizer: ClusterOptimizer;
   readonly train: Dataset;
   readonly dev: Dataset | null;
+  /** data.task 'qa': the dev questions and windows that turn logits into answers (else null) */
+  readonly qaDev: QaDev | null;
+  /** model outputs per dev row: numLabels, or QA's start and end logit per token (2 × data.maxLength) */
+  readonly evalWidth: number;
   readonly padId: number;
   readonly totalSteps: number;
   readonly batchesPerEpoch: number;
@@ -46,27 +52,36 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     trueRanks = task.trueRanks;
   }
   const regression = data.task === 'regression';
+  const qaTask = data.task === 'qa';
+  const labelTask = data.task === 'regression' ? 'regression' : 'classification';
   const readSplit = (file: string): Dataset => {
-    if (data.format === 'pretokenized') return loadPretokenizedJsonl(file, { task: data.task });
+    if (data.format === 'pretokenized') return loadPretokenizedJsonl(file, { task: labelTask });
     const tokenizer = loadTokenizer(config.tokenizer ?? modelDir);
     return loadTextDataset(file, {
       format: data.format === 'auto' ? undefined : data.format,
       text: data.textPairColumn ? [data.textColumn, data.textPairColumn] : data.textColumn,
       label: data.labelColumn,
       labels: data.labels,
-      task: data.task,
+      task: labelTask,
       tokenizer,
       encode: { maxLength: data.maxLength, truncation: 'longest_first' },
     });
   };
-  const train = readSplit(data.train!);
-  const dev = data.dev ? readSplit(data.dev) : null;
+  // QA: the coordinator tokenizes and windows; workers get features (ids, masks, answer spans)
+  const qa = qaTask ? loadQaData(data, loadTokenizer(config.tokenizer ?? modelDir)) : null;
+  const train = qa ? qa.train : readSplit(data.train!);
+  const dev = qa ? qa.dev : data.dev ? readSplit(data.dev) : null;
+  if (qa) log(`SQuAD v${qa.version}${data.qa!.squadVersion === 'auto' ? ' (detected)' : ''}: ${qa.questions.train} train / ${qa.questions.dev} dev questions in windows of ${data.maxLength} tokens, stride ${data.qa!.docStride}`);
   // rows the model cannot embed fail here, naming file and line, not on every worker at some step
   const configPath = join(modelDir, 'config.json');
   const limits = inputLimits(HfConfig.parse(readFileSync(configPath, 'utf8'), configPath));
+  if (qaTask && limits.maxLength !== null && data.maxLength > limits.maxLength) {
+    // every QA window is padded to data.maxLength: say so once, not for window 1 of the file
+    throw new Error(`config: 'data.maxLength' (${data.maxLength}) is longer than the model's ${limits.maxLength} positions (${limits.describe.maxLength}); QA windows are padded to it, lower it`);
+  }
   checkDataFitsModel(train, limits, data.train!);
   if (dev) checkDataFitsModel(dev, limits, data.dev!);
-  if (dev && dev.numLabels !== train.numLabels && !regression) {
+  if (dev && dev.numLabels !== train.numLabels && !regression && !qaTask) {
     throw new Error(`data.dev has ${dev.numLabels} classes but data.train has ${train.numLabels}; give data.labels to fix the mapping`);
   }
   const t = config.training;
@@ -74,7 +89,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
   const { batchesPerEpoch, totalSteps } = optimizerSteps(t, train.examples.length);
   const adalora = runAdaLoraConfig(config.adalora, totalSteps);
   const headSeed = t.seed;
-  const loaded = await loadEncoder(modelDir, { numLabels: train.numLabels, headSeed });
+  const loaded = qaTask ? await loadQaModel(modelDir, { headSeed }) : await loadEncoder(modelDir, { numLabels: train.numLabels, headSeed });
   const model = loaded.model;
   const dataHash = datasetHash(train);
   let injected: InjectedAdapters | null = null;
@@ -112,7 +127,8 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     .slice(0, 16);
   const padId = loaded.config.has('pad_token_id') ? loaded.config.integer('pad_token_id') : 0;
   log(`model ${loaded.config.string('model_type')} from ${modelDir}: ${adapters.adapters.size} adapted matrices, ${countValues(adapters)} trainable values`);
-  log(`data: ${train.examples.length} train / ${dev?.examples.length ?? 0} dev examples, ${train.numLabels} label(s); ${totalSteps} steps of ${t.batchSize}`);
+  const labelled = qaTask ? 'answer spans' : `${train.numLabels} label(s)`;
+  log(`data: ${train.examples.length} train / ${dev?.examples.length ?? 0} dev ${qaTask ? 'windows' : 'examples'}, ${labelled}; ${totalSteps} steps of ${t.batchSize}`);
   return {
     config: { ...config, data },
     runId,
@@ -125,10 +141,12 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     optimizer,
     train,
     dev,
+    qaDev: qa?.qaDev ?? null,
+    evalWidth: qaTask ? 2 * data.maxLength : train.numLabels,
     padId,
     totalSteps,
     batchesPerEpoch,
-    workerJob: { adalora, microBatch: t.microBatch, numLabels: train.numLabels, headSeed, wire: config.cluster.wire },
+    workerJob: { adalora, microBatch: t.microBatch, head: qaTask ? 'qa' : 'classification', numLabels: train.numLabels, headSeed, wire: config.cluster.wire },
     trueRanks,
     dispose() {
       adapters.dispose();

@@ -30,6 +30,8 @@ export interface EvalMetrics {
   readonly value: number;
   readonly loss: number;
   readonly samples: number;
+  /** extractive QA: every SQuAD score by name (em, f1, v2's HasAns_em, NoAns_f1, …) */
+  readonly scores?: Readonly<Record<string, number>>;
 }
 
 /** Appends metrics as JSON lines, creating the file's folder on first use. */

@@ -10,7 +10,7 @@ const PER_ID_BYTES = 9;
 
 /**
  * How large a worker's replies can be for this run: gradients hold one tensor per trainable in
- * the run's wire dtype; an eval result holds `rows × numLabels` float32 logits and the row ids.
+ * the run's wire dtype; an eval result holds `rows × width` float32 outputs (numLabels logits, or QA's 2 × seq) and the row ids.
  */
 export function replyBounds(trainables: ReadonlyMap<string, { readonly shape: readonly number[] }>, wire: WireDtype, numLabels: number): ReplyBounds {
   let gradientsBytes = FIXED_BYTES;

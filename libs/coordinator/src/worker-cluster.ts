@@ -33,7 +33,7 @@ export class WorkerCluster {
       state: () => stateMessage(job),
       deadline: { ms: stepTimeoutMs, floorMs: stepTimeoutFloorMs },
       heartbeatMs,
-      replyBounds: replyBounds(job.injected.trainables, wire, job.train.numLabels),
+      replyBounds: replyBounds(job.injected.trainables, wire, job.evalWidth),
       log,
     });
     const gate = new ConnectionGate(pool, { secret: s.secret, maxConnections, tokens: files, log });

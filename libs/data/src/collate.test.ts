@@ -41,3 +41,13 @@ test('misuse is refused with what was expected', (t) => {
   t.throws(() => collate([ex([1], 0, { tokenTypeIds: Int32Array.from([0]) }), ex([1], 0)], { padId: 0 }), { code: 'DATA_ERR_BAD_FIELD', message: /1 of 2 examples/ });
   t.throws(() => collate([ex([1], 0.5)], { padId: 0 }), { code: 'DATA_ERR_BAD_LABEL' });
 });
+
+test('answer-span labels (extractive QA) collate to int32 [rows, 2]: start, end per row', (t) => {
+  const span = (ids: number[], start: number, end: number): Example => ({ inputIds: Int32Array.from(ids), label: [start, end] });
+  const b = collate([span([2, 7, 3, 5, 3], 3, 3), span([2, 8, 3], 0, 0)], { padId: 0 });
+  t.true(b.labels instanceof Int32Array);
+  t.deepEqual([...b.labels], [3, 3, 0, 0]);
+  t.throws(() => collate([span([2, 3], 1, 1), ex([2, 3], 0)], { padId: 0 }), { code: 'DATA_ERR_BAD_LABEL', message: /1 of 2 examples have answer spans/ });
+  t.throws(() => collate([span([2, 3], -1, 0)], { padId: 0 }), { code: 'DATA_ERR_BAD_LABEL', message: /answer span \[-1, 0\]/ });
+  t.throws(() => collate([span([2, 3], 1, 1)], { padId: 0, regression: true }), { code: 'DATA_ERR_BAD_OPTION' });
+});

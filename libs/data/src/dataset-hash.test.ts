@@ -41,3 +41,11 @@ test('any change of content changes the hash; equal content in new arrays does n
   t.false(hashes.has(base));
   t.throws(() => datasetHash({ numLabels: 2, examples: [{ inputIds: i32([1, 2]), attentionMask: i32([1]), label: 0 }] }), { code: 'DATA_ERR_BAD_FIELD' });
 });
+
+test('answer-span labels hash by both positions, and apart from a class label of the same start', (t) => {
+  const qa = (start: number, end: number) => ({ numLabels: 2, examples: [{ inputIds: i32([2, 5, 3]), label: [start, end] as const }] });
+  t.is(datasetHash(qa(1, 2)), datasetHash(qa(1, 2)));
+  t.not(datasetHash(qa(1, 2)), datasetHash(qa(1, 1)));
+  t.not(datasetHash(qa(1, 2)), datasetHash(qa(2, 2)));
+  t.not(datasetHash(qa(1, 1)), datasetHash({ numLabels: 2, examples: [{ inputIds: i32([2, 5, 3]), label: 1 }] }));
+});

@@ -11,8 +11,8 @@ const ABSENT = 0xffffffff;
  * equal. Encoding (all integers little-endian):
  *   "adalora-dataset/v1\n" · u32 numLabels · labelNames as u32 byte length + UTF-8 JSON
  *   (u32 0xffffffff when absent) · u32 example count · per example: u32 length, u8 flags
- *   (1 = tokenTypeIds, 2 = attentionMask), i32 inputIds, [i32 tokenTypeIds], [i32 attentionMask],
- *   f64 label.
+ *   (1 = tokenTypeIds, 2 = attentionMask, 4 = answer-span label), i32 inputIds, [i32 tokenTypeIds],
+ *   [i32 attentionMask], f64 label (an answer span: f64 start, f64 end).
  */
 export function datasetHash(dataset: Dataset): string {
   const h = createHash('sha256');
@@ -25,16 +25,17 @@ export function datasetHash(dataset: Dataset): string {
   for (const e of dataset.examples) {
     const len = e.inputIds.length;
     const parts = [e.inputIds, e.tokenTypeIds, e.attentionMask].filter((a): a is Int32Array => a !== undefined);
-    const buf = Buffer.alloc(5 + 4 * len * parts.length + 8);
+    const label = typeof e.label === 'number' ? [e.label] : [...e.label];
+    const buf = Buffer.alloc(5 + 4 * len * parts.length + 8 * label.length);
     buf.writeUInt32LE(len, 0);
-    buf.writeUInt8((e.tokenTypeIds ? 1 : 0) | (e.attentionMask ? 2 : 0), 4);
+    buf.writeUInt8((e.tokenTypeIds ? 1 : 0) | (e.attentionMask ? 2 : 0) | (typeof e.label === 'number' ? 0 : 4), 4);
     let off = 5;
     for (const a of parts) {
       // A mask or type array of another length would make the encoding ambiguous.
       if (a.length !== len) throw new DataError('DATA_ERR_BAD_FIELD', `datasetHash: example arrays differ in length (${a.length} vs inputIds ${len})`);
       for (let k = 0; k < len; k++, off += 4) buf.writeInt32LE(a[k], off);
     }
-    buf.writeDoubleLE(e.label, off);
+    for (const v of label) off = buf.writeDoubleLE(v, off);
     h.update(buf);
   }
   return h.digest('hex');

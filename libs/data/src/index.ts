@@ -6,7 +6,7 @@
  * @adalora/core only for the workspace's one seeded PRNG (the epoch order's mulberry32).
  */
 export { DataError, type DataErrorCode, type DataErrorWhere } from './data-error';
-export type { Dataset, Example, LabelTask } from './dataset';
+export type { AnswerSpan, Dataset, Example, LabelTask } from './dataset';
 export { truncatedLengths, type TruncationStrategy } from './truncation';
 export {
   loadTokenizer,
@@ -59,3 +59,4 @@ export {
 } from './qa-features';
 export { postprocessQaPredictions, type QaCandidate, type QaPostprocessOptions, type QaPredictions } from './qa-postprocess';
 export { answerTokens, exactMatch, f1Score, normalizeAnswer, squadScores, type SquadScores } from './squad-metrics';
+export { detectSquadVersion, qaFeatureDataset } from './qa-dataset';

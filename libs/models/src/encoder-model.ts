@@ -44,6 +44,8 @@ export interface QaOutput {
  * head, which trains fully.
  */
 export interface QaModel {
+  /** Tells a QA model from a classifier ({@link isQaModel}); peft's task type QUESTION_ANS. */
+  readonly task: 'question-answering';
   readonly modelType: string; // HF model_type: 'bert' | 'roberta' | 'deberta-v2'
   readonly hiddenSize: number;
   /** Every linear layer of the encoder (not the head), by HF module path. */
@@ -52,4 +54,12 @@ export interface QaModel {
   readonly headParams: ReadonlyMap<string, tf.Variable>;
   forward(batch: EncoderInputs, training: boolean): QaOutput;
   dispose(): void;
+}
+
+/** A model of either head: what adapters, peft adapter files and merging work on. */
+export type TaskModel = EncoderModel | QaModel;
+
+/** True for an extractive-QA model (start/end logits), false for a sequence classifier. */
+export function isQaModel(model: TaskModel): model is QaModel {
+  return 'task' in model && model.task === 'question-answering';
 }

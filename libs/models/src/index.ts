@@ -2,7 +2,7 @@ export { parseSafetensors, readSafetensors, encodeSafetensors, writeSafetensors,
 export { WeightStore, type WeightInit, type WeightStoreOptions } from './weights';
 export { Linear, type LinearAdapter } from './linear';
 export { layerNorm, gelu, activation, embed, dropout, FLOAT32_MIN } from './ops';
-export type { EncoderInputs, EncoderOutput, EncoderModel, QaModel, QaOutput } from './encoder-model';
+export { isQaModel, type EncoderInputs, type EncoderOutput, type EncoderModel, type QaModel, type QaOutput, type TaskModel } from './encoder-model';
 export { HfConfig } from './hf-config';
 export { inputLimits, type InputLimits } from './input-limits';
 export { additiveAttentionMask, multiHeadAttention } from './attention';

@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { moduleTensorKey } from '@adalora/core';
-import type { EncoderModel } from './encoder-model';
+import { isQaModel, type TaskModel } from './encoder-model';
 import type { InjectedAdapters } from './inject-adapters';
 import { encodeSafetensors, type SafeTensor } from './safetensors';
 import { readFileBytes } from './checkpoint-files';
@@ -14,7 +14,7 @@ import { readCheckpointTensors } from './load-model';
  * (`injected` is disposed). The model afterwards computes the adapted function with plain
  * linears; its head keeps its trained values. Not undoable.
  */
-export function mergeAdapters(model: EncoderModel, injected: InjectedAdapters): void {
+export function mergeAdapters(model: TaskModel, injected: InjectedAdapters): void {
   for (const id of injected.adapters.keys()) {
     if (!model.linears.has(id)) throw new Error(`mergeAdapters: the model has no linear '${id}' (these adapters belong to another model)`);
   }
@@ -33,7 +33,7 @@ export function mergeAdapters(model: EncoderModel, injected: InjectedAdapters): 
  * current values (merged weights, trained head). Weights the base lacked and the model created
  * (a new head, BERT's pooler) are added under the model's names.
  */
-export async function saveMergedCheckpoint(dir: string, model: EncoderModel, sourceDir: string): Promise<void> {
+export async function saveMergedCheckpoint(dir: string, model: TaskModel, sourceDir: string): Promise<void> {
   const configPath = path.join(sourceDir, 'config.json');
   const config = parseJsonObject(await readFileBytes(configPath), configPath);
   const { tensors } = await readCheckpointTensors(sourceDir);
@@ -50,8 +50,10 @@ export async function saveMergedCheckpoint(dir: string, model: EncoderModel, sou
   }
   for (const [name, v] of model.headParams) tensors.set(name, snapshot(v));
 
+  // a QA checkpoint says so, as HF's save_pretrained of *ForQuestionAnswering would
+  if (isQaModel(model)) config.architectures = [`${architecturePrefix(String(config.model_type))}ForQuestionAnswering`];
   // num_labels as the model has it (e.g. a base checkpoint given a new 3-class head)
-  if (labelCount(config) !== model.numLabels) {
+  else if (labelCount(config) !== model.numLabels) {
     const id2label = Object.fromEntries(Array.from({ length: model.numLabels }, (_, i) => [String(i), `LABEL_${i}`]));
     config.id2label = id2label;
     config.label2id = Object.fromEntries(Object.entries(id2label).map(([i, l]) => [l, Number(i)]));
@@ -60,6 +62,11 @@ export async function saveMergedCheckpoint(dir: string, model: EncoderModel, sou
   await mkdir(dir, { recursive: true });
   await writeAtomically(path.join(dir, 'config.json'), new TextEncoder().encode(`${JSON.stringify(config, null, 2)}\n`));
   await writeAtomically(path.join(dir, 'model.safetensors'), encodeSafetensors(tensors));
+}
+
+// HF's class-name prefix of a model_type
+function architecturePrefix(modelType: string): string {
+  return ({ bert: 'Bert', roberta: 'Roberta', 'deberta-v2': 'DebertaV2' } as Record<string, string>)[modelType] ?? modelType;
 }
 
 function labelCount(config: Record<string, unknown>): number {

@@ -14,7 +14,7 @@ import {
   type SvdAdapter,
   type TrainableKey,
 } from '@adalora/core';
-import type { EncoderModel } from './encoder-model';
+import type { TaskModel } from './encoder-model';
 import { collectTrainables, injectAdapters, type InjectedAdapters } from './inject-adapters';
 import { parsePeftTensorName, peftTensorName, PEFT_PREFIX } from './peft-tensor-name';
 import { encodeSafetensors, parseSafetensors, readSafetensors, type SafeTensor } from './safetensors';
@@ -116,7 +116,7 @@ export interface LoadedPeftAdapter {
  * adapter and head values. peft's in-memory names (`.lora_A.default`,
  * `classifier.modules_to_save.default.weight`) are accepted too.
  */
-export async function loadPeftAdapter(dir: string, model: EncoderModel, options: LoadPeftAdapterOptions = {}): Promise<LoadedPeftAdapter> {
+export async function loadPeftAdapter(dir: string, model: TaskModel, options: LoadPeftAdapterOptions = {}): Promise<LoadedPeftAdapter> {
   const configPath = path.join(dir, ADAPTER_CONFIG_FILE);
   const json = parseJsonObject(await readFileBytes(configPath, `not a PEFT adapter directory: ${ADAPTER_CONFIG_FILE} is missing`), configPath);
   let parsed: ReturnType<typeof fromPeftAdapterConfig>;
@@ -179,7 +179,7 @@ export function loadTrainableState(file: string, injected: InjectedAdapters): vo
 function planLoad(
   file: ReadonlyMap<string, SafeTensor>,
   source: string,
-  model: EncoderModel,
+  model: TaskModel,
   config: AdaLoraConfig,
   rankPattern: ReadonlyMap<ModuleId, readonly boolean[]> | null,
 ): Map<TrainableKey, SafeTensor> {

@@ -17,6 +17,7 @@ export interface HiddenStateEncoder {
 /** HF `*ForQuestionAnswering`: the encoder's last hidden state through `qa_outputs`. */
 export function questionAnsweringModel(encoder: HiddenStateEncoder, head: QaHead): QaModel {
   return {
+    task: 'question-answering',
     modelType: encoder.modelType,
     hiddenSize: encoder.hiddenSize,
     linears: encoder.linears,

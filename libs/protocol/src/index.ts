@@ -107,7 +107,7 @@ export {
   type HandshakeNonces,
 } from './auth';
 export { readRunSecret, SECRET_ENV } from './run-secret';
-export { encodeSamples, decodeSamples, type SampleBatch } from './sample-batch';
+export { encodeSamples, decodeSamples, labelsPerRow, type SampleBatch } from './sample-batch';
 export { summarizeMessage } from './summarize-message';
 /** SHA-256 of a file, streamed: model files are named and checked by it. */
 export { sha256OfFile } from './file-sha256';

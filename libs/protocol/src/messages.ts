@@ -38,7 +38,8 @@
  * - `seed` (the run's) and `microBatches` (each micro-batch's index on the step's grid) seed every
  *   dropout of a micro-batch from (seed, step, index): a micro-batch computes the same sums on any
  *   worker, in any share, after any retry or resume.
- * - `evalResult` returns outputs (logits [n, numLabels]) and echoes `sampleIds`, not the labels:
+ * - `evalResult` returns outputs (logits [n, numLabels]; extractive QA: each row's start logits
+ *   then end logits, [n, 2·seq]) and echoes `sampleIds`, not the labels:
  *   the coordinator owns the labels it sent, and an echo would only add a way to disagree.
  * - `state` carries E already multiplied by the rank mask, so workers need no mask of their own.
  * - Large messages travel as `chunk` frames (see chunk.ts) that reassemble to the exact bytes of
@@ -74,7 +75,11 @@ export interface WireSampleBatch {
   readonly attentionMask: WireTensor;
   /** int32 [n, seq], ≥ 0; absent for models without segments. */
   readonly tokenTypeIds?: WireTensor;
-  /** int32 [n] class ids ≥ 0 (classification), or float32 [n] finite targets (regression). */
+  /**
+   * int32 [n] class ids ≥ 0 (classification), float32 [n] finite targets (regression), or int32
+   * [n, 2] answer start and end token positions ≥ 0 (extractive QA; a worker of a run without QA
+   * never receives them, so the schema version stayed).
+   */
   readonly labels: WireTensor;
 }
 

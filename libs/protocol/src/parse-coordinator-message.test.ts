@@ -44,6 +44,23 @@ test('samples survive the wire as the flat arrays they were made from', (t) => {
   t.throws(() => encodeSamples([1], flat), { instanceOf: RangeError });
 });
 
+test('extractive-QA answer spans travel as int32 [rows, 2] and come back flat', (t) => {
+  const flat = {
+    rows: 2,
+    seq: 3,
+    inputIds: Int32Array.of(101, 7, 102, 101, 8, 102),
+    attentionMask: Int32Array.of(1, 1, 1, 1, 1, 1),
+    labels: Int32Array.of(1, 1, 0, 0), // row 0 answers at token 1, row 1 misses (CLS)
+  };
+  const encoded = encodeSamples([7, 9], flat);
+  t.deepEqual(encoded.labels.shape, [2, 2]);
+  const parsed = parseCoordinatorMessage(wire({ type: 'compute', runId: 'r', requestId: 0, step: 0, seed: 1, microBatches: [0], samples: encoded }));
+  if (parsed.type !== 'compute') return t.fail();
+  t.deepEqual(decodeSamples(parsed.samples), { sampleIds: [7, 9], ...flat });
+  // three labels for two rows is neither classes nor spans
+  t.throws(() => encodeSamples([7, 9], { ...flat, labels: Int32Array.of(1, 1, 0) }), { instanceOf: RangeError });
+});
+
 test('the worker job comes back as plain JSON, a __proto__ key staying a key', (t) => {
   const config = JSON.parse('{"a": {"__proto__": {"polluted": true}}, "b": [1, "x", null, false]}');
   const msg = withField(coordinatorSamples().welcome, ['run', 'workerJob'], config);
@@ -120,6 +137,9 @@ const cases: Case[] = [
   ['compute: token types shape', 'compute', ['samples', 'tokenTypeIds'], wireFromInt32([2, 3], new Int32Array(6)), 'PROTO_ERR_BAD_FIELD', 'samples.tokenTypeIds.shape'],
   ['compute: negative class', 'compute', ['samples', 'labels', 'data'], int32Bytes(1, -1), 'PROTO_ERR_BAD_FIELD', 'samples.labels.data'],
   ['compute: labels shape', 'compute', ['samples', 'labels'], wireFromInt32([3], new Int32Array(3)), 'PROTO_ERR_BAD_FIELD', 'samples.labels.shape'],
+  ['compute: answer spans of 3 columns', 'compute', ['samples', 'labels'], wireFromInt32([2, 3], new Int32Array(6)), 'PROTO_ERR_BAD_FIELD', 'samples.labels.shape'],
+  ['compute: answer spans float32', 'compute', ['samples', 'labels'], { dtype: 'float32', shape: [2, 2], data: new Uint8Array(16) }, 'PROTO_ERR_BAD_FIELD', 'samples.labels.shape'],
+  ['compute: negative answer position', 'compute', ['samples', 'labels'], wireFromInt32([2, 2], Int32Array.of(3, 4, 0, -1)), 'PROTO_ERR_BAD_FIELD', 'samples.labels.data'],
   ['compute: labels float16', 'compute', ['samples', 'labels', 'dtype'], 'float16', 'PROTO_ERR_BAD_FIELD', 'samples.labels.dtype'],
   ['compute: regression NaN', 'compute', ['samples', 'labels'], { dtype: 'float32', shape: [2], data: new Uint8Array(Float32Array.of(1, NaN).buffer) }, 'PROTO_ERR_NON_FINITE', 'samples.labels.data'],
   ['compute: extra sample field', 'compute', ['samples', 'weights'], [1, 1], 'PROTO_ERR_BAD_FIELD', 'samples'],

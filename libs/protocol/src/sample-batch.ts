@@ -12,7 +12,18 @@ export interface SampleBatch {
   readonly inputIds: Int32Array; // [rows, seq]
   readonly attentionMask: Int32Array; // [rows, seq]
   readonly tokenTypeIds?: Int32Array; // [rows, seq]
-  readonly labels: Int32Array | Float32Array; // [rows]: class ids, or regression targets
+  /**
+   * [rows] class ids (int32) or regression targets (float32); extractive QA: int32 [rows, 2],
+   * each row's answer start and end token positions.
+   */
+  readonly labels: Int32Array | Float32Array;
+}
+
+/** Labels per row: 1 (a class or a target), or 2 (a QA answer's start and end). */
+export function labelsPerRow(batch: Pick<SampleBatch, 'rows' | 'labels'>): 1 | 2 {
+  if (batch.labels.length === batch.rows) return 1;
+  if (batch.labels.length === 2 * batch.rows && batch.labels instanceof Int32Array) return 2;
+  throw new RangeError(`a batch of ${batch.rows} rows has ${batch.labels.length} ${batch.labels instanceof Int32Array ? 'int32' : 'float32'} labels, expected ${batch.rows} (classes or targets) or ${2 * batch.rows} int32 (answer spans)`);
 }
 
 /** The wire form of `batch`, tagged with its data set row ids (one per row). Copies each array once. */
@@ -22,7 +33,7 @@ export function encodeSamples(sampleIds: readonly number[], batch: SampleBatch):
   const grid = [rows, seq];
   const labels = batch.labels instanceof Float32Array
     ? wireFromFloat32([rows], batch.labels, 'float32', 'labels')
-    : wireFromInt32([rows], batch.labels, 'labels');
+    : wireFromInt32(labelsPerRow(batch) === 2 ? [rows, 2] : [rows], batch.labels, 'labels');
   const base = {
     sampleIds: [...sampleIds],
     inputIds: wireFromInt32(grid, batch.inputIds, 'inputIds'),

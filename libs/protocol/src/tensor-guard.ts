@@ -122,11 +122,15 @@ export function sampleBatch(ctx: Ctx, field: string, u: unknown): WireSampleBatc
     if (neg >= 0) fail(ctx, `${field}.tokenTypeIds.data`, 'PROTO_ERR_BAD_FIELD', `element ${neg} is a negative token type id`);
   }
 
-  const labels = wireTensor(ctx, `${field}.labels`, o.labels, { dtypes: ['int32', 'float32'], rank: 1 });
-  if (labels.shape[0] !== n) fail(ctx, `${field}.labels.shape`, 'PROTO_ERR_BAD_FIELD', `expected [${n}], got [${labels.shape.join(', ')}]`);
+  // [n] class ids or regression targets; int32 [n, 2]: extractive QA's answer start and end positions
+  const labels = wireTensor(ctx, `${field}.labels`, o.labels, { dtypes: ['int32', 'float32'] });
+  const spans = labels.shape.length === 2 && labels.shape[1] === 2 && labels.dtype === 'int32';
+  if (labels.shape[0] !== n || !(labels.shape.length === 1 || spans)) {
+    fail(ctx, `${field}.labels.shape`, 'PROTO_ERR_BAD_FIELD', `expected [${n}] (or int32 [${n}, 2] answer spans), got ${labels.dtype} [${labels.shape.join(', ')}]`);
+  }
   if (labels.dtype === 'int32') {
     const neg = firstNegative(labels.data);
-    if (neg >= 0) fail(ctx, `${field}.labels.data`, 'PROTO_ERR_BAD_FIELD', `element ${neg} is a negative class id`);
+    if (neg >= 0) fail(ctx, `${field}.labels.data`, 'PROTO_ERR_BAD_FIELD', `element ${neg} is a negative ${spans ? 'token position' : 'class id'}`);
   }
   return tokenTypeIds === undefined
     ? { sampleIds, inputIds: ids, attentionMask, labels }

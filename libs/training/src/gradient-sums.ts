@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { DropoutStream, withDropoutStream, type TrainableKey } from '@adalora/core';
-import { sequenceClassificationLoss, type EncoderModel } from '@adalora/models';
+import type { TaskModel } from '@adalora/models';
 import type { SampleBatch } from '@adalora/protocol';
 import { disposeEncoderInputs, sliceRows, toEncoderInputs } from './sample-rows';
+import { taskLabelTensors, taskLossSum } from './task-loss';
 
 /** A worker's share of one optimizer step: sums over its samples, so shares of any size add up. */
 export interface GradientSums {
@@ -30,7 +31,8 @@ export interface SharePlace {
 }
 
 /**
- * Task-loss gradient sums of `trainables` over `batch`, micro-batch by micro-batch so that
+ * Task-loss gradient sums of `trainables` over `batch` (a classifier's loss, or extractive QA's
+ * for a QA model and answer-span labels), micro-batch by micro-batch so that
  * memory stays bounded whatever the share. Micro-batches start at row 0 of `batch`, so a share
  * that starts on the global batch's micro-batch grid computes exactly the grid's micro-batches.
  * Every dropout of a micro-batch's forward pass is seeded from (seed, step, its grid index).
@@ -38,7 +40,7 @@ export interface SharePlace {
  * coordinator adds it once for the global step.
  */
 export function computeGradientSums(
-  model: EncoderModel,
+  model: TaskModel,
   trainables: ReadonlyMap<TrainableKey, tf.Variable>,
   batch: SampleBatch,
   microBatch: number,
@@ -55,15 +57,10 @@ export function computeGradientSums(
   for (let from = 0; from < batch.rows; from += microBatch) {
     const part = sliceRows(batch, from, Math.min(batch.rows, from + microBatch));
     const inputs = toEncoderInputs(part);
-    const labels = part.labels instanceof Float32Array ? tf.tensor1d(part.labels, 'float32') : tf.tensor1d(part.labels, 'int32');
+    const labels = taskLabelTensors(model, part.labels, part.rows);
     try {
       const dropout = DropoutStream.forMicroBatch(place.seed, place.step, place.microBatches[from / microBatch]);
-      const { value, grads } = withDropoutStream(dropout, () =>
-        tf.variableGrads(() => {
-          const { logits } = model.forward(inputs, true);
-          return sequenceClassificationLoss(logits, labels, model.numLabels, 'sum') as tf.Scalar;
-        }, vars),
-      );
+      const { value, grads } = withDropoutStream(dropout, () => tf.variableGrads(() => taskLossSum(model, inputs, labels, true), vars));
       lossSum += value.dataSync()[0];
       value.dispose();
       vars.forEach((v, i) => {
@@ -76,7 +73,7 @@ export function computeGradientSums(
       });
     } finally {
       disposeEncoderInputs(inputs);
-      labels.dispose();
+      tf.dispose(labels);
     }
   }
   return { count: batch.rows, lossSum, grads: new Map(names.map((n, i) => [n, sums[i]])) };

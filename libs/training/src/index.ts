@@ -7,5 +7,6 @@
 export { learningRate, type LrSchedule } from './lr-schedule';
 export { sliceRows, gatherRows, toEncoderInputs, disposeEncoderInputs } from './sample-rows';
 export { computeGradientSums, type GradientSums, type SharePlace } from './gradient-sums';
+export { evalOutputs, evalWidth, taskLabelTensors, taskLossSum } from './task-loss';
 export { ClusterOptimizer, type ClusterOptimizerState, type OptimizerConfig, type StepReport } from './cluster-optimizer';
 export { createRankRecoveryTask, type RankRecoveryTask } from './rank-recovery-task';

@@ -130,3 +130,12 @@ test('toEncoderInputs: a batch whose arrays do not fit rows × seq is refused', 
   const b = batch(3);
   t.throws(() => toEncoderInputs({ ...b, rows: 4 }));
 });
+
+test('QA batches (int32 [rows, 2] answer spans): rows keep their start and end when sliced or gathered', (t) => {
+  const b = { ...batch(4), labels: Int32Array.from({ length: 8 }, (_, i) => 100 * Math.floor(i / 2) + (i % 2)) }; // row r: [100r, 100r + 1]
+  t.deepEqual([...sliceRows(b, 1, 3).labels], [100, 101, 200, 201]);
+  const g = gatherRows(b, [3, 0]);
+  t.deepEqual([...g.labels], [300, 301, 0, 1]);
+  t.deepEqual(row(g.inputIds, 0), row(b.inputIds, 3));
+  t.throws(() => sliceRows({ ...b, labels: new Int32Array(5) }, 0, 1), { instanceOf: RangeError, message: /expected 4 \(classes or targets\) or 8 int32 \(answer spans\)/ });
+});

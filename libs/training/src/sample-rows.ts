@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EncoderInputs } from '@adalora/models';
-import type { SampleBatch } from '@adalora/protocol';
+import { labelsPerRow, type SampleBatch } from '@adalora/protocol';
 
 
 /** Rows [from, to) of a batch, sharing no memory with it. */
@@ -16,7 +16,7 @@ export function sliceRows(b: SampleBatch, from: number, to: number): SampleBatch
     inputIds: cut(b.inputIds),
     attentionMask: cut(b.attentionMask),
     tokenTypeIds: b.tokenTypeIds ? cut(b.tokenTypeIds) : undefined,
-    labels: b.labels.slice(from, to),
+    labels: b.labels.slice(from * labelsPerRow(b), to * labelsPerRow(b)), // QA: a start and an end per row
   };
 }
 
@@ -30,7 +30,9 @@ export function gatherRows(b: SampleBatch, rows: readonly number[]): SampleBatch
     rows.forEach((r, i) => out.set(a.subarray(r * b.seq, (r + 1) * b.seq), i * b.seq));
     return out;
   };
-  const labels = b.labels instanceof Float32Array ? Float32Array.from(rows, (r) => b.labels[r]) : Int32Array.from(rows, (r) => b.labels[r]);
+  const w = labelsPerRow(b); // QA: a start and an end per row
+  const labels = b.labels instanceof Float32Array ? new Float32Array(rows.length * w) : new Int32Array(rows.length * w);
+  rows.forEach((r, i) => labels.set(b.labels.subarray(r * w, (r + 1) * w), i * w));
   return {
     rows: rows.length,
     seq: b.seq,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { hostname, totalmem } from 'node:os';
 import { checkTensorSet, TensorSetError } from '@adalora/core';
-import { injectAdapters, loadEncoder, type EncoderModel, type InjectedAdapters } from '@adalora/models';
+import { injectAdapters, loadEncoder, loadQaModel, type InjectedAdapters, type LoadedEncoder, type LoadedQaModel, type TaskModel } from '@adalora/models';
 import {
   decodeSamples,
   float32FromTensor,
@@ -18,7 +18,7 @@ import {
   type WorkerToCoordinator,
 } from '@adalora/protocol';
 import { parseWorkerJob, type WorkerJob } from '@adalora/config';
-import { computeGradientSums, disposeEncoderInputs, sliceRows, toEncoderInputs } from '@adalora/training';
+import { computeGradientSums, disposeEncoderInputs, evalOutputs, evalWidth, sliceRows, toEncoderInputs } from '@adalora/training';
 
 export interface WorkerSessionOptions {
   readonly workerId: string;
@@ -53,7 +53,7 @@ export class WorkerFault extends Error {
 export class WorkerSession {
   private runId: string | null = null;
   private modelHash: string | null = null;
-  private model: EncoderModel | null = null;
+  private model: TaskModel | null = null;
   private injected: InjectedAdapters | null = null;
   private job: WorkerJob | null = null;
   private stateStep = -1;
@@ -114,7 +114,8 @@ export class WorkerSession {
       this.dispose();
       const dir = this.o.modelDir ?? (this.o.fetchModel ? await this.o.fetchModel(msg.run) : msg.run.modelPath);
       this.o.log(`loading model from ${dir}`);
-      const loaded = await loadEncoder(dir, { numLabels: job.numLabels, headSeed: job.headSeed });
+      // the job's head: features for extractive QA get qa_outputs, text rows a classifier
+      const loaded: LoadedEncoder | LoadedQaModel = job.head === 'qa' ? await loadQaModel(dir, { headSeed: job.headSeed }) : await loadEncoder(dir, { numLabels: job.numLabels, headSeed: job.headSeed });
       if (loaded.hash !== msg.run.modelHash) {
         loaded.model.dispose();
         throw new WorkerFault('WORKER_ERR_MODEL_HASH', `model at ${dir} has hash ${loaded.hash.slice(0, 12)}…, the run needs ${msg.run.modelHash.slice(0, 12)}…`);
@@ -173,19 +174,20 @@ export class WorkerSession {
   private onEvaluate(msg: EvaluateMessage): WorkerToCoordinator {
     const { model, job } = this.require(msg.runId);
     const batch = decodeSamples(msg.samples);
-    const outputs = new Float32Array(batch.rows * model.numLabels);
+    const width = evalWidth(model, batch.seq); // classes, or QA's start then end logit per token
+    const outputs = new Float32Array(batch.rows * width);
     for (let from = 0; from < batch.rows; from += job.microBatch) {
       const part = sliceRows(batch, from, Math.min(batch.rows, from + job.microBatch));
       const inputs = toEncoderInputs(part);
-      const logits = tf.tidy(() => model.forward(inputs, false).logits);
+      const logits = evalOutputs(model, inputs);
       disposeEncoderInputs(inputs);
-      outputs.set(logits.dataSync(), from * model.numLabels);
+      outputs.set(logits.dataSync(), from * width);
       logits.dispose();
     }
-    return { type: 'evalResult', runId: msg.runId, requestId: msg.requestId, sampleIds: [...batch.sampleIds], outputs: wireFromFloat32([batch.rows, model.numLabels], outputs) };
+    return { type: 'evalResult', runId: msg.runId, requestId: msg.requestId, sampleIds: [...batch.sampleIds], outputs: wireFromFloat32([batch.rows, width], outputs) };
   }
 
-  private require(runId: string): { model: EncoderModel; injected: InjectedAdapters; job: WorkerJob } {
+  private require(runId: string): { model: TaskModel; injected: InjectedAdapters; job: WorkerJob } {
     if (!this.model || !this.injected || !this.job || this.runId === null) {
       throw new WorkerFault('PROTO_ERR_UNEXPECTED', 'a run message arrived before welcome');
     }
