@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Only light modules are imported up front, so that a bad config or flag is refused, and
 // `--help` printed, without loading TensorFlow.js: the runtime is imported once they are valid.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { X509Certificate } from 'node:crypto';
-import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
+import { readFileSync } from 'node:fs';
+import { applyOverrides, BUILTIN_MODEL, CLI_ENV, integerAtLeast, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
+import { workerCommand } from '@adalora/worker';
+import { refuseUnknownCommand } from './unknown-command';
 
 /** The backend, models, training and coordinator runtime: loads tfjs (a second or more). */
 const loadRuntime = () => import('./runtime');
@@ -26,26 +29,26 @@ interface CommonFlags {
   progress: boolean;
 }
 
-const integer = (min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-  return n;
-};
+const integer = integerAtLeast;
 const collect = (v: string, all: string[]) => [...all, v];
 
+/**
+ * The coordinator's options. Those a launcher sets also come from environment variables
+ * (CLI_ENV): a flag wins over its variable, which wins over the config file, then the default.
+ */
 function withCommonOptions(cmd: Command): Command {
   return cmd
-    .option('-c, --config <file>', 'run config, JSON or YAML (default: the built-in rank-recovery job)')
+    .addOption(new Option('-c, --config <file>', 'run config, JSON or YAML (default: the built-in rank-recovery job)').env(CLI_ENV.config))
     .option('-s, --set <key=value>', 'override one config field, e.g. training.lr=2e-4 (repeatable)', collect, [])
-    .option('--host <host>', 'address to listen on (cluster.host)')
-    .option('-p, --port <port>', 'port to listen on, 0 = any free port (cluster.port)', integer(0))
-    .option('--min-workers <n>', 'workers to wait for before training (cluster.minWorkers)', integer(1))
-    .option('-b, --backend <name>', 'tfjs backend of this process: auto | tensorflow | wasm | cpu (cluster.backend)')
-    .option('-o, --output <dir>', 'where checkpoints, metrics and the final adapter go (outputDir)')
+    .addOption(new Option('--host <host>', 'address to listen on (cluster.host)').env(CLI_ENV.host))
+    .addOption(new Option('-p, --port <port>', 'port to listen on, 0 = any free port (cluster.port)').argParser(integer(0)).env(CLI_ENV.port))
+    .addOption(new Option('--min-workers <n>', 'workers to wait for before training (cluster.minWorkers)').argParser(integer(1)).env(CLI_ENV.minWorkers))
+    .addOption(new Option('-b, --backend <name>', 'tfjs backend of this process: auto | tensorflow | wasm | cpu (cluster.backend)').env(CLI_ENV.backend))
+    .addOption(new Option('-o, --output <dir>', 'where checkpoints, metrics and the final adapter go (outputDir)').env(CLI_ENV.output))
     .option('--resume <dir|latest>', "continue an earlier run from one of its checkpoints, or from the newest intact one of the output folder: 'latest' (resume)")
-    .option('--secret-file <file>', 'file holding the run secret workers must prove (cluster.secretFile; else ADALORA_SECRET)')
-    .option('--tls-cert <file>', 'PEM certificate: serve wss (cluster.tlsCert, with --tls-key)')
-    .option('--tls-key <file>', 'PEM private key of --tls-cert (cluster.tlsKey)')
+    .addOption(new Option('--secret-file <file>', 'file holding the run secret workers must prove (cluster.secretFile; else ADALORA_SECRET)').env(CLI_ENV.secretFile))
+    .addOption(new Option('--tls-cert <file>', 'PEM certificate: serve wss (cluster.tlsCert, with --tls-key)').env(CLI_ENV.tlsCert))
+    .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert (cluster.tlsKey)').env(CLI_ENV.tlsKey))
     .option('--insecure', 'listen beyond loopback WITHOUT a secret: anyone who can reach the port can join')
     .option('--no-progress', 'no progress bar (log lines only)');
 }
@@ -140,9 +143,14 @@ function exitIfInterrupted(code: number): void {
   if (code !== 0) process.exit(code);
 }
 
+/** The version of the package (package.json), for --version. */
+const packageVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 const program = new Command('adalora')
   .description('Distributed AdaLoRA fine-tuning: a coordinator and N TensorFlow.js workers over WebSocket.')
-  .showHelpAfterError();
+  .version(packageVersion, '-V, --version', 'print the version and exit')
+  .showHelpAfterError()
+  .showSuggestionAfterError();
 
 withCommonOptions(program.command('coordinator').description('start a coordinator; workers join it with `adalora worker --coordinator ws://HOST:PORT`')).action(
   async (flags: CommonFlags) => exitIfInterrupted(await serve(resolveConfig(flags), flags)),
@@ -194,6 +202,10 @@ program
     await mergeCommand(flags.model, flags.adapter, flags.output, log);
   });
 
+// `adalora worker` runs through apps/worker (bin/adalora.mjs); listed here so that the help shows it
+program.addCommand(workerCommand());
+
+refuseUnknownCommand(program, process.argv.slice(2));
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`adalora: ${e.message}`);
   process.exitCode = 1;
