@@ -3,9 +3,10 @@
 // `--help` printed, without loading TensorFlow.js: the runtime is imported once they are valid.
 import { Command, Option } from 'commander';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { applyOverrides, BUILTIN_MODEL, CLI_ENV, integerAtLeast, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
 import { workerCommand } from '@adalora/worker';
+import { predictDataSettings, type PredictDataFlags } from './predict-settings';
 import { refuseUnknownCommand } from './unknown-command';
 
 /** The backend, models, training and coordinator runtime: loads tfjs (a second or more). */
@@ -193,13 +194,50 @@ program
   .description('fold a trained PEFT adapter into its base checkpoint and write a plain HF checkpoint')
   .requiredOption('-m, --model <dir>', 'the base checkpoint the adapter was trained on')
   .requiredOption('-a, --adapter <dir>', 'the PEFT adapter dir (e.g. runs/x/final/adapter)')
-  .requiredOption('-o, --output <dir>', 'where to write config.json + model.safetensors')
-  .option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu', 'auto')
-  .action(async (flags: { model: string; adapter: string; output: string; backend: string }) => {
+  .requiredOption('-o, --output <dir>', 'where to write config.json, model.safetensors and the tokenizer files')
+  .option('--overwrite', 'write into an output folder that already holds files')
+  .option('--tokenizer <dir>', 'where the tokenizer files are, when not in the base checkpoint folder')
+  .addOption(new Option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu').env(CLI_ENV.backend).default('auto'))
+  .action(async (flags: { model: string; adapter: string; output: string; backend: string; overwrite?: boolean; tokenizer?: string }) => {
     const backend = parseBackendChoice(flags.backend);
-    const { loadBackend, mergeCommand } = await loadRuntime();
+    const { checkOutputFolder, loadBackend, mergeCommand } = await loadRuntime();
+    checkOutputFolder(flags.output, flags.overwrite === true, 'the output folder'); // before the backend loads
     await loadBackend(backend, { log });
-    await mergeCommand(flags.model, flags.adapter, flags.output, log);
+    await mergeCommand(flags.model, flags.adapter, flags.output, log, { overwrite: flags.overwrite === true, tokenizerDir: flags.tokenizer });
+  });
+
+program
+  .command('predict')
+  .description('score a data file with a base model and a trained adapter: a predictions file (JSONL), and metrics when the file has labels')
+  .requiredOption('--base <dir>', 'the base checkpoint the adapter was trained on')
+  .requiredOption('-a, --adapter <dir>', 'the PEFT adapter dir (e.g. runs/x/final/adapter)')
+  .requiredOption('-d, --data <file>', 'the data file: TSV, CSV, JSONL, or pre-tokenized JSONL, as training reads them')
+  .option('-o, --output <file>', 'the predictions file (JSONL: index, line, label, label_id, scores; or value for regression)', 'predictions.jsonl')
+  .option('--overwrite', 'replace an existing predictions file')
+  .option('-c, --config <file>', "a run config whose data section says how to read the file (default: the run config saved beside the adapter's checkpoint)")
+  .option('--format <format>', 'auto | tsv | csv | jsonl | pretokenized (data.format)')
+  .option('--text-column <name>', 'data.textColumn')
+  .option('--text-pair-column <name>', 'data.textPairColumn')
+  .option('--label-column <name>', 'data.labelColumn')
+  .option('--max-length <n>', 'data.maxLength', integer(2))
+  .option('--task <task>', 'classification | regression (data.task)')
+  .option('--tokenizer <dir>', 'tokenizer.json or its folder (default: the base checkpoint folder)')
+  .option('--batch-size <n>', 'examples per forward pass', integer(1), 32)
+  .addOption(new Option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu').env(CLI_ENV.backend).default('auto'))
+  .action(async (flags: PredictDataFlags & { base: string; data: string; output: string; overwrite?: boolean; batchSize: number; backend: string }) => {
+    // every setting is checked before the backend loads
+    const backend = parseBackendChoice(flags.backend);
+    const settings = predictDataSettings(flags);
+    if (existsSync(flags.output) && flags.overwrite !== true) throw new Error(`${flags.output} already exists: choose another file with -o, or pass --overwrite`);
+    const { loadBackend, predictCommand } = await loadRuntime();
+    await loadBackend(backend, { log });
+    log(`data settings from ${settings.source}`);
+    const r = await predictCommand({ baseDir: flags.base, adapterDir: flags.adapter, dataFile: flags.data, outFile: flags.output, data: settings.data, tokenizerDir: settings.tokenizer, batchSize: flags.batchSize }, log);
+    if (r.metrics) {
+      console.log(`${r.examples} examples: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}, loss ${r.loss!.toFixed(4)}`);
+      // full precision, one line, for scripts
+      console.log(`metrics ${JSON.stringify({ examples: r.examples, metrics: r.metrics, loss: r.loss })}`);
+    } else console.log(`${r.examples} examples (no labels: no metrics)`);
   });
 
 // `adalora worker` runs through apps/worker (bin/adalora.mjs); listed here so that the help shows it

@@ -27,6 +27,8 @@ export async function saveCheckpoint(dir: string, job: Job, extra: Record<string
     config: job.adalora,
     rankPattern: job.optimizer.rankPattern(),
     baseModelPath: job.modelDir,
+    // merge and predict check the base by this hash, and name the classes by these labels
+    base: { baseModelSha256: job.modelHash, numLabels: job.train.numLabels, labels: job.train.labelNames ?? null },
   });
   writeStateFiles(join(tmp, 'trainer_state.json'), join(tmp, 'trainer_state.safetensors'), {
     runId: job.runId,
