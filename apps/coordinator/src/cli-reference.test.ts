@@ -47,7 +47,7 @@ test('--version prints the version of package.json', async (t) => {
   }
 });
 
-test('coordinator settings from the environment: the flag beats the variable, which beats the config file', async (t) => {
+test('coordinator settings from the environment: a flag (and --set) beats the variable, which beats the config file', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'adalora-env-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   // the TLS files are read (and a missing one named) before the backend loads: which path is
@@ -59,6 +59,7 @@ test('coordinator settings from the environment: the flag beats the variable, wh
   t.regex(await run([], { ADALORA_CONFIG: config }), /cluster\.tlsCert .*from-file\.pem: cannot read/, 'ADALORA_CONFIG names the config file');
   t.regex(await run(['-c', config], { ADALORA_TLS_CERT: join(dir, 'from-env.pem') }), /cluster\.tlsCert .*from-env\.pem: cannot read/, 'the variable beats the config file');
   t.regex(await run(['-c', config, '--tls-cert', join(dir, 'from-flag.pem')], { ADALORA_TLS_CERT: join(dir, 'from-env.pem') }), /cluster\.tlsCert .*from-flag\.pem: cannot read/, 'the flag beats the variable');
+  t.regex(await run(['-c', config, '-s', `cluster.tlsCert=${join(dir, 'from-set.pem')}`], { ADALORA_TLS_CERT: join(dir, 'from-env.pem') }), /cluster\.tlsCert .*from-set\.pem: cannot read/, '--set beats the variable too');
   // a bad value from the environment is refused naming the option
   const bad = await startCli(['coordinator', '--no-progress'], undefined, { ADALORA_MIN_WORKERS: '0' }).done;
   t.is(bad.code, 1, bad.out);

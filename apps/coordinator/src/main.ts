@@ -55,22 +55,26 @@ function withCommonOptions(cmd: Command): Command {
 }
 
 /**
- * The config file, then the command's defaults (given what the file says), then --set
- * overrides, then the dedicated flags, validated as one.
+ * The config file, then the command's defaults (given what the file says), then the settings
+ * from environment variables, then --set overrides, then the dedicated flags, validated as one.
+ * `cmd` tells a dedicated option's source (flag or variable); without it all count as flags.
  */
-function resolveConfig(flags: CommonFlags, defaults: (raw: Record<string, unknown>) => string[] = () => []): RunConfig {
+function resolveConfig(flags: CommonFlags, defaults: (raw: Record<string, unknown>) => string[] = () => [], cmd?: Command): RunConfig {
   let raw = (flags.config ? readConfigFile(flags.config) : {}) as Record<string, unknown>;
   if (raw.model === undefined || raw.model === BUILTIN_MODEL) raw = mergeConfig(RANK_RECOVERY_DEFAULTS, raw) as Record<string, unknown>;
-  const sets = [...defaults(raw), ...flags.set];
-  if (flags.host !== undefined) sets.push(`cluster.host=${flags.host}`);
-  if (flags.port !== undefined) sets.push(`cluster.port=${flags.port}`);
-  if (flags.minWorkers !== undefined) sets.push(`cluster.minWorkers=${flags.minWorkers}`);
-  if (flags.backend !== undefined) sets.push(`cluster.backend=${parseBackendChoice(flags.backend)}`);
-  if (flags.output !== undefined) sets.push(`outputDir=${JSON.stringify(flags.output)}`);
-  if (flags.resume !== undefined) sets.push(`resume=${JSON.stringify(flags.resume)}`);
-  if (flags.secretFile !== undefined) sets.push(`cluster.secretFile=${JSON.stringify(flags.secretFile)}`);
-  if (flags.tlsCert !== undefined) sets.push(`cluster.tlsCert=${JSON.stringify(flags.tlsCert)}`);
-  if (flags.tlsKey !== undefined) sets.push(`cluster.tlsKey=${JSON.stringify(flags.tlsKey)}`);
+  const dedicated: [keyof CommonFlags, string][] = [];
+  const add = (key: keyof CommonFlags, set: string) => dedicated.push([key, set]);
+  if (flags.host !== undefined) add('host', `cluster.host=${flags.host}`);
+  if (flags.port !== undefined) add('port', `cluster.port=${flags.port}`);
+  if (flags.minWorkers !== undefined) add('minWorkers', `cluster.minWorkers=${flags.minWorkers}`);
+  if (flags.backend !== undefined) add('backend', `cluster.backend=${parseBackendChoice(flags.backend)}`);
+  if (flags.output !== undefined) add('output', `outputDir=${JSON.stringify(flags.output)}`);
+  if (flags.resume !== undefined) add('resume', `resume=${JSON.stringify(flags.resume)}`);
+  if (flags.secretFile !== undefined) add('secretFile', `cluster.secretFile=${JSON.stringify(flags.secretFile)}`);
+  if (flags.tlsCert !== undefined) add('tlsCert', `cluster.tlsCert=${JSON.stringify(flags.tlsCert)}`);
+  if (flags.tlsKey !== undefined) add('tlsKey', `cluster.tlsKey=${JSON.stringify(flags.tlsKey)}`);
+  const fromEnv = ([key]: [keyof CommonFlags, string]) => cmd?.getOptionValueSource(key) === 'env';
+  const sets = [...defaults(raw), ...dedicated.filter(fromEnv).map(([, set]) => set), ...flags.set, ...dedicated.filter((d) => !fromEnv(d)).map(([, set]) => set)];
   return parseRunConfig(applyOverrides(raw, sets));
 }
 
@@ -154,18 +158,22 @@ const program = new Command('adalora')
   .showSuggestionAfterError();
 
 withCommonOptions(program.command('coordinator').description('start a coordinator; workers join it with `adalora worker --coordinator ws://HOST:PORT`')).action(
-  async (flags: CommonFlags) => exitIfInterrupted(await serve(resolveConfig(flags), flags)),
+  async (flags: CommonFlags, cmd: Command) => exitIfInterrupted(await serve(resolveConfig(flags, undefined, cmd), flags)),
 );
 
 withCommonOptions(program.command('run').description('start a coordinator and N local workers (child processes); with no config, the built-in job'))
   .addOption(new Option('-w, --workers <n>', 'local workers to start').argParser(integer(1)).default(2))
   .addOption(new Option('--worker-backend <name>', 'tfjs backend of the workers').default('auto'))
-  .action(async (flags: CommonFlags & { workers: number; workerBackend: string }) => {
+  .action(async (flags: CommonFlags & { workers: number; workerBackend: string }, cmd: Command) => {
     // Local workers: listen on loopback, on any free port unless one is given.
-    const config = resolveConfig(flags, (raw) => {
-      const cluster = (raw.cluster ?? {}) as Record<string, unknown>;
-      return [`cluster.minWorkers=${flags.workers}`, ...(cluster.port === undefined ? ['cluster.port=0'] : [])];
-    });
+    const config = resolveConfig(
+      flags,
+      (raw) => {
+        const cluster = (raw.cluster ?? {}) as Record<string, unknown>;
+        return [`cluster.minWorkers=${flags.workers}`, ...(cluster.port === undefined ? ['cluster.port=0'] : [])];
+      },
+      cmd,
+    );
     const workerBackend = parseBackendChoice(flags.workerBackend);
     const { startLocalWorkers, stopLocalWorkers } = await loadRuntime();
     let children: ReturnType<typeof startLocalWorkers> = [];
