@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { applyOverrides, BUILTIN_MODEL, CLI_ENV, integerAtLeast, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
 import { workerCommand } from '@adalora/worker';
 import { predictDataSettings, type PredictDataFlags } from './predict-settings';
-import { refuseUnknownCommand } from './unknown-command';
+import { runProgram } from './run-program';
 
 /** The backend, models, training and coordinator runtime: loads tfjs (a second or more). */
 const loadRuntime = () => import('./runtime');
@@ -251,8 +251,5 @@ program
 // `adalora worker` runs through apps/worker (bin/adalora.mjs); listed here so that the help shows it
 program.addCommand(workerCommand());
 
-refuseUnknownCommand(program, process.argv.slice(2));
-program.parseAsync(process.argv).catch((e: Error) => {
-  console.error(`adalora: ${e.message}`);
-  process.exitCode = 1;
-});
+// last: the commands are all registered above, so that an unknown one is told from them
+runProgram(program, process.argv);

@@ -12,3 +12,15 @@ export function refuseUnknownCommand(program: Command, args: readonly string[]):
   if (name === undefined || name.startsWith('-') || name === 'help' || known.includes(name)) return;
   program.error(`error: unknown command '${name}' (commands: ${known.join(', ')}, help)`, { code: 'commander.unknownCommand', exitCode: 1 });
 }
+
+/**
+ * Runs the CLI on node's argv once every command is registered: an unknown command is refused,
+ * and an error of a command's action is printed as `adalora: <message>` with exit code 1.
+ */
+export function runProgram(program: Command, argv: readonly string[]): void {
+  refuseUnknownCommand(program, argv.slice(2));
+  program.parseAsync([...argv]).catch((e: Error) => {
+    console.error(`adalora: ${e.message}`);
+    process.exitCode = 1;
+  });
+}
