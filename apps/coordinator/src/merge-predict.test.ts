@@ -117,6 +117,67 @@ test.serial("predict scores a data file with a run's final adapter: the metrics 
   t.regex(wrong.out, /was trained on another base model/);
 });
 
+test.serial("a text classification run's adapter: predict maps labels through the run's names (metrics = the final dev evaluation, predicted names in the file), merge writes those names; an unknown label is refused", async (t) => {
+  const dir = tmp();
+  // the checkpoint dir: config + weights + the fixtures' WordPiece tokenizer (49 ids < vocab 100)
+  const model = join(dir, 'model');
+  cpSync(fixturePath('bert', 'config.json'), join(model, 'config.json'));
+  cpSync(fixturePath('bert', 'model.safetensors'), join(model, 'model.safetensors'));
+  cpSync(fixturePath('tokenizer', 'tokenizer.json'), join(model, 'tokenizer.json'));
+  const texts = ['the movie was very good', 'not bad, the plot', 'the acting was great.', 'bad movie', 'the plot was not good', 'very good acting'];
+  const labels = ['pos', 'neg', 'pos', 'neg', 'neutral', 'pos'];
+  writeFileSync(join(dir, 'train.tsv'), 'sentence\tlabel\n' + texts.map((x, i) => `${x}\t${labels[i]}`).join('\n') + '\n');
+  writeFileSync(join(dir, 'dev.csv'), 'sentence,label\n' + texts.map((x, i) => `"${x}",${labels[i]}`).join('\n') + '\n');
+  const config = {
+    model,
+    outputDir: join(dir, 'out'),
+    data: { train: join(dir, 'train.tsv'), dev: join(dir, 'dev.csv'), maxLength: 16, metric: 'mcc' },
+    adalora: { init_r: 4, target_r: 2, tinit: 1, tfinal: 2, deltaT: 1 },
+    training: { batchSize: 4, epochs: 3, lr: 1e-2, microBatch: 2 },
+    cluster: { backend: 'wasm' },
+  };
+  writeFileSync(join(dir, 'job.json'), JSON.stringify(config));
+  const run = await startCli(['run', '-w', '1', '-c', join(dir, 'job.json'), '--no-progress']).done;
+  t.is(run.code, 0, run.out.slice(-2000));
+  const adapter = join(dir, 'out', 'final', 'adapter');
+  const finalEval = readFileSync(join(dir, 'out', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.kind === 'eval').at(-1) as { metric: string; value?: number; metrics?: Record<string, number>; loss: number };
+
+  const out = join(dir, 'dev.predictions.jsonl');
+  const p = await startCli(['predict', '--base', model, '-a', adapter, '-d', join(dir, 'dev.csv'), '-o', out, '-b', 'wasm']).done;
+  t.is(p.code, 0, p.out);
+  const summary = JSON.parse(/^metrics (\{.*\})$/m.exec(p.out)?.[1] ?? 'null') as { metrics: Record<string, number>; loss: number };
+  t.is(summary.metrics[finalEval.metric], finalEval.metrics?.[finalEval.metric] ?? finalEval.value!);
+  t.is(summary.loss, finalEval.loss);
+  if (finalEval.metrics) t.deepEqual(summary.metrics, finalEval.metrics);
+  const predictions = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { label: string; label_id: number; scores: number[] });
+  t.is(predictions.length, 6);
+  // the run's classes are the sorted train labels: neg, neutral, pos
+  for (const x of predictions) {
+    t.is(x.label, ['neg', 'neutral', 'pos'][x.label_id]);
+    t.is(x.scores.length, 3);
+    t.is(x.label_id, x.scores.indexOf(Math.max(...x.scores)));
+  }
+  const accuracy = predictions.filter((x, i) => x.label === labels[i]).length / 6;
+  t.is(accuracy, summary.metrics.accuracy, "the file's predicted names give the printed accuracy");
+
+  // a label the run never saw: an error naming the file and line, nothing written
+  writeFileSync(join(dir, 'odd.csv'), 'sentence,label\n"good",pos\n"so so",meh\n');
+  const odd = await startCli(['predict', '--base', model, '-a', adapter, '-d', join(dir, 'odd.csv'), '-o', join(dir, 'odd.jsonl'), '-b', 'wasm']).done;
+  t.is(odd.code, 1, odd.out);
+  t.regex(odd.out, /odd\.csv.*3|line 3/);
+  t.regex(odd.out, /meh/);
+  t.false(existsSync(join(dir, 'odd.jsonl')));
+
+  // merge: the run's label names in the merged config
+  const merged = join(dir, 'merged');
+  const m = await startCli(['merge', '-m', model, '-a', adapter, '-o', merged, '-b', 'wasm']).done;
+  t.is(m.code, 0, m.out);
+  const mergedConfig = JSON.parse(readFileSync(join(merged, 'config.json'), 'utf8')) as { id2label: Record<string, string>; label2id: Record<string, number> };
+  t.deepEqual(mergedConfig.id2label, { 0: 'neg', 1: 'neutral', 2: 'pos' });
+  t.deepEqual(mergedConfig.label2id, { neg: 0, neutral: 1, pos: 2 });
+  t.true(existsSync(join(merged, 'tokenizer.json')));
+});
+
 /** Pearson's r in float64, as @adalora/data computes it (a second implementation, for the file's values). */
 function pearson(x: readonly number[], y: readonly number[]): number {
   const n = x.length;
