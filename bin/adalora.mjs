@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `adalora <command>`: `worker` runs the worker app, everything else (coordinator, run, help)
-// the coordinator app. TypeScript runs through tsx, so there is no build step.
+// `adalora <command>`: `worker` runs the worker app, everything else (coordinator, run, merge,
+// predict, help — `help worker` too: the coordinator app lists the worker command) the
+// coordinator app. TypeScript runs through tsx, so there is no build step.
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
 

@@ -364,9 +364,9 @@ test('apps/, libs/ and tools/ keep the module boundaries', (t) => {
 test('the CLI entry points load no tfjs before their flags and config are checked', (t) => {
   const { targets } = readAliases(repoRoot);
   const tfjs = (entry: string) => [...packagesLoadedBy(repoRoot, entry, targets)].filter((p) => p.startsWith('@tensorflow/')).sort();
-  // the coordinator's CLI, and the worker process that `adalora run` spawns (apps/worker runs the
-  // same command through @adalora/worker's index, which loads the session and so tfjs)
-  for (const entry of ['apps/coordinator/src/main.ts', 'libs/worker/src/worker-main.ts']) {
+  // the coordinator's CLI, `adalora worker` (apps/worker, through @adalora/worker's index, which
+  // reaches the session and the client by dynamic imports), and the worker process `adalora run` spawns
+  for (const entry of ['apps/coordinator/src/main.ts', 'apps/worker/src/main.ts', 'libs/worker/src/worker-main.ts']) {
     t.deepEqual(tfjs(entry), [], `${entry} loads tfjs through its static imports: import it with await import(...) once the config is valid`);
   }
   // the walk does find tfjs where it is: in what the coordinator CLI loads once the config is valid

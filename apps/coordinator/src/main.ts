@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // Only light modules are imported up front, so that a bad config or flag is refused, and
 // `--help` printed, without loading TensorFlow.js: the runtime is imported once they are valid.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { X509Certificate } from 'node:crypto';
-import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
+import { existsSync, readFileSync } from 'node:fs';
+import { applyOverrides, BUILTIN_MODEL, CLI_ENV, integerAtLeast, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
+import { workerCommand } from '@adalora/worker';
+import { predictDataSettings, type PredictDataFlags } from './predict-settings';
+import { runProgram } from './run-program';
 import { registerScaleCommand } from './scale/scale-command';
 
 /** The backend, models, training and coordinator runtime: loads tfjs (a second or more). */
@@ -27,47 +31,51 @@ interface CommonFlags {
   progress: boolean;
 }
 
-const integer = (min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-  return n;
-};
+const integer = integerAtLeast;
 const collect = (v: string, all: string[]) => [...all, v];
 
+/**
+ * The coordinator's options. Those a launcher sets also come from environment variables
+ * (CLI_ENV): a flag wins over its variable, which wins over the config file, then the default.
+ */
 function withCommonOptions(cmd: Command): Command {
   return cmd
-    .option('-c, --config <file>', 'run config, JSON or YAML (default: the built-in rank-recovery job)')
+    .addOption(new Option('-c, --config <file>', 'run config, JSON or YAML (default: the built-in rank-recovery job)').env(CLI_ENV.config))
     .option('-s, --set <key=value>', 'override one config field, e.g. training.lr=2e-4 (repeatable)', collect, [])
-    .option('--host <host>', 'address to listen on (cluster.host)')
-    .option('-p, --port <port>', 'port to listen on, 0 = any free port (cluster.port)', integer(0))
-    .option('--min-workers <n>', 'workers to wait for before training (cluster.minWorkers)', integer(1))
-    .option('-b, --backend <name>', 'tfjs backend of this process: auto | tensorflow | wasm | cpu (cluster.backend)')
-    .option('-o, --output <dir>', 'where checkpoints, metrics and the final adapter go (outputDir)')
+    .addOption(new Option('--host <host>', 'address to listen on (cluster.host)').env(CLI_ENV.host))
+    .addOption(new Option('-p, --port <port>', 'port to listen on, 0 = any free port (cluster.port)').argParser(integer(0)).env(CLI_ENV.port))
+    .addOption(new Option('--min-workers <n>', 'workers to wait for before training (cluster.minWorkers)').argParser(integer(1)).env(CLI_ENV.minWorkers))
+    .addOption(new Option('-b, --backend <name>', 'tfjs backend of this process: auto | tensorflow | wasm | cpu (cluster.backend)').env(CLI_ENV.backend))
+    .addOption(new Option('-o, --output <dir>', 'where checkpoints, metrics and the final adapter go (outputDir)').env(CLI_ENV.output))
     .option('--resume <dir|latest>', "continue an earlier run from one of its checkpoints, or from the newest intact one of the output folder: 'latest' (resume)")
-    .option('--secret-file <file>', 'file holding the run secret workers must prove (cluster.secretFile; else ADALORA_SECRET)')
-    .option('--tls-cert <file>', 'PEM certificate: serve wss (cluster.tlsCert, with --tls-key)')
-    .option('--tls-key <file>', 'PEM private key of --tls-cert (cluster.tlsKey)')
+    .addOption(new Option('--secret-file <file>', 'file holding the run secret workers must prove (cluster.secretFile; else ADALORA_SECRET)').env(CLI_ENV.secretFile))
+    .addOption(new Option('--tls-cert <file>', 'PEM certificate: serve wss (cluster.tlsCert, with --tls-key)').env(CLI_ENV.tlsCert))
+    .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert (cluster.tlsKey)').env(CLI_ENV.tlsKey))
     .option('--insecure', 'listen beyond loopback WITHOUT a secret: anyone who can reach the port can join')
     .option('--no-progress', 'no progress bar (log lines only)');
 }
 
 /**
- * The config file, then the command's defaults (given what the file says), then --set
- * overrides, then the dedicated flags, validated as one.
+ * The config file, then the command's defaults (given what the file says), then the settings
+ * from environment variables, then --set overrides, then the dedicated flags, validated as one.
+ * `cmd` tells a dedicated option's source (flag or variable); without it all count as flags.
  */
-function resolveConfig(flags: CommonFlags, defaults: (raw: Record<string, unknown>) => string[] = () => []): RunConfig {
+function resolveConfig(flags: CommonFlags, defaults: (raw: Record<string, unknown>) => string[] = () => [], cmd?: Command): RunConfig {
   let raw = (flags.config ? readConfigFile(flags.config) : {}) as Record<string, unknown>;
   if (raw.model === undefined || raw.model === BUILTIN_MODEL) raw = mergeConfig(RANK_RECOVERY_DEFAULTS, raw) as Record<string, unknown>;
-  const sets = [...defaults(raw), ...flags.set];
-  if (flags.host !== undefined) sets.push(`cluster.host=${flags.host}`);
-  if (flags.port !== undefined) sets.push(`cluster.port=${flags.port}`);
-  if (flags.minWorkers !== undefined) sets.push(`cluster.minWorkers=${flags.minWorkers}`);
-  if (flags.backend !== undefined) sets.push(`cluster.backend=${parseBackendChoice(flags.backend)}`);
-  if (flags.output !== undefined) sets.push(`outputDir=${JSON.stringify(flags.output)}`);
-  if (flags.resume !== undefined) sets.push(`resume=${JSON.stringify(flags.resume)}`);
-  if (flags.secretFile !== undefined) sets.push(`cluster.secretFile=${JSON.stringify(flags.secretFile)}`);
-  if (flags.tlsCert !== undefined) sets.push(`cluster.tlsCert=${JSON.stringify(flags.tlsCert)}`);
-  if (flags.tlsKey !== undefined) sets.push(`cluster.tlsKey=${JSON.stringify(flags.tlsKey)}`);
+  const dedicated: [keyof CommonFlags, string][] = [];
+  const add = (key: keyof CommonFlags, set: string) => dedicated.push([key, set]);
+  if (flags.host !== undefined) add('host', `cluster.host=${flags.host}`);
+  if (flags.port !== undefined) add('port', `cluster.port=${flags.port}`);
+  if (flags.minWorkers !== undefined) add('minWorkers', `cluster.minWorkers=${flags.minWorkers}`);
+  if (flags.backend !== undefined) add('backend', `cluster.backend=${parseBackendChoice(flags.backend)}`);
+  if (flags.output !== undefined) add('output', `outputDir=${JSON.stringify(flags.output)}`);
+  if (flags.resume !== undefined) add('resume', `resume=${JSON.stringify(flags.resume)}`);
+  if (flags.secretFile !== undefined) add('secretFile', `cluster.secretFile=${JSON.stringify(flags.secretFile)}`);
+  if (flags.tlsCert !== undefined) add('tlsCert', `cluster.tlsCert=${JSON.stringify(flags.tlsCert)}`);
+  if (flags.tlsKey !== undefined) add('tlsKey', `cluster.tlsKey=${JSON.stringify(flags.tlsKey)}`);
+  const fromEnv = ([key]: [keyof CommonFlags, string]) => cmd?.getOptionValueSource(key) === 'env';
+  const sets = [...defaults(raw), ...dedicated.filter(fromEnv).map(([, set]) => set), ...flags.set, ...dedicated.filter((d) => !fromEnv(d)).map(([, set]) => set)];
   return parseRunConfig(applyOverrides(raw, sets));
 }
 
@@ -141,23 +149,32 @@ function exitIfInterrupted(code: number): void {
   if (code !== 0) process.exit(code);
 }
 
+/** The version of the package (package.json), for --version. */
+const packageVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 const program = new Command('adalora')
   .description('Distributed AdaLoRA fine-tuning: a coordinator and N TensorFlow.js workers over WebSocket.')
-  .showHelpAfterError();
+  .version(packageVersion, '-V, --version', 'print the version and exit')
+  .showHelpAfterError()
+  .showSuggestionAfterError();
 
 withCommonOptions(program.command('coordinator').description('start a coordinator; workers join it with `adalora worker --coordinator ws://HOST:PORT`')).action(
-  async (flags: CommonFlags) => exitIfInterrupted(await serve(resolveConfig(flags), flags)),
+  async (flags: CommonFlags, cmd: Command) => exitIfInterrupted(await serve(resolveConfig(flags, undefined, cmd), flags)),
 );
 
 withCommonOptions(program.command('run').description('start a coordinator and N local workers (child processes); with no config, the built-in job'))
   .addOption(new Option('-w, --workers <n>', 'local workers to start').argParser(integer(1)).default(2))
   .addOption(new Option('--worker-backend <name>', 'tfjs backend of the workers').default('auto'))
-  .action(async (flags: CommonFlags & { workers: number; workerBackend: string }) => {
+  .action(async (flags: CommonFlags & { workers: number; workerBackend: string }, cmd: Command) => {
     // Local workers: listen on loopback, on any free port unless one is given.
-    const config = resolveConfig(flags, (raw) => {
-      const cluster = (raw.cluster ?? {}) as Record<string, unknown>;
-      return [`cluster.minWorkers=${flags.workers}`, ...(cluster.port === undefined ? ['cluster.port=0'] : [])];
-    });
+    const config = resolveConfig(
+      flags,
+      (raw) => {
+        const cluster = (raw.cluster ?? {}) as Record<string, unknown>;
+        return [`cluster.minWorkers=${flags.workers}`, ...(cluster.port === undefined ? ['cluster.port=0'] : [])];
+      },
+      cmd,
+    );
     const workerBackend = parseBackendChoice(flags.workerBackend);
     const { startLocalWorkers, stopLocalWorkers } = await loadRuntime();
     let children: ReturnType<typeof startLocalWorkers> = [];
@@ -186,19 +203,57 @@ program
   .description('fold a trained PEFT adapter into its base checkpoint and write a plain HF checkpoint')
   .requiredOption('-m, --model <dir>', 'the base checkpoint the adapter was trained on')
   .requiredOption('-a, --adapter <dir>', 'the PEFT adapter dir (e.g. runs/x/final/adapter)')
-  .requiredOption('-o, --output <dir>', 'where to write config.json + model.safetensors')
-  .option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu', 'auto')
-  .action(async (flags: { model: string; adapter: string; output: string; backend: string }) => {
+  .requiredOption('-o, --output <dir>', 'where to write config.json, model.safetensors and the tokenizer files')
+  .option('--overwrite', 'write into an output folder that already holds files')
+  .option('--tokenizer <dir>', 'where the tokenizer files are, when not in the base checkpoint folder')
+  .addOption(new Option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu').env(CLI_ENV.backend).default('auto'))
+  .action(async (flags: { model: string; adapter: string; output: string; backend: string; overwrite?: boolean; tokenizer?: string }) => {
     const backend = parseBackendChoice(flags.backend);
-    const { loadBackend, mergeCommand } = await loadRuntime();
+    const { checkOutputFolder, loadBackend, mergeCommand } = await loadRuntime();
+    checkOutputFolder(flags.output, flags.overwrite === true, 'the output folder'); // before the backend loads
     await loadBackend(backend, { log });
-    await mergeCommand(flags.model, flags.adapter, flags.output, log);
+    await mergeCommand(flags.model, flags.adapter, flags.output, log, { overwrite: flags.overwrite === true, tokenizerDir: flags.tokenizer });
   });
+
+program
+  .command('predict')
+  .description('score a data file with a base model and a trained adapter: a predictions file (JSONL), and metrics when the file has labels')
+  .requiredOption('--base <dir>', 'the base checkpoint the adapter was trained on')
+  .requiredOption('-a, --adapter <dir>', 'the PEFT adapter dir (e.g. runs/x/final/adapter)')
+  .requiredOption('-d, --data <file>', 'the data file: TSV, CSV, JSONL, or pre-tokenized JSONL, as training reads them')
+  .option('-o, --output <file>', 'the predictions file (JSONL: index, line, label, label_id, scores; or value for regression)', 'predictions.jsonl')
+  .option('--overwrite', 'replace an existing predictions file')
+  .option('-c, --config <file>', "a run config whose data section says how to read the file (default: the run config saved beside the adapter's checkpoint)")
+  .option('--format <format>', 'auto | tsv | csv | jsonl | pretokenized (data.format)')
+  .option('--text-column <name>', 'data.textColumn')
+  .option('--text-pair-column <name>', 'data.textPairColumn')
+  .option('--label-column <name>', 'data.labelColumn')
+  .option('--max-length <n>', 'data.maxLength', integer(2))
+  .option('--task <task>', 'classification | regression (data.task)')
+  .option('--tokenizer <dir>', 'tokenizer.json or its folder (default: the base checkpoint folder)')
+  .option('--batch-size <n>', 'examples per forward pass', integer(1), 32)
+  .addOption(new Option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu').env(CLI_ENV.backend).default('auto'))
+  .action(async (flags: PredictDataFlags & { base: string; data: string; output: string; overwrite?: boolean; batchSize: number; backend: string }) => {
+    // every setting is checked before the backend loads
+    const backend = parseBackendChoice(flags.backend);
+    const settings = predictDataSettings(flags);
+    if (existsSync(flags.output) && flags.overwrite !== true) throw new Error(`${flags.output} already exists: choose another file with -o, or pass --overwrite`);
+    const { loadBackend, predictCommand } = await loadRuntime();
+    await loadBackend(backend, { log });
+    log(`data settings from ${settings.source}`);
+    const r = await predictCommand({ baseDir: flags.base, adapterDir: flags.adapter, dataFile: flags.data, outFile: flags.output, data: settings.data, tokenizerDir: settings.tokenizer, batchSize: flags.batchSize }, log);
+    if (r.metrics) {
+      console.log(`${r.examples} examples: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}, loss ${r.loss!.toFixed(4)}`);
+      // full precision, one line, for scripts
+      console.log(`metrics ${JSON.stringify({ examples: r.examples, metrics: r.metrics, loss: r.loss })}`);
+    } else console.log(`${r.examples} examples (no labels: no metrics)`);
+  });
+
+// `adalora worker` runs through apps/worker (bin/adalora.mjs); listed here so that the help shows it
+program.addCommand(workerCommand());
 
 // `adalora scale`: loads no tfjs itself (the measured runs are child processes)
 registerScaleCommand(program, (config, set) => resolveConfig({ config, set, progress: false }));
 
-program.parseAsync(process.argv).catch((e: Error) => {
-  console.error(`adalora: ${e.message}`);
-  process.exitCode = 1;
-});
+// last: the commands are all registered above, so that an unknown one is told from them
+runProgram(program, process.argv);

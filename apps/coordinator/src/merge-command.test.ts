@@ -40,7 +40,7 @@ test.serial('`merge` of a QUESTION_ANS adapter: the merged *ForQuestionAnswering
 
   const out = join(dir, 'merged');
   const lines: string[] = [];
-  await mergeCommand(fixturePath('bert'), adapterDir, out, (l) => lines.push(l));
+  await mergeCommand(fixturePath('bert'), adapterDir, out, (l) => lines.push(l), { overwrite: false });
   t.regex(lines.join('\n'), /and qa_outputs \(question answering\)/);
   t.deepEqual(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).architectures, ['BertForQuestionAnswering']);
   const merged = (await loadQaModel(out)).model; // no seed: qa_outputs must be in the checkpoint
@@ -72,5 +72,5 @@ test.serial('`merge` refuses a QUESTION_ANS adapter that holds no qa_outputs', a
   writeSafetensors(join(bad, 'adapter_model.safetensors'), tensors);
   const config = JSON.parse(readFileSync(join(bad, 'adapter_config.json'), 'utf8'));
   writeFileSync(join(bad, 'adapter_config.json'), JSON.stringify({ ...config, modules_to_save: null }));
-  await t.throwsAsync(mergeCommand(fixturePath('bert'), bad, join(dir, 'x'), () => {}), { message: /task_type QUESTION_ANS but the adapter holds no qa_outputs tensors/ });
+  await t.throwsAsync(mergeCommand(fixturePath('bert'), bad, join(dir, 'x'), () => {}, { overwrite: false }), { message: /task_type QUESTION_ANS but the adapter holds no qa_outputs tensors/ });
 });

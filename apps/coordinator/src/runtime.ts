@@ -5,5 +5,6 @@
  */
 export { loadBackend } from '@adalora/backend';
 export { Coordinator, listenPolicy, loadClusterSecurity, prepareJob, rankReport, RunInterrupted, type ClusterSecurity, type Job } from '@adalora/coordinator';
-export { mergeCommand } from './merge-command';
+export { checkOutputFolder, mergeCommand } from './merge-command';
+export { predictCommand } from './predict-command';
 export { startLocalWorkers, stopLocalWorkers } from './local-workers';

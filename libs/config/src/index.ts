@@ -10,7 +10,8 @@
  *   {@link parseRunConfig}, then {@link runAdaLoraConfig} once the run's steps are counted
  *   ({@link optimizerSteps});
  * - what the coordinator sends a worker: {@link workerJobToJson} / {@link parseWorkerJob};
- * - the built-in job's defaults and the tfjs backend names.
+ * - the built-in job's defaults and the tfjs backend names;
+ * - what the CLIs share: option value parsers and the environment variables they read.
  */
 export {
   ADALORA_CONFIG_FIELDS,
@@ -29,3 +30,5 @@ export { optimizerSteps, type OptimizerSteps } from './optimizer-steps';
 export { BUILTIN_MODEL, RANK_RECOVERY_DEFAULTS, RANK_RECOVERY_SAMPLES } from './rank-recovery-defaults';
 export { parseWorkerJob, workerJobToJson, type WorkerJob } from './worker-job';
 export { BACKEND_CHOICES, parseBackendChoice, type BackendChoice } from './backend-choice';
+export { integerAtLeast, parseDuration } from './cli-values';
+export { CLI_ENV, type CliEnvName } from './cli-env';

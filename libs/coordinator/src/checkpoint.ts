@@ -29,6 +29,8 @@ export async function saveCheckpoint(dir: string, job: Job, extra: Record<string
     // peft's task types: the head a loader puts on the base (AutoModelForQuestionAnswering for QA)
     taskType: job.config.data.task === 'qa' ? 'QUESTION_ANS' : 'SEQ_CLS',
     baseModelPath: job.modelDir,
+    // merge and predict check the base by this hash, and name the classes by these labels
+    base: { baseModelSha256: job.modelHash, numLabels: job.train.numLabels, labels: job.train.labelNames ?? null },
   });
   writeStateFiles(join(tmp, 'trainer_state.json'), join(tmp, 'trainer_state.safetensors'), {
     runId: job.runId,

@@ -7,7 +7,7 @@ import { authNonce, coordinatorMessageReader, FrameWriter } from '@adalora/proto
 import { mergeConfig, RANK_RECOVERY_DEFAULTS } from '@adalora/config';
 import { runLocalCluster, type LocalClusterOptions } from '@adalora/test-support';
 import { createRankRecoveryTask, type RankRecoveryTask } from '@adalora/training';
-import { WorkerSession } from '@adalora/worker';
+import { createWorkerSession } from '@adalora/worker';
 
 // The built-in task's model and data, with dropout 0.1 everywhere a real checkpoint has it:
 // embeddings, attention probabilities and hidden outputs (config.json) and the adapters' input
@@ -43,7 +43,8 @@ async function losses(o: Omit<LocalClusterOptions, 'config'>, over: Record<strin
 /** A real worker that dies (drops its socket, no reply) when handed its share of step `dieAt`. */
 function mortalWorker(port: number, dieAt: number): void {
   const ws = new WebSocket(`ws://127.0.0.1:${port}`);
-  const session = new WorkerSession({ workerId: 'mortal', backend: 'wasm', log: () => {} });
+  // a promise: the session loads tfjs
+  const session = createWorkerSession({ workerId: 'mortal', backend: 'wasm', log: () => {} });
   const reader = coordinatorMessageReader();
   const writer = new FrameWriter();
   let queue = Promise.resolve();
@@ -52,14 +53,14 @@ function mortalWorker(port: number, dieAt: number): void {
       const msg = reader.read(data);
       if (!msg || ws.readyState !== WebSocket.OPEN) return;
       // the handshake of a coordinator without a secret: any proof is taken
-      if (msg.type === 'challenge') return writer.encode({ ...session.hello(), nonce: authNonce(), proof: new Uint8Array(32) }).forEach((f) => ws.send(f));
+      if (msg.type === 'challenge') return writer.encode({ ...(await session).hello(), nonce: authNonce(), proof: new Uint8Array(32) }).forEach((f) => ws.send(f));
       if (msg.type === 'authenticated') return;
       if (msg.type === 'compute' && msg.step === dieAt) return ws.terminate();
-      for (const reply of await session.handle(msg)) writer.encode(reply).forEach((f) => ws.send(f));
+      for (const reply of await (await session).handle(msg)) writer.encode(reply).forEach((f) => ws.send(f));
     });
   });
   ws.on('error', () => {});
-  ws.on('close', () => session.dispose());
+  ws.on('close', () => void session.then((s) => s.dispose()));
 }
 
 test.serial('with dropout on, 1 and 3 workers give the same losses, bit for bit, and so do a run that loses a worker and a resumed run', async (t) => {

@@ -31,9 +31,10 @@ export function mergeAdapters(model: TaskModel, injected: InjectedAdapters): voi
  * `sourceDir` (the base the model was loaded from; single file or shards) under their names
  * there, with every linear's weight and bias and every head tensor replaced by the model's
  * current values (merged weights, trained head). Weights the base lacked and the model created
- * (a new head, BERT's pooler) are added under the model's names.
+ * (a new head, BERT's pooler) are added under the model's names. `labels` (the head's class
+ * names) are written as `id2label` / `label2id`.
  */
-export async function saveMergedCheckpoint(dir: string, model: TaskModel, sourceDir: string): Promise<void> {
+export async function saveMergedCheckpoint(dir: string, model: TaskModel, sourceDir: string, labels: readonly string[] | null = null): Promise<void> {
   const configPath = path.join(sourceDir, 'config.json');
   const config = parseJsonObject(await readFileBytes(configPath), configPath);
   const { tensors } = await readCheckpointTensors(sourceDir);
@@ -52,9 +53,11 @@ export async function saveMergedCheckpoint(dir: string, model: TaskModel, source
 
   // a QA checkpoint says so, as HF's save_pretrained of *ForQuestionAnswering would
   if (isQaModel(model)) config.architectures = [`${architecturePrefix(String(config.model_type))}ForQuestionAnswering`];
-  // num_labels as the model has it (e.g. a base checkpoint given a new 3-class head)
-  else if (labelCount(config) !== model.numLabels) {
-    const id2label = Object.fromEntries(Array.from({ length: model.numLabels }, (_, i) => [String(i), `LABEL_${i}`]));
+  // the classes by name when the adapter recorded them; else num_labels as the model has it (e.g. a
+  // base checkpoint given a new 3-class head), as transformers names them
+  else if (labels !== null || labelCount(config) !== model.numLabels) {
+    if (labels !== null && labels.length !== model.numLabels) throw new Error(`saveMergedCheckpoint: ${labels.length} label names for a head of ${model.numLabels} outputs`);
+    const id2label = Object.fromEntries(Array.from({ length: model.numLabels }, (_, i) => [String(i), labels?.[i] ?? `LABEL_${i}`]));
     config.id2label = id2label;
     config.label2id = Object.fromEntries(Object.entries(id2label).map(([i, l]) => [l, Number(i)]));
     delete config.num_labels;

@@ -20,6 +20,7 @@ import { parsePeftTensorName, peftTensorName, PEFT_PREFIX } from './peft-tensor-
 import { encodeSafetensors, parseSafetensors, readSafetensors, type SafeTensor } from './safetensors';
 import { readFileBytes } from './checkpoint-files';
 import { parseJsonObject } from './json-object';
+import { writeAdapterBase, type AdapterBase } from './adapter-base';
 
 /** File names of a PEFT adapter directory, as `save_pretrained` writes them. */
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
@@ -38,6 +39,8 @@ export interface SavePeftAdapterOptions {
   readonly taskType?: string;
   /** Written as `base_model_name_or_path`. */
   readonly baseModelPath?: string;
+  /** The base checkpoint's hash and the head's label names, written beside peft's files (adapter-base.ts). */
+  readonly base?: AdapterBase;
 }
 
 /**
@@ -83,6 +86,7 @@ export async function savePeftAdapter(dir: string, options: SavePeftAdapterOptio
   await mkdir(dir, { recursive: true });
   await writeAtomically(path.join(dir, ADAPTER_CONFIG_FILE), new TextEncoder().encode(`${JSON.stringify(json, null, 2)}\n`));
   await writeAtomically(path.join(dir, ADAPTER_WEIGHTS_FILE), encodeSafetensors(tensors));
+  if (options.base) await writeAdapterBase(dir, options.base);
 }
 
 /** Options of {@link loadPeftAdapter}. */

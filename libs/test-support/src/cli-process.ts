@@ -19,10 +19,10 @@ export interface CliProcess {
 
 /**
  * Starts the `adalora` CLI with `args` (from the repo root, or from `cwd`), stdout and stderr
- * collected together.
+ * collected together; `env` is added to this process's environment.
  */
-export function startCli(args: readonly string[], cwd = repoRoot()): CliProcess {
-  const child = spawn(process.execPath, [join(repoRoot(), 'bin/adalora.mjs'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: readonly string[], cwd = repoRoot(), env: Readonly<Record<string, string>> = {}): CliProcess {
+  const child = spawn(process.execPath, [join(repoRoot(), 'bin/adalora.mjs'), ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

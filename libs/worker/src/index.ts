@@ -1,14 +1,20 @@
 /**
  * @adalora/worker: a training worker: the session that answers the coordinator's messages
  * (model, adapter replica, gradient sums, evaluation), the client that connects, reconnects with
- * back-off and carries frames over WebSocket, and the `adalora worker` command itself (apps/worker
- * only runs it), which `spawnWorkerProcess` starts as a child process.
+ * back-off and carries frames over WebSocket, and the `adalora worker` command itself, which
+ * `spawnWorkerProcess` starts as a child process.
+ *
+ * This index loads no TensorFlow.js: the CLIs import it to parse and check their flags first.
+ * The session and the client load tfjs, so they are reached through async functions.
  */
-export { WorkerSession, WorkerFault, type WorkerSessionOptions } from './worker-session';
-export { runWorkerClient, type WorkerClientOptions, type WorkerExit } from './worker-client';
+export type { WorkerSession, WorkerSessionOptions } from './worker-session';
+export type { WorkerClientOptions, WorkerExit } from './worker-client';
+export { runWorkerClient, createWorkerSession } from './lazy-runtime';
 /** How a worker trusts the coordinator's TLS certificate (a CA or a pinned fingerprint). */
 export { type WorkerTls } from './tls-client';
-/** The `adalora worker` command on node's argv. */
-export { runWorkerCli } from './worker-cli';
+/** The `adalora worker` command: on node's argv, or as a commander command to add to another program. */
+export { runWorkerCli, workerCommand } from './worker-cli';
+/** The CUDA device of a worker process from its index on the machine (pm2 instances). */
+export { deviceForWorker, type DeviceChoice } from './device-pinning';
 /** Starts a worker (`adalora worker` with these options) as a child process. */
 export { spawnWorkerProcess } from './spawn-worker';

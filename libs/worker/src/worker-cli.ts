@@ -1,10 +1,12 @@
 // Only light modules are imported up front, so that a bad flag is refused, and `--help`
 // printed, without loading TensorFlow.js: the backend and the client are imported after.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { parseBackendChoice } from '@adalora/config';
+import { CLI_ENV, integerAtLeast, parseBackendChoice, parseDuration } from '@adalora/config';
 import { readRunSecret } from '@adalora/protocol';
+import { deviceForWorker } from './device-pinning';
+import { runWorkerClient } from './lazy-runtime';
 import { defaultCacheDir } from './model-cache';
 import { isSha256Fingerprint, type WorkerTls } from './tls-client';
 
@@ -38,45 +40,51 @@ function workerTls(opts: WorkerFlags): WorkerTls | undefined {
   }
 }
 
-const integer = (min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-  return n;
-};
-
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-
-/** '90s', '10m', '1.5h', '500ms'; a bare number is seconds. */
-function parseDuration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) throw new InvalidArgumentError(`expected a duration such as 90s, 10m or 1h, got '${v}'`);
-  return Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS];
+/** The default worker id: host name and, under pm2, the instance index (stable across restarts), else the pid. */
+function defaultWorkerId(env: Readonly<Record<string, string | undefined>>): string {
+  const index = env[CLI_ENV.workerIndex];
+  return `${hostname()}-${index !== undefined && index !== '' ? index : process.pid}`;
 }
 
-function workerProgram(): Command {
-  return new Command('adalora worker')
-    .description('A training worker: holds the frozen base model and computes gradient sums for the coordinator.')
-    .option('-c, --coordinator <url>', 'coordinator address', 'ws://127.0.0.1:7070')
-    .option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu', 'auto')
-    .option('--id <id>', 'worker id, stable across reconnects', `${hostname()}-${process.pid}`)
+/**
+ * The `adalora worker` command. `name` is 'worker' when it is added to the `adalora` program
+ * (so `adalora help worker` shows it), 'adalora worker' when it runs on its own.
+ */
+export function workerCommand(name = 'worker'): Command {
+  const env = process.env;
+  return new Command(name)
+    .description('start a worker: holds the frozen base model and computes gradient sums for a coordinator')
+    .addOption(new Option('-c, --coordinator <url>', 'coordinator address').env(CLI_ENV.coordinator).default('ws://127.0.0.1:7070'))
+    .addOption(new Option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu').env(CLI_ENV.backend).default('auto'))
+    .addOption(new Option('--id <id>', 'worker id, stable across reconnects').env(CLI_ENV.workerId).default(defaultWorkerId(env), '<host name>-<pm2 instance index, else pid>'))
     .option('--model <dir>', "local copy of the base model (its hash must match the run's); default: fetched from the coordinator into --cache-dir")
-    .option('--cache-dir <dir>', `where fetched model files are kept, by hash (default ${defaultCacheDir()})`)
-    .option('--secret-file <file>', 'file holding the run secret (else the ADALORA_SECRET environment variable)')
-    .option('--tls-ca <file>', 'for wss: CA certificate (PEM) to trust for the coordinator')
-    .option('--tls-fingerprint <sha256>', "for wss: trust only the coordinator certificate with this SHA-256 fingerprint (e.g. a self-signed one)")
-    .option('--retries <n>', 'failed connection attempts in a row before giving up (default: no limit, see --give-up-after)', integer(0))
+    .addOption(new Option('--cache-dir <dir>', `where fetched model files are kept, by hash (default ${defaultCacheDir()})`).env(CLI_ENV.cacheDir))
+    .addOption(new Option('--secret-file <file>', 'file holding the run secret (else the ADALORA_SECRET environment variable)').env(CLI_ENV.secretFile))
+    .addOption(new Option('--tls-ca <file>', 'for wss: CA certificate (PEM) to trust for the coordinator').env(CLI_ENV.tlsCa))
+    .addOption(new Option('--tls-fingerprint <sha256>', 'for wss: trust only the coordinator certificate with this SHA-256 fingerprint (e.g. a self-signed one)').env(CLI_ENV.tlsFingerprint))
+    .option('--retries <n>', 'failed connection attempts in a row before giving up (default: no limit, see --give-up-after)', integerAtLeast(0))
     .option('--give-up-after <duration>', 'give up once the coordinator has been out of reach this long, e.g. 90s, 10m, 1h', parseDuration, parseDuration('10m'))
     .option('--quiet', 'log only faults')
     // testing only, and hidden: fails every compute request, as a worker that cannot compute would
     .addOption(new Option('--inject-fault <where>', 'testing: fail every request of this kind').choices(['compute']).hideHelp())
-    .action(async (opts: WorkerFlags) => {
+    .action(async (opts: WorkerFlags, cmd: Command) => {
+      // a flag wins over the environment: a CA in ADALORA_TLS_CA does not clash with a --tls-fingerprint given (as `adalora run` gives its local workers)
+      const fromEnv = (key: 'tlsCa' | 'tlsFingerprint') => cmd.getOptionValueSource(key) === 'env';
+      if (opts.tlsCa !== undefined && opts.tlsFingerprint !== undefined && fromEnv('tlsCa') !== fromEnv('tlsFingerprint')) {
+        if (fromEnv('tlsCa')) opts.tlsCa = undefined;
+        else opts.tlsFingerprint = undefined;
+      }
       // options that can be wrong are checked before the backend loads
       const secret = readRunSecret(opts.secretFile, process.env);
       const tls = workerTls(opts);
       const log = (line: string) => console.log(`${new Date().toISOString()} worker ${opts.id}: ${line}`);
       const info = opts.quiet ? () => {} : log;
       const backend = parseBackendChoice(opts.backend);
-      const [{ loadBackend }, { runWorkerClient }] = await Promise.all([import('@adalora/backend'), import('./worker-client')]);
+      // one GPU per worker process (pm2 instances): set before tfjs, and so CUDA, loads
+      const device = deviceForWorker(env);
+      if (device.cudaVisibleDevices !== null) env.CUDA_VISIBLE_DEVICES = device.cudaVisibleDevices;
+      info(`devices: CUDA_VISIBLE_DEVICES=${env.CUDA_VISIBLE_DEVICES ?? '(unset)'} (${device.reason})`);
+      const { loadBackend } = await import('@adalora/backend');
       const report = await loadBackend(backend, { log: info });
       const exit = await runWorkerClient({
         url: opts.coordinator,
@@ -108,7 +116,7 @@ function workerProgram(): Command {
  */
 export async function runWorkerCli(argv: readonly string[]): Promise<void> {
   try {
-    await workerProgram().parseAsync([...argv]);
+    await workerCommand('adalora worker').parseAsync([...argv]);
   } catch (e) {
     console.error(`adalora worker: ${(e as Error).message}`);
     process.exitCode = 1;

@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type DataConfig } from '@adalora/config';
+import { argmaxRows, collate, computeMetrics, type Dataset, type TaskMetrics } from '@adalora/data';
+import { checkAdapterBase, loadEncoder, loadPeftAdapter, readAdapterBase, type EncoderModel } from '@adalora/models';
+import { disposeEncoderInputs, toEncoderInputs } from '@adalora/training';
+import { readPredictData } from './predict-data';
+
+export interface PredictOptions {
+  readonly baseDir: string;
+  readonly adapterDir: string;
+  readonly dataFile: string;
+  readonly outFile: string;
+  /** How to read the data file (format, columns, max length, task). */
+  readonly data: DataConfig;
+  /** Where the tokenizer is (text data); default the base folder. */
+  readonly tokenizerDir?: string;
+  /** Examples per forward pass. */
+  readonly batchSize: number;
+}
+
+/** What {@link predictCommand} found. */
+export interface PredictResult {
+  readonly examples: number;
+  /** With labels: the task's metrics and the mean loss (cross-entropy, or squared error for regression). */
+  readonly metrics: TaskMetrics | null;
+  readonly loss: number | null;
+}
+
+/**
+ * Scores a data file with a base model and an adapter, in this process on the loaded backend:
+ * writes one JSON line per example (index, source line, predicted label and class id with the
+ * class probabilities, or the predicted value for regression), and with labels computes the
+ * metrics the coordinator's dev evaluation reports. An adapter recorded as trained on another
+ * base is refused.
+ */
+export async function predictCommand(o: PredictOptions, log: (line: string) => void): Promise<PredictResult> {
+  const base = await readAdapterBase(o.adapterDir);
+  const { model, hash, config } = await loadEncoder(o.baseDir, base ? { numLabels: base.numLabels } : {});
+  try {
+    if (base) checkAdapterBase(base, hash, o.adapterDir, o.baseDir);
+    else log(`${o.adapterDir} records no base model (no adalora_base.json, e.g. saved by peft): its base cannot be checked, make sure it is ${o.baseDir}`);
+    const regression = o.data.task === 'regression';
+    if (regression !== (model.numLabels === 1)) {
+      throw new Error(`data.task is ${o.data.task} but the adapter's head has ${model.numLabels} output(s)`);
+    }
+    const data = readPredictData(o.dataFile, { data: o.data, numLabels: model.numLabels, labels: base?.labels ?? null, tokenizerDir: o.tokenizerDir ?? o.baseDir });
+    const { injected } = await loadPeftAdapter(o.adapterDir, model);
+    try {
+      const padId = config.has('pad_token_id') ? config.integer('pad_token_id') : 0;
+      const outputs = modelOutputs(model, data.dataset, padId, o.batchSize);
+      writePredictions(o.outFile, data.dataset, outputs, model.numLabels, base?.labels ?? null);
+      log(`${data.dataset.examples.length} predictions written to ${o.outFile}`);
+      if (!data.labelled) return { examples: data.dataset.examples.length, metrics: null, loss: null };
+      const labels = Float64Array.from(data.dataset.examples, (e) => (typeof e.label === 'number' ? e.label : NaN)); // no answer spans here: readPredictData refuses QA
+      return { examples: data.dataset.examples.length, metrics: computeMetrics(outputs, labels, model.numLabels), loss: meanLoss(outputs, labels, model.numLabels) };
+    } finally {
+      injected.dispose();
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Model outputs, row-major [n, numLabels], in data set order: batches of `batchSize` padded to their longest row. */
+function modelOutputs(model: EncoderModel, dataset: Dataset, padId: number, batchSize: number): Float32Array {
+  const n = dataset.examples.length;
+  const k = model.numLabels;
+  const outputs = new Float32Array(n * k);
+  for (let from = 0; from < n; from += batchSize) {
+    const batch = collate(dataset.examples.slice(from, from + batchSize), { padId, regression: k === 1 });
+    const inputs = toEncoderInputs(batch);
+    const logits = tf.tidy(() => model.forward(inputs, false).logits);
+    disposeEncoderInputs(inputs);
+    outputs.set(logits.dataSync(), from * k);
+    logits.dispose();
+  }
+  return outputs;
+}
+
+/** Mean cross-entropy of the logits (classification) or squared error (regression), as the dev evaluation reports it. */
+function meanLoss(outputs: Float32Array, labels: Float64Array, k: number): number {
+  let loss = 0;
+  for (let i = 0; i < labels.length; i++) {
+    if (k === 1) {
+      loss += (outputs[i] - labels[i]) ** 2;
+      continue;
+    }
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) max = Math.max(max, outputs[i * k + c]);
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += Math.exp(outputs[i * k + c] - max);
+    loss += Math.log(sum) + max - outputs[i * k + labels[i]];
+  }
+  return loss / labels.length;
+}
+
+/** One JSON line per example: index, source line, and the prediction with the class probabilities. */
+function writePredictions(file: string, dataset: Dataset, outputs: Float32Array, k: number, names: readonly string[] | null): void {
+  // the class the metrics count as predicted (first of tied maxima)
+  const predicted = k === 1 ? null : argmaxRows(outputs, k);
+  const lines = dataset.examples.map((_, i) => {
+    const where = { index: i, ...(dataset.lines && { line: dataset.lines[i] }) };
+    if (k === 1) return JSON.stringify({ ...where, value: outputs[i] });
+    const row = outputs.subarray(i * k, (i + 1) * k);
+    const max = Math.max(...row);
+    const exp = Array.from(row, (v) => Math.exp(v - max));
+    const sum = exp.reduce((a, b) => a + b, 0);
+    const best = predicted![i];
+    return JSON.stringify({ ...where, label: names?.[best] ?? String(best), label_id: best, scores: exp.map((e) => e / sum) });
+  });
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+  writeFileSync(file, lines.length ? `${lines.join('\n')}\n` : '');
+}
