@@ -46,36 +46,40 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     trueRanks = task.trueRanks;
   }
   const regression = data.task === 'regression';
-  const readSplit = (file: string): Dataset => {
-    if (data.format === 'pretokenized') return loadPretokenizedJsonl(file, { task: data.task });
+  // dev labels go through the train split's map: a label training never saw is an error naming
+  // its file and line, never a class id of the dev file's own sorted labels
+  const readSplit = (file: string, trainSplit?: Dataset): Dataset => {
+    const classes = regression ? undefined : trainSplit?.numLabels;
+    if (data.format === 'pretokenized') return loadPretokenizedJsonl(file, { task: data.task, numLabels: classes });
     const tokenizer = loadTokenizer(config.tokenizer ?? modelDir);
     return loadTextDataset(file, {
       format: data.format === 'auto' ? undefined : data.format,
       text: data.textPairColumn ? [data.textColumn, data.textPairColumn] : data.textColumn,
       label: data.labelColumn,
-      labels: data.labels,
+      labels: data.labels ?? trainSplit?.labelNames,
+      labelSource: data.labels ? 'data.labels' : trainSplit ? `the labels of ${data.train}` : undefined,
       task: data.task,
       tokenizer,
       encode: { maxLength: data.maxLength, truncation: 'longest_first' },
     });
   };
   const train = readSplit(data.train!);
-  const dev = data.dev ? readSplit(data.dev) : null;
+  const dev = data.dev ? readSplit(data.dev, train) : null;
   // rows the model cannot embed fail here, naming file and line, not on every worker at some step
   const configPath = join(modelDir, 'config.json');
   const limits = inputLimits(HfConfig.parse(readFileSync(configPath, 'utf8'), configPath));
   checkDataFitsModel(train, limits, data.train!);
   if (dev) checkDataFitsModel(dev, limits, data.dev!);
-  if (dev && dev.numLabels !== train.numLabels && !regression) {
-    throw new Error(`data.dev has ${dev.numLabels} classes but data.train has ${train.numLabels}; give data.labels to fix the mapping`);
-  }
   const t = config.training;
   // the config was checked up front; only rules that need the data's size are left, and they fail here, before any model loads
   const { batchesPerEpoch, totalSteps } = optimizerSteps(t, train.examples.length);
   const adalora = runAdaLoraConfig(config.adalora, totalSteps);
   const headSeed = t.seed;
-  const loaded = await loadEncoder(modelDir, { numLabels: train.numLabels, headSeed });
+  const loaded = await loadEncoder(modelDir, { numLabels: train.numLabels, headSeed, reinitHead: config.reinitHead });
   const model = loaded.model;
+  for (const w of loaded.mismatchedWeights) {
+    log(`WARNING: reinitHead: the checkpoint's '${w.name}' [${w.stored}] does not fit ${train.numLabels} label(s): replaced by a new [${w.created}] from training.seed`);
+  }
   const dataHash = datasetHash(train);
   let injected: InjectedAdapters | null = null;
   let optimizer: ClusterOptimizer;
@@ -128,7 +132,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     padId,
     totalSteps,
     batchesPerEpoch,
-    workerJob: { adalora, microBatch: t.microBatch, numLabels: train.numLabels, headSeed, wire: config.cluster.wire },
+    workerJob: { adalora, microBatch: t.microBatch, numLabels: train.numLabels, headSeed, reinitHead: config.reinitHead, wire: config.cluster.wire },
     trueRanks,
     dispose() {
       adapters.dispose();
