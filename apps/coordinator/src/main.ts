@@ -23,6 +23,7 @@ interface CommonFlags {
   tlsCert?: string;
   tlsKey?: string;
   insecure?: boolean;
+  overwrite?: boolean;
   progress: boolean;
 }
 
@@ -47,6 +48,7 @@ function withCommonOptions(cmd: Command): Command {
     .option('--tls-cert <file>', 'PEM certificate: serve wss (cluster.tlsCert, with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert (cluster.tlsKey)')
     .option('--insecure', 'listen beyond loopback WITHOUT a secret: anyone who can reach the port can join')
+    .option('--overwrite', "delete a previous run's outputs in the output folder (metrics.jsonl, checkpoint-*, final/, best/) instead of refusing it")
     .option('--no-progress', 'no progress bar (log lines only)');
 }
 
@@ -83,10 +85,12 @@ type StopSignal = keyof typeof SIGNAL_EXIT;
  * disconnects the workers (they wait for a restarted coordinator); a second one exits at once.
  */
 async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port: number, job: Job, security: ClusterSecurity) => void): Promise<number> {
-  const { Coordinator, listenPolicy, loadBackend, loadClusterSecurity, prepareJob, rankReport, RunInterrupted } = await loadRuntime();
+  const { claimOutputFolder, Coordinator, listenPolicy, loadBackend, loadClusterSecurity, prepareJob, rankReport, RunInterrupted } = await loadRuntime();
   // secret and TLS files are read, and the listen address checked, before the backend and the model load
   const security = loadClusterSecurity(config.cluster, process.env, flags.insecure === true);
   listenPolicy(config.cluster.host, security); // throws now; the coordinator logs it
+  // a previous run's outputs are refused (or deleted with --overwrite) before anything is written
+  claimOutputFolder(config.outputDir, { overwrite: flags.overwrite === true, resuming: config.resume !== undefined }, log);
   await loadBackend(config.cluster.backend, { log });
   const job = await prepareJob(config, log);
   const coordinator = await Coordinator.create(job, { log, progressBar: flags.progress && process.stdout.isTTY === true, security });
@@ -123,6 +127,7 @@ async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port:
       console.log(`final dev ${Object.entries(result.finalEval.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}`);
     }
     console.log(`first loss ${result.losses[0]?.toFixed(4)}, last loss ${result.losses.at(-1)?.toFixed(4)}; adapter: ${result.adapterDir}`);
+    if (result.finalVsBest) console.log(result.finalVsBest);
     return 0;
   } catch (e) {
     failed = true;

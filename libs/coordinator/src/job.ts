@@ -27,6 +27,8 @@ export interface Job {
   readonly padId: number;
   readonly totalSteps: number;
   readonly batchesPerEpoch: number;
+  /** the checkpoint folder this run continues, or null for a run from step 0 */
+  readonly resumedFrom: string | null;
   readonly workerJob: WorkerJob;
   /** the built-in job's true ranks per matrix, to print beside the recovered ones */
   readonly trueRanks: ReadonlyMap<ModuleId, number> | null;
@@ -83,6 +85,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
   const dataHash = datasetHash(train);
   let injected: InjectedAdapters | null = null;
   let optimizer: ClusterOptimizer;
+  let from: string | null = null;
   try {
     injected = injectAdapters(model, adalora);
     if (config.initAdapter) {
@@ -96,7 +99,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
       eps: t.eps,
       schedule: { lr: t.lr, kind: t.schedule, warmupSteps: t.warmupSteps, totalSteps },
     });
-    const from = config.resume === RESUME_LATEST ? latestCheckpoint(config.outputDir, log) : config.resume;
+    from = (config.resume === RESUME_LATEST ? latestCheckpoint(config.outputDir, log) : config.resume) ?? null;
     if (from) {
       const step = resumeFromCheckpoint(from, { optimizer, injected, adalora, modelHash: loaded.hash, dataHash });
       log(`resumed from ${from} at step ${step}`);
@@ -132,6 +135,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     padId,
     totalSteps,
     batchesPerEpoch,
+    resumedFrom: from,
     workerJob: { adalora, microBatch: t.microBatch, numLabels: train.numLabels, headSeed, reinitHead: config.reinitHead, wire: config.cluster.wire },
     trueRanks,
     dispose() {
