@@ -84,7 +84,7 @@ type StopSignal = keyof typeof SIGNAL_EXIT;
  * SIGTERM abandons the step in flight, saves a checkpoint of the last completed one and
  * disconnects the workers (they wait for a restarted coordinator); a second one exits at once.
  */
-async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port: number, job: Job, security: ClusterSecurity) => void): Promise<number> {
+async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port: number, job: Job, security: ClusterSecurity, print: (line: string) => void) => void): Promise<number> {
   const { claimOutputFolder, Coordinator, listenPolicy, loadBackend, loadClusterSecurity, prepareJob, rankReport, RunInterrupted } = await loadRuntime();
   // secret and TLS files are read, and the listen address checked, before the backend and the model load
   const security = loadClusterSecurity(config.cluster, process.env, flags.insecure === true);
@@ -111,7 +111,7 @@ async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port:
   let failed = false;
   try {
     const port = await coordinator.listening();
-    onListening?.(port, job, security);
+    onListening?.(port, job, security, (line) => coordinator.printAbove(() => console.log(line)));
     let result;
     try {
       result = await coordinator.train();
@@ -167,7 +167,7 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
     let children: ReturnType<typeof startLocalWorkers> = [];
     let code = 0;
     try {
-      code = await serve(config, flags, (port, job, security) => {
+      code = await serve(config, flags, (port, job, security, print) => {
         // local workers share this machine: they use the coordinator's model folder and secret, and trust its certificate
         const { secretFile } = config.cluster;
         const args = ['--quiet', '--model', job.modelDir];
@@ -175,7 +175,7 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
         // pinned, so that a certificate made for another host name still serves local workers
         if (security.tls) args.push('--tls-fingerprint', new X509Certificate(security.tls.cert).fingerprint256);
         const url = `${security.tls ? 'wss' : 'ws'}://127.0.0.1:${port}`;
-        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: url, backend: workerBackend, extraArgs: args, log: (l) => console.log(l) });
+        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: url, backend: workerBackend, extraArgs: args, log: print });
       });
     } finally {
       // local workers of an interrupted run would wait for a coordinator that is not coming back

@@ -228,6 +228,11 @@ export class Coordinator {
     return summary;
   }
 
+  /** Prints through `write` (whole lines, e.g. a local worker's output) above the progress bar while it runs. */
+  printAbove(write: () => void): void {
+    this.logs.around(write);
+  }
+
   /** Closes the port; see {@link WorkerCluster.close}. */
   close(end: 'finished' | 'interrupted' = 'finished'): Promise<void> {
     return this.cluster.close(end);

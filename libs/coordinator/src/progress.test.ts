@@ -66,6 +66,8 @@ test('log lines go above the bar: never written beside a partial bar line, the b
       logs.line(`eval at step ${step}: accuracy ${(step / 20).toFixed(4)}`);
     }
     if (step === 12) logs.line('worker 1 (b@127.0.0.1) dropped: heartbeat');
+    // a line printed by someone else (a local worker's output), written whole through the same route
+    if (step === 17) logs.around(() => (tty.atCleanLine ? tty.write('[worker 0] out of memory\n') : dirty.push('[worker 0] out of memory')));
     await new Promise((r) => setTimeout(r, 15)); // let cli-progress' redraw timer fire between steps
   }
   progress.stop();
@@ -74,11 +76,11 @@ test('log lines go above the bar: never written beside a partial bar line, the b
   t.deepEqual(dirty, [], 'a log line was written while the bar line was partial');
   // the screen: every log line whole on its own line, in order, the last bar state below them, then the table
   const screen = tty.lines.filter((l) => l !== '');
-  const logLines = ['eval at step 5: accuracy 0.2500', 'eval at step 10: accuracy 0.5000', 'worker 1 (b@127.0.0.1) dropped: heartbeat', 'eval at step 15: accuracy 0.7500', 'eval at step 20: accuracy 1.0000'];
-  t.deepEqual(screen.slice(0, 5), logLines);
-  t.regex(screen[5], /^step 20\/20 \|.+\| loss 0\.0500 \| budget 20 \| 120\.0 samples\/s \| ETA 0s \| dev accuracy 1\.0000 @20$/);
-  t.is(screen[6], 'Rank per adapted matrix at the end of the run:');
-  t.is(screen.length, 7, 'no bar leftovers');
+  const logLines = ['eval at step 5: accuracy 0.2500', 'eval at step 10: accuracy 0.5000', 'worker 1 (b@127.0.0.1) dropped: heartbeat', 'eval at step 15: accuracy 0.7500', '[worker 0] out of memory', 'eval at step 20: accuracy 1.0000'];
+  t.deepEqual(screen.slice(0, 6), logLines);
+  t.regex(screen[6], /^step 20\/20 \|.+\| loss 0\.0500 \| budget 20 \| 120\.0 samples\/s \| ETA 0s \| dev accuracy 1\.0000 @20$/);
+  t.is(screen[7], 'Rank per adapted matrix at the end of the run:');
+  t.is(screen.length, 8, 'no bar leftovers');
 });
 
 test('without a bar (not a TTY, --no-progress) lines are printed as they come and nothing is drawn', (t) => {

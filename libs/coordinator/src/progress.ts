@@ -119,6 +119,12 @@ export class LogThroughProgress {
     else this.out(text);
   };
 
+  /** Runs `write` (whole lines printed by someone else, e.g. local workers) above the bar while it runs. */
+  around(write: () => void): void {
+    if (this.progress) this.progress.print(write);
+    else write();
+  }
+
   attach(progress: Progress | null): void {
     this.progress = progress;
   }
