@@ -28,6 +28,7 @@ interface CommonFlags {
   tlsCert?: string;
   tlsKey?: string;
   insecure?: boolean;
+  overwrite?: boolean;
   progress: boolean;
 }
 
@@ -52,6 +53,7 @@ function withCommonOptions(cmd: Command): Command {
     .addOption(new Option('--tls-cert <file>', 'PEM certificate: serve wss (cluster.tlsCert, with --tls-key)').env(CLI_ENV.tlsCert))
     .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert (cluster.tlsKey)').env(CLI_ENV.tlsKey))
     .option('--insecure', 'listen beyond loopback WITHOUT a secret: anyone who can reach the port can join')
+    .option('--overwrite', "delete a previous run's outputs in the output folder (metrics.jsonl, checkpoint-*, final/, best/) instead of refusing it")
     .option('--no-progress', 'no progress bar (log lines only)');
 }
 
@@ -91,11 +93,13 @@ type StopSignal = keyof typeof SIGNAL_EXIT;
  * SIGTERM abandons the step in flight, saves a checkpoint of the last completed one and
  * disconnects the workers (they wait for a restarted coordinator); a second one exits at once.
  */
-async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port: number, job: Job, security: ClusterSecurity) => void): Promise<number> {
-  const { Coordinator, listenPolicy, loadBackend, loadClusterSecurity, prepareJob, rankReport, RunInterrupted } = await loadRuntime();
+async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port: number, job: Job, security: ClusterSecurity, print: (line: string) => void) => void): Promise<number> {
+  const { claimOutputFolder, Coordinator, listenPolicy, loadBackend, loadClusterSecurity, prepareJob, rankReport, RunInterrupted } = await loadRuntime();
   // secret and TLS files are read, and the listen address checked, before the backend and the model load
   const security = loadClusterSecurity(config.cluster, process.env, flags.insecure === true);
   listenPolicy(config.cluster.host, security); // throws now; the coordinator logs it
+  // a previous run's outputs are refused (or deleted with --overwrite) before anything is written
+  claimOutputFolder(config.outputDir, { overwrite: flags.overwrite === true, resuming: config.resume !== undefined }, log);
   await loadBackend(config.cluster.backend, { log });
   const job = await prepareJob(config, log);
   const coordinator = await Coordinator.create(job, { log, progressBar: flags.progress && process.stdout.isTTY === true, security });
@@ -116,7 +120,7 @@ async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port:
   let failed = false;
   try {
     const port = await coordinator.listening();
-    onListening?.(port, job, security);
+    onListening?.(port, job, security, (line) => coordinator.printAbove(() => console.log(line)));
     let result;
     try {
       result = await coordinator.train();
@@ -132,6 +136,7 @@ async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port:
       console.log(`final dev ${Object.entries(result.finalEval.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}`);
     }
     console.log(`first loss ${result.losses[0]?.toFixed(4)}, last loss ${result.losses.at(-1)?.toFixed(4)}; adapter: ${result.adapterDir}`);
+    if (result.finalVsBest) console.log(result.finalVsBest);
     return 0;
   } catch (e) {
     failed = true;
@@ -180,7 +185,7 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
     let children: ReturnType<typeof startLocalWorkers> = [];
     let code = 0;
     try {
-      code = await serve(config, flags, (port, job, security) => {
+      code = await serve(config, flags, (port, job, security, print) => {
         // local workers share this machine: they use the coordinator's model folder and secret, and trust its certificate
         const { secretFile } = config.cluster;
         const args = ['--quiet', '--model', job.modelDir];
@@ -188,7 +193,7 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
         // pinned, so that a certificate made for another host name still serves local workers
         if (security.tls) args.push('--tls-fingerprint', new X509Certificate(security.tls.cert).fingerprint256);
         const url = `${security.tls ? 'wss' : 'ws'}://127.0.0.1:${port}`;
-        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: url, backend: workerBackend, extraArgs: args, log: (l) => console.log(l) });
+        children = startLocalWorkers({ count: flags.workers, coordinatorUrl: url, backend: workerBackend, extraArgs: args, log: print });
       });
     } finally {
       // local workers of an interrupted run would wait for a coordinator that is not coming back

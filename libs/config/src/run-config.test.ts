@@ -23,6 +23,7 @@ test('parseRunConfig: defaults of an empty config (the built-in job)', (t) => {
     tokenizer: undefined,
     initAdapter: undefined,
     resume: undefined,
+    reinitHead: false,
     data: {
       train: undefined,
       dev: undefined,
@@ -69,6 +70,9 @@ test('parseRunConfig: defaults of an empty config (the built-in job)', (t) => {
       microBatch: 16,
       evalEvery: 0,
       checkpointEvery: 0,
+      saveTotalLimit: undefined,
+      earlyStoppingPatience: undefined,
+      earlyStoppingThreshold: 0,
     },
     cluster: { host: '127.0.0.1', port: 7070, minWorkers: 1, backend: 'auto', wire: 'float64', stepTimeoutMs: 'auto', stepTimeoutFloorMs: 10_000, heartbeatMs: 2_000, maxConnections: 64, handshakeTimeoutMs: 5000 },
     outputDir: 'runs/latest',
@@ -83,6 +87,7 @@ test('parseRunConfig: keeps every given value', (t) => {
     tokenizer: 'tok',
     initAdapter: 'adapter',
     resume: 'runs/old/checkpoint-8',
+    reinitHead: true,
     data: {
       train: 't.tsv',
       dev: 'd.tsv',
@@ -113,6 +118,9 @@ test('parseRunConfig: keeps every given value', (t) => {
       microBatch: 4,
       evalEvery: 5,
       checkpointEvery: 5,
+      saveTotalLimit: 2,
+      earlyStoppingPatience: 3,
+      earlyStoppingThreshold: 0.01,
     },
     cluster: { host: '0.0.0.0', port: 0, minWorkers: 2, backend: 'wasm', wire: 'float16', stepTimeoutMs: 1000, stepTimeoutFloorMs: 500, heartbeatMs: 250, secretFile: 'secret.txt', tlsCert: 'c.pem', tlsKey: 'k.pem', maxConnections: 8, handshakeTimeoutMs: 2000 },
     outputDir: 'out',
@@ -188,6 +196,11 @@ const BAD: readonly [string, unknown, string][] = [
   ['training.microBatch', 0, 'must be >= 1'],
   ['training.evalEvery', -1, 'must be >= 0'],
   ['training.checkpointEvery', 0.5, 'must be an integer'],
+  ['training.saveTotalLimit', 0, 'must be >= 1'],
+  ['training.saveTotalLimit', 1.5, 'must be an integer'],
+  ['training.earlyStoppingPatience', 0, 'must be >= 1'],
+  ['training.earlyStoppingThreshold', -0.1, 'must be >= 0'],
+  ['reinitHead', 'yes', 'must be true or false'],
   ['cluster.host', '', 'must be a non-empty string'],
   ['cluster.port', 65536, 'must be <= 65535'],
   ['cluster.port', -1, 'must be >= 0'],
@@ -202,6 +215,12 @@ const BAD: readonly [string, unknown, string][] = [
   ['cluster.maxConnections', 0, 'must be >= 1'],
   ['cluster.handshakeTimeoutMs', 10, 'must be >= 100'],
 ];
+
+test('parseRunConfig: early stopping needs periodic evaluations (patience counts them)', (t) => {
+  const e = t.throws(() => parseRunConfig({ training: { earlyStoppingPatience: 2 } }));
+  t.true(e.message.startsWith("config: 'training.earlyStoppingPatience' needs 'training.evalEvery' > 0"), e.message);
+  t.is(parseRunConfig({ training: { earlyStoppingPatience: 2, evalEvery: 10 } }).training.earlyStoppingPatience, 2);
+});
 
 test('parseRunConfig: a TLS certificate without its key is refused naming the missing field', (t) => {
   const e = t.throws(() => parseRunConfig({ cluster: { tlsCert: 'c.pem' } }));

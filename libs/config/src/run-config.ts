@@ -67,6 +67,12 @@ export interface TrainingConfig {
   readonly evalEvery: number;
   /** save a checkpoint every N steps (0 = only at the end) */
   readonly checkpointEvery: number;
+  /** keep only the newest N `checkpoint-<step>` folders (HF's save_total_limit); default: all */
+  readonly saveTotalLimit?: number;
+  /** stop once this many evaluations in a row did not improve the dev metric (HF's early_stopping_patience); default: never */
+  readonly earlyStoppingPatience?: number;
+  /** an improvement must exceed the best so far by more than this (HF's early_stopping_threshold) */
+  readonly earlyStoppingThreshold: number;
 }
 
 /** The `cluster` section: where the coordinator listens, whom it waits for, what goes on the wire. */
@@ -115,6 +121,12 @@ export interface RunConfig {
   readonly initAdapter?: string;
   /** checkpoint dir (checkpoint-<step> or final) of an earlier run to continue, or 'latest': the newest intact one of outputDir */
   readonly resume?: string;
+  /**
+   * a checkpoint whose classification head has another label count than the data gets a new
+   * head (HF's ignore_mismatched_sizes), with a warning naming both shapes; without it such a
+   * checkpoint is refused
+   */
+  readonly reinitHead: boolean;
   readonly data: DataConfig;
   /**
    * the AdaLoRA section, checked by every rule; `totalStep` absent unless given: it defaults to
@@ -207,6 +219,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
   const tokenizer = r.optionalString('tokenizer');
   const initAdapter = r.optionalString('initAdapter');
   const resume = r.optionalString('resume');
+  const reinitHead = r.boolean('reinitHead', false);
   const d = r.section('data');
   const task = d.oneOf('task', ['classification', 'regression', 'qa'] as const, 'classification');
   let data: DataConfig = {
@@ -251,7 +264,14 @@ export function parseRunConfig(raw: unknown): RunConfig {
     microBatch: t.number('microBatch', 16, { integer: true, min: 1 }),
     evalEvery: t.number('evalEvery', 0, { integer: true, min: 0 }),
     checkpointEvery: t.number('checkpointEvery', 0, { integer: true, min: 0 }),
+    saveTotalLimit: t.optionalNumber('saveTotalLimit', { integer: true, min: 1 }),
+    earlyStoppingPatience: t.optionalNumber('earlyStoppingPatience', { integer: true, min: 1 }),
+    earlyStoppingThreshold: t.number('earlyStoppingThreshold', 0, { min: 0 }),
   };
+  // patience counts evaluations: without periodic ones there is only the last, nothing to stop early
+  if (training.earlyStoppingPatience !== undefined && training.evalEvery === 0) {
+    t.fail('earlyStoppingPatience', "needs 'training.evalEvery' > 0 (patience counts evaluations)", training.earlyStoppingPatience);
+  }
   t.done();
   const c = r.section('cluster');
   const secretFile = c.optionalString('secretFile');
@@ -283,7 +303,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
   if (runSteps !== undefined) runAdaLoraConfig(adalora, runSteps);
   const outputDir = r.string('outputDir', 'runs/latest');
   r.done();
-  return { model, tokenizer, initAdapter, resume, data, adalora, training, cluster, outputDir };
+  return { model, tokenizer, initAdapter, resume, reinitHead, data, adalora, training, cluster, outputDir };
 }
 
 /** HF's extractive-QA head, trained fully and saved with the adapter (peft modules_to_save). */

@@ -16,6 +16,8 @@ test('parseWorkerJob: wire defaults to float64; headSeed 0 is allowed', (t) => {
   const { wire: _, ...noWire } = valid;
   t.is(parseWorkerJob(noWire).wire, 'float64');
   t.is(parseWorkerJob({ ...valid, headSeed: 0 }).headSeed, 0);
+  t.false(parseWorkerJob(valid).reinitHead); // a coordinator that does not send it keeps the checkpoint's head
+  t.true(parseWorkerJob({ ...valid, reinitHead: true }).reinitHead);
   for (const wire of ['float64', 'float32', 'float16'] as const) t.is(parseWorkerJob({ ...valid, wire }).wire, wire);
 });
 
@@ -59,6 +61,7 @@ const BAD: readonly [string, unknown, string][] = [
   ['headSeed', -1, "config: 'job.headSeed' must be >= 0, got -1"],
   ['headSeed', 0.5, "config: 'job.headSeed' must be an integer, got 0.5"],
   ['head', 'ner', `config: 'job.head' must be one of classification, qa, got "ner"`],
+  ['reinitHead', 'yes', `config: 'job.reinitHead' must be true or false, got "yes"`],
   ['wire', 'int8', `config: 'job.wire' must be one of float64, float32, float16, got "int8"`],
 ];
 

@@ -15,6 +15,8 @@ export interface WorkerJob {
   readonly numLabels: number;
   /** seed for a head the checkpoint lacks (its values are replaced by the first `state` anyway) */
   readonly headSeed: number;
+  /** a checkpoint head made for another label count is replaced by a new one (RunConfig.reinitHead) */
+  readonly reinitHead: boolean;
   /** tensor encoding of gradients on the wire: float64 keeps N-worker runs bit-identical */
   readonly wire: 'float64' | 'float32' | 'float16';
 }
@@ -33,6 +35,7 @@ export function parseWorkerJob(raw: unknown): WorkerJob {
     head: r.oneOf('head', ['classification', 'qa'] as const, 'classification'),
     numLabels: r.number('numLabels', undefined, { integer: true, min: 1 }),
     headSeed: r.number('headSeed', undefined, { integer: true, min: 0 }),
+    reinitHead: r.boolean('reinitHead', false),
     wire: r.oneOf('wire', ['float64', 'float32', 'float16'] as const, 'float64'),
   };
   r.done();

@@ -6,7 +6,7 @@ import type { Job } from './job';
 import { writeStateFiles } from './trainer-state-file';
 
 /** Leftovers of a checkpoint write that did not finish: `<name>.tmp-<pid>` and `<name>.old-<pid>`. */
-const STALE_WRITE = /^(checkpoint-\d+|final)\.(tmp|old)-\d+$/;
+const STALE_WRITE = /^(checkpoint-\d+|final|best)\.(tmp|old)-\d+$/;
 
 /**
  * Saves a checkpoint: the PEFT adapter (resized to the current rank pattern, loadable by peft)

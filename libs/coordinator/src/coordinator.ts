@@ -1,6 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepReport } from '@adalora/training';
+import { BestTracker, finalVsBestWarning, type BestEval } from './best-adapter';
 import { checkpointName, saveCheckpoint } from './checkpoint';
+import { pruneCheckpoints } from './checkpoint-retention';
 import { devOutputs } from './dev-outputs';
 import { EpochBatches } from './epoch-batches';
 import { summarizeEval, type EvalSummary } from './evaluation';
@@ -11,7 +14,7 @@ import { Interruption, INTERRUPTED } from './interruption';
 import type { ClusterSecurity } from './cluster-security';
 import { batchOf, type Job } from './job';
 import { MetricsLog, stepMetrics } from './metrics-log';
-import { Progress } from './progress';
+import { LogThroughProgress, Progress, type BarStream } from './progress';
 import { stateMessage } from './run-messages';
 import { StepTimer } from './step-timer';
 import { WorkerCluster } from './worker-cluster';
@@ -37,15 +40,22 @@ export interface CoordinatorOptions {
   readonly onStep?: (report: StepReport) => void;
   /** the run secret, TLS and --insecure (see loadClusterSecurity); none: loopback only */
   readonly security?: ClusterSecurity;
+  /** where the progress bar draws (default process.stdout, where `log` is expected to write) */
+  readonly progressStream?: BarStream;
 }
 
 /** What a finished run hands back. */
 export interface RunResult {
+  /** optimizer steps done: the run's total, or fewer when early stopping ended it */
   readonly steps: number;
   readonly losses: readonly number[];
   readonly finalEval: EvalSummary | null;
   readonly adapterDir: string;
   readonly rankPattern: ReadonlyMap<string, readonly boolean[]> | null;
+  /** the best evaluation of the dev metric, whose adapter is in `<outputDir>/best/` (null without dev data) */
+  readonly best: BestEval | null;
+  /** set when the final adapter scores much worse on dev than the best one: says so, naming both and best/ */
+  readonly finalVsBest: string | null;
 }
 
 /**
@@ -62,22 +72,37 @@ export class Coordinator {
   private readonly interruption = new Interruption();
   /** the step of the checkpoint written last, so an interruption right after it does not write it twice */
   private savedStep: number | null = null;
+  /** the best dev metric so far (kept in best/) and early stopping's patience */
+  private readonly best: BestTracker;
+  private readonly log: (line: string) => void;
 
   /** Use `Coordinator.create`: the model files are hashed before the port opens. */
   private constructor(
     private readonly job: Job,
     private readonly o: CoordinatorOptions,
     private readonly cluster: WorkerCluster,
+    private readonly logs: LogThroughProgress,
   ) {
+    this.log = logs.line;
     this.pool = cluster.pool;
     this.metrics = new MetricsLog(join(job.config.outputDir, 'metrics.jsonl'));
     if (job.config.resume) this.metrics.keepBefore(job.optimizer.step);
+    // the resume point, so that a reader of the file sees where the continuation took over
+    if (job.resumedFrom) this.metrics.write({ kind: 'resume', step: job.optimizer.step, from: job.resumedFrom });
     this.batches = new EpochBatches(job.train.examples.length, job.config.training, job.batchesPerEpoch);
+    const t = job.config.training;
+    this.best = new BestTracker(job.config.data.metric, t.earlyStoppingPatience, t.earlyStoppingThreshold, job.resumedFrom ? savedBest(this.bestDir, job.config.data.metric) : null);
   }
 
   /** A coordinator for `job`; it serves the files of `job.modelDir` to authenticated workers. */
   static async create(job: Job, o: CoordinatorOptions): Promise<Coordinator> {
-    return new Coordinator(job, o, await WorkerCluster.open(job, o.security, o.log));
+    const logs = new LogThroughProgress(o.log);
+    return new Coordinator(job, o, await WorkerCluster.open(job, o.security, logs.line), logs);
+  }
+
+  /** `<outputDir>/best`: the adapter of the best evaluation. */
+  private get bestDir(): string {
+    return join(this.job.config.outputDir, 'best');
   }
 
   /** Resolves with the bound port once listening (port 0 picks a free one). */
@@ -104,17 +129,19 @@ export class Coordinator {
     const { job } = this;
     const { evalEvery, checkpointEvery } = job.config.training;
     const minWorkers = job.config.cluster.minWorkers;
-    this.o.log(`waiting for ${minWorkers} worker(s) on ${this.cluster.address(job.config.cluster.host)}`);
+    this.log(`waiting for ${minWorkers} worker(s) on ${this.cluster.address(job.config.cluster.host)}`);
     if ((await this.interruption.unless(this.pool.waitFor(minWorkers))) === INTERRUPTED) return this.stopEarly();
-    const progress = new Progress(job.totalSteps, this.o.progressBar);
+    const progress = new Progress(job.totalSteps, this.o.progressBar, { stream: this.o.progressStream });
+    this.logs.attach(progress);
     const losses: number[] = [];
     let lastEval: EvalSummary | null = null;
+    let stoppedEarly = false;
     try {
-      for (let step = job.optimizer.step; step < job.totalSteps && !this.interruption.requested; step++) {
+      for (let step = job.optimizer.step; step < job.totalSteps && !this.interruption.requested && !stoppedEarly; step++) {
         const ids = this.batches.of(step);
         const batch = batchOf(job.train, ids, job.padId, job.train.numLabels === 1);
         const timer = new StepTimer();
-        const gathered = await this.interruption.unless(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.o.log));
+        const gathered = await this.interruption.unless(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.log));
         if (gathered === INTERRUPTED) break;
         const { sums, computeMs, workers } = gathered;
         timer.gradientsGathered();
@@ -133,17 +160,47 @@ export class Coordinator {
           const evaluated = await this.interruption.unless(this.evaluate(done));
           if (evaluated === INTERRUPTED) break;
           lastEval = evaluated;
+          progress.evaluated(done, job.config.data.metric, this.metricOf(evaluated));
+          stoppedEarly = (await this.judge(done, evaluated)) && !last;
         }
-        if (!last && checkpointEvery > 0 && done % checkpointEvery === 0) await this.saveStepCheckpoint(done);
+        if (!last && !stoppedEarly && checkpointEvery > 0 && done % checkpointEvery === 0) await this.saveStepCheckpoint(done);
       }
     } finally {
       progress.stop();
+      this.logs.attach(null);
     }
     if (this.interruption.requested) return this.stopEarly();
+    const steps = job.optimizer.step;
     const finalDir = join(job.config.outputDir, 'final');
-    await saveCheckpoint(finalDir, job, { step: job.totalSteps, finalEval: lastEval }, this.o.log);
-    this.o.log(`saved the final adapter to ${join(finalDir, 'adapter')}`);
-    return { steps: job.totalSteps, losses, finalEval: lastEval, adapterDir: join(finalDir, 'adapter'), rankPattern: job.optimizer.rankPattern() };
+    await saveCheckpoint(finalDir, job, { step: steps, finalEval: lastEval }, this.log);
+    this.log(`saved the final adapter to ${join(finalDir, 'adapter')}`);
+    const best = this.best.best;
+    const finalVsBest = lastEval && best ? finalVsBestWarning({ step: steps, value: this.metricOf(lastEval) }, best, join(this.bestDir, 'adapter')) : null;
+    if (finalVsBest) this.log(finalVsBest);
+    return { steps, losses, finalEval: lastEval, adapterDir: join(finalDir, 'adapter'), rankPattern: job.optimizer.rankPattern(), best, finalVsBest };
+  }
+
+  private metricOf(summary: EvalSummary): number {
+    return summary.metrics[this.job.config.data.metric] ?? NaN;
+  }
+
+  // best/ when the evaluation at `step` beat every earlier one; true when early stopping ends the run here
+  private async judge(step: number, summary: EvalSummary): Promise<boolean> {
+    const { metric } = this.best;
+    const value = this.metricOf(summary);
+    const verdict = this.best.consider(step, value);
+    if (verdict.improved) {
+      await saveCheckpoint(this.bestDir, this.job, { step, best: { metric, value } }, this.log);
+      this.log(`best dev ${metric} so far (${value.toFixed(4)} at step ${step}): saved ${join(this.bestDir, 'adapter')}`);
+    }
+    if (!verdict.stop) return false;
+    const best = this.best.best!;
+    const { earlyStoppingPatience: patience, earlyStoppingThreshold: threshold } = this.job.config.training;
+    this.log(
+      `early stopping at step ${step}: dev ${metric} did not improve by more than ${threshold} in ${patience} evaluation(s) ` +
+        `(best ${best.value.toFixed(4)} at step ${best.step}, in ${join(this.bestDir, 'adapter')})`,
+    );
+    return true;
   }
 
   // writes the checkpoint of the last completed step (unless the loop just did), then throws RunInterrupted
@@ -157,21 +214,28 @@ export class Coordinator {
 
   // checkpoint-<step>: the state after `step` optimizer steps
   private async saveStepCheckpoint(step: number): Promise<void> {
-    await saveCheckpoint(join(this.job.config.outputDir, checkpointName(step)), this.job, { step, epoch: this.batches.epochOf(step - 1) }, this.o.log);
+    const { outputDir, training } = this.job.config;
+    await saveCheckpoint(join(outputDir, checkpointName(step)), this.job, { step, epoch: this.batches.epochOf(step - 1) }, this.log);
     this.savedStep = step;
+    if (training.saveTotalLimit !== undefined) pruneCheckpoints(outputDir, training.saveTotalLimit, this.job.resumedFrom, this.log);
   }
 
   /** Runs the dev split on the live workers, logs its metrics and writes them to metrics.jsonl. */
   async evaluate(step: number): Promise<EvalSummary> {
     const { dev, qaDev } = this.job;
-    const outputs = await devOutputs(this.pool, this.job, this.o.log);
+    const outputs = await devOutputs(this.pool, this.job, this.log);
     const summary = qaDev ? summarizeQaEval(qaDev, dev!, outputs) : summarizeEval(dev!, outputs);
     const metric = this.job.config.data.metric;
     const line = { kind: 'eval', step, metric, value: summary.metrics[metric] ?? NaN, loss: summary.loss, samples: summary.samples } as const;
     // QA: every SQuAD score (em, f1, v2's HasAns_*, NoAns_*) beside the chosen one
     this.metrics.write(qaDev ? { ...line, scores: summary.metrics } : line);
-    this.o.log(`eval at step ${step}: ${Object.entries(summary.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}, loss ${summary.loss.toFixed(4)}`);
+    this.log(`eval at step ${step}: ${Object.entries(summary.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}, loss ${summary.loss.toFixed(4)}`);
     return summary;
+  }
+
+  /** Prints through `write` (whole lines, e.g. a local worker's output) above the progress bar while it runs. */
+  printAbove(write: () => void): void {
+    this.logs.around(write);
   }
 
   /** Closes the port; see {@link WorkerCluster.close}. */
@@ -184,7 +248,21 @@ export class Coordinator {
     const done = report.step + 1;
     progress.update(done, report.loss, report.samples / seconds, report.budget);
     if (!this.o.progressBar && (done % LOG_EVERY === 0 || done === totalSteps)) {
-      this.o.log(`step ${done}/${totalSteps} loss ${report.loss.toFixed(4)} lr ${report.lr.toExponential(2)} budget ${report.budget ?? '-'} (${this.pool.ready.length} workers)`);
+      this.log(`step ${done}/${totalSteps} loss ${report.loss.toFixed(4)} lr ${report.lr.toExponential(2)} budget ${report.budget ?? '-'} (${this.pool.ready.length} workers)`);
     }
+  }
+}
+
+// the best evaluation a resumed run's earlier part kept in best/ (its trainer_state.json), so best/ is only replaced by a better one
+function savedBest(bestDir: string, metric: string): BestEval | null {
+  const file = join(bestDir, 'trainer_state.json');
+  if (!existsSync(file)) return null;
+  try {
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { step?: unknown; best?: { metric?: unknown; value?: unknown } };
+    const { step, best } = state;
+    if (typeof step !== 'number' || best?.metric !== metric || typeof best.value !== 'number') return null;
+    return { step, metric: best.metric, value: best.value };
+  } catch {
+    return null; // unreadable: the next best evaluation replaces it
   }
 }

@@ -18,4 +18,6 @@ export { type EvalSummary } from './evaluation';
 /** The kept rank per adapted matrix (beside the true rank of the built-in task), as a table. */
 export { rankReport } from './rank-report';
 /** What a run writes to `<outputDir>/metrics.jsonl`. */
-export { type StepMetrics, type EvalMetrics } from './metrics-log';
+export { type StepMetrics, type EvalMetrics, type ResumeMetrics, type MetricsRecord } from './metrics-log';
+/** The output folder guard (--overwrite): a previous run's outputs are refused, or deleted on request. */
+export { claimOutputFolder, runOutputsIn, type OutputFolderPolicy } from './output-folder';

@@ -33,6 +33,8 @@ export interface Job {
   readonly padId: number;
   readonly totalSteps: number;
   readonly batchesPerEpoch: number;
+  /** the checkpoint folder this run continues, or null for a run from step 0 */
+  readonly resumedFrom: string | null;
   readonly workerJob: WorkerJob;
   /** the built-in job's true ranks per matrix, to print beside the recovered ones */
   readonly trueRanks: ReadonlyMap<ModuleId, number> | null;
@@ -54,14 +56,18 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
   const regression = data.task === 'regression';
   const qaTask = data.task === 'qa';
   const labelTask = data.task === 'regression' ? 'regression' : 'classification';
-  const readSplit = (file: string): Dataset => {
-    if (data.format === 'pretokenized') return loadPretokenizedJsonl(file, { task: labelTask });
+  // dev labels go through the train split's map: a label training never saw is an error naming
+  // its file and line, never a class id of the dev file's own sorted labels
+  const readSplit = (file: string, trainSplit?: Dataset): Dataset => {
+    const classes = regression ? undefined : trainSplit?.numLabels;
+    if (data.format === 'pretokenized') return loadPretokenizedJsonl(file, { task: labelTask, numLabels: classes });
     const tokenizer = loadTokenizer(config.tokenizer ?? modelDir);
     return loadTextDataset(file, {
       format: data.format === 'auto' ? undefined : data.format,
       text: data.textPairColumn ? [data.textColumn, data.textPairColumn] : data.textColumn,
       label: data.labelColumn,
-      labels: data.labels,
+      labels: data.labels ?? trainSplit?.labelNames,
+      labelSource: data.labels ? 'data.labels' : trainSplit ? `the labels of ${data.train}` : undefined,
       task: labelTask,
       tokenizer,
       encode: { maxLength: data.maxLength, truncation: 'longest_first' },
@@ -70,7 +76,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
   // QA: the coordinator tokenizes and windows; workers get features (ids, masks, answer spans)
   const qa = qaTask ? loadQaData(data, loadTokenizer(config.tokenizer ?? modelDir)) : null;
   const train = qa ? qa.train : readSplit(data.train!);
-  const dev = qa ? qa.dev : data.dev ? readSplit(data.dev) : null;
+  const dev = qa ? qa.dev : data.dev ? readSplit(data.dev, train) : null;
   if (qa) log(`SQuAD v${qa.version}${data.qa!.squadVersion === 'auto' ? ' (detected)' : ''}: ${qa.questions.train} train / ${qa.questions.dev} dev questions in windows of ${data.maxLength} tokens, stride ${data.qa!.docStride}`);
   // rows the model cannot embed fail here, naming file and line, not on every worker at some step
   const configPath = join(modelDir, 'config.json');
@@ -81,19 +87,20 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
   }
   checkDataFitsModel(train, limits, data.train!);
   if (dev) checkDataFitsModel(dev, limits, data.dev!);
-  if (dev && dev.numLabels !== train.numLabels && !regression && !qaTask) {
-    throw new Error(`data.dev has ${dev.numLabels} classes but data.train has ${train.numLabels}; give data.labels to fix the mapping`);
-  }
   const t = config.training;
   // the config was checked up front; only rules that need the data's size are left, and they fail here, before any model loads
   const { batchesPerEpoch, totalSteps } = optimizerSteps(t, train.examples.length);
   const adalora = runAdaLoraConfig(config.adalora, totalSteps);
   const headSeed = t.seed;
-  const loaded = qaTask ? await loadQaModel(modelDir, { headSeed }) : await loadEncoder(modelDir, { numLabels: train.numLabels, headSeed });
+  const loaded = qaTask ? await loadQaModel(modelDir, { headSeed }) : await loadEncoder(modelDir, { numLabels: train.numLabels, headSeed, reinitHead: config.reinitHead });
   const model = loaded.model;
+  for (const w of 'mismatchedWeights' in loaded ? loaded.mismatchedWeights : []) {
+    log(`WARNING: reinitHead: the checkpoint's '${w.name}' [${w.stored}] does not fit ${train.numLabels} label(s): replaced by a new [${w.created}] from training.seed`);
+  }
   const dataHash = datasetHash(train);
   let injected: InjectedAdapters | null = null;
   let optimizer: ClusterOptimizer;
+  let from: string | null = null;
   try {
     injected = injectAdapters(model, adalora);
     if (config.initAdapter) {
@@ -107,7 +114,7 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
       eps: t.eps,
       schedule: { lr: t.lr, kind: t.schedule, warmupSteps: t.warmupSteps, totalSteps },
     });
-    const from = config.resume === RESUME_LATEST ? latestCheckpoint(config.outputDir, log) : config.resume;
+    from = (config.resume === RESUME_LATEST ? latestCheckpoint(config.outputDir, log) : config.resume) ?? null;
     if (from) {
       const step = resumeFromCheckpoint(from, { optimizer, injected, adalora, modelHash: loaded.hash, dataHash });
       log(`resumed from ${from} at step ${step}`);
@@ -146,7 +153,8 @@ export async function prepareJob(config: RunConfig, log: (line: string) => void)
     padId,
     totalSteps,
     batchesPerEpoch,
-    workerJob: { adalora, microBatch: t.microBatch, head: qaTask ? 'qa' : 'classification', numLabels: train.numLabels, headSeed, wire: config.cluster.wire },
+    resumedFrom: from,
+    workerJob: { adalora, microBatch: t.microBatch, head: qaTask ? 'qa' : 'classification', numLabels: train.numLabels, headSeed, reinitHead: config.reinitHead, wire: config.cluster.wire },
     trueRanks,
     dispose() {
       adapters.dispose();

@@ -22,3 +22,19 @@ test('a resumed run keeps the lines before its step (evaluations up to it) and d
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a resume mark of an earlier resume is kept up to the new resume point, one past it dropped, like the steps it preceded", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'metrics-test-'));
+  try {
+    const path = join(dir, 'metrics.jsonl');
+    const step = (n: number) => JSON.stringify({ kind: 'step', step: n });
+    const resume = (n: number) => JSON.stringify({ kind: 'resume', step: n, from: `out/checkpoint-${n}` });
+    writeFileSync(path, [step(0), step(1), resume(2), step(2), step(3), resume(4), step(4), step(5)].join('\n') + '\n');
+    const log = new MetricsLog(path);
+    log.keepBefore(3);
+    log.write({ kind: 'resume', step: 3, from: 'out/checkpoint-3' });
+    t.is(readFileSync(path, 'utf8'), [step(0), step(1), resume(2), step(2), JSON.stringify({ kind: 'resume', step: 3, from: 'out/checkpoint-3' })].join('\n') + '\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -34,6 +34,20 @@ export interface EvalMetrics {
   readonly scores?: Readonly<Record<string, number>>;
 }
 
+/**
+ * Where a resumed run took over: the lines before it are the earlier run's (trimmed to the
+ * checkpoint's step), those after it this run's; `step` is the first step this run makes.
+ */
+export interface ResumeMetrics {
+  readonly kind: 'resume';
+  readonly step: number;
+  /** the checkpoint folder resumed from */
+  readonly from: string;
+}
+
+/** Any line of metrics.jsonl. */
+export type MetricsRecord = StepMetrics | EvalMetrics | ResumeMetrics;
+
 /** Appends metrics as JSON lines, creating the file's folder on first use. */
 export class MetricsLog {
   private ready = false;
@@ -42,7 +56,7 @@ export class MetricsLog {
 
   /**
    * A resumed run at `step`: keeps only what the run wrote before that step (step lines before
-   * it, evaluations up to it), so the file reads as one uninterrupted run even when the
+   * it, evaluations and resume marks up to it), so the file reads as one uninterrupted run even when the
    * interrupted one got further than its last checkpoint.
    */
   keepBefore(step: number): void {
@@ -50,9 +64,9 @@ export class MetricsLog {
     const kept = readFileSync(this.path, 'utf8')
       .split('\n')
       .filter((line) => {
-        let m: StepMetrics | EvalMetrics;
+        let m: MetricsRecord;
         try {
-          m = JSON.parse(line) as StepMetrics | EvalMetrics;
+          m = JSON.parse(line) as MetricsRecord;
         } catch {
           return false; // blank, or the last line of a process killed while writing it
         }
@@ -63,7 +77,7 @@ export class MetricsLog {
     renameSync(tmp, this.path);
   }
 
-  write(entry: StepMetrics | EvalMetrics): void {
+  write(entry: MetricsRecord): void {
     if (!this.ready) {
       mkdirSync(dirname(this.path), { recursive: true });
       this.ready = true;

@@ -50,6 +50,17 @@ test('numeric class labels sort numerically; JSONL numbers and strings mix', (t)
   t.deepEqual(ds.examples.map((e) => e.label), [2, 1, 1, 0]);
 });
 
+test("a split read with another split's label names: numeric labels written otherwise ('1.0') find their class; an unknown one names the file, line and where the names came from", (t) => {
+  const opts = { format: 'tsv' as const, text: 'sentence', label: 'label', tokenizer };
+  const train = textDatasetFromString('sentence\tlabel\na\t0\nb\t1\nc\t2\n', opts, 'train.tsv');
+  t.deepEqual(train.labelNames, ['0', '1', '2']);
+  const dev = textDatasetFromString('sentence\tlabel\na\t2\nb\t1.0\n', { ...opts, labels: train.labelNames, labelSource: 'the labels of train.tsv' }, 'dev.tsv');
+  t.deepEqual(dev.examples.map((e) => e.label), [2, 1]);
+  t.throws(() => textDatasetFromString('sentence\tlabel\na\t2\nb\t3\n', { ...opts, labels: train.labelNames, labelSource: 'the labels of train.tsv' }, 'dev.tsv'), {
+    message: 'dev.tsv:3: label "3" is not one of "0", "1", "2" (the labels of train.tsv)',
+  });
+});
+
 test('regression labels are numbers and numLabels is 1', (t) => {
   const ds = textDatasetFromString('s1,s2,score\ngood,bad,3.8\nthe,the,5\n', {
     format: 'csv',

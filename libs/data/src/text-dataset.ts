@@ -21,6 +21,8 @@ export interface TextDatasetOptions {
    * values of the label column, numerically when all are numbers (as HF `run_glue` does).
    */
   readonly labels?: readonly string[];
+  /** Where `labels` came from, named when a label is not among them (e.g. `the labels of train.tsv`). */
+  readonly labelSource?: string;
   readonly tokenizer: TokenizerLike;
   /** Passed to the tokenizer (maxLength, truncation, padding). Default: no truncation, no padding. */
   readonly encode?: EncodeOptions;
@@ -42,7 +44,7 @@ export function textDatasetFromString(content: string, opts: TextDatasetOptions 
   for (const c of [...textCols, opts.label]) checkColumn(table, c);
 
   const task = opts.task ?? 'classification';
-  const labelOf = task === 'regression' ? regressionLabels(table, opts.label) : classLabels(table, opts.label, opts.labels);
+  const labelOf = task === 'regression' ? regressionLabels(table, opts.label) : classLabels(table, opts.label, opts.labels, opts.labelSource);
 
   const examples: Example[] = table.records.map((r, k) => {
     const texts = textCols.map((c) => textField(table, r, c));
@@ -99,7 +101,7 @@ function labelKey(table: RecordTable, r: RawRecord, c: Column): string {
 // Decimal numbers only (no hex, no Infinity), as a label column of numbers is written.
 const isNumeric = (s: string) => /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s);
 
-function classLabels(table: RecordTable, c: Column, given?: readonly string[]): { values: number[]; names: readonly string[] } {
+function classLabels(table: RecordTable, c: Column, given?: readonly string[], source?: string): { values: number[]; names: readonly string[] } {
   const keys = table.records.map((r) => labelKey(table, r, c));
   if (given !== undefined) {
     if (given.length === 0 || new Set(given).size !== given.length) {
@@ -107,9 +109,11 @@ function classLabels(table: RecordTable, c: Column, given?: readonly string[]): 
     }
     const ids = new Map(given.map((name, id) => [name, id]));
     const values = keys.map((k, i) => {
-      const id = ids.get(k);
+      // "1.0" is the class "1" when the names are numbers (as the sorted default writes them)
+      const id = ids.get(k) ?? (isNumeric(k) ? ids.get(String(Number(k))) : undefined);
       if (id === undefined) {
-        throw new DataError('DATA_ERR_BAD_LABEL', `label ${JSON.stringify(k)} is not one of ${given.map((g) => JSON.stringify(g)).join(', ')}`, {
+        const among = `${given.map((g) => JSON.stringify(g)).join(', ')}${source ? ` (${source})` : ''}`;
+        throw new DataError('DATA_ERR_BAD_LABEL', `label ${JSON.stringify(k)} is not one of ${among}`, {
           file: table.source,
           line: table.records[i].line,
         });

@@ -1,5 +1,5 @@
 export { parseSafetensors, readSafetensors, encodeSafetensors, writeSafetensors, type SafeTensor, type ParseSafetensorsOptions } from './safetensors';
-export { WeightStore, type WeightInit, type WeightStoreOptions } from './weights';
+export { WeightStore, type WeightInit, type WeightStoreOptions, type MismatchedWeight } from './weights';
 export { Linear, type LinearAdapter } from './linear';
 export { layerNorm, gelu, activation, embed, dropout, FLOAT32_MIN } from './ops';
 export { isQaModel, type EncoderInputs, type EncoderOutput, type EncoderModel, type QaModel, type QaOutput, type TaskModel } from './encoder-model';

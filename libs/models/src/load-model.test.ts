@@ -94,10 +94,37 @@ test.serial('a missing weight and a mis-shaped weight are named with the file', 
   await t.throwsAsync(loadEncoder(dir), { message: /weight 'bert\.encoder\.layer\.1\.intermediate\.dense\.weight' has shape \[32,64\], expected \[64,32\]/ });
   // a config that disagrees with the checkpoint is the same fault
   const labels = scratch(t, {}, readSafetensors(path.join(bertDir, 'model.safetensors')));
-  await t.throwsAsync(loadEncoder(labels, { numLabels: 2 }), { message: /weight 'classifier\.weight' has shape \[3,32\], expected \[2,32\]/ });
+  await t.throwsAsync(loadEncoder(labels, { numLabels: 2 }), { message: /head weight 'classifier\.weight' has shape \[3,32\], the model needs \[2,32\] .*reinitHead: true/ });
   const before = tf.memory().numTensors;
   await t.throwsAsync(loadEncoder(dir));
   t.is(tf.memory().numTensors, before, 'a failed load leaks no tensors');
+});
+
+test.serial('reinitHead: a head made for another label count is replaced from the seed and reported with both shapes; without it the load is refused', async (t) => {
+  // the fixture's head is for 3 labels; fine-tune it for 5
+  await t.throwsAsync(loadEncoder(bertDir, { numLabels: 5, headSeed: 7 }), {
+    message: /model\.safetensors: head weight 'classifier\.weight' has shape \[3,32\], the model needs \[5,32\] \(the checkpoint's head was made for another label count; reinitHead: true/,
+  });
+  const kept = await loadEncoder(bertDir, { numLabels: 3, headSeed: 7, reinitHead: true });
+  t.deepEqual(kept.mismatchedWeights, [], 'a head that fits is kept even with reinitHead');
+  const stored = readSafetensors(path.join(bertDir, 'model.safetensors'));
+  t.deepEqual(kept.model.headParams.get('classifier.weight')!.dataSync(), stored.get('classifier.weight')!.data);
+  const a = await loadEncoder(bertDir, { numLabels: 5, headSeed: 7, reinitHead: true });
+  const b = await loadEncoder(bertDir, { numLabels: 5, headSeed: 7, reinitHead: true });
+  try {
+    t.deepEqual(a.mismatchedWeights, [
+      { name: 'classifier.weight', stored: [3, 32], created: [5, 32] },
+      { name: 'classifier.bias', stored: [3], created: [5] },
+    ]);
+    t.false(a.unusedWeights.includes('classifier.weight'), 'the old head was read and replaced, not ignored');
+    t.deepEqual(a.model.headParams.get('classifier.weight')!.shape, [5, 32]);
+    t.deepEqual(a.model.headParams.get('classifier.bias')!.dataSync(), new Float32Array(5), 'bias zero, as HF initialises it');
+    // same seed, same new head: every worker builds the one the coordinator has
+    t.deepEqual(a.model.headParams.get('classifier.weight')!.dataSync(), b.model.headParams.get('classifier.weight')!.dataSync());
+    t.is(logitsOf(a.model).length, 5 * readBertReference('bert').input_ids.length);
+  } finally {
+    for (const m of [kept.model, a.model, b.model]) m.dispose();
+  }
 });
 
 test.serial('missing and corrupt files are errors that name the path', async (t) => {

@@ -4,7 +4,7 @@ import { buildBert, buildBertForQuestionAnswering } from './bert';
 import type { EncoderModel, QaModel } from './encoder-model';
 import { HfConfig } from './hf-config';
 import { parseSafetensors, type SafeTensor } from './safetensors';
-import { WeightStore } from './weights';
+import { WeightStore, type MismatchedWeight, type WeightStoreOptions } from './weights';
 import { readFileBytes, readOptionalFileBytes } from './checkpoint-files';
 import { parseJsonObject } from './json-object';
 
@@ -21,6 +21,12 @@ export interface LoadEncoderOptions {
    * does for a base checkpoint; without it a missing head is an error. Same seed, same head.
    */
   readonly headSeed?: number;
+  /**
+   * A checkpoint whose head has another label count than `numLabels` gets a new head from
+   * `headSeed` (HF's `ignore_mismatched_sizes`), listed in `mismatchedWeights`; without it such
+   * a checkpoint is an error naming both shapes.
+   */
+  readonly reinitHead?: boolean;
 }
 
 /** A loaded checkpoint. */
@@ -36,6 +42,8 @@ export interface LoadedEncoder {
   readonly unusedWeights: readonly string[];
   /** Weights the model created because the checkpoint lacked them (needs `headSeed`). */
   readonly initialisedWeights: readonly string[];
+  /** Head weights created anew because the checkpoint's had another shape (`reinitHead`). */
+  readonly mismatchedWeights: readonly MismatchedWeight[];
 }
 
 const SINGLE = 'model.safetensors';
@@ -48,7 +56,7 @@ const INDEX = 'model.safetensors.index.json';
  */
 export async function loadEncoder(dir: string, options: LoadEncoderOptions = {}): Promise<LoadedEncoder> {
   // Option and config faults are reported before any weight is read.
-  const { config, modelType, weights, hash } = await readCheckpoint(dir, options.headSeed, (stored, configPath) => {
+  const { config, modelType, weights, hash } = await readCheckpoint(dir, { initSeed: options.headSeed, reinitMismatched: options.reinitHead }, (stored, configPath) => {
     let cfg = stored;
     if (options.numLabels !== undefined) {
       if (!Number.isInteger(options.numLabels) || options.numLabels < 1) throw new Error(`loadEncoder: numLabels must be a positive integer, got ${options.numLabels}`);
@@ -60,7 +68,7 @@ export async function loadEncoder(dir: string, options: LoadEncoderOptions = {})
     return cfg;
   });
   const model = (await builders(modelType)).classification(config, weights);
-  return { model, config, hash, unusedWeights: weights.unused(), initialisedWeights: weights.initialised() };
+  return { model, config, hash, unusedWeights: weights.unused(), initialisedWeights: weights.initialised(), mismatchedWeights: weights.mismatched() };
 }
 
 /** Options of {@link loadQaModel}. */
@@ -73,7 +81,7 @@ export interface LoadQaModelOptions {
 }
 
 /** A loaded extractive-QA model: the same record as {@link LoadedEncoder} with a {@link QaModel}. */
-export interface LoadedQaModel extends Omit<LoadedEncoder, 'model'> {
+export interface LoadedQaModel extends Omit<LoadedEncoder, 'model' | 'mismatchedWeights'> {
   readonly model: QaModel;
 }
 
@@ -83,7 +91,7 @@ export interface LoadedQaModel extends Omit<LoadedEncoder, 'model'> {
  * classification checkpoint's pooler and classifier are left unused (listed in `unusedWeights`).
  */
 export async function loadQaModel(dir: string, options: LoadQaModelOptions = {}): Promise<LoadedQaModel> {
-  const { config, modelType, weights, hash } = await readCheckpoint(dir, options.headSeed);
+  const { config, modelType, weights, hash } = await readCheckpoint(dir, { initSeed: options.headSeed });
   const model = (await builders(modelType)).qa(config, weights);
   return { model, config, hash, unusedWeights: weights.unused(), initialisedWeights: weights.initialised() };
 }
@@ -113,7 +121,7 @@ async function builders(modelType: SupportedModelType): Promise<Builders> {
 // `prepare` checks (or edits) the config before the weights are read.
 async function readCheckpoint(
   dir: string,
-  headSeed: number | undefined,
+  storeOptions: WeightStoreOptions,
   prepare: (config: HfConfig, configPath: string) => HfConfig = (c) => c,
 ): Promise<{ config: HfConfig; modelType: SupportedModelType; weights: WeightStore; hash: string }> {
   const hash = createHash('sha256');
@@ -127,7 +135,7 @@ async function readCheckpoint(
   }
   const prepared = prepare(config, configPath);
   const { tensors, source } = await readCheckpointTensors(dir, (bytes) => hash.update(bytes));
-  return { config: prepared, modelType, weights: new WeightStore(tensors, source, { initSeed: headSeed }), hash: hash.digest('hex') };
+  return { config: prepared, modelType, weights: new WeightStore(tensors, source, storeOptions), hash: hash.digest('hex') };
 }
 
 /**

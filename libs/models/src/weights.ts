@@ -14,6 +14,20 @@ export interface WeightStoreOptions {
    * so every worker of a run that uses the same seed builds the same head.
    */
   readonly initSeed?: number;
+  /**
+   * A head weight ({@link WeightStore.takeOrInit}) whose stored shape differs from the model's
+   * (a checkpoint fine-tuned for another label count) is created anew, as HF's
+   * `ignore_mismatched_sizes`, and listed in {@link WeightStore.mismatched}; needs `initSeed`.
+   * Without it such a weight is an error naming both shapes.
+   */
+  readonly reinitMismatched?: boolean;
+}
+
+/** A head weight created anew because the checkpoint's had another shape. */
+export interface MismatchedWeight {
+  readonly name: string;
+  readonly stored: readonly number[];
+  readonly created: readonly number[];
 }
 
 /**
@@ -25,6 +39,7 @@ export interface WeightStoreOptions {
 export class WeightStore {
   private readonly used = new Set<string>();
   private readonly created = new Set<string>();
+  private readonly replaced: MismatchedWeight[] = [];
 
   constructor(
     private readonly tensors: ReadonlyMap<string, SafeTensor>,
@@ -50,8 +65,17 @@ export class WeightStore {
    */
   takeOrInit(name: string, shape: readonly number[], init: WeightInit): tf.Tensor {
     const stored = this.resolve(name);
-    if (stored !== undefined) return this.materialise(name, stored, shape);
-    if (this.options.initSeed === undefined) {
+    if (stored !== undefined && sameShape(stored.t.shape, shape)) return this.materialise(name, stored, shape);
+    if (stored !== undefined) {
+      if (!this.options.reinitMismatched || this.options.initSeed === undefined) {
+        throw new Error(
+          `${this.source}: head weight '${name}' has shape [${stored.t.shape}], the model needs [${shape}] ` +
+            `(the checkpoint's head was made for another label count; reinitHead: true starts a new head, as HF's ignore_mismatched_sizes)`,
+        );
+      }
+      this.used.add(stored.key); // read and replaced, not ignored
+      this.replaced.push({ name, stored: [...stored.t.shape], created: [...shape] });
+    } else if (this.options.initSeed === undefined) {
       throw new Error(`${this.source}: missing weight '${name}' (a checkpoint without a classification head needs an init seed to create one)`);
     }
     this.created.add(name);
@@ -65,7 +89,12 @@ export class WeightStore {
     return [...this.tensors.keys()].filter((n) => !this.used.has(n));
   }
 
-  /** Names the model created because the checkpoint lacked them. */
+  /** Head weights created anew because the checkpoint's had another shape (`reinitMismatched`). */
+  mismatched(): MismatchedWeight[] {
+    return [...this.replaced];
+  }
+
+  /** Names the model created because the checkpoint lacked them (or, with `reinitMismatched`, had them in another shape). */
   initialised(): string[] {
     return [...this.created];
   }
@@ -79,13 +108,15 @@ export class WeightStore {
   }
 
   private materialise(name: string, { key, t }: { key: string; t: SafeTensor }, shape?: readonly number[]): tf.Tensor {
-    if (shape && (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i]))) {
+    if (shape && !sameShape(t.shape, shape)) {
       throw new Error(`${this.source}: weight '${name}' has shape [${t.shape}], expected [${shape}]`);
     }
     this.used.add(key);
     return tf.tensor(t.data, [...t.shape], 'float32');
   }
 }
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 // transformers renames these TF-era LayerNorm names on load.
 function legacyName(name: string): string | undefined {

@@ -12,7 +12,7 @@ import { WorkerFault, WorkerSession } from './worker-session';
 
 const trace = loadPublicBertTrace();
 const modelDir = join(trace.dir, 'base');
-const job = { adalora: trace.adalora, microBatch: 4, head: 'classification' as const, numLabels: 3, headSeed: 0, wire: 'float64' as const };
+const job = { adalora: trace.adalora, microBatch: 4, head: 'classification' as const, numLabels: 3, headSeed: 0, reinitHead: false, wire: 'float64' as const };
 
 async function welcome(hash?: string): Promise<WelcomeMessage> {
   const { model, hash: real } = await loadEncoder(modelDir);

@@ -115,7 +115,7 @@ export class WorkerSession {
       const dir = this.o.modelDir ?? (this.o.fetchModel ? await this.o.fetchModel(msg.run) : msg.run.modelPath);
       this.o.log(`loading model from ${dir}`);
       // the job's head: features for extractive QA get qa_outputs, text rows a classifier
-      const loaded: LoadedEncoder | LoadedQaModel = job.head === 'qa' ? await loadQaModel(dir, { headSeed: job.headSeed }) : await loadEncoder(dir, { numLabels: job.numLabels, headSeed: job.headSeed });
+      const loaded: LoadedEncoder | LoadedQaModel = job.head === 'qa' ? await loadQaModel(dir, { headSeed: job.headSeed }) : await loadEncoder(dir, { numLabels: job.numLabels, headSeed: job.headSeed, reinitHead: job.reinitHead });
       if (loaded.hash !== msg.run.modelHash) {
         loaded.model.dispose();
         throw new WorkerFault('WORKER_ERR_MODEL_HASH', `model at ${dir} has hash ${loaded.hash.slice(0, 12)}…, the run needs ${msg.run.modelHash.slice(0, 12)}…`);
