@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { X509Certificate } from 'node:crypto';
 import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
+import { aggregatorCommand } from './aggregator-command';
 
 /** The backend, models, training and coordinator runtime: loads tfjs (a second or more). */
 const loadRuntime = () => import('./runtime');
@@ -179,6 +180,9 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
     }
     exitIfInterrupted(code);
   });
+
+// the aggregation tier: one worker to its coordinator, a coordinator to workers of its own
+program.addCommand(aggregatorCommand());
 
 program
   .command('merge')

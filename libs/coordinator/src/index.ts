@@ -19,3 +19,18 @@ export { type EvalSummary } from './evaluation';
 export { rankReport } from './rank-report';
 /** What a run writes to `<outputDir>/metrics.jsonl`. */
 export { type StepMetrics, type EvalMetrics } from './metrics-log';
+
+/**
+ * The parts a coordinator of workers is built of, for another tier that serves workers of its
+ * own (the aggregator, @adalora/aggregator): the port, its gate, the pool of links, the share
+ * planner with its one covering loop, and the checks of replies.
+ */
+export { WorkerServer, type WorkerServerOptions } from './worker-server';
+export { ConnectionGate } from './connection-gate';
+export { WorkerPool, type WorkerPoolOptions } from './worker-pool';
+export { type WorkerLink } from './worker-link';
+export { ModelFileServer } from './model-files';
+export { coverUnits, planShares, rowsOfUnits, unitsOf, type CoveredShare } from './share-planner';
+export { ShareFaults } from './share-faults';
+export { replyBounds } from './reply-bounds';
+export { checkGradients } from './check-gradients';

@@ -5,7 +5,7 @@
  * only runs it), which `spawnWorkerProcess` starts as a child process.
  */
 export { WorkerSession, WorkerFault, type WorkerSessionOptions } from './worker-session';
-export { runWorkerClient, type WorkerClientOptions, type WorkerExit } from './worker-client';
+export { runWorkerClient, type ClientSession, type FetchModel, type WorkerClientOptions, type WorkerExit } from './worker-client';
 /** How a worker trusts the coordinator's TLS certificate (a CA or a pinned fingerprint). */
 export { type WorkerTls } from './tls-client';
 /** The `adalora worker` command on node's argv. */
