@@ -95,6 +95,8 @@ test.serial('a worker killed (SIGKILL) under an aggregator mid-run changes nothi
     const agg = await aggregators[0].done;
     t.is(agg.code, 0, agg.out.slice(-2000));
     t.regex(agg.out, /\(g0w1@[^)]*\) disconnected/, 'the aggregator lost its worker');
+    // killed while computing (the usual case: the kill follows the log of a finished step) or between two steps
+    t.log(/redistributing in this group/.test(agg.out) ? 'the killed worker\'s share was redone in its group' : 'the worker was killed between two requests');
     t.notRegex(r.out, /disconnected|failed|redistributing|no live worker/, 'the coordinator saw nothing of it');
     t.is((await workers[0][0].done).code, 0);
     t.deepEqual(stepLosses(join(dir, 'out')), stepLosses((await oneWorkerRun()).dir), 'same losses as the one-worker run, bit for bit');

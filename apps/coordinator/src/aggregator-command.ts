@@ -68,11 +68,13 @@ export function aggregatorCommand(): Command {
     .option('--tls-ca <file>', 'for a wss coordinator: CA certificate (PEM) to trust')
     .option('--tls-fingerprint <sha256>', 'for a wss coordinator: trust only the certificate with this SHA-256 fingerprint')
     .option('--insecure', 'listen beyond loopback WITHOUT a secret: anyone who can reach the port can join')
-    .option('--step-timeout-floor <ms>', 'least deadline of a request to one of its workers (as cluster.stepTimeoutFloorMs)', integer(1), 10_000)
+    // below the coordinator's default 10 s: a hung worker is dropped and its share redone before the coordinator's deadline for the aggregator passes
+    .option('--step-timeout-floor <ms>', 'least deadline of a request to one of its workers (as cluster.stepTimeoutFloorMs; keep it below the coordinator\'s)', integer(1), 5_000)
     .option('--heartbeat <ms>', 'ping interval to its workers; an idle worker silent for two is dropped (as cluster.heartbeatMs)', integer(10), 2_000)
     .option('--max-workers <n>', 'its own workers at most (as cluster.maxConnections)', integer(1), 64)
     .option('--give-up-after <seconds>', 'give up once the coordinator has been out of reach this long', integer(1), 600)
     .action(async (f: AggregatorFlags) => {
+      if (!/^wss?:\/\/[^/]+/.test(f.coordinator) || !URL.canParse(f.coordinator)) throw new Error(`--coordinator: expected ws://HOST:PORT or wss://HOST:PORT, got '${f.coordinator}'`);
       const security = { secret: readRunSecret(f.secretFile, process.env), tls: servedTls(f), insecure: f.insecure === true };
       const tls = coordinatorTls(f);
       const log = (line: string) => console.log(`${new Date().toISOString()} aggregator ${f.id}: ${line}`);
