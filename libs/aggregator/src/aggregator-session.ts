@@ -110,16 +110,19 @@ export class AggregatorSession implements ClientSession {
     this.group = null;
   }
 
-  /** Fetches the model files once (checked by hash as a worker checks them) and says ready. */
+  /** Fetches the model files once per run (checked by hash as a worker checks them) and says ready. */
   private async onWelcome(msg: WelcomeMessage): Promise<WorkerToCoordinator> {
     const job = parseWorkerJob(msg.run.workerJob);
     const started = Date.now();
-    if (this.run) {
-      const was = this.run.welcome;
-      if (was.runId !== msg.runId || was.run.modelHash !== msg.run.modelHash) {
-        throw new WorkerFault('AGGREGATOR_ERR_RUN', `this aggregator serves run ${was.runId.slice(0, 12)}… to its workers; start it again to join run ${msg.runId.slice(0, 12)}…`);
-      }
-    } else {
+    const was = this.run?.welcome;
+    if (was && (was.runId !== msg.runId || was.run.modelHash !== msg.run.modelHash)) {
+      // another run (e.g. the coordinator restarted with --resume, which names a new run): the
+      // group is set up afresh for it, and its workers, disconnected, rejoin and are welcomed to it
+      this.o.log(`the coordinator now runs run ${msg.runId} (was ${was.runId}): closing the group; its workers rejoin for the new run`);
+      await this.close('interrupted', 'another run');
+      this.run = null;
+    }
+    if (!this.run) {
       const modelDir = await this.o.fetchModel(msg.run);
       const files = await ModelFileServer.of(modelDir);
       const listed = (fs: readonly { name: string; sha256: string; bytes: number }[]) => JSON.stringify([...fs].map((f) => [f.name, f.sha256, f.bytes]).sort());
