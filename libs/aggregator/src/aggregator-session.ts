@@ -102,6 +102,7 @@ export class AggregatorSession implements ClientSession {
     this.lost = abandonment();
   }
 
+  /** Holds no model: the group is ended by `close`, which says how. */
   dispose(): void {}
 
   /** Ends the group: its workers are told the run is over ('finished') or only disconnected, to rejoin a restarted aggregator. */
@@ -237,7 +238,10 @@ export class AggregatorSession implements ClientSession {
         },
       });
     } catch (e) {
-      if (e instanceof Abandoned) return null;
+      if (e instanceof Abandoned) {
+        this.o.log(`${what}: the coordinator's connection closed; request abandoned`);
+        return null;
+      }
       if (e instanceof RunStopped) throw new WorkerFault('AGGREGATOR_ERR_SHARE', e.message);
       throw e;
     }

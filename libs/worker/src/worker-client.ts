@@ -65,7 +65,9 @@ export type WorkerExit = { readonly ok: true; readonly reason: string } | { read
  * Connects to the coordinator (and reconnects with bounded exponential back-off when the
  * connection drops or the coordinator goes away without ending the run), runs the session's
  * replies back over the socket, and resolves when the coordinator shuts the worker down, refuses
- * it, or has been out of reach for `giveUpAfterMs`.
+ * it, or has been out of reach for `giveUpAfterMs`. `makeSession` makes what answers the run's
+ * messages (default: a WorkerSession with a model), given the hash-checked model-file fetch of
+ * the live connection.
  */
 export async function runWorkerClient(o: WorkerClientOptions, makeSession: (fetchModel: FetchModel) => ClientSession = (fetchModel) => new WorkerSession({ ...o, fetchModel })): Promise<WorkerExit> {
   // model files are fetched with the token of the connection that is live when a welcome asks
