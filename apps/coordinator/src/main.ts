@@ -9,6 +9,7 @@ import { workerCommand } from '@adalora/worker';
 import { predictDataSettings, type PredictDataFlags } from './predict-settings';
 import { runProgram } from './run-program';
 import { registerScaleCommand } from './scale/scale-command';
+import { aggregatorCommand } from './aggregator-command';
 
 /** The backend, models, training and coordinator runtime: loads tfjs (a second or more). */
 const loadRuntime = () => import('./runtime');
@@ -202,6 +203,9 @@ withCommonOptions(program.command('run').description('start a coordinator and N 
     }
     exitIfInterrupted(code);
   });
+
+// the aggregation tier: one worker to its coordinator, a coordinator to workers of its own
+program.addCommand(aggregatorCommand());
 
 program
   .command('merge')

@@ -21,3 +21,18 @@ export { rankReport } from './rank-report';
 export { type StepMetrics, type EvalMetrics, type ResumeMetrics, type MetricsRecord } from './metrics-log';
 /** The output folder guard (--overwrite): a previous run's outputs are refused, or deleted on request. */
 export { claimOutputFolder, runOutputsIn, type OutputFolderPolicy } from './output-folder';
+
+/**
+ * The parts a coordinator of workers is built of, for another tier that serves workers of its
+ * own (the aggregator, @adalora/aggregator): the port, its gate, the pool of links, the share
+ * planner with its one covering loop, and the checks of replies.
+ */
+export { WorkerServer, type WorkerServerOptions } from './worker-server';
+export { ConnectionGate } from './connection-gate';
+export { WorkerPool, type WorkerPoolOptions } from './worker-pool';
+export { type WorkerLink } from './worker-link';
+export { ModelFileServer } from './model-files';
+export { coverUnits, planShares, rowsOfUnits, unitsOf, type CoveredShare } from './share-planner';
+export { ShareFaults } from './share-faults';
+export { replyBounds } from './reply-bounds';
+export { checkGradients } from './check-gradients';

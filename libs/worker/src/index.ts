@@ -8,7 +8,8 @@
  * The session and the client load tfjs, so they are reached through async functions.
  */
 export type { WorkerSession, WorkerSessionOptions } from './worker-session';
-export type { WorkerClientOptions, WorkerExit } from './worker-client';
+export type { ClientSession, FetchModel, WorkerClientOptions, WorkerExit } from './worker-client';
+export { WorkerFault } from './worker-fault';
 export { runWorkerClient, createWorkerSession } from './lazy-runtime';
 /** How a worker trusts the coordinator's TLS certificate (a CA or a pinned fingerprint). */
 export { type WorkerTls } from './tls-client';

@@ -10,6 +10,9 @@ import {
   summarizeMessage,
   WORKER_MAX_FRAME_BYTES,
   type CloseReason,
+  type CoordinatorToWorker,
+  type HelloMessage,
+  type RunSpec,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
 import { cachedModelDir, defaultCacheDir, httpModelFetcher, type FetchModelFile } from './model-cache';
@@ -38,6 +41,23 @@ export interface WorkerClientOptions extends Omit<WorkerSessionOptions, 'fetchMo
   readonly maxDelayMs: number;
 }
 
+/**
+ * What answers the coordinator on the client's connections: a WorkerSession, or another tier
+ * that speaks as a worker (an aggregator). The client runs the handshake and the reconnects.
+ */
+export interface ClientSession {
+  /** the `hello` without its proof (the handshake adds nonce and proof) */
+  hello(): Omit<HelloMessage, 'nonce' | 'proof'>;
+  /** handles one message after the handshake; returns the replies. Throws WorkerFault on a fault. */
+  handle(msg: CoordinatorToWorker): Promise<WorkerToCoordinator[]>;
+  /** the connection closed: whatever it asked and was not answered yet is abandoned */
+  disconnected?(): void;
+  dispose(): void;
+}
+
+/** Fetches (or finds in the cache) the run's model files, each checked against its hash; resolves with their folder. */
+export type FetchModel = (run: RunSpec) => Promise<string>;
+
 /** How a worker's life ended. */
 export type WorkerExit = { readonly ok: true; readonly reason: string } | { readonly ok: false; readonly reason: string };
 
@@ -45,19 +65,18 @@ export type WorkerExit = { readonly ok: true; readonly reason: string } | { read
  * Connects to the coordinator (and reconnects with bounded exponential back-off when the
  * connection drops or the coordinator goes away without ending the run), runs the session's
  * replies back over the socket, and resolves when the coordinator shuts the worker down, refuses
- * it, or has been out of reach for `giveUpAfterMs`.
+ * it, or has been out of reach for `giveUpAfterMs`. `makeSession` makes what answers the run's
+ * messages (default: a WorkerSession with a model), given the hash-checked model-file fetch of
+ * the live connection.
  */
-export async function runWorkerClient(o: WorkerClientOptions): Promise<WorkerExit> {
+export async function runWorkerClient(o: WorkerClientOptions, makeSession: (fetchModel: FetchModel) => ClientSession = (fetchModel) => new WorkerSession({ ...o, fetchModel })): Promise<WorkerExit> {
   // model files are fetched with the token of the connection that is live when a welcome asks
   const link: { fetch: FetchModelFile | null } = { fetch: null };
   const cacheDir = o.cacheDir ?? defaultCacheDir();
-  const session = new WorkerSession({
-    ...o,
-    fetchModel: (run) => {
-      if (!link.fetch) throw new WorkerFault('WORKER_ERR_INTERNAL', 'a welcome outside an authenticated connection');
-      o.log(`model ${run.modelHash.slice(0, 12)}…: checking ${run.modelFiles.length} file(s) in ${cacheDir}`);
-      return cachedModelDir(run, cacheDir, link.fetch, o.log);
-    },
+  const session = makeSession((run) => {
+    if (!link.fetch) throw new WorkerFault('WORKER_ERR_INTERNAL', 'a welcome outside an authenticated connection');
+    o.log(`model ${run.modelHash.slice(0, 12)}…: checking ${run.modelFiles.length} file(s) in ${cacheDir}`);
+    return cachedModelDir(run, cacheDir, link.fetch, o.log);
   });
   const maxRetries = o.maxRetries ?? Infinity;
   let failures = 0;
@@ -87,7 +106,7 @@ type Outcome =
   | { kind: 'failed'; reason: string }
   | { kind: 'lost-after-welcome'; reason: string };
 
-function connectOnce(o: WorkerClientOptions, session: WorkerSession, link: { fetch: FetchModelFile | null }): Promise<Outcome> {
+function connectOnce(o: WorkerClientOptions, session: ClientSession, link: { fetch: FetchModelFile | null }): Promise<Outcome> {
   return new Promise((resolve) => {
     const tls = o.tls ?? {};
     const ws = new WebSocket(o.url, {
@@ -163,6 +182,7 @@ function connectOnce(o: WorkerClientOptions, session: WorkerSession, link: { fet
     });
     ws.on('error', (e) => o.log(`socket error: ${e.message}`));
     ws.on('close', (code, why) => {
+      session.disconnected?.();
       const reason = `closed ${code} ${why.toString() || ''}`.trim();
       // The coordinator refusing what this worker says will not change on a retry; a worker
       // dropped for being late or silent (e.g. it was stopped) was not refused and rejoins.

@@ -35,15 +35,9 @@ export interface WorkerSessionOptions {
   readonly log: (line: string) => void;
 }
 
-/** A fault the worker reports to the coordinator before closing. */
-export class WorkerFault extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { WorkerFault } from './worker-fault';
+
+export { WorkerFault };
 
 /**
  * The worker's side of a run, transport-free: it takes each checked message from the

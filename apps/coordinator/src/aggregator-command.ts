@@ -1,0 +1,102 @@
+// `adalora aggregator`: its flags are checked here with light modules only (a bad flag is
+// refused before TensorFlow.js loads); @adalora/aggregator is imported after.
+import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { readRunSecret } from '@adalora/protocol';
+
+interface AggregatorFlags {
+  coordinator: string;
+  host: string;
+  port: number;
+  id: string;
+  cacheDir?: string;
+  secretFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsFingerprint?: string;
+  insecure?: boolean;
+  stepTimeoutFloor: number;
+  heartbeat: number;
+  maxWorkers: number;
+  giveUpAfter: number;
+}
+
+const integer = (min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+  return n;
+};
+
+function readFlagFile(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`${flag} ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** The certificate this aggregator serves its workers with, if any: both files or neither. */
+function servedTls(f: AggregatorFlags): { cert: Buffer; key: Buffer } | null {
+  if ((f.tlsCert === undefined) !== (f.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  return f.tlsCert !== undefined && f.tlsKey !== undefined ? { cert: readFlagFile('--tls-cert', f.tlsCert), key: readFlagFile('--tls-key', f.tlsKey) } : null;
+}
+
+/** How the coordinator's certificate is trusted (wss), if said: a CA or a pinned fingerprint. */
+function coordinatorTls(f: AggregatorFlags): { ca: Buffer } | { fingerprint: string } | undefined {
+  if (f.tlsCa !== undefined && f.tlsFingerprint !== undefined) throw new Error('--tls-ca and --tls-fingerprint: give one of them');
+  if (f.tlsFingerprint !== undefined) {
+    if (!/^[0-9a-f]{64}$/.test(f.tlsFingerprint.replace(/:/g, '').toLowerCase())) throw new Error(`--tls-fingerprint: expected a SHA-256 fingerprint (64 hex digits, colons allowed), got ${f.tlsFingerprint.length} chars`);
+    return { fingerprint: f.tlsFingerprint };
+  }
+  return f.tlsCa === undefined ? undefined : { ca: readFlagFile('--tls-ca', f.tlsCa) };
+}
+
+/** The `aggregator` command, for the `adalora` program. */
+export function aggregatorCommand(): Command {
+  return new Command('aggregator')
+    .description('join a coordinator as one worker and serve workers of its own (e.g. one per machine); they join it with `adalora worker --coordinator ws://THIS_HOST:PORT`')
+    .requiredOption('--coordinator <url>', 'ws://HOST:PORT (or wss://) of the coordinator')
+    .option('--host <host>', 'address its own workers connect to', '127.0.0.1')
+    .option('-p, --port <port>', 'port for its own workers, 0 = any free port', integer(0), 7071)
+    .option('--id <id>', 'its worker id at the coordinator, stable across reconnects', `aggregator-${hostname()}-${process.pid}`)
+    .option('--cache-dir <dir>', 'where the model files fetched from the coordinator are kept, by hash (default: the worker\'s cache)')
+    .option('--secret-file <file>', 'file holding the run secret, proved to the coordinator and required of its own workers (else ADALORA_SECRET)')
+    .option('--tls-cert <file>', 'PEM certificate: serve wss to its own workers (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--tls-ca <file>', 'for a wss coordinator: CA certificate (PEM) to trust')
+    .option('--tls-fingerprint <sha256>', 'for a wss coordinator: trust only the certificate with this SHA-256 fingerprint')
+    .option('--insecure', 'listen beyond loopback WITHOUT a secret: anyone who can reach the port can join')
+    // below the coordinator's default 10 s: a hung worker is dropped and its share redone before the coordinator's deadline for the aggregator passes
+    .option('--step-timeout-floor <ms>', 'least deadline of a request to one of its workers (as cluster.stepTimeoutFloorMs; keep it below the coordinator\'s)', integer(1), 5_000)
+    .option('--heartbeat <ms>', 'ping interval to its workers; an idle worker silent for two is dropped (as cluster.heartbeatMs)', integer(10), 2_000)
+    .option('--max-workers <n>', 'its own workers at most (as cluster.maxConnections)', integer(1), 64)
+    .option('--give-up-after <seconds>', 'give up once the coordinator has been out of reach this long', integer(1), 600)
+    .action(async (f: AggregatorFlags) => {
+      if (!/^wss?:\/\/[^/]+/.test(f.coordinator) || !URL.canParse(f.coordinator)) throw new Error(`--coordinator: expected ws://HOST:PORT or wss://HOST:PORT, got '${f.coordinator}'`);
+      const security = { secret: readRunSecret(f.secretFile, process.env), tls: servedTls(f), insecure: f.insecure === true };
+      const tls = coordinatorTls(f);
+      const log = (line: string) => console.log(`${new Date().toISOString()} aggregator ${f.id}: ${line}`);
+      const { runAggregator } = await import('@adalora/aggregator');
+      const exit = await runAggregator({
+        coordinatorUrl: f.coordinator,
+        workerId: f.id,
+        ...(tls && { coordinatorTls: tls }),
+        ...(f.cacheDir !== undefined && { cacheDir: f.cacheDir }),
+        giveUpAfterMs: f.giveUpAfter * 1000,
+        host: f.host,
+        port: f.port,
+        security,
+        stepTimeoutFloorMs: f.stepTimeoutFloor,
+        heartbeatMs: f.heartbeat,
+        maxConnections: f.maxWorkers,
+        handshakeTimeoutMs: 5_000,
+        log,
+      });
+      if (!exit.ok) {
+        log(`stopped: ${exit.reason}`);
+        process.exitCode = 1;
+      } else log(`done: ${exit.reason}`);
+    });
+}
