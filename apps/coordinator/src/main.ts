@@ -123,6 +123,7 @@ async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port:
       console.log(`final dev ${Object.entries(result.finalEval.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}`);
     }
     console.log(`first loss ${result.losses[0]?.toFixed(4)}, last loss ${result.losses.at(-1)?.toFixed(4)}; adapter: ${result.adapterDir}`);
+    console.log(`report: ${result.reportPath}`);
     return 0;
   } catch (e) {
     failed = true;
@@ -192,6 +193,19 @@ program
     const { loadBackend, mergeCommand } = await loadRuntime();
     await loadBackend(backend, { log });
     await mergeCommand(flags.model, flags.adapter, flags.output, log);
+  });
+
+program
+  .command('report')
+  .description('write report.html (charts, rank heatmap, events: one file that opens offline) and CSV files of a run folder')
+  .argument('<run-dir>', 'the output folder of a run (holding metrics.jsonl)')
+  .option('-o, --output <dir>', 'where to write report.html, metrics-steps.csv and metrics-evals.csv (default: the run folder)')
+  .action(async (runDir: string, flags: { output?: string }) => {
+    const { writeRunReport } = await loadRuntime();
+    const files = writeRunReport(runDir, flags.output);
+    console.log(`steps CSV: ${files.stepsCsv}`);
+    console.log(`evaluations CSV: ${files.evalsCsv}`);
+    console.log(`report: ${files.html}`);
   });
 
 program.parseAsync(process.argv).catch((e: Error) => {

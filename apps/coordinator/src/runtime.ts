@@ -4,6 +4,6 @@
  * `--help` must not wait for.
  */
 export { loadBackend } from '@adalora/backend';
-export { Coordinator, listenPolicy, loadClusterSecurity, prepareJob, rankReport, RunInterrupted, type ClusterSecurity, type Job } from '@adalora/coordinator';
+export { Coordinator, listenPolicy, loadClusterSecurity, prepareJob, rankReport, RunInterrupted, writeRunReport, type ClusterSecurity, type Job } from '@adalora/coordinator';
 export { mergeCommand } from './merge-command';
 export { startLocalWorkers, stopLocalWorkers } from './local-workers';

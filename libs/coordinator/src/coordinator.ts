@@ -9,12 +9,15 @@ import { gradientsFromShares } from './gradient-shares';
 import { Interruption, INTERRUPTED } from './interruption';
 import type { ClusterSecurity } from './cluster-security';
 import { batchOf, type Job } from './job';
-import { MetricsLog, stepMetrics } from './metrics-log';
+import { epochAt, MetricsLog, stepMetrics, type RecordContext } from './metrics-log';
 import { Progress } from './progress';
+import { writeRunReport } from './run-report';
+import { runView } from './run-view';
 import { stateMessage } from './run-messages';
 import { StepTimer } from './step-timer';
 import { WorkerCluster } from './worker-cluster';
 import type { WorkerPool } from './worker-pool';
+import type { WorkerLink } from './worker-link';
 
 /** train() stopped by interrupt(): the global steps done, and the checkpoint holding them (null at step 0). */
 export class RunInterrupted extends Error {
@@ -45,6 +48,8 @@ export interface RunResult {
   readonly finalEval: EvalSummary | null;
   readonly adapterDir: string;
   readonly rankPattern: ReadonlyMap<string, readonly boolean[]> | null;
+  /** report.html of the run (views of metrics.jsonl, opens offline), beside its CSV files */
+  readonly reportPath: string;
 }
 
 /**
@@ -54,8 +59,9 @@ export interface RunResult {
  */
 export class Coordinator {
   private readonly pool: WorkerPool;
-  private readonly metrics: MetricsLog;
   private readonly batches: EpochBatches;
+  /** training is over: workers leaving now are the run's end, not events of it */
+  private ended = false;
   /** the scale of recent accepted gradients, against which an absurd share is refused */
   private readonly norms = new GradientNormGuard();
   private readonly interruption = new Interruption();
@@ -67,16 +73,52 @@ export class Coordinator {
     private readonly job: Job,
     private readonly o: CoordinatorOptions,
     private readonly cluster: WorkerCluster,
+    private readonly metrics: MetricsLog,
   ) {
     this.pool = cluster.pool;
-    this.metrics = new MetricsLog(join(job.config.outputDir, 'metrics.jsonl'));
-    if (job.config.resume) this.metrics.keepBefore(job.optimizer.step);
     this.batches = new EpochBatches(job.train.examples.length, job.config.training, job.batchesPerEpoch);
   }
 
-  /** A coordinator for `job`; it serves the files of `job.modelDir` to authenticated workers. */
+  /**
+   * A coordinator for `job`; it serves the files of `job.modelDir` to authenticated workers and
+   * the status page. metrics.jsonl starts with the resolved config (a resumed run first drops
+   * the lines past its checkpoint).
+   */
   static async create(job: Job, o: CoordinatorOptions): Promise<Coordinator> {
-    return new Coordinator(job, o, await WorkerCluster.open(job, o.security, o.log));
+    const metrics = new MetricsLog(join(job.config.outputDir, 'metrics.jsonl'));
+    if (job.config.resume) metrics.keepBefore(job.optimizer.step);
+    metrics.write({
+      kind: 'config',
+      step: job.optimizer.step,
+      time: new Date().toISOString(),
+      runId: job.runId,
+      config: job.config,
+      totalSteps: job.totalSteps,
+      batchesPerEpoch: job.batchesPerEpoch,
+      initialRanks: Object.fromEntries([...job.injected.adapters].map(([id, a]) => [id, a.rank])),
+      trueRanks: job.trueRanks ? Object.fromEntries(job.trueRanks) : null,
+    });
+    let coordinator: Coordinator | null = null;
+    const cluster = await WorkerCluster.open(job, o.security, o.log, {
+      view: (pool) => runView(metrics.records, pool.rows()),
+      onWorkerEvent: (event, link, detail) => coordinator?.workerEvent(event, link, detail),
+    });
+    coordinator = new Coordinator(job, o, cluster, metrics);
+    return coordinator;
+  }
+
+  /** Who writes the records, and the epoch length, for metrics lines. */
+  private get recordContext(): RecordContext {
+    return { runId: this.job.runId, batchesPerEpoch: this.job.batchesPerEpoch };
+  }
+
+  private event(event: 'join' | 'drop' | 'checkpoint', detail: string, worker?: WorkerLink): void {
+    const w = worker ? { index: worker.index, id: worker.workerId, host: worker.capabilities?.hostname ?? worker.remote, backend: worker.capabilities?.backend ?? '?' } : undefined;
+    this.metrics.write({ kind: 'event', step: this.job.optimizer.step, time: new Date().toISOString(), runId: this.job.runId, event, detail, ...(w ? { worker: w } : {}) });
+  }
+
+  private workerEvent(event: 'join' | 'drop', link: WorkerLink, detail: string): void {
+    if (!this.ended) this.event(event, `${link.label} ${event === 'join' ? 'joined' : 'dropped'}: ${detail}`, link);
   }
 
   /** Resolves with the bound port once listening (port 0 picks a free one). */
@@ -103,6 +145,8 @@ export class Coordinator {
     const { job } = this;
     const { evalEvery, checkpointEvery } = job.config.training;
     const minWorkers = job.config.cluster.minWorkers;
+    const statusUrl = this.cluster.statusUrl(job.config.cluster.host);
+    if (statusUrl) this.o.log(`status page: ${statusUrl}`);
     this.o.log(`waiting for ${minWorkers} worker(s) on ${this.cluster.address(job.config.cluster.host)}`);
     if ((await this.interruption.unless(this.pool.waitFor(minWorkers))) === INTERRUPTED) return this.stopEarly();
     const progress = new Progress(job.totalSteps, this.o.progressBar);
@@ -123,7 +167,7 @@ export class Coordinator {
         const times = timer.stateSent(computeMs);
         losses.push(report.loss);
         this.o.onStep?.(report);
-        this.metrics.write(stepMetrics(report, times, workers));
+        this.metrics.write(stepMetrics(report, times, workers, this.recordContext));
         this.report(progress, report, times.total);
 
         const done = step + 1;
@@ -141,8 +185,18 @@ export class Coordinator {
     if (this.interruption.requested) return this.stopEarly();
     const finalDir = join(job.config.outputDir, 'final');
     await saveCheckpoint(finalDir, job, { step: job.totalSteps, finalEval: lastEval }, this.o.log);
+    this.event('checkpoint', `saved the final adapter to ${join(finalDir, 'adapter')}`);
     this.o.log(`saved the final adapter to ${join(finalDir, 'adapter')}`);
-    return { steps: job.totalSteps, losses, finalEval: lastEval, adapterDir: join(finalDir, 'adapter'), rankPattern: job.optimizer.rankPattern() };
+    const reportPath = this.writeReport();
+    return { steps: job.totalSteps, losses, finalEval: lastEval, adapterDir: join(finalDir, 'adapter'), rankPattern: job.optimizer.rankPattern(), reportPath };
+  }
+
+  // the run's report.html and CSV files, from everything metrics.jsonl holds; training is over
+  private writeReport(): string {
+    this.ended = true;
+    const files = writeRunReport(this.job.config.outputDir);
+    this.o.log(`wrote the run report ${files.html} (and ${files.stepsCsv}, ${files.evalsCsv})`);
+    return files.html;
   }
 
   // writes the checkpoint of the last completed step (unless the loop just did), then throws RunInterrupted
@@ -151,6 +205,7 @@ export class Coordinator {
     if (step === 0) throw new RunInterrupted(0, null);
     const dir = join(this.job.config.outputDir, checkpointName(step));
     if (this.savedStep !== step) await this.saveStepCheckpoint(step);
+    this.writeReport();
     throw new RunInterrupted(step, dir);
   }
 
@@ -158,13 +213,27 @@ export class Coordinator {
   private async saveStepCheckpoint(step: number): Promise<void> {
     await saveCheckpoint(join(this.job.config.outputDir, checkpointName(step)), this.job, { step, epoch: this.batches.epochOf(step - 1) }, this.o.log);
     this.savedStep = step;
+    this.event('checkpoint', `saved ${checkpointName(step)}`);
   }
 
   /** Runs the dev split on the live workers, logs its metrics and writes them to metrics.jsonl. */
   async evaluate(step: number): Promise<EvalSummary> {
     const summary = summarizeEval(this.job.dev!, await devOutputs(this.pool, this.job, this.o.log));
     const metric = this.job.config.data.metric;
-    this.metrics.write({ kind: 'eval', step, metric, value: summary.metrics[metric] ?? NaN, loss: summary.loss, samples: summary.samples });
+    const metrics = Object.fromEntries(Object.entries(summary.metrics).filter((e): e is [string, number] => typeof e[1] === 'number'));
+    const { runId, batchesPerEpoch } = this.recordContext;
+    this.metrics.write({
+      kind: 'eval',
+      step,
+      time: new Date().toISOString(),
+      runId,
+      epoch: epochAt(step, batchesPerEpoch),
+      metric,
+      value: summary.metrics[metric] ?? NaN,
+      metrics,
+      loss: summary.loss,
+      samples: summary.samples,
+    });
     this.o.log(`eval at step ${step}: ${Object.entries(summary.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}, loss ${summary.loss.toFixed(4)}`);
     return summary;
   }
