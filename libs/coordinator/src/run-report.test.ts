@@ -16,9 +16,9 @@ test('CSV: one row per step with every scalar field and the kept rank per matrix
   t.is(
     stepsCsv(records),
     [
-      'step,time,runId,epoch,loss,lr,budget,maskApplied,samples,samplesPerSecond,workers,computeSeconds,optimizerSeconds,communicationSeconds,waitSeconds,kept:q,kept:k',
-      '1,t1,r1,0.5,1,0.1,,false,4,8,1,0.4,0.05,0.03,0.02,2,2',
-      '2,t2,r1,1,0.5,0.05,2,true,4,9,1,0.4,0.05,0.03,0.02,2,0',
+      'step,time,epoch,runId,loss,lr,budget,maskApplied,samples,samplesPerSecond,workers,computeSeconds,optimizerSeconds,communicationSeconds,waitSeconds,kept:q,kept:k',
+      '1,t1,0.5,r1,1,0.1,,false,4,8,1,0.4,0.05,0.03,0.02,2,2',
+      '2,t2,1,r1,0.5,0.05,2,true,4,9,1,0.4,0.05,0.03,0.02,2,0',
       '',
     ].join('\n'),
   );

@@ -22,11 +22,11 @@ function csv(header: readonly string[], rows: readonly (readonly unknown[])[]): 
   return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
 }
 
-/** The step records as CSV: every scalar field (in first-seen order), then one `kept:<module>` column per adapted matrix. */
+/** The step records as CSV: step, time, epoch, every other scalar field (in first-seen order), then one `kept:<module>` column per adapted matrix. */
 export function stepsCsv(records: readonly MetricsRecord[]): string {
   const steps = records.filter((r): r is StepMetrics => r.kind === 'step');
   const isScalar = (v: unknown) => v === null || typeof v !== 'object';
-  const scalar = [...new Set(steps.flatMap((s) => Object.entries(s).filter(([k, v]) => k !== 'kind' && isScalar(v)).map(([k]) => k)))];
+  const scalar = [...new Set(['step', 'time', 'epoch', ...steps.flatMap((s) => Object.entries(s).filter(([k, v]) => k !== 'kind' && isScalar(v)).map(([k]) => k))])];
   const modules = [...new Set(steps.flatMap((s) => Object.keys(s.kept)))];
   return csv(
     [...scalar, ...modules.map((m) => `kept:${m}`)],

@@ -47,7 +47,7 @@ test('the view of a run: series per step, every eval metric, heatmap cells equal
   t.deepEqual(v.heatmap.trueRanks, [1, 0]);
   t.is(v.heatmap.maxRank, 2);
   t.deepEqual(v.events.map((e) => [e.step, e.kind]), [[0, 'start'], [0, 'join'], [2, 'eval'], [2, 'ranks'], [3, 'checkpoint']]);
-  t.regex(v.events[3].text, /kept ranks 4 → 1 \(1 matrices at 0\)/);
+  t.is(v.events[3].text, 'masking: kept ranks 4 → 1 (1 matrices at 0)');
   t.deepEqual(v.workers.map((w) => [w.id, w.host, w.backend, w.state]), [['w', 'h', 'wasm', 'joined']]);
   t.is(runView(records.slice(0, 4), [], new Date(0)).state, 'running');
 });

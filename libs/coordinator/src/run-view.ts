@@ -135,7 +135,8 @@ function runEvents(records: readonly MetricsRecord[], steps: readonly StepMetric
     const before = i > 0 ? steps[i - 1].kept : null;
     if (!before || Object.keys(s.kept).every((k) => before[k] === s.kept[k])) return;
     const zero = Object.values(s.kept).filter((k) => k === 0).length;
-    events.push({ step: s.step, time: s.time, kind: 'ranks', text: `masking: kept ranks ${total(before)} → ${total(s.kept)} (${zero} matrices at 0)` });
+    // between masking steps, masked singular values may grow back (as in peft): a rise is no masking
+    events.push({ step: s.step, time: s.time, kind: 'ranks', text: `${s.maskApplied ? 'masking' : 'ranks changed'}: kept ranks ${total(before)} → ${total(s.kept)} (${zero} matrices at 0)` });
   });
   return events.sort((a, b) => a.step - b.step);
 }

@@ -63,7 +63,8 @@
       height: 220,
       scales: { x: { time: false } },
       series: [{ label: 'step' }].concat(series),
-      axes: [{}, { scale: series[0].scale || 'y', size: 60 }],
+      // steps are whole numbers: no tick at 1.25
+      axes: [{ incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000] }, { scale: series[0].scale || 'y', size: 60 }],
     };
     var right = series.filter(function (s) { return s.scale && s.scale !== (series[0].scale || 'y'); })[0];
     if (right) opts.axes.push({ scale: right.scale, side: 1, grid: { show: false }, size: 60 });
@@ -116,12 +117,12 @@
     var h = v.heatmap;
     var cols = h.columns.length;
     var cell = Math.max(3, Math.min(14, Math.floor(900 / Math.max(1, cols))));
-    var rowH = 14, labelW = 260, top = 18, gap = 6;
+    var rowH = 14, labelW = 260, top = 32, gap = 6;
     var labels = [], cells = [], side = [];
     var y = top, prevLayer;
     var extra = h.trueRanks ? 2 : 1;
-    side.push('<text x="' + (labelW + cols * cell + 10) + '" y="12">now</text>');
-    if (h.trueRanks) side.push('<text x="' + (labelW + cols * cell + 46) + '" y="12">true</text>');
+    side.push('<text x="' + (labelW + cols * cell + 10) + '" y="28">now</text>');
+    if (h.trueRanks) side.push('<text x="' + (labelW + cols * cell + 46) + '" y="28">true</text>');
     h.rows.forEach(function (row, ri) {
       if (ri > 0 && row.layer !== prevLayer) y += gap;
       prevLayer = row.layer;
@@ -146,7 +147,7 @@
     var width = labelW + cols * cell + 40 + extra * 36;
     document.getElementById('heatmap').innerHTML =
       '<svg id="heatmap-svg" width="' + width + '" height="' + (y + 18) + '" data-columns="' + cols + '" data-rows="' + h.rows.length + '">' +
-      '<text x="' + labelW + '" y="12">kept rank per step (column: ' + (cols === v.steps.step.length ? 'every step' : 'first, last and every step where a rank changed') + ')</text>' +
+      '<text x="0" y="12">kept rank per matrix (rows) and step (columns: ' + (cols === v.steps.step.length ? 'every step' : 'first, last and every step where a rank changed') + ')</text>' +
       labels.join('') + cells.join('') + side.join('') + axis.join('') + '</svg>';
     var legend = 'colour = kept rank:';
     for (var k = 0; k <= h.maxRank; k++) legend += '<i style="background:' + rankColor(k, h.maxRank) + '"></i>' + k;
