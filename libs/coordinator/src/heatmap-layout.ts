@@ -27,19 +27,22 @@ export const EVERY_STEP_UP_TO = 120;
 
 /**
  * The heatmap's columns, as indices into the steps: every step of a short run; for a longer one
- * the first step, every step whose kept ranks differ from the step before (a masking step that
- * changed something), and the last step, so the picture keeps every change at any run length.
+ * the first step, every masking step whose kept ranks differ from the column before, and the
+ * last step. Between masking steps the masked singular values grow back (as in peft, whose
+ * masking only zeroes them), so masking steps are where the allocation shows.
  */
-export function heatmapColumns(kept: readonly Readonly<Record<string, number>>[]): number[] {
-  if (kept.length <= EVERY_STEP_UP_TO) return kept.map((_, i) => i);
-  const columns: number[] = [];
-  kept.forEach((k, i) => {
-    if (i === 0 || i === kept.length - 1 || !sameRanks(k, kept[i - 1])) columns.push(i);
-  });
+export function heatmapColumns(steps: readonly { readonly kept: Readonly<Record<string, number>>; readonly maskApplied: boolean }[]): number[] {
+  if (steps.length <= EVERY_STEP_UP_TO) return steps.map((_, i) => i);
+  const columns: number[] = [0];
+  for (let i = 1; i < steps.length - 1; i++) {
+    if (steps[i].maskApplied && !sameRanks(steps[i].kept, steps[columns.at(-1)!].kept)) columns.push(i);
+  }
+  columns.push(steps.length - 1);
   return columns;
 }
 
-function sameRanks(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+/** True when both hold the same rank for every matrix. */
+export function sameRanks(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

@@ -14,11 +14,16 @@ test('heatmap rows: grouped by layer in layer order, the model order within a la
   t.deepEqual(rows.map((r) => [r.layer, r.type]), [[0, 'attention.self.query'], [0, 'attention.self.key'], [1, 'attention.self.query'], [null, POOLER]]);
 });
 
-test('heatmap columns: every step of a short run; of a long one the first, the last and every step that changed a rank', (t) => {
-  const short = Array.from({ length: 5 }, () => ({ a: 1 }));
+test('heatmap columns: every step of a short run; of a long one the first, the last and every masking step that changed the allocation', (t) => {
+  const short = Array.from({ length: 5 }, () => ({ kept: { a: 1 }, maskApplied: false }));
   t.deepEqual(heatmapColumns(short), [0, 1, 2, 3, 4]);
-  const long = Array.from({ length: EVERY_STEP_UP_TO + 80 }, (_, i) => ({ a: i < 50 ? 6 : i < 90 ? 3 : 1, b: i === 130 ? 0 : 2 }));
-  t.deepEqual(heatmapColumns(long), [0, 50, 90, 130, 131, EVERY_STEP_UP_TO + 79]);
+  const n = EVERY_STEP_UP_TO + 80;
+  // masking every 10th step from 40 on; between masking steps the masked values grow back (rank 6)
+  const long = Array.from({ length: n }, (_, i) => {
+    const masking = i >= 40 && i % 10 === 0;
+    return { maskApplied: masking, kept: masking ? { a: i < 70 ? 3 : 1, b: 2 } : { a: 6, b: 6 } };
+  });
+  t.deepEqual(heatmapColumns(long), [0, 40, 70, n - 1]);
 });
 
 function step(n: number, kept: Record<string, number>, maskApplied = false): StepMetrics {
@@ -47,7 +52,8 @@ test('the view of a run: series per step, every eval metric, heatmap cells equal
   t.deepEqual(v.heatmap.trueRanks, [1, 0]);
   t.is(v.heatmap.maxRank, 2);
   t.deepEqual(v.events.map((e) => [e.step, e.kind]), [[0, 'start'], [0, 'join'], [2, 'eval'], [2, 'ranks'], [3, 'checkpoint']]);
-  t.is(v.events[3].text, 'masking: kept ranks 4 → 1 (1 matrices at 0)');
+  t.is(v.events[3].text, 'masking: first masking, kept ranks 1 (1 matrices at 0)');
   t.deepEqual(v.workers.map((w) => [w.id, w.host, w.backend, w.state]), [['w', 'h', 'wasm', 'joined']]);
   t.is(runView(records.slice(0, 4), [], new Date(0)).state, 'running');
+  t.is(runView(records.slice(0, 4), null, new Date(0)).state, 'stopped', 'the report of an interrupted run');
 });

@@ -1,4 +1,4 @@
-import { heatmapColumns, heatmapRows, type HeatmapRow } from './heatmap-layout';
+import { heatmapColumns, heatmapRows, sameRanks, type HeatmapRow } from './heatmap-layout';
 import type { ConfigRecord, EvalMetrics, MetricsRecord, StepMetrics } from './metrics-log';
 import type { WorkerRow } from './worker-pool';
 
@@ -44,8 +44,8 @@ export interface RunView {
   readonly runId: string | null;
   readonly model: string | null;
   readonly totalSteps: number | null;
-  /** 'running' on the live page while training, 'finished' after the last step */
-  readonly state: 'running' | 'finished';
+  /** 'finished' after the last step; before it 'running' on the live page, 'stopped' in a report (an interrupted run) */
+  readonly state: 'running' | 'finished' | 'stopped';
   readonly generated: string;
   readonly config: unknown;
   readonly steps: StepSeries;
@@ -68,7 +68,7 @@ export function runView(records: readonly MetricsRecord[], liveWorkers: readonly
     runId: head?.runId ?? steps[0]?.runId ?? null,
     model,
     totalSteps,
-    state: totalSteps !== null && steps.at(-1)?.step === totalSteps ? 'finished' : 'running',
+    state: totalSteps !== null && steps.at(-1)?.step === totalSteps ? 'finished' : liveWorkers ? 'running' : 'stopped',
     generated: now.toISOString(),
     config: head?.config ?? null,
     steps: stepSeries(steps),
@@ -106,7 +106,7 @@ function heatmapView(head: ConfigRecord | null, steps: readonly StepMetrics[]): 
   const initial = head?.initialRanks ?? {};
   const ids = [...new Set([...Object.keys(initial), ...steps.flatMap((s) => Object.keys(s.kept))])];
   const rows = heatmapRows(ids);
-  const columns = heatmapColumns(steps.map((s) => s.kept));
+  const columns = heatmapColumns(steps);
   const last = steps.at(-1)?.kept ?? initial;
   const rankOf = (kept: Readonly<Record<string, number>>, id: string) => kept[id] ?? initial[id] ?? 0;
   const trueRanks = head?.trueRanks ?? null;
@@ -123,7 +123,7 @@ function heatmapView(head: ConfigRecord | null, steps: readonly StepMetrics[]): 
 
 const total = (kept: Readonly<Record<string, number>>) => Object.values(kept).reduce((a, b) => a + b, 0);
 
-/** Starts and resumes, joins, drops, checkpoints, evaluations, and the masking steps that changed a kept rank, in step order. */
+/** Starts and resumes, joins, drops, checkpoints, evaluations, and the masking steps that changed the allocation, in step order. */
 function runEvents(records: readonly MetricsRecord[], steps: readonly StepMetrics[]): RunEvent[] {
   const events: RunEvent[] = [];
   for (const r of records) {
@@ -131,13 +131,14 @@ function runEvents(records: readonly MetricsRecord[], steps: readonly StepMetric
     else if (r.kind === 'event') events.push({ step: r.step, time: r.time, kind: r.event, text: r.detail });
     else if (r.kind === 'eval') events.push({ step: r.step, time: r.time, kind: 'eval', text: `eval: ${Object.entries(r.metrics ?? { [r.metric]: r.value }).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}, loss ${r.loss.toFixed(4)}` });
   }
-  steps.forEach((s, i) => {
-    const before = i > 0 ? steps[i - 1].kept : null;
-    if (!before || Object.keys(s.kept).every((k) => before[k] === s.kept[k])) return;
+  // a masking step that changed the allocation (not the singular values growing back between masking steps)
+  let allocated: Readonly<Record<string, number>> | null = null;
+  for (const s of steps) {
+    if (!s.maskApplied || (allocated && sameRanks(allocated, s.kept))) continue;
     const zero = Object.values(s.kept).filter((k) => k === 0).length;
-    // between masking steps, masked singular values may grow back (as in peft): a rise is no masking
-    events.push({ step: s.step, time: s.time, kind: 'ranks', text: `${s.maskApplied ? 'masking' : 'ranks changed'}: kept ranks ${total(before)} → ${total(s.kept)} (${zero} matrices at 0)` });
-  });
+    events.push({ step: s.step, time: s.time, kind: 'ranks', text: `masking: ${allocated ? `kept ranks ${total(allocated)} → ` : 'first masking, kept ranks '}${total(s.kept)} (${zero} matrices at 0)` });
+    allocated = s.kept;
+  }
   return events.sort((a, b) => a.step - b.step);
 }
 

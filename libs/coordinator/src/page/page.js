@@ -147,7 +147,7 @@
     var width = labelW + cols * cell + 40 + extra * 36;
     document.getElementById('heatmap').innerHTML =
       '<svg id="heatmap-svg" width="' + width + '" height="' + (y + 18) + '" data-columns="' + cols + '" data-rows="' + h.rows.length + '">' +
-      '<text x="0" y="12">kept rank per matrix (rows) and step (columns: ' + (cols === v.steps.step.length ? 'every step' : 'first, last and every step where a rank changed') + ')</text>' +
+      '<text x="0" y="12">kept rank per matrix (rows) and step (columns: ' + (cols === v.steps.step.length ? 'every step' : 'first, last and every masking step that changed the allocation') + ')</text>' +
       labels.join('') + cells.join('') + side.join('') + axis.join('') + '</svg>';
     var legend = 'colour = kept rank:';
     for (var k = 0; k <= h.maxRank; k++) legend += '<i style="background:' + rankColor(k, h.maxRank) + '"></i>' + k;
