@@ -92,6 +92,8 @@ browserTest('the live status page during a run and its report after it show the 
     t.is(view.steps, 16);
     checkPage(t, view, records);
     t.deepEqual(view.charts.evals, [records.evals, records.evals, records.evals], 'dev metrics: a point per evaluation (pearson, spearman)');
+    t.regex(await report.$eval('#workers-table', (e) => e.textContent ?? ''), /local-0.*wasm.*joined/s, 'the workers, from the join events');
+    t.regex(await report.$eval('#events', (e) => e.textContent ?? ''), /saved the final adapter/);
     await report.screenshot({ path: join(dir, 'report.png'), fullPage: true });
     t.log(`screenshots: ${join(dir, 'live-page.png')}, ${join(dir, 'report.png')}`);
   } finally {

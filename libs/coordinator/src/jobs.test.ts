@@ -46,6 +46,11 @@ test.serial('a text job: TSV train split and CSV dev split tokenized with the ch
     const { time, runId, ...rest } = evalRecord;
     t.deepEqual(rest, { kind: 'eval', step: 6, epoch: 3, metric: 'mcc', value: result.finalEval!.metrics.mcc, metrics: { ...result.finalEval!.metrics }, loss: result.finalEval!.loss, samples: 6 });
     t.true(Object.keys(evalRecord.metrics).length > 1, 'every metric, not only the headline');
+    const events = metrics.filter((m) => m.kind === 'event').map((m) => `${m.step} ${m.event}`);
+    t.deepEqual(events.filter((e) => e.endsWith('join')), ['0 join', '0 join'], 'both workers joined before step 1');
+    t.is(events.at(-1), '6 checkpoint', 'the final adapter, and no drop for the end of the run');
+    t.is(result.reportPath, join(dir, 'out/report.html'));
+    t.true(existsSync(join(dir, 'out/metrics-steps.csv')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
