@@ -86,11 +86,15 @@
     ], [s.step, s.loss, evalLoss]);
     var names = Object.keys(v.evals.metrics);
     if (names.length) {
+      var empty = document.querySelector('#chart-evals .empty');
+      if (empty) empty.remove();
       plot('evals', 'chart-evals', names.map(function (n, i) {
         return { label: n, stroke: COLORS[i % COLORS.length], width: 1.5, points: { show: true, size: 6 } };
       }), [v.evals.step].concat(names.map(function (n) { return v.evals.metrics[n]; })));
     } else {
-      document.getElementById('chart-evals').setAttribute('data-points', '0');
+      var box = document.getElementById('chart-evals');
+      box.setAttribute('data-points', '0');
+      if (!box.querySelector('.empty')) box.insertAdjacentHTML('beforeend', '<p class="empty">no evaluation yet (training.evalEvery, and at the end when there is a dev split)</p>');
     }
     plot('schedule', 'chart-schedule', [
       { label: 'lr', stroke: COLORS[0], width: 1.5, scale: 'lr', value: function (u, x) { return fmt(x); } },
