@@ -139,7 +139,7 @@ test.serial('a run resumed from its checkpoint continues bit for bit; a checkpoi
     const r = await start(['run', '--workers', '2', '-o', part, ...SHORT, '--resume', join(full, 'checkpoint-8')]).done;
     t.is(r.code, 0, r.out.slice(-2000));
     t.regex(r.out, /resumed from .*checkpoint-8 at step 8/);
-    t.deepEqual(stepLosses(part), stepLosses(full).slice(8), 'steps 8..15 as in the uninterrupted run');
+    t.deepEqual(stepLosses(part), stepLosses(full).slice(8), 'steps 9..16 as in the uninterrupted run');
     const bad = await start(['run', '--workers', '1', '-o', part, ...SHORT, '--set', 'training.seed=7', '--resume', join(full, 'checkpoint-8')]).done;
     t.is(bad.code, 1);
     t.regex(bad.out, /cannot resume from .*checkpoint-8: it was trained on another base model/);

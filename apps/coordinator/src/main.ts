@@ -137,6 +137,7 @@ async function serve(config: RunConfig, flags: CommonFlags, onListening?: (port:
       console.log(`final dev ${Object.entries(result.finalEval.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}`);
     }
     console.log(`first loss ${result.losses[0]?.toFixed(4)}, last loss ${result.losses.at(-1)?.toFixed(4)}; adapter: ${result.adapterDir}`);
+    console.log(`report: ${result.reportPath}`);
     if (result.finalVsBest) console.log(result.finalVsBest);
     return 0;
   } catch (e) {
@@ -256,6 +257,19 @@ program
       // full precision, one line, for scripts
       console.log(`metrics ${JSON.stringify({ examples: r.examples, metrics: r.metrics, loss: r.loss })}`);
     } else console.log(`${r.examples} examples (no labels: no metrics)`);
+  });
+
+program
+  .command('report')
+  .description('write report.html (charts, rank heatmap, events: one file that opens offline) and CSV files of a run folder')
+  .argument('<run-dir>', 'the output folder of a run (holding metrics.jsonl)')
+  .option('-o, --output <dir>', 'where to write report.html, metrics-steps.csv and metrics-evals.csv (default: the run folder)')
+  .action(async (runDir: string, flags: { output?: string }) => {
+    const { writeRunReport } = await loadRuntime();
+    const files = writeRunReport(runDir, flags.output);
+    console.log(`steps CSV: ${files.stepsCsv}`);
+    console.log(`evaluations CSV: ${files.evalsCsv}`);
+    console.log(`report: ${files.html}`);
   });
 
 // `adalora worker` runs through apps/worker (bin/adalora.mjs); listed here so that the help shows it

@@ -4,7 +4,7 @@
  * `--help` must not wait for.
  */
 export { loadBackend } from '@adalora/backend';
-export { claimOutputFolder, Coordinator, listenPolicy, loadClusterSecurity, prepareJob, rankReport, RunInterrupted, type ClusterSecurity, type Job } from '@adalora/coordinator';
+export { claimOutputFolder, Coordinator, listenPolicy, loadClusterSecurity, prepareJob, rankReport, RunInterrupted, writeRunReport, type ClusterSecurity, type Job } from '@adalora/coordinator';
 export { checkOutputFolder, mergeCommand } from './merge-command';
 export { predictCommand } from './predict-command';
 export { startLocalWorkers, stopLocalWorkers } from './local-workers';

@@ -13,11 +13,14 @@ import { gradientsFromShares } from './gradient-shares';
 import { Interruption, INTERRUPTED } from './interruption';
 import type { ClusterSecurity } from './cluster-security';
 import { batchOf, type Job } from './job';
-import { MetricsLog, stepMetrics } from './metrics-log';
+import { epochAt, MetricsLog, stepMetrics, type RecordContext } from './metrics-log';
 import { LogThroughProgress, Progress, type BarStream } from './progress';
+import { writeRunReport } from './run-report';
+import { runView } from './run-view';
 import { stateMessage } from './run-messages';
 import { StepTimer } from './step-timer';
 import { WorkerCluster } from './worker-cluster';
+import type { WorkerLink } from './worker-link';
 import type { WorkerPool } from './worker-pool';
 
 /** train() stopped by interrupt(): the global steps done, and the checkpoint holding them (null at step 0). */
@@ -56,6 +59,8 @@ export interface RunResult {
   readonly best: BestEval | null;
   /** set when the final adapter scores much worse on dev than the best one: says so, naming both and best/ */
   readonly finalVsBest: string | null;
+  /** report.html of the run (views of metrics.jsonl, opens offline), beside its CSV files */
+  readonly reportPath: string;
 }
 
 /**
@@ -65,7 +70,6 @@ export interface RunResult {
  */
 export class Coordinator {
   private readonly pool: WorkerPool;
-  private readonly metrics: MetricsLog;
   private readonly batches: EpochBatches;
   /** the scale of recent accepted gradients, against which an absurd share is refused */
   private readonly norms = new GradientNormGuard();
@@ -75,6 +79,8 @@ export class Coordinator {
   /** the best dev metric so far (kept in best/) and early stopping's patience */
   private readonly best: BestTracker;
   private readonly log: (line: string) => void;
+  /** training is over: workers leaving now are the run's end, not events of it */
+  private ended = false;
 
   /** Use `Coordinator.create`: the model files are hashed before the port opens. */
   private constructor(
@@ -82,22 +88,56 @@ export class Coordinator {
     private readonly o: CoordinatorOptions,
     private readonly cluster: WorkerCluster,
     private readonly logs: LogThroughProgress,
+    private readonly metrics: MetricsLog,
   ) {
     this.log = logs.line;
     this.pool = cluster.pool;
-    this.metrics = new MetricsLog(join(job.config.outputDir, 'metrics.jsonl'));
-    if (job.config.resume) this.metrics.keepBefore(job.optimizer.step);
-    // the resume point, so that a reader of the file sees where the continuation took over
-    if (job.resumedFrom) this.metrics.write({ kind: 'resume', step: job.optimizer.step, from: job.resumedFrom });
     this.batches = new EpochBatches(job.train.examples.length, job.config.training, job.batchesPerEpoch);
     const t = job.config.training;
     this.best = new BestTracker(job.config.data.metric, t.earlyStoppingPatience, t.earlyStoppingThreshold, job.resumedFrom ? savedBest(this.bestDir, job.config.data.metric) : null);
   }
 
-  /** A coordinator for `job`; it serves the files of `job.modelDir` to authenticated workers. */
+  /**
+   * A coordinator for `job`; it serves the files of `job.modelDir` to authenticated workers and
+   * the status page. metrics.jsonl starts with the resolved config; a resumed run first drops
+   * the lines past its checkpoint, then marks where it took over.
+   */
   static async create(job: Job, o: CoordinatorOptions): Promise<Coordinator> {
     const logs = new LogThroughProgress(o.log);
-    return new Coordinator(job, o, await WorkerCluster.open(job, o.security, logs.line), logs);
+    const metrics = new MetricsLog(join(job.config.outputDir, 'metrics.jsonl'));
+    if (job.config.resume) metrics.keepBefore(job.optimizer.step);
+    const base = { step: job.optimizer.step, time: new Date().toISOString(), runId: job.runId };
+    if (job.resumedFrom) metrics.write({ kind: 'resume', ...base, from: job.resumedFrom });
+    metrics.write({
+      kind: 'config',
+      ...base,
+      config: job.config,
+      totalSteps: job.totalSteps,
+      batchesPerEpoch: job.batchesPerEpoch,
+      initialRanks: Object.fromEntries([...job.injected.adapters].map(([id, a]) => [id, a.rank])),
+      trueRanks: job.trueRanks ? Object.fromEntries(job.trueRanks) : null,
+    });
+    let coordinator: Coordinator | null = null;
+    const cluster = await WorkerCluster.open(job, o.security, logs.line, {
+      view: (pool) => runView(metrics.records, pool.rows()),
+      onWorkerEvent: (event, link, detail) => coordinator?.workerEvent(event, link, detail),
+    });
+    coordinator = new Coordinator(job, o, cluster, logs, metrics);
+    return coordinator;
+  }
+
+  /** Who writes the records, and the epoch length, for metrics lines. */
+  private get recordContext(): RecordContext {
+    return { runId: this.job.runId, batchesPerEpoch: this.job.batchesPerEpoch };
+  }
+
+  private event(event: 'join' | 'drop' | 'checkpoint', detail: string, worker?: WorkerLink): void {
+    const w = worker ? { index: worker.index, id: worker.workerId, host: worker.capabilities?.hostname ?? worker.remote, backend: worker.capabilities?.backend ?? '?' } : undefined;
+    this.metrics.write({ kind: 'event', step: this.job.optimizer.step, time: new Date().toISOString(), runId: this.job.runId, event, detail, ...(w ? { worker: w } : {}) });
+  }
+
+  private workerEvent(event: 'join' | 'drop', link: WorkerLink, detail: string): void {
+    if (!this.ended) this.event(event, `${link.label} ${event === 'join' ? 'joined' : 'dropped'}: ${detail}`, link);
   }
 
   /** `<outputDir>/best`: the adapter of the best evaluation. */
@@ -129,6 +169,8 @@ export class Coordinator {
     const { job } = this;
     const { evalEvery, checkpointEvery } = job.config.training;
     const minWorkers = job.config.cluster.minWorkers;
+    const statusUrl = this.cluster.statusUrl(job.config.cluster.host);
+    if (statusUrl) this.log(`status page: ${statusUrl}`);
     this.log(`waiting for ${minWorkers} worker(s) on ${this.cluster.address(job.config.cluster.host)}`);
     if ((await this.interruption.unless(this.pool.waitFor(minWorkers))) === INTERRUPTED) return this.stopEarly();
     const progress = new Progress(job.totalSteps, this.o.progressBar, { stream: this.o.progressStream });
@@ -151,7 +193,7 @@ export class Coordinator {
         const times = timer.stateSent(computeMs);
         losses.push(report.loss);
         this.o.onStep?.(report);
-        this.metrics.write(stepMetrics(report, times, workers));
+        this.metrics.write(stepMetrics(report, times, workers, this.recordContext));
         this.report(progress, report, times.total);
 
         const done = step + 1;
@@ -173,11 +215,21 @@ export class Coordinator {
     const steps = job.optimizer.step;
     const finalDir = join(job.config.outputDir, 'final');
     await saveCheckpoint(finalDir, job, { step: steps, finalEval: lastEval }, this.log);
+    this.event('checkpoint', `saved the final adapter to ${join(finalDir, 'adapter')}`);
     this.log(`saved the final adapter to ${join(finalDir, 'adapter')}`);
     const best = this.best.best;
     const finalVsBest = lastEval && best ? finalVsBestWarning({ step: steps, value: this.metricOf(lastEval) }, best, join(this.bestDir, 'adapter')) : null;
+    const reportPath = this.writeReport();
     if (finalVsBest) this.log(finalVsBest);
-    return { steps, losses, finalEval: lastEval, adapterDir: join(finalDir, 'adapter'), rankPattern: job.optimizer.rankPattern(), best, finalVsBest };
+    return { steps, losses, finalEval: lastEval, adapterDir: join(finalDir, 'adapter'), rankPattern: job.optimizer.rankPattern(), best, finalVsBest, reportPath };
+  }
+
+  // the run's report.html and CSV files, from everything metrics.jsonl holds; training is over
+  private writeReport(): string {
+    this.ended = true;
+    const files = writeRunReport(this.job.config.outputDir);
+    this.log(`wrote the run report ${files.html} (and ${files.stepsCsv}, ${files.evalsCsv})`);
+    return files.html;
   }
 
   private metricOf(summary: EvalSummary): number {
@@ -209,6 +261,7 @@ export class Coordinator {
     if (step === 0) throw new RunInterrupted(0, null);
     const dir = join(this.job.config.outputDir, checkpointName(step));
     if (this.savedStep !== step) await this.saveStepCheckpoint(step);
+    this.writeReport();
     throw new RunInterrupted(step, dir);
   }
 
@@ -217,6 +270,7 @@ export class Coordinator {
     const { outputDir, training } = this.job.config;
     await saveCheckpoint(join(outputDir, checkpointName(step)), this.job, { step, epoch: this.batches.epochOf(step - 1) }, this.log);
     this.savedStep = step;
+    this.event('checkpoint', `saved ${checkpointName(step)}`);
     if (training.saveTotalLimit !== undefined) pruneCheckpoints(outputDir, training.saveTotalLimit, this.job.resumedFrom, this.log);
   }
 
@@ -226,9 +280,10 @@ export class Coordinator {
     const outputs = await devOutputs(this.pool, this.job, this.log);
     const summary = qaDev ? summarizeQaEval(qaDev, dev!, outputs) : summarizeEval(dev!, outputs);
     const metric = this.job.config.data.metric;
-    const line = { kind: 'eval', step, metric, value: summary.metrics[metric] ?? NaN, loss: summary.loss, samples: summary.samples } as const;
-    // QA: every SQuAD score (em, f1, v2's HasAns_*, NoAns_*) beside the chosen one
-    this.metrics.write(qaDev ? { ...line, scores: summary.metrics } : line);
+    // every metric the task computes (QA: em, f1, v2's HasAns_* and NoAns_*), beside the headline one
+    const metrics = Object.fromEntries(Object.entries(summary.metrics).filter((e): e is [string, number] => typeof e[1] === 'number'));
+    const { runId, batchesPerEpoch } = this.recordContext;
+    this.metrics.write({ kind: 'eval', step, time: new Date().toISOString(), runId, epoch: epochAt(step, batchesPerEpoch), metric, value: summary.metrics[metric] ?? NaN, metrics, loss: summary.loss, samples: summary.samples });
     this.log(`eval at step ${step}: ${Object.entries(summary.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}, loss ${summary.loss.toFixed(4)}`);
     return summary;
   }

@@ -59,6 +59,7 @@ async function computeOn(link: WorkerLink, job: Job, step: number, units: readon
     }
     const absurd = norms.judge(perSampleNorm(sums));
     if (absurd) throw link.close('COORD_ERR_ABSURD_GRADIENTS', absurd);
+    link.lastComputeMs = sums.computeMs;
     return sums;
   });
 }

@@ -17,8 +17,14 @@ export { prepareJob, type Job } from './job';
 export { type EvalSummary } from './evaluation';
 /** The kept rank per adapted matrix (beside the true rank of the built-in task), as a table. */
 export { rankReport } from './rank-report';
-/** What a run writes to `<outputDir>/metrics.jsonl`. */
-export { type StepMetrics, type EvalMetrics, type ResumeMetrics, type MetricsRecord } from './metrics-log';
+/** What a run writes to `<outputDir>/metrics.jsonl`, and its reader (torn or foreign lines skipped). */
+export { type StepMetrics, type EvalMetrics, type ConfigRecord, type EventRecord, type ResumeMetrics, type MetricsRecord } from './metrics-log';
+export { readMetrics } from './metrics-file';
+/** `report.html` (opens offline) and CSV files of a run folder, as `adalora report` writes them. */
+export { writeRunReport, type RunReportFiles } from './run-report';
+/** The status page's data (also embedded in the report), and the token its URL carries when the run has a secret. */
+export { runView, type RunView } from './run-view';
+export { statusToken } from './status-page';
 /** The output folder guard (--overwrite): a previous run's outputs are refused, or deleted on request. */
 export { claimOutputFolder, runOutputsIn, type OutputFolderPolicy } from './output-folder';
 

@@ -36,7 +36,21 @@ test.serial('a text job: TSV train split and CSV dev split tokenized with the ch
     t.true(Number.isFinite(result.finalEval!.metrics.mcc!));
     t.is(readPeftAdapterTensors(result.adapterDir).get('base_model.model.bert.encoder.layer.0.attention.self.query.lora_E')?.shape[1], 1);
     const metrics = readFileSync(join(dir, 'out/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    t.deepEqual(metrics.at(-1), { kind: 'eval', step: 6, metric: 'mcc', value: result.finalEval!.metrics.mcc, loss: result.finalEval!.loss, samples: 6 });
+    // one step numbering: steps 1…6, the evaluation after step 6 says 6; the first line holds the resolved config
+    t.is(metrics[0].kind, 'config');
+    t.is(metrics[0].totalSteps, 6);
+    t.deepEqual(metrics.filter((m) => m.kind === 'step').map((m) => m.step), [1, 2, 3, 4, 5, 6]);
+    t.deepEqual(metrics.filter((m) => m.kind === 'step').map((m) => m.epoch), [0.5, 1, 1.5, 2, 2.5, 3]);
+    t.true(metrics.every((m) => m.runId === metrics[0].runId && !Number.isNaN(Date.parse(m.time))));
+    const evalRecord = metrics.filter((m) => m.kind === 'eval').at(-1);
+    const { time, runId, ...rest } = evalRecord;
+    t.deepEqual(rest, { kind: 'eval', step: 6, epoch: 3, metric: 'mcc', value: result.finalEval!.metrics.mcc, metrics: { ...result.finalEval!.metrics }, loss: result.finalEval!.loss, samples: 6 });
+    t.true(Object.keys(evalRecord.metrics).length > 1, 'every metric, not only the headline');
+    const events = metrics.filter((m) => m.kind === 'event').map((m) => `${m.step} ${m.event}`);
+    t.deepEqual(events.filter((e) => e.endsWith('join')), ['0 join', '0 join'], 'both workers joined before step 1');
+    t.is(events.at(-1), '6 checkpoint', 'the final adapter, and no drop for the end of the run');
+    t.is(result.reportPath, join(dir, 'out/report.html'));
+    t.true(existsSync(join(dir, 'out/metrics-steps.csv')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import { fixturePath, runLocalCluster, stepLosses, writeSyntheticSquad, type Loc
 import { parseRunConfig } from '@adalora/config';
 import { prepareJob } from './job';
 import type { EvalMetrics } from './metrics-log';
+import { readMetrics } from './metrics-file';
 
 // SQuAD v1.1 and v2.0 files of 240 questions (seeded, contexts of 80 words: several 48-token
 // windows each) train with AdaLoRA on the fixture-shaped BERT (hidden 32, 2 layers, 64
@@ -45,12 +46,11 @@ async function squadRun(version: 'v1' | 'v2', workers: number): Promise<LocalClu
   return { ...run, out, log };
 }
 
-const evalLines = (out: string): EvalMetrics[] =>
-  readFileSync(join(out, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as EvalMetrics)
-    .filter((m) => m.kind === 'eval');
+// the evaluation records without when and by which run they were written (those differ between runs)
+const evalLines = (out: string): Omit<EvalMetrics, 'time' | 'runId'>[] =>
+  readMetrics(join(out, 'metrics.jsonl'))
+    .filter((m): m is EvalMetrics => m.kind === 'eval')
+    .map(({ time: _time, runId: _runId, ...rest }) => rest);
 
 function checkAdapter(t: import('ava').ExecutionContext, adapterDir: string): void {
   const config = JSON.parse(readFileSync(join(adapterDir, 'adapter_config.json'), 'utf8'));
@@ -71,15 +71,15 @@ test.serial('SQuAD v1.1 JSON on 2 workers: dev EM/F1 at every evaluation, a QUES
   t.deepEqual(evals.map((e) => e.step), [EVAL_EVERY, STEPS]);
   for (const e of evals) {
     t.is(e.metric, 'f1');
-    t.deepEqual(Object.keys(e.scores ?? {}).sort(), ['em', 'f1']);
-    t.is(e.value, e.scores!.f1);
-    t.true(e.scores!.em >= 0 && e.scores!.em <= e.scores!.f1 && e.scores!.f1 <= 100, JSON.stringify(e.scores));
+    t.deepEqual(Object.keys(e.metrics).sort(), ['em', 'f1']);
+    t.is(e.value, e.metrics.f1);
+    t.true(e.metrics.em >= 0 && e.metrics.em <= e.metrics.f1 && e.metrics.f1 <= 100, JSON.stringify(e.metrics));
     t.true(Number.isFinite(e.loss) && e.loss > 0);
   }
   t.true(run.log.some((l) => new RegExp(`eval at step ${EVAL_EVERY}: em \\d+\\.\\d{4}, f1 \\d+\\.\\d{4}, loss`).test(l)), 'each eval is logged');
   t.is(run.result.finalEval?.metrics.f1, evals.at(-1)!.value);
   checkAdapter(t, run.result.adapterDir);
-  t.log(`v1.1: ${run.reports.length} steps, dev ${evals.map((e) => `step ${e.step} EM ${e.scores!.em.toFixed(1)} F1 ${e.scores!.f1.toFixed(1)}`).join('; ')}`);
+  t.log(`v1.1: ${run.reports.length} steps, dev ${evals.map((e) => `step ${e.step} EM ${e.metrics.em.toFixed(1)} F1 ${e.metrics.f1.toFixed(1)}`).join('; ')}`);
 });
 
 test.serial('SQuAD v2.0 JSON: HasAns/NoAns splits reported; 1 and 2 workers give the same run bit for bit', async (t) => {
@@ -94,12 +94,12 @@ test.serial('SQuAD v2.0 JSON: HasAns/NoAns splits reported; 1 and 2 workers give
   t.deepEqual(evals2.map((e) => e.step), [EVAL_EVERY, STEPS]);
   for (const e of evals2) {
     // 48 dev questions, every third unanswerable
-    t.like(e.scores, { HasAns_total: 32, NoAns_total: 16 });
-    t.true(Math.abs(e.scores!.em - (32 * e.scores!.HasAns_em + 16 * e.scores!.NoAns_em) / 48) < 1e-9, 'EM is the splits weighted by their questions');
+    t.like(e.metrics, { HasAns_total: 32, NoAns_total: 16 });
+    t.true(Math.abs(e.metrics.em - (32 * e.metrics.HasAns_em + 16 * e.metrics.NoAns_em) / 48) < 1e-9, 'EM is the splits weighted by their questions');
   }
   t.deepEqual([...(one.result.rankPattern ?? [])], [...(two.result.rankPattern ?? [])]);
   checkAdapter(t, two.result.adapterDir);
-  t.log(`v2.0: losses ${losses.map((l) => l.toFixed(4)).join(' ')}; final ${JSON.stringify(evals2.at(-1)!.scores)}`);
+  t.log(`v2.0: losses ${losses.map((l) => l.toFixed(4)).join(' ')}; final ${JSON.stringify(evals2.at(-1)!.metrics)}`);
 });
 
 test.serial('windows longer than the model\'s positions are refused naming data.maxLength, before the model loads', async (t) => {

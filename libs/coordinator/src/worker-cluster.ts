@@ -4,8 +4,16 @@ import type { Job } from './job';
 import { ModelFileServer } from './model-files';
 import { replyBounds } from './reply-bounds';
 import { stateMessage, welcomeMessage } from './run-messages';
-import { WorkerPool } from './worker-pool';
+import type { RunView } from './run-view';
+import { StatusPage } from './status-page';
+import { WorkerPool, type WorkerPoolOptions } from './worker-pool';
 import { WorkerServer } from './worker-server';
+
+/** What the coordinator adds to its port besides the workers: the status page's data, and what to do when a worker joins or drops. */
+export interface ClusterExtras {
+  readonly view?: (pool: WorkerPool) => RunView;
+  readonly onWorkerEvent?: WorkerPoolOptions['onWorkerEvent'];
+}
 
 /**
  * The workers' side of a coordinator, wired once: the port (ws/wss and model files), the
@@ -18,10 +26,11 @@ export class WorkerCluster {
   private constructor(
     readonly pool: WorkerPool,
     private readonly server: WorkerServer,
+    private readonly status: StatusPage | null,
   ) {}
 
   /** Hashes the model files to serve, then opens the port (see {@link listening}). */
-  static async open(job: Job, security: ClusterSecurity | undefined, log: (line: string) => void): Promise<WorkerCluster> {
+  static async open(job: Job, security: ClusterSecurity | undefined, log: (line: string) => void, extras: ClusterExtras = {}): Promise<WorkerCluster> {
     const files = await ModelFileServer.of(job.modelDir);
     const { host, port, stepTimeoutMs, stepTimeoutFloorMs, heartbeatMs, maxConnections, handshakeTimeoutMs, wire } = job.config.cluster;
     const s = security ?? { secret: null, tls: null, insecure: false };
@@ -35,11 +44,14 @@ export class WorkerCluster {
       heartbeatMs,
       replyBounds: replyBounds(job.injected.trainables, wire, job.evalWidth),
       log,
+      onWorkerEvent: extras.onWorkerEvent,
     });
+    const view = extras.view;
+    const status = view ? new StatusPage(() => view(pool), s.secret) : null;
     const gate = new ConnectionGate(pool, { secret: s.secret, maxConnections, tokens: files, log });
-    const server = new WorkerServer({ host, port, tls: s.tls, handshakeTimeoutMs, files }, gate);
+    const server = new WorkerServer({ host, port, tls: s.tls, handshakeTimeoutMs, files, status }, gate);
     pool.startHeartbeat();
-    return new WorkerCluster(pool, server);
+    return new WorkerCluster(pool, server, status);
   }
 
   /** Resolves with the bound port once listening (port 0 picks a free one). */
@@ -50,6 +62,13 @@ export class WorkerCluster {
   /** `ws://host:port` (or wss) as workers reach it, for logs. */
   address(host: string): string {
     return `${this.server.scheme}://${host}:${this.server.boundPort}`;
+  }
+
+  /** The status page's URL (token included when there is a run secret), or null without one. */
+  statusUrl(host: string): string | null {
+    if (!this.status) return null;
+    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    return `${this.server.httpScheme}://${shown}:${this.server.boundPort}${this.status.path}`;
   }
 
   /**

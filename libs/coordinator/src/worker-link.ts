@@ -37,10 +37,17 @@ export interface ReplyBounds {
  */
 export class WorkerLink {
   status: LinkStatus = 'connected';
+  /** it finished the handshake once (its close is a worker leaving the run) */
+  wasReady = false;
   workerId = '?';
   capabilities: WorkerCapabilities | null = null;
   /** performance.now() of the last frame or pong from the peer */
   lastHeardAt = performance.now();
+  /** frame bytes received from and sent to the peer, for the status page */
+  bytesIn = 0;
+  bytesOut = 0;
+  /** the worker's compute time of its last accepted gradients share, ms (null before one) */
+  lastComputeMs: number | null = null;
   readonly reader: FrameReader<WorkerToCoordinator>;
   readonly requests: RequestChannel;
   private readonly writer = new FrameWriter();
@@ -75,7 +82,10 @@ export class WorkerLink {
     if (this.status === 'closed') return;
     if (msg.type === 'compute') this.replyBytes = this.bounds.gradientsBytes;
     if (msg.type === 'evaluate') this.replyBytes = this.bounds.evalResultBytes(msg.samples.sampleIds.length);
-    for (const frame of this.writer.encode(msg)) this.connection.send(frame);
+    for (const frame of this.writer.encode(msg)) {
+      this.bytesOut += frame.byteLength;
+      this.connection.send(frame);
+    }
   }
 
   /**

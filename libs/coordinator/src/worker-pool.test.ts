@@ -240,3 +240,21 @@ test("a worker's error report fails its pending request with its words, blaming 
   t.regex(e.message, /WORKER_ERR_INTERNAL: inputIds holds 999/);
   t.deepEqual(w.closes, [{ code: 1011, reason: 'WORKER_ERR_FAULT' }]);
 });
+
+test('the status page rows: id, host, backend, state and the bytes each way; join and drop are reported once each, a worker that never got ready is no event', (t) => {
+  const events: string[] = [];
+  const { pool: p } = pool({ onWorkerEvent: (event, link) => events.push(`${event} ${link.workerId}`) });
+  const w = connect(p);
+  const stranger = connect(p);
+  w.say(hello());
+  w.say(ready);
+  const [row] = p.rows();
+  t.like(row, { index: 0, id: 'w', host: 'h', backend: 'cpu', state: 'ready', lastComputeSeconds: null });
+  t.is(row.bytesIn, encodeMessage(hello()).byteLength + encodeMessage(ready).byteLength, 'every frame it sent');
+  t.true(row.bytesOut > 0, 'welcome and state went out');
+  t.like(p.rows()[1], { index: 1, id: '?', state: 'connected' });
+  stranger.events.closed(1006, '');
+  w.events.closed(1006, 'gone');
+  t.deepEqual(events, ['join w', 'drop w']);
+  t.deepEqual(p.rows(), []);
+});

@@ -30,6 +30,20 @@ export interface WorkerPoolOptions {
   /** how large each reply may be (chunked transfers beyond are refused) */
   readonly replyBounds: ReplyBounds;
   readonly log: (line: string) => void;
+  /** a worker became ready ('join') or a ready one left ('drop'), for the run's events */
+  readonly onWorkerEvent?: (event: 'join' | 'drop', link: WorkerLink, detail: string) => void;
+}
+
+/** One row of the status page's workers table. */
+export interface WorkerRow {
+  readonly index: number;
+  readonly id: string;
+  readonly host: string;
+  readonly backend: string;
+  readonly state: string;
+  readonly lastComputeSeconds: number | null;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
 }
 
 /** What the transport tells the pool about one accepted connection. */
@@ -85,6 +99,20 @@ export class WorkerPool {
     return [...this.links].filter((l) => l.status === 'ready');
   }
 
+  /** Every connected worker as the status page shows it, in join order. */
+  rows(): WorkerRow[] {
+    return [...this.links].map((l) => ({
+      index: l.index,
+      id: l.workerId,
+      host: l.capabilities?.hostname ?? l.remote,
+      backend: l.capabilities?.backend ?? '?',
+      state: l.status,
+      lastComputeSeconds: l.lastComputeMs === null ? null : l.lastComputeMs / 1000,
+      bytesIn: l.bytesIn,
+      bytesOut: l.bytesOut,
+    }));
+  }
+
   /** Resolves once at least `n` workers are ready. */
   waitFor(n: number): Promise<void> {
     return new Promise((resolve) => {
@@ -131,11 +159,13 @@ export class WorkerPool {
     return {
       message: (data) => {
         link.lastHeardAt = performance.now();
+        link.bytesIn += data.byteLength;
         this.receive(link, data);
       },
       pong: () => (link.lastHeardAt = performance.now()),
       closed: (code, reason) => {
         if (link.status !== 'closed') this.o.log(`${link.label} disconnected (${code} ${reason || 'no reason'})`);
+        if (link.wasReady) this.o.onWorkerEvent?.('drop', link, `${code} ${reason || 'no reason'}`);
         link.closed();
         this.links.delete(link);
       },
@@ -181,6 +211,8 @@ export class WorkerPool {
           throw protocolError('PROTO_ERR_BAD_FIELD', 'ready for another run or model', { messageType: 'ready', field: 'runId' });
         }
         link.status = 'ready';
+        link.wasReady = true;
+        this.o.onWorkerEvent?.('join', link, `backend ${link.capabilities?.backend ?? '?'} on ${link.capabilities?.hostname ?? link.remote}`);
         link.send(this.o.state());
         this.o.log(`${link.label} ready (model loaded in ${Math.round(msg.loadMs)} ms); ${this.ready.length} worker(s) ready`);
         this.readyWaiters.splice(0).forEach((wake) => wake());

@@ -6,6 +6,7 @@ import { CLOSE_CODES, WORKER_MAX_FRAME_BYTES } from '@adalora/protocol';
 import type { ConnectionGate } from './connection-gate';
 import type { ModelFileServer } from './model-files';
 import { PendingConnections } from './pending-connections';
+import type { StatusPage } from './status-page';
 
 /**
  * A closed connection whose peer does not finish the close handshake (a stopped worker) is cut
@@ -25,6 +26,8 @@ export interface WorkerServerOptions {
   readonly handshakeTimeoutMs: number;
   /** the model files workers may fetch, or null */
   readonly files: ModelFileServer | null;
+  /** the read-only status page, or null */
+  readonly status?: StatusPage | null;
 }
 
 /**
@@ -49,8 +52,8 @@ export class WorkerServer {
   ) {
     this.pending = new PendingConnections(MAX_PENDING_CONNECTIONS, o.handshakeTimeoutMs);
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-      if (o.files?.authorizes(req)) this.pending.settle(req.socket);
-      if (!o.files?.handle(req, res)) res.writeHead(404).end();
+      if (o.files?.authorizes(req) || o.status?.authorizes(req)) this.pending.settle(req.socket);
+      if (!o.status?.handle(req, res) && !o.files?.handle(req, res)) res.writeHead(404).end();
     };
     this.http = o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, onRequest) : createHttpServer(onRequest);
     // a request that has not arrived whole by the handshake deadline is not from a worker
@@ -115,6 +118,11 @@ export class WorkerServer {
   /** The bound port, or the configured one before listening. */
   get boundPort(): number {
     return (this.http.address() as AddressInfo | null)?.port ?? this.o.port;
+  }
+
+  /** `https` or `http`. */
+  get httpScheme(): string {
+    return this.o.tls ? 'https' : 'http';
   }
 
   /** `wss` or `ws`. */

@@ -3,7 +3,7 @@
  * the shared fixtures are, peft's recorded public-bert run, the BERT/RoBERTa and DeBERTa-v2
  * fixture helpers, the backend suite of the encoder tests, sample protocol messages and a
  * deliberately broken cpu backend, an in-process cluster (coordinator + workers over loopback),
- * the per-step losses of a run's metrics file, and CLI processes to start and watch. Only test files (`*.test.ts`) and tools/ may import it
+ * the per-step losses of a run's metrics file, CLI processes to start and watch, and headless Chromium for the browser tests. Only test files (`*.test.ts`) and tools/ may import it
  * (tools/module-boundaries.test.ts); it may import any lib.
  */
 export { repoRoot, fixturePath } from './fixture-paths';
@@ -30,3 +30,5 @@ export { freePort, startCli, until, type CliExit, type CliProcess } from './cli-
 export { FuzzFrames, type FuzzContext } from './fuzz-frames';
 export { shortBuiltinConfig } from './short-builtin-run';
 export { OPENSSL_MISSING, selfSignedCertificate } from './self-signed';
+export { CHROMIUM_PATH, chromiumMissing, launchHeadlessChromium } from './headless-chromium';
+export { pageRunView, type PageHeatmapCell, type PageView } from './page-run-view';

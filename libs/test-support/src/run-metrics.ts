@@ -1,13 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StepMetrics } from '@adalora/coordinator';
+import { readMetrics, type StepMetrics } from '@adalora/coordinator';
 
-/** The per-step losses a run wrote to `<outputDir>/metrics.jsonl`, in step order. */
+/** The per-step losses a run wrote to `<outputDir>/metrics.jsonl`, in step order (steps 1, 2, …). */
 export function stepLosses(outputDir: string): number[] {
-  return readFileSync(join(outputDir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as { kind: string })
+  return readMetrics(join(outputDir, 'metrics.jsonl'))
     .filter((m): m is StepMetrics => m.kind === 'step')
     .map((m) => m.loss);
 }

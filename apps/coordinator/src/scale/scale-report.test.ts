@@ -122,9 +122,13 @@ test("readRunSteps: a run's metrics.jsonl step lines in step order, evaluations 
   const line = (step: number, samplesPerSecond: number, workers: number): StepMetrics => ({
     kind: 'step',
     step,
+    time: '2026-12-02T05:00:00.000Z',
+    runId: 'r',
+    epoch: step / 8,
     loss: 1,
     lr: 0.01,
     budget: null,
+    maskApplied: false,
     kept: {},
     samples: 32,
     samplesPerSecond,
