@@ -28,7 +28,7 @@ test.serial('best/ holds the adapter of the best evaluation (PEFT layout as fina
   t.is(reports.length, 6);
   t.is(result.steps, 6);
   const all = records(dir);
-  t.deepEqual(all.filter((r) => r.kind === 'step').map((r) => r.step), [0, 1, 2, 3, 4, 5]);
+  t.deepEqual(all.filter((r) => r.kind === 'step').map((r) => r.step), [1, 2, 3, 4, 5, 6]); // steps done, 1-based
   const evals = all.filter((r): r is EvalLine => r.kind === 'eval');
   t.deepEqual(evals.map((e) => e.step), [2, 4, 6]);
   t.true(log.some((l) => l.startsWith('early stopping at step 6: dev pearson did not improve by more than 1.5 in 2 evaluation(s)')), log.join('\n'));

@@ -8,7 +8,8 @@ function previousRun(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'adalora-output-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const d of ['checkpoint-4', 'final', 'best', 'task', 'model-cache']) mkdirSync(join(dir, d));
-  writeFileSync(join(dir, 'metrics.jsonl'), '{"kind":"step","step":0}\n');
+  writeFileSync(join(dir, 'metrics.jsonl'), '{"kind":"step","step":1}\n');
+  writeFileSync(join(dir, 'report.html'), '<html></html>');
   writeFileSync(join(dir, 'secret'), 'not the run output');
   return dir;
 }
@@ -19,7 +20,7 @@ test("an output folder holding a previous run's outputs is refused, naming the f
   const dir = previousRun(t);
   const before = readdirSync(dir).sort();
   t.throws(() => claimOutputFolder(dir, quiet, () => t.fail('no log')), {
-    message: `output folder ${dir} holds a previous run's best/, checkpoint-4/, final/, metrics.jsonl: pass --overwrite to delete them, --resume latest to continue that run, or choose another --output`,
+    message: `output folder ${dir} holds a previous run's best/, checkpoint-4/, final/, metrics.jsonl, report.html: pass --overwrite to delete them, --resume latest to continue that run, or choose another --output`,
   });
   t.deepEqual(readdirSync(dir).sort(), before);
 });
@@ -42,6 +43,6 @@ test("--overwrite deletes only the previous run's outputs and says so; a resume 
   const log: string[] = [];
   claimOutputFolder(dir, { overwrite: true, resuming: false }, (l) => log.push(l));
   t.deepEqual(readdirSync(dir).sort(), ['model-cache', 'secret', 'task']);
-  t.deepEqual(log, [`--overwrite: deleted the previous run's best/, checkpoint-4/, final/, metrics.jsonl in ${dir}`]);
+  t.deepEqual(log, [`--overwrite: deleted the previous run's best/, checkpoint-4/, final/, metrics.jsonl, report.html in ${dir}`]);
   t.throws(() => claimOutputFolder(dir, { overwrite: true, resuming: true }, () => {}), { message: /--overwrite and --resume contradict each other/ });
 });
