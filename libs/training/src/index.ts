@@ -8,4 +8,4 @@ export { learningRate, type LrSchedule } from './lr-schedule';
 export { sliceRows, gatherRows, toEncoderInputs, disposeEncoderInputs } from './sample-rows';
 export { computeGradientSums, type GradientSums, type SharePlace } from './gradient-sums';
 export { ClusterOptimizer, type ClusterOptimizerState, type OptimizerConfig, type StepReport } from './cluster-optimizer';
-export { createRankRecoveryTask, type RankRecoveryTask } from './rank-recovery-task';
+export { createRankRecoveryTask, createTeacherModel, type RankRecoveryTask, type TeacherModel, type TeacherShape, type TeacherSpec } from './rank-recovery-task';
