@@ -3,6 +3,7 @@
 // `--help` printed, without loading TensorFlow.js: the runtime is imported once they are valid.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { X509Certificate } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { applyOverrides, BUILTIN_MODEL, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
 
 /** The backend, models, training and coordinator runtime: loads tfjs (a second or more). */
@@ -192,6 +193,34 @@ program
     const { loadBackend, mergeCommand } = await loadRuntime();
     await loadBackend(backend, { log });
     await mergeCommand(flags.model, flags.adapter, flags.output, log);
+  });
+
+// `adalora compare`: LoRA against AdaLoRA at equal budgets (its own module, loaded when run)
+const list = (parse: (v: string) => number) => (v: string) => v.split(',').map(parse);
+program
+  .command('compare')
+  .description('train LoRA and AdaLoRA at equal adapter budgets on a mixed-rank teacher task and a text task; write a table (CSV, JSON, markdown) and a plot (HTML)')
+  .option('-o, --output <dir>', 'where tasks, runs, compare.{csv,json,md,html} go', 'runs/compare')
+  .option('--tasks <list>', 'teacher,text or one of them', 'teacher,text')
+  .option('--budgets <list>', 'ranks per matrix: LoRA r = AdaLoRA target_r (init_r 1.5×)', list(integer(1)), [1, 2, 4])
+  .option('--seeds <n>', 'training seeds per method and budget', integer(1), 3)
+  .option('--steps <n>', 'optimizer steps per run', integer(12), 96)
+  .option('--train <n>', 'training rows per task', integer(8), 1024)
+  .option('--dev <n>', 'dev rows per task', integer(8), 256)
+  .option('--batch-size <n>', 'rows per step', integer(1), 32)
+  .option('--lr <x>', 'peak learning rate', (v: string) => Number(v), 2e-2)
+  .option('-w, --workers <n>', 'in-process workers per run', integer(1), 1)
+  .option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu', 'wasm')
+  .option('--tokenizer <path>', "the text task's tokenizer.json or its folder", fileURLToPath(new URL('../../../../shared/fixtures/tokenizer', import.meta.url)))
+  .option('--task-seed <n>', 'seed of the tasks (teachers and data)', integer(0), 11)
+  .action(async (flags: { output: string; tasks: string; budgets: number[]; seeds: number; steps: number; train: number; dev: number; batchSize: number; lr: number; workers: number; backend: string; tokenizer: string; taskSeed: number }) => {
+    const tasks = flags.tasks.split(',');
+    const bad = tasks.find((t) => t !== 'teacher' && t !== 'text');
+    if (bad !== undefined) throw new InvalidArgumentError(`--tasks: unknown task '${bad}' (teacher, text)`);
+    if (!(flags.lr > 0)) throw new InvalidArgumentError(`--lr: expected a number > 0, got ${flags.lr}`);
+    const { compareCommand } = await import('./compare/compare-command');
+    const { markdown } = await compareCommand({ ...flags, tasks: tasks as ('teacher' | 'text')[], backend: parseBackendChoice(flags.backend) }, (l) => console.log(`${new Date().toISOString()} compare: ${l}`));
+    console.log(`\n${markdown}`);
   });
 
 program.parseAsync(process.argv).catch((e: Error) => {
