@@ -204,7 +204,7 @@ program
   .option('--tasks <list>', 'teacher,text or one of them', 'teacher,text')
   .option('--budgets <list>', 'ranks per matrix: LoRA r = AdaLoRA target_r (init_r 1.5×)', list(integer(1)), [1, 2, 4])
   .option('--seeds <n>', 'training seeds per method and budget', integer(1), 3)
-  .option('--steps <n>', 'optimizer steps per run', integer(12), 96)
+  .option('--steps <n>', 'optimizer steps per run', integer(12), 64)
   .option('--train <n>', 'training rows per task', integer(8), 1024)
   .option('--dev <n>', 'dev rows per task', integer(8), 256)
   .option('--batch-size <n>', 'rows per step', integer(1), 32)
