@@ -17,7 +17,7 @@ import { loadBackend } from '@adalora/backend';
 import { mergeConfig } from '@adalora/config';
 import { timedClusterRun, type TimedRun } from './bench-cluster-run';
 import { writeBenchTask } from './bench-cluster-task';
-import { formatRatio, interleavedRatio, median } from './bench-timing';
+import { formatRatio, interleavedRatio, median, summarizeRatios } from './bench-timing';
 
 const num = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
 const PAIRS = num('--pairs', 3);
@@ -44,15 +44,20 @@ try {
     }) as Record<string, unknown>;
   const measured = (r: TimedRun) => median(r.stepSeconds.slice(0, STEPS));
   const show = (name: string, r: TimedRun) =>
-    `${name} ${(measured(r) * 1000).toFixed(0)} ms/step (compute ${(r.split.compute * 1000).toFixed(0)}, optimizer ${(r.split.optimizer * 1000).toFixed(0)}, send ${(r.split.communication * 1000).toFixed(0)}, wait ${(r.split.wait * 1000).toFixed(0)} ms)`;
+    `${name} ${(measured(r) * 1000).toFixed(0)} ms/step, ${(r.cpuSecondsPerStep * 1000).toFixed(0)} CPU ms/step (compute ${(r.split.compute * 1000).toFixed(0)}, optimizer ${(r.split.optimizer * 1000).toFixed(0)}, send ${(r.split.communication * 1000).toFixed(0)}, wait ${(r.split.wait * 1000).toFixed(0)} ms)`;
+  const cpuRatios: number[] = [];
   const ratio = await interleavedRatio(
     PAIRS,
     (p) => timedClusterRun(config('lora', p), WORKERS, WARMUP, BACKEND),
     (p) => timedClusterRun(config('adalora', p), WORKERS, WARMUP, BACKEND),
     (lora, ada) => measured(ada) / measured(lora),
-    (p, lora, ada, r) => console.log(`pair ${p + 1}: ${show('LoRA', lora)}; ${show('AdaLoRA', ada)}; ratio ${r.toFixed(2)}`),
+    (p, lora, ada, r) => {
+      cpuRatios.push(ada.cpuSecondsPerStep / lora.cpuSecondsPerStep);
+      console.log(`pair ${p + 1}: ${show('LoRA', lora)}; ${show('AdaLoRA', ada)}; ratio ${r.toFixed(2)} (CPU time ${cpuRatios[p].toFixed(2)})`);
+    },
   );
   console.log(`AdaLoRA / LoRA step time (${WORKERS} workers, init rank 8): ${formatRatio(ratio)} (target <= 1.05)`);
+  console.log(`AdaLoRA / LoRA CPU time per step (coordinator + workers): ${formatRatio(summarizeRatios(cpuRatios))}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -13,6 +13,12 @@ export interface TimedRun {
   readonly stepSeconds: readonly number[];
   /** samples of the measured steps / their wall time */
   readonly samplesPerSecond: number;
+  /**
+   * CPU seconds per measured step of the coordinator (this process) and its workers together
+   * (from /proc; NaN where there is none): unlike wall time it barely moves when other jobs
+   * load the machine, so it says what a step costs when the wall times are mostly waiting.
+   */
+  readonly cpuSecondsPerStep: number;
   /** medians over the measured steps of the coordinator's own split (metrics.jsonl), seconds */
   readonly split: { readonly compute: number; readonly optimizer: number; readonly communication: number; readonly wait: number };
 }
@@ -27,8 +33,14 @@ export async function timedClusterRun(config: Record<string, unknown>, workers: 
   const job = await prepareJob(run, () => {});
   const ends: number[] = [];
   const samples: number[] = [];
-  const coordinator = await Coordinator.create(job, { log: () => {}, progressBar: false, onStep: (r) => (ends.push(performance.now()), samples.push(r.samples)) });
   let children: ChildProcess[] = [];
+  const cpuMarks: number[] = [];
+  const onStep = (r: { samples: number }) => {
+    ends.push(performance.now());
+    samples.push(r.samples);
+    cpuMarks.push(cpuSeconds(children));
+  };
+  const coordinator = await Coordinator.create(job, { log: () => {}, progressBar: false, onStep });
   try {
     const port = await coordinator.listening();
     children = Array.from({ length: workers }, (_, i) =>
@@ -53,7 +65,26 @@ export async function timedClusterRun(config: Record<string, unknown>, workers: 
   const med = (f: (m: StepMetrics) => number) => median(steps.map(f));
   return {
     stepSeconds,
+    cpuSecondsPerStep: (cpuMarks.at(-1)! - cpuMarks[warmup - 1]) / stepSeconds.length,
     samplesPerSecond: measuredSamples / stepSeconds.reduce((a, b) => a + b, 0),
     split: { compute: med((m) => m.computeSeconds), optimizer: med((m) => m.optimizerSeconds), communication: med((m) => m.communicationSeconds), wait: med((m) => m.waitSeconds) },
   };
 }
+
+/** CPU seconds (user + system) used so far by this process and `children` (Linux /proc; else NaN for the children). */
+function cpuSeconds(children: readonly ChildProcess[]): number {
+  const own = process.cpuUsage();
+  let total = (own.user + own.system) / 1e6;
+  for (const c of children) {
+    try {
+      // fields after the ")" of the command name: state is 3rd, utime 14th, stime 15th
+      const fields = readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      return NaN;
+    }
+  }
+  return total;
+}
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times (100 on every common platform). */
+const CLOCK_TICKS = 100;

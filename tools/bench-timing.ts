@@ -49,6 +49,11 @@ export async function interleavedRatio<T>(
     ratios.push(ratio(ref, sub));
     onPair?.(p, ref, sub, ratios[p]);
   }
+  return summarizeRatios(ratios);
+}
+
+/** Median, min and max of per-pair ratios. */
+export function summarizeRatios(ratios: readonly number[]): PairedRatio {
   return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), ratios };
 }
 

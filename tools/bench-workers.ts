@@ -15,7 +15,7 @@ import { loadBackend } from '@adalora/backend';
 import { mergeConfig } from '@adalora/config';
 import { timedClusterRun, type TimedRun } from './bench-cluster-run';
 import { writeBenchTask } from './bench-cluster-task';
-import { formatRatio, interleavedRatio } from './bench-timing';
+import { formatRatio, interleavedRatio, summarizeRatios } from './bench-timing';
 
 const num = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
 const PAIRS = num('--pairs', 3);
@@ -34,15 +34,21 @@ try {
       training: { maxSteps: WARMUP + STEPS },
     }) as Record<string, unknown>;
   const show = (w: number, r: TimedRun) =>
-    `${w} worker(s): ${r.samplesPerSecond.toFixed(1)} samples/s (median step: compute ${(r.split.compute * 1000).toFixed(0)} ms, optimizer ${(r.split.optimizer * 1000).toFixed(0)} ms, send ${(r.split.communication * 1000).toFixed(0)} ms, wait ${(r.split.wait * 1000).toFixed(0)} ms)`;
+    `${w} worker(s): ${r.samplesPerSecond.toFixed(1)} samples/s, ${(r.cpuSecondsPerStep * 1000).toFixed(0)} CPU ms/step (median step: compute ${(r.split.compute * 1000).toFixed(0)} ms, optimizer ${(r.split.optimizer * 1000).toFixed(0)} ms, send ${(r.split.communication * 1000).toFixed(0)} ms, wait ${(r.split.wait * 1000).toFixed(0)} ms)`;
+  const cpuRatios: number[] = [];
   const ratio = await interleavedRatio(
     PAIRS,
     (p) => timedClusterRun(config(1, p), 1, WARMUP, BACKEND),
     (p) => timedClusterRun(config(2, p), 2, WARMUP, BACKEND),
     (one, two) => two.samplesPerSecond / one.samplesPerSecond,
-    (p, one, two, r) => console.log(`pair ${p + 1}: ${show(1, one)}; ${show(2, two)}; ratio ${r.toFixed(2)}`),
+    (p, one, two, r) => {
+      cpuRatios.push(two.cpuSecondsPerStep / one.cpuSecondsPerStep);
+      console.log(`pair ${p + 1}: ${show(1, one)}; ${show(2, two)}; ratio ${r.toFixed(2)} (CPU per step ${cpuRatios[p].toFixed(2)})`);
+    },
   );
   console.log(`2 workers / 1 worker throughput: ${formatRatio(ratio)} (target >= 1.8)`);
+  // what the second worker costs in CPU: 1.00 would be a perfectly parallel step
+  console.log(`CPU time per step, 2 workers / 1 worker (coordinator + workers): ${formatRatio(summarizeRatios(cpuRatios))}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
