@@ -15,6 +15,7 @@ const BENCHES = [
   'bench-backends.ts',
   'bench-workers.ts',
   'bench-adalora-step.ts',
+  'bench-optimizer-cpu.ts',
 ] as const;
 
 const only = process.argv.slice(2);
