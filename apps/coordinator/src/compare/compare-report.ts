@@ -113,7 +113,7 @@ for (const c of charts) {
     series.push({ label: name + ' + std', stroke: colors[name], dash: [4, 4], width: 1 });
   }
   new uPlot({ title: c.task + ' task: dev MSE against budget (lower is better)', width: 720, height: 360, scales: { x: { time: false } },
-    axes: [{ label: 'rank per matrix (LoRA r = AdaLoRA target_r)' }, { label: 'dev MSE' }], series }, c.data, div);
+    axes: [{ label: 'rank per matrix (LoRA r = AdaLoRA target_r)', splits: (u) => u.data[0] }, { label: 'dev MSE' }], series }, c.data, div);
 }`;
   return `<!doctype html>\n<html><head><meta charset="utf-8"><title>${title}</title><style>${css}</style></head>\n<body><h1>${title}</h1>\n<script>${js}</script>\n<script>${script}</script>\n</body></html>\n`;
 }
