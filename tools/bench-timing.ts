@@ -20,3 +20,44 @@ export function medianMs(runs: number, warmup: number, f: (i: number) => void): 
   }
   return median(ms);
 }
+
+/** The median of per-pair ratios subject / reference, with their spread. */
+export interface PairedRatio {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly ratios: readonly number[];
+}
+
+/**
+ * Measures `reference` and `subject` interleaved (reference, subject, reference, subject, …),
+ * `pairs` times, and reports the median of the per-pair ratios subject / reference: the
+ * machine's speed drifts within a run, and each ratio compares two measurements taken back to
+ * back. `ratio(reference value, subject value)` defaults to subject / reference.
+ */
+export async function interleavedRatio<T>(
+  pairs: number,
+  reference: (pair: number) => Promise<T>,
+  subject: (pair: number) => Promise<T>,
+  ratio: (reference: T, subject: T) => number,
+  onPair?: (pair: number, reference: T, subject: T, ratio: number) => void,
+): Promise<PairedRatio> {
+  const ratios: number[] = [];
+  for (let p = 0; p < pairs; p++) {
+    const ref = await reference(p);
+    const sub = await subject(p);
+    ratios.push(ratio(ref, sub));
+    onPair?.(p, ref, sub, ratios[p]);
+  }
+  return summarizeRatios(ratios);
+}
+
+/** Median, min and max of per-pair ratios. */
+export function summarizeRatios(ratios: readonly number[]): PairedRatio {
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), ratios };
+}
+
+/** "1.93 (1.85–1.97 over 3 pairs)" */
+export function formatRatio(r: PairedRatio, digits = 2): string {
+  return `${r.median.toFixed(digits)} (${r.min.toFixed(digits)}–${r.max.toFixed(digits)} over ${r.ratios.length} pairs)`;
+}

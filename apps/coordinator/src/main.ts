@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Only light modules are imported up front, so that a bad config or flag is refused, and
 // `--help` printed, without loading TensorFlow.js: the runtime is imported once they are valid.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { applyOverrides, BUILTIN_MODEL, CLI_ENV, integerAtLeast, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
 import { workerCommand } from '@adalora/worker';
 import { predictDataSettings, type PredictDataFlags } from './predict-settings';
@@ -270,6 +271,34 @@ program
     console.log(`steps CSV: ${files.stepsCsv}`);
     console.log(`evaluations CSV: ${files.evalsCsv}`);
     console.log(`report: ${files.html}`);
+  });
+
+// `adalora compare`: LoRA against AdaLoRA at equal budgets (its own module, loaded when run)
+const list = (parse: (v: string) => number) => (v: string) => v.split(',').map(parse);
+program
+  .command('compare')
+  .description('train LoRA and AdaLoRA at equal adapter budgets on a mixed-rank teacher task and a text task; write a table (CSV, JSON, markdown) and a plot (HTML)')
+  .option('-o, --output <dir>', 'where tasks, runs, compare.{csv,json,md,html} go', 'runs/compare')
+  .option('--tasks <list>', 'teacher,text or one of them', 'teacher,text')
+  .option('--budgets <list>', 'ranks per matrix: LoRA r = AdaLoRA target_r (init_r 1.5×)', list(integer(1)), [1, 2, 4])
+  .option('--seeds <n>', 'training seeds per method and budget', integer(1), 3)
+  .option('--steps <n>', 'optimizer steps per run', integer(12), 64)
+  .option('--train <n>', 'training rows per task', integer(8), 1024)
+  .option('--dev <n>', 'dev rows per task', integer(8), 256)
+  .option('--batch-size <n>', 'rows per step', integer(1), 32)
+  .option('--lr <x>', 'peak learning rate', (v: string) => Number(v), 2e-2)
+  .option('-w, --workers <n>', 'in-process workers per run', integer(1), 1)
+  .option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu', 'wasm')
+  .option('--tokenizer <path>', "the text task's tokenizer.json or its folder", fileURLToPath(new URL('../../../../shared/fixtures/tokenizer', import.meta.url)))
+  .option('--task-seed <n>', 'seed of the tasks (teachers and data)', integer(0), 11)
+  .action(async (flags: { output: string; tasks: string; budgets: number[]; seeds: number; steps: number; train: number; dev: number; batchSize: number; lr: number; workers: number; backend: string; tokenizer: string; taskSeed: number }) => {
+    const tasks = flags.tasks.split(',');
+    const bad = tasks.find((t) => t !== 'teacher' && t !== 'text');
+    if (bad !== undefined) throw new InvalidArgumentError(`--tasks: unknown task '${bad}' (teacher, text)`);
+    if (!(flags.lr > 0)) throw new InvalidArgumentError(`--lr: expected a number > 0, got ${flags.lr}`);
+    const { compareCommand } = await import('./compare/compare-command');
+    const { markdown } = await compareCommand({ ...flags, tasks: tasks as ('teacher' | 'text')[], backend: parseBackendChoice(flags.backend) }, (l) => console.log(`${new Date().toISOString()} compare: ${l}`));
+    console.log(`\n${markdown}`);
   });
 
 // `adalora worker` runs through apps/worker (bin/adalora.mjs); listed here so that the help shows it

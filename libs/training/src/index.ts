@@ -9,4 +9,4 @@ export { sliceRows, gatherRows, toEncoderInputs, disposeEncoderInputs } from './
 export { computeGradientSums, type GradientSums, type SharePlace } from './gradient-sums';
 export { evalOutputs, evalWidth, taskLabelTensors, taskLossSum } from './task-loss';
 export { ClusterOptimizer, type ClusterOptimizerState, type OptimizerConfig, type StepReport } from './cluster-optimizer';
-export { createRankRecoveryTask, type RankRecoveryTask } from './rank-recovery-task';
+export { createRankRecoveryTask, createTeacherModel, type RankRecoveryTask, type TeacherModel, type TeacherShape, type TeacherSpec } from './rank-recovery-task';

@@ -39,34 +39,74 @@ const TEACHER_SIGMA = 1;
 
 /** Writes the base checkpoint and the teacher-labelled data under `dir`; same seed, same files. */
 export async function createRankRecoveryTask(dir: string, seed = 1234, samples: { readonly train: number; readonly dev: number } = RANK_RECOVERY_SAMPLES): Promise<RankRecoveryTask> {
-  const modelDir = join(dir, 'base-model');
+  const uniform = uniform01(mulberry32(seed + 1));
+  const all = randomSequences(samples.train + samples.dev, uniform);
+  const teacher = await createTeacherModel(join(dir, 'base-model'), { shape: SHAPE, ranks: TEACHER_RANKS, seed }, all);
+  const lines = all.map((ids, i) => JSON.stringify({ input_ids: ids, label: teacher.labels[i] }));
+  const trainFile = join(dir, 'train.jsonl');
+  const devFile = join(dir, 'dev.jsonl');
+  writeFileSync(trainFile, lines.slice(0, samples.train).join('\n') + '\n');
+  writeFileSync(devFile, lines.slice(samples.train).join('\n') + '\n');
+  writeFileSync(join(dir, 'true-ranks.json'), JSON.stringify(Object.fromEntries(teacher.trueRanks), null, 2));
+  return { modelDir: teacher.modelDir, trainFile, devFile, trueRanks: teacher.trueRanks };
+}
+
+/** The size of a teacher task's random BERT. */
+export interface TeacherShape {
+  readonly vocab: number;
+  readonly hidden: number;
+  readonly layers: number;
+  readonly heads: number;
+  readonly intermediate: number;
+  readonly maxPositions: number;
+}
+
+/** A teacher: the base model's shape, the rank of its update per layer and matrix, the seed of both. */
+export interface TeacherSpec {
+  readonly shape: TeacherShape;
+  /** per layer, the rank of the teacher's update per matrix suffix (0 = unchanged) */
+  readonly ranks: readonly Readonly<Record<string, number>>[];
+  readonly seed: number;
+}
+
+export interface TeacherModel {
+  readonly modelDir: string;
+  readonly trueRanks: ReadonlyMap<ModuleId, number>;
+  /** the teacher's output per row, scaled so that its change from the base has RMS 1 */
+  readonly labels: readonly number[];
+}
+
+/**
+ * Writes a seeded random BERT regression checkpoint to `modelDir` and labels `rows` (token ids,
+ * any lengths) with a teacher: that model plus low-rank updates of `spec.ranks`. Head and labels
+ * are scaled so the teacher's change has RMS 1.
+ */
+export async function createTeacherModel(modelDir: string, spec: TeacherSpec, rows: readonly (readonly number[])[]): Promise<TeacherModel> {
   mkdirSync(modelDir, { recursive: true });
-  const normal = normalSampler(uniform01(mulberry32(seed)));
-  const weights = baseWeights(normal);
+  const normal = normalSampler(uniform01(mulberry32(spec.seed)));
+  const weights = baseWeights(spec.shape, normal);
   const weightsFile = join(modelDir, 'model.safetensors');
-  writeFileSync(join(modelDir, 'config.json'), JSON.stringify(bertConfig(), null, 2));
+  writeFileSync(join(modelDir, 'config.json'), JSON.stringify(bertConfig(spec.shape), null, 2));
   writeSafetensors(weightsFile, weights);
 
   const { model } = await loadEncoder(modelDir);
   const trueRanks = new Map<ModuleId, number>();
   const updates: tf.Tensor2D[] = [];
   try {
-    const uniform = uniform01(mulberry32(seed + 1));
-    const all = randomSequences(samples.train + samples.dev, uniform);
-    const base = outputs(model, all);
-    TEACHER_RANKS.forEach((ranks, layer) => {
+    const base = outputs(model, rows);
+    spec.ranks.forEach((ranks, layer) => {
       for (const [suffix, rank] of Object.entries(ranks)) {
         const id = moduleId(`bert.encoder.layer.${layer}.${suffix}`);
         trueRanks.set(id, rank);
         if (rank === 0) continue;
         const linear = model.linears.get(id);
-        if (!linear) throw new Error(`rank-recovery task: the base model has no layer ${id}`);
+        if (!linear) throw new Error(`teacher task: the base model has no layer ${id}`);
         const update = lowRankUpdate(linear.outFeatures, linear.inFeatures, rank, normal);
         updates.push(update);
         linear.adapter = { delta: (x) => tf.matMul(x, update, false, true) };
       }
     });
-    const teacher = outputs(model, all);
+    const teacher = outputs(model, rows);
     // Scale head and target so the teacher's change has RMS 1: the MSE then starts near 1, as a
     // cross-entropy would. At the raw scale (~0.01) AdaLoRA's orthogonal regulariser swamps it
     // and A, B barely learn.
@@ -75,32 +115,26 @@ export async function createRankRecoveryTask(dir: string, seed = 1234, samples: 
     const scale = Math.sqrt(teacher.length / squares);
     for (const name of ['classifier.weight', 'classifier.bias']) weights.get(name)!.data.forEach((v, i, a) => (a[i] = v * scale));
     writeSafetensors(weightsFile, weights);
-    const lines = all.map((ids, i) => JSON.stringify({ input_ids: ids, label: teacher[i] * scale }));
-    const trainFile = join(dir, 'train.jsonl');
-    const devFile = join(dir, 'dev.jsonl');
-    writeFileSync(trainFile, lines.slice(0, samples.train).join('\n') + '\n');
-    writeFileSync(devFile, lines.slice(samples.train).join('\n') + '\n');
-    writeFileSync(join(dir, 'true-ranks.json'), JSON.stringify(Object.fromEntries(trueRanks), null, 2));
-    return { modelDir, trainFile, devFile, trueRanks };
+    return { modelDir, trueRanks, labels: Array.from(teacher, (y) => y * scale) };
   } finally {
     updates.forEach((u) => u.dispose());
     model.dispose();
   }
 }
 
-function bertConfig(): Record<string, unknown> {
+function bertConfig(shape: TeacherShape): Record<string, unknown> {
   return {
     architectures: ['BertForSequenceClassification'],
     model_type: 'bert',
-    vocab_size: SHAPE.vocab,
-    hidden_size: SHAPE.hidden,
-    num_hidden_layers: SHAPE.layers,
-    num_attention_heads: SHAPE.heads,
-    intermediate_size: SHAPE.intermediate,
+    vocab_size: shape.vocab,
+    hidden_size: shape.hidden,
+    num_hidden_layers: shape.layers,
+    num_attention_heads: shape.heads,
+    intermediate_size: shape.intermediate,
     hidden_act: 'gelu',
     hidden_dropout_prob: 0,
     attention_probs_dropout_prob: 0,
-    max_position_embeddings: SHAPE.maxPositions,
+    max_position_embeddings: shape.maxPositions,
     type_vocab_size: 2,
     layer_norm_eps: 1e-12,
     pad_token_id: 0,
@@ -110,14 +144,14 @@ function bertConfig(): Record<string, unknown> {
 }
 
 /** A BertForSequenceClassification state dict with Xavier-scaled linears, so no layer is negligible. */
-function baseWeights(normal: () => number): Map<string, SafeTensor> {
+function baseWeights(shape: TeacherShape, normal: () => number): Map<string, SafeTensor> {
   const w = new Map<string, SafeTensor>();
   const add = (name: string, shape: number[], std: number, mean = 0) => {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     for (let i = 0; i < data.length; i++) data[i] = std === 0 ? mean : mean + std * normal();
     w.set(name, { shape, data });
   };
-  const { hidden: h, intermediate: f } = SHAPE;
+  const { hidden: h, intermediate: f } = shape;
   const linear = (name: string, out: number, inp: number) => {
     add(`${name}.weight`, [out, inp], 1 / Math.sqrt(inp));
     add(`${name}.bias`, [out], 0.02);
@@ -126,11 +160,11 @@ function baseWeights(normal: () => number): Map<string, SafeTensor> {
     add(`${name}.weight`, [h], 0, 1);
     add(`${name}.bias`, [h], 0);
   };
-  add('bert.embeddings.word_embeddings.weight', [SHAPE.vocab, h], 1);
-  add('bert.embeddings.position_embeddings.weight', [SHAPE.maxPositions, h], 0.5);
+  add('bert.embeddings.word_embeddings.weight', [shape.vocab, h], 1);
+  add('bert.embeddings.position_embeddings.weight', [shape.maxPositions, h], 0.5);
   add('bert.embeddings.token_type_embeddings.weight', [2, h], 0.5);
   norm('bert.embeddings.LayerNorm');
-  for (let l = 0; l < SHAPE.layers; l++) {
+  for (let l = 0; l < shape.layers; l++) {
     const p = `bert.encoder.layer.${l}`;
     for (const m of ['query', 'key', 'value']) linear(`${p}.attention.self.${m}`, h, h);
     linear(`${p}.attention.output.dense`, h, h);
@@ -173,14 +207,19 @@ function randomSequences(count: number, uniform: () => number): number[][] {
   return Array.from({ length: count }, () => Array.from({ length: SEQ }, () => 1 + Math.floor(uniform() * (SHAPE.vocab - 1))));
 }
 
-/** The model's output (one number) per row. */
-function outputs(model: Awaited<ReturnType<typeof loadEncoder>>['model'], rows: number[][]): Float32Array {
+/** The model's output (one number) per row; rows of a chunk are padded with 0 and masked. */
+function outputs(model: Awaited<ReturnType<typeof loadEncoder>>['model'], rows: readonly (readonly number[])[]): Float32Array {
   const out = new Float32Array(rows.length);
   for (let from = 0; from < rows.length; from += 64) {
     const part = rows.slice(from, from + 64);
+    const seq = Math.max(...part.map((r) => r.length));
+    const ids = new Int32Array(part.length * seq);
+    const mask = new Int32Array(part.length * seq);
+    part.forEach((r, i) => r.forEach((id, j) => ((ids[i * seq + j] = id), (mask[i * seq + j] = 1))));
     const y = tf.tidy(() => {
-      const ids = tf.tensor2d(part.flat(), [part.length, SEQ], 'int32');
-      return model.forward({ inputIds: ids, attentionMask: tf.onesLike(ids) }, false).logits; // (rows, 1)
+      const inputIds = tf.tensor2d(ids, [part.length, seq], 'int32');
+      const attentionMask = tf.tensor2d(mask, [part.length, seq], 'int32');
+      return model.forward({ inputIds, attentionMask }, false).logits; // (rows, 1)
     });
     out.set(y.dataSync(), from);
     y.dispose();
