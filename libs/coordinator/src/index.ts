@@ -19,3 +19,5 @@ export { type EvalSummary } from './evaluation';
 export { rankReport } from './rank-report';
 /** What a run writes to `<outputDir>/metrics.jsonl`. */
 export { type StepMetrics, type EvalMetrics } from './metrics-log';
+/** One step's time split (compute, coordinator sum/optimizer/allocation/encode, transfer, wait) and bytes, read from a metrics.jsonl step record. */
+export { stepSplitOf, coordinatorMs, STEP_SPLIT_FIELDS, type StepSplit } from './step-split';
