@@ -21,3 +21,9 @@ export { rankReport } from './rank-report';
 export { type StepMetrics, type EvalMetrics } from './metrics-log';
 /** One step's time split (compute, coordinator sum/optimizer/allocation/encode, transfer, wait) and bytes, read from a metrics.jsonl step record. */
 export { stepSplitOf, coordinatorMs, STEP_SPLIT_FIELDS, type StepSplit } from './step-split';
+/** Measuring the coordinator without a model: adapter presets, a synthetic job, and a run of it with synthetic workers in this process. */
+export { SYNTHETIC_PRESETS, adapterPreset, presetModules, presetValueCount, type AdapterPreset, type SyntheticPresetName } from './synthetic-presets';
+export { prepareSyntheticJob, type SyntheticJobOptions } from './synthetic-job';
+export { measureSynthetic, type MeasureSyntheticOptions } from './measure-synthetic';
+/** The coordinator's serial work of one step, alone (for benchmarks and the simulator's calibration). */
+export { serialStep, gradientFrames, type SerialTimes } from './serial-work';

@@ -18,7 +18,8 @@ export interface Job {
   readonly modelDir: string;
   readonly modelHash: string;
   readonly dataHash: string;
-  readonly model: EncoderModel;
+  /** the frozen base model (none for a synthetic job: see prepareSyntheticJob) */
+  readonly model: EncoderModel | null;
   readonly injected: InjectedAdapters;
   readonly adalora: AdaLoraConfig;
   readonly optimizer: ClusterOptimizer;

@@ -19,6 +19,9 @@ import {
 } from '@adalora/protocol';
 import { parseWorkerJob, type WorkerJob } from '@adalora/config';
 import { computeGradientSums, disposeEncoderInputs, sliceRows, toEncoderInputs } from '@adalora/training';
+import { WorkerFault } from './worker-fault';
+
+export { WorkerFault };
 
 export interface WorkerSessionOptions {
   readonly workerId: string;
@@ -35,15 +38,6 @@ export interface WorkerSessionOptions {
   readonly log: (line: string) => void;
 }
 
-/** A fault the worker reports to the coordinator before closing. */
-export class WorkerFault extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * The worker's side of a run, transport-free: it takes each checked message from the
