@@ -27,3 +27,6 @@ export { prepareSyntheticJob, type SyntheticJobOptions } from './synthetic-job';
 export { measureSynthetic, type MeasureSyntheticOptions } from './measure-synthetic';
 /** The coordinator's serial work of one step, alone (for benchmarks and the simulator's calibration). */
 export { serialStep, gradientFrames, type SerialTimes } from './serial-work';
+/** The scaling simulator: a step's time against worker count, flat or with aggregators, from costs measured on this machine. */
+export { predictStep, predictScaling, type MachineCosts, type ScalingScenario, type PredictedStep } from './scaling-simulator';
+export { measureMachineCosts, type MeasuredCosts } from './machine-costs';

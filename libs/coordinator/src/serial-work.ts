@@ -12,6 +12,8 @@ import { stateMessage } from './run-messages';
 export interface SerialTimes {
   /** reading the replies' frames, checking them, adding them up, and the mean */
   readonly sumMs: number;
+  /** of which the mean after the last share */
+  readonly meanMs: number;
   readonly optimizerMs: number;
   readonly allocationMs: number;
   /** the state message encoded into frames (once, or once per worker before) */
@@ -74,5 +76,5 @@ export function serialStep(job: Job, shares: readonly (readonly Uint8Array[])[],
   const state = stateMessage(job);
   for (let i = 0; i < (way === 'arrival' ? 1 : shares.length); i++) writer.encode(state);
   const encodeMs = performance.now() - t1;
-  return { sumMs: read + report.phaseMs.mean, optimizerMs: report.phaseMs.optimizer, allocationMs: report.phaseMs.allocation, encodeMs };
+  return { sumMs: read + report.phaseMs.mean, meanMs: report.phaseMs.mean, optimizerMs: report.phaseMs.optimizer, allocationMs: report.phaseMs.allocation, encodeMs };
 }

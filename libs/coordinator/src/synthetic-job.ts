@@ -41,7 +41,7 @@ export function prepareSyntheticJob(o: SyntheticJobOptions, log: (line: string) 
   const config: RunConfig = parseRunConfig({
     model: `synthetic:${preset.name}`,
     data: { train: `synthetic:${o.batchSize}-rows` },
-    adalora: { initR: preset.initR, targetR: 8, ...schedule, targetModules: presetTargetModules(preset), modulesToSave: [] },
+    adalora: { initR: preset.initR, targetR: Math.max(1, Math.round((preset.initR * 2) / 3)), ...schedule, targetModules: presetTargetModules(preset), modulesToSave: [] },
     training: { batchSize: o.batchSize, maxSteps: steps, epochs: steps, microBatch: o.microBatch ?? 8, shuffle: false, evalEvery: 0, checkpointEvery: 0, seed: o.seed ?? 42, warmupSteps: 0 },
     cluster: { port: o.port ?? 0, minWorkers: o.minWorkers, wire: o.wire ?? 'float64', maxConnections: Math.max(64, o.minWorkers + 16), heartbeatMs: 10_000, backend: 'cpu' },
     outputDir: o.outputDir,

@@ -16,12 +16,14 @@ export interface AdapterPreset {
   readonly initR: number;
 }
 
-export type SyntheticPresetName = 'bert-base-r12' | 'deberta-v3-base-r12' | 'bert-large-r12';
+export type SyntheticPresetName = 'bert-base-r12' | 'deberta-v3-base-r12' | 'bert-large-r12' | 'tiny-r4';
 
 export const SYNTHETIC_PRESETS: Readonly<Record<SyntheticPresetName, AdapterPreset>> = {
   'bert-base-r12': { name: 'bert-base-r12', description: 'BERT-base (12 layers, 768 / 3072), all 6 linears per layer, r 12', layers: 12, hidden: 768, intermediate: 3072, prefix: 'bert.encoder.layer.', attention: ['query', 'key', 'value'], initR: 12 },
   'deberta-v3-base-r12': { name: 'deberta-v3-base-r12', description: 'DeBERTa-v3-base (12 layers, 768 / 3072), all 6 linears per layer, r 12', layers: 12, hidden: 768, intermediate: 3072, prefix: 'deberta.encoder.layer.', attention: ['query_proj', 'key_proj', 'value_proj'], initR: 12 },
   'bert-large-r12': { name: 'bert-large-r12', description: 'BERT-large (24 layers, 1024 / 4096), all 6 linears per layer, r 12', layers: 24, hidden: 1024, intermediate: 4096, prefix: 'bert.encoder.layer.', attention: ['query', 'key', 'value'], initR: 12 },
+  // small enough for tests and quick checks
+  'tiny-r4': { name: 'tiny-r4', description: 'a tiny BERT (2 layers, 32 / 64), all 6 linears per layer, r 4', layers: 2, hidden: 32, intermediate: 64, prefix: 'bert.encoder.layer.', attention: ['query', 'key', 'value'], initR: 4 },
 };
 
 /** The preset of this name; the error lists the known ones. */

@@ -1,0 +1,62 @@
+// The scaling simulator, checked and used: measures the coordinator's costs on this machine,
+// runs the BERT-base adapter set with synthetic workers in this process at a few worker counts
+// (default 8, 32, 128; `tsx tools/simulate-scaling.ts 8 32` for others), prints the prediction
+// beside each measurement (target: within 15 %), then predicts 1 … 1,024 workers on 10 Gbit/s
+// links, flat and with aggregators.
+import { cpus, loadavg } from 'node:os';
+import { loadBackend } from '@adalora/backend';
+import { measureMachineCosts, measureSynthetic, predictStep, presetValueCount, SYNTHETIC_PRESETS, type ScalingScenario } from '@adalora/coordinator';
+import { median } from './bench-timing';
+
+const PRESET = 'bert-base-r12' as const;
+const ROWS = 8; // rows per worker per step
+const SAMPLE_MS = Number(process.env.SAMPLE_MS ?? 5); // synthetic compute per sample
+const counts = process.argv.slice(2).map(Number);
+const measured = counts.length > 0 ? counts : [8, 32, 128];
+if (measured.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`worker counts must be integers >= 1, got ${process.argv.slice(2).join(' ')}`);
+
+await loadBackend('auto', { log: () => {} });
+const values = presetValueCount(SYNTHETIC_PRESETS[PRESET]);
+console.log(`${new Date().toISOString()}: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}; ${PRESET}, ${values} values, ${ROWS} rows per worker, ${SAMPLE_MS} ms per sample`);
+const costs = await measureMachineCosts(PRESET);
+const ns = (ms: number) => (ms * 1e6).toFixed(2);
+console.log(
+  `costs (ns per value): read+sum ${ns(costs.readSumMsPerValue)} per share, mean ${ns(costs.meanMsPerValue)}, optimizer ${ns(costs.optimizerMsPerValue)}, allocation ${ns(costs.allocationMsPerValue)}, encode ${ns(costs.encodeMsPerValue)}; ` +
+    `(ns per byte) worker encode ${ns(costs.workerEncodeMsPerByte)}, state read ${ns(costs.workerReadMsPerByte)}, loopback ${ns(costs.loopbackMsPerByte)}`,
+);
+
+// the measured set-up: synthetic connections in this process over loopback, one thread for all
+const loopback: ScalingScenario = {
+  values,
+  gradientBytesPerValue: 8,
+  stateBytesPerValue: 4,
+  rowsPerWorker: ROWS,
+  sampleMs: SAMPLE_MS,
+  linkGbps: 8 / (costs.loopbackMsPerByte * 1e6),
+  latencyMs: 0,
+  aggregators: 0,
+  oneThread: true,
+};
+console.log('workers | measured ms/step | predicted | difference');
+let worst = 0;
+for (const w of measured) {
+  const steps = await measureSynthetic({ preset: PRESET, workers: w, sampleMs: SAMPLE_MS, batchSize: ROWS * w, microBatch: ROWS, warmupSteps: 1, steps: 2 });
+  const got = median(steps.map((s) => s.totalMs));
+  const want = predictStep(loopback, costs, w).totalMs;
+  const diff = (want - got) / got;
+  worst = Math.max(worst, Math.abs(diff));
+  console.log(`${String(w).padStart(7)} | ${got.toFixed(0).padStart(16)} | ${want.toFixed(0).padStart(9)} | ${(diff * 100).toFixed(1).padStart(6)} %`);
+}
+console.log(`worst difference ${(worst * 100).toFixed(1)} % (target ≤ 15 %): ${worst <= 0.15 ? 'met' : 'MISSED'}`);
+
+// a cluster: every worker on its own machine, 10 Gbit/s links, 0.1 ms latency, 20 ms per sample (a GPU)
+const cluster = (aggregators: number): ScalingScenario => ({ ...loopback, linkGbps: 10, latencyMs: 0.1, sampleMs: 20, aggregators, oneThread: false });
+const remote = { ...costs, workerEncodeMsPerByte: 0, workerReadMsPerByte: 0, sendMsPerByte: costs.loopbackMsPerByte / 2 };
+console.log(`\nprediction, ${PRESET} on 10 Gbit/s links (0.1 ms), ${ROWS} rows × 20 ms per worker; aggregated: √W aggregators`);
+console.log('workers | flat ms/step | flat efficiency | aggregators | aggregated ms/step | aggregated efficiency');
+for (const w of [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]) {
+  const a = Math.max(1, Math.round(Math.sqrt(w)));
+  const flat = predictStep(cluster(0), remote, w);
+  const agg = predictStep(cluster(a), remote, w);
+  console.log(`${String(w).padStart(7)} | ${flat.totalMs.toFixed(0).padStart(12)} | ${(flat.efficiency * 100).toFixed(1).padStart(14)} % | ${String(a).padStart(11)} | ${agg.totalMs.toFixed(0).padStart(18)} | ${(agg.efficiency * 100).toFixed(1).padStart(20)} %`);
+}
