@@ -5,7 +5,7 @@
 // links, flat and with aggregators.
 import { cpus, loadavg } from 'node:os';
 import { loadBackend } from '@adalora/backend';
-import { measureMachineCosts, measureSynthetic, predictStep, presetValueCount, SYNTHETIC_PRESETS, type ScalingScenario } from '@adalora/coordinator';
+import { measureMachineCosts, measureSynthetic, predictStep, presetValueCount, SYNTHETIC_PRESETS, type MeasuredCosts, type ScalingScenario } from '@adalora/coordinator';
 import { median } from './bench-timing';
 
 const PRESET = 'bert-base-r12' as const;
@@ -18,15 +18,14 @@ if (measured.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`worker
 await loadBackend('auto', { log: () => {} });
 const values = presetValueCount(SYNTHETIC_PRESETS[PRESET]);
 console.log(`${new Date().toISOString()}: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}; ${PRESET}, ${values} values, ${ROWS} rows per worker, ${SAMPLE_MS} ms per sample`);
-const costs = await measureMachineCosts(PRESET);
 const ns = (ms: number) => (ms * 1e6).toFixed(2);
-console.log(
-  `costs (ns per value): read+sum ${ns(costs.readSumMsPerValue)} per share, mean ${ns(costs.meanMsPerValue)}, optimizer ${ns(costs.optimizerMsPerValue)}, allocation ${ns(costs.allocationMsPerValue)}, encode ${ns(costs.encodeMsPerValue)}; ` +
-    `(ns per byte) worker encode ${ns(costs.workerEncodeMsPerByte)}, state read ${ns(costs.workerReadMsPerByte)}, loopback ${ns(costs.loopbackMsPerByte)}`,
-);
+const describe = (c: MeasuredCosts) =>
+  `costs (ns per value): read+sum ${ns(c.readSumMsPerValue)} per share, mean ${ns(c.meanMsPerValue)}, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; ` +
+  `(ns per byte) worker encode ${ns(c.workerEncodeMsPerByte)}, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)}`;
 
 // the measured set-up: synthetic connections in this process over loopback, one thread for all
-const loopback: ScalingScenario = {
+// (this machine's speed drifts with its load: the costs are measured again right before each run)
+const loopback = (costs: MeasuredCosts): ScalingScenario => ({
   values,
   gradientBytesPerValue: 8,
   stateBytesPerValue: 4,
@@ -36,21 +35,27 @@ const loopback: ScalingScenario = {
   latencyMs: 0,
   aggregators: 0,
   oneThread: true,
-};
-console.log('workers | measured ms/step | predicted | difference');
+});
+console.log('workers | measured ms/step | predicted | difference | measured split (median ms: compute, sum, optimizer, allocation, encode, transfer, wait)');
 let worst = 0;
+let last: MeasuredCosts | null = null;
 for (const w of measured) {
+  const costs = await measureMachineCosts(PRESET);
+  last = costs;
+  console.log(`        ${describe(costs)}`);
   const steps = await measureSynthetic({ preset: PRESET, workers: w, sampleMs: SAMPLE_MS, batchSize: ROWS * w, microBatch: ROWS, warmupSteps: 1, steps: 2 });
   const got = median(steps.map((s) => s.totalMs));
-  const want = predictStep(loopback, costs, w).totalMs;
+  const want = predictStep(loopback(costs), costs, w).totalMs;
   const diff = (want - got) / got;
   worst = Math.max(worst, Math.abs(diff));
-  console.log(`${String(w).padStart(7)} | ${got.toFixed(0).padStart(16)} | ${want.toFixed(0).padStart(9)} | ${(diff * 100).toFixed(1).padStart(6)} %`);
+  const split = (['computeMs', 'sumMs', 'optimizerMs', 'allocationMs', 'encodeMs', 'transferMs', 'waitMs'] as const).map((f) => median(steps.map((s) => s[f])).toFixed(0)).join(', ');
+  console.log(`${String(w).padStart(7)} | ${got.toFixed(0).padStart(16)} | ${want.toFixed(0).padStart(9)} | ${(diff * 100).toFixed(1).padStart(8)} % | ${split}`);
 }
 console.log(`worst difference ${(worst * 100).toFixed(1)} % (target ≤ 15 %): ${worst <= 0.15 ? 'met' : 'MISSED'}`);
 
 // a cluster: every worker on its own machine, 10 Gbit/s links, 0.1 ms latency, 20 ms per sample (a GPU)
-const cluster = (aggregators: number): ScalingScenario => ({ ...loopback, linkGbps: 10, latencyMs: 0.1, sampleMs: 20, aggregators, oneThread: false });
+const costs = last ?? (await measureMachineCosts(PRESET));
+const cluster = (aggregators: number): ScalingScenario => ({ ...loopback(costs), linkGbps: 10, latencyMs: 0.1, sampleMs: 20, aggregators, oneThread: false });
 const remote = { ...costs, workerEncodeMsPerByte: 0, workerReadMsPerByte: 0, sendMsPerByte: costs.loopbackMsPerByte / 2 };
 console.log(`\nprediction, ${PRESET} on 10 Gbit/s links (0.1 ms), ${ROWS} rows × 20 ms per worker; aggregated: √W aggregators`);
 console.log('workers | flat ms/step | flat efficiency | aggregators | aggregated ms/step | aggregated efficiency');
