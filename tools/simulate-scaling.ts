@@ -11,6 +11,8 @@ import { median } from './bench-timing';
 const PRESET = 'bert-base-r12' as const;
 const ROWS = 8; // rows per worker per step
 const SAMPLE_MS = Number(process.env.SAMPLE_MS ?? 5); // synthetic compute per sample
+// WORKERS_IN=child: the synthetic connections in one child process (their work beside the coordinator's, not on its thread)
+const SEPARATE = process.env.WORKERS_IN === 'child';
 const counts = process.argv.slice(2).map(Number);
 const measured = counts.length > 0 ? counts : [8, 32, 128];
 if (measured.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`worker counts must be integers >= 1, got ${process.argv.slice(2).join(' ')}`);
@@ -34,7 +36,8 @@ const loopback = (costs: MeasuredCosts): ScalingScenario => ({
   linkGbps: 8 / (costs.loopbackMsPerByte * 1e6),
   latencyMs: 0,
   aggregators: 0,
-  oneThread: true,
+  oneThread: !SEPARATE,
+  // in a child process the workers' encoding runs beside the coordinator; their state reading too
 });
 console.log('workers | measured ms/step | predicted | difference | measured split (median ms: compute, sum, optimizer, allocation, encode, transfer, wait)');
 let worst = 0;
@@ -43,7 +46,7 @@ for (const w of measured) {
   const costs = await measureMachineCosts(PRESET);
   last = costs;
   console.log(`        ${describe(costs)}`);
-  const steps = await measureSynthetic({ preset: PRESET, workers: w, sampleMs: SAMPLE_MS, batchSize: ROWS * w, microBatch: ROWS, warmupSteps: 1, steps: 2 });
+  const steps = await measureSynthetic({ preset: PRESET, workers: w, sampleMs: SAMPLE_MS, batchSize: ROWS * w, microBatch: ROWS, warmupSteps: 1, steps: 2, workersIn: SEPARATE ? 'child-process' : 'this-process' });
   const got = median(steps.map((s) => s.totalMs));
   const want = predictStep(loopback(costs), costs, w).totalMs;
   const diff = (want - got) / got;

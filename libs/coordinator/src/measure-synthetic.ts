@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSyntheticWorkers } from '@adalora/worker';
+import { runSyntheticWorkers, spawnWorkerProcess, type WorkerExit } from '@adalora/worker';
 import { Coordinator } from './coordinator';
 import { stepSplitOf, type StepSplit } from './step-split';
 import { prepareSyntheticJob } from './synthetic-job';
@@ -22,6 +22,12 @@ export interface MeasureSyntheticOptions {
   /** steps measured */
   readonly steps: number;
   readonly wire?: 'float64' | 'float32' | 'float16';
+  /**
+   * where the synthetic connections run: in this process (default; they share its thread with
+   * the coordinator) or in one child process (`adalora worker --synthetic --connections K`), so
+   * that their own work (encoding the shares, reading the state) runs beside the coordinator's
+   */
+  readonly workersIn?: 'this-process' | 'child-process';
   readonly log?: (line: string) => void;
 }
 
@@ -51,8 +57,9 @@ export async function measureSynthetic(o: MeasureSyntheticOptions): Promise<Step
   try {
     const coordinator = await Coordinator.create(job, { log, progressBar: false });
     const port = await coordinator.listening();
-    const workers = runSyntheticWorkers({
-      url: `ws://127.0.0.1:${port}`,
+    const url = `ws://127.0.0.1:${port}`;
+    const workers = o.workersIn === 'child-process' ? childWorkers(url, o) : runSyntheticWorkers({
+      url,
       connections: o.workers,
       sampleMs: o.sampleMs,
       idPrefix: 'synthetic',
@@ -79,4 +86,15 @@ export async function measureSynthetic(o: MeasureSyntheticOptions): Promise<Step
     job.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** `adalora worker --synthetic --connections K` as a child process; resolves with one exit for all. */
+function childWorkers(url: string, o: MeasureSyntheticOptions): Promise<WorkerExit[]> {
+  const child = spawnWorkerProcess(['--synthetic', '--connections', String(o.workers), '--sample-ms', String(o.sampleMs), '--coordinator', url, '--id', 'synthetic', '--retries', '5', '--quiet']);
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  return new Promise((resolve) => {
+    child.on('exit', (code) => resolve([code === 0 ? { ok: true, reason: 'exited 0' } : { ok: false, reason: `synthetic worker process exited ${code}: ${output.trim().split('\n').slice(-3).join(' / ')}` }]));
+  });
 }
