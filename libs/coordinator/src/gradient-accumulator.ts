@@ -23,7 +23,9 @@ export class GradientAccumulator {
     for (const [key, sum] of this.sums) {
       const g = share.grads.get(key);
       if (!g || g.length !== sum.length) throw new Error(`GradientAccumulator: share lacks '${key}' or has ${g?.length} values for ${sum.length}`);
-      for (let i = 0; i < sum.length; i++) sum[i] += g[i];
+      // one loop per element type: each stays monomorphic (a float64 share is the usual one)
+      if (g instanceof Float64Array) addInto(sum, g);
+      else addInto32(sum, g);
     }
     this.count += share.count;
     this.losses.push([place, share.lossSum]);
@@ -39,4 +41,12 @@ export class GradientAccumulator {
     const lossSum = [...this.losses].sort((a, b) => a[0] - b[0]).reduce((s, [, l]) => s + l, 0);
     return { count: this.count, lossSum, grads: this.sums };
   }
+}
+
+function addInto(sum: Float64Array, g: Float64Array): void {
+  for (let i = 0; i < sum.length; i++) sum[i] += g[i];
+}
+
+function addInto32(sum: Float64Array, g: Float32Array): void {
+  for (let i = 0; i < sum.length; i++) sum[i] += g[i];
 }
