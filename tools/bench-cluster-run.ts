@@ -67,7 +67,7 @@ export async function timedClusterRun(config: Record<string, unknown>, workers: 
     stepSeconds,
     cpuSecondsPerStep: (cpuMarks.at(-1)! - cpuMarks[warmup - 1]) / stepSeconds.length,
     samplesPerSecond: measuredSamples / stepSeconds.reduce((a, b) => a + b, 0),
-    split: { compute: med((m) => m.computeSeconds), optimizer: med((m) => m.optimizerSeconds), communication: med((m) => m.communicationSeconds), wait: med((m) => m.waitSeconds) },
+    split: { compute: med((m) => m.computeMs / 1000), optimizer: med((m) => (m.optimizerMs + m.allocationMs) / 1000), communication: med((m) => (m.encodeMs + m.transferMs) / 1000), wait: med((m) => (m.sumMs + m.waitMs) / 1000) },
   };
 }
 

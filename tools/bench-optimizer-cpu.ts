@@ -35,7 +35,7 @@ try {
     try {
       const rows = collate(job.train.examples.slice(0, 32), { padId: job.padId, regression: true });
       let t0 = cpuMs();
-      const sums = computeGradientSums(job.model, job.injected.trainables, rows, 8, { seed: 1, step: 0, microBatches: [0, 1, 2, 3] });
+      const sums = computeGradientSums(job.model!, job.injected.trainables, rows, 8, { seed: 1, step: 0, microBatches: [0, 1, 2, 3] });
       const gradientMs = cpuMs() - t0;
       job.optimizer.apply([sums]); // step 0: before tinit, and the first allocations
       t0 = cpuMs();

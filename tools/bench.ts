@@ -16,6 +16,7 @@ const BENCHES = [
   'bench-workers.ts',
   'bench-adalora-step.ts',
   'bench-optimizer-cpu.ts',
+  'bench-coordinator.ts',
 ] as const;
 
 const only = process.argv.slice(2);

@@ -14,7 +14,7 @@ test('`adalora report <run dir>` writes report.html and the CSV files into the r
       join(dir, 'metrics.jsonl'),
       [
         record({ kind: 'config', step: 0, config: { model: 'x' }, totalSteps: 2, batchesPerEpoch: 2, initialRanks: kept, trueRanks: null }),
-        record({ kind: 'step', step: 1, epoch: 0.5, loss: 1, lr: 0.1, budget: 2, maskApplied: false, kept, samples: 4, samplesPerSecond: 8, workers: 1, computeSeconds: 0.4, optimizerSeconds: 0.05, communicationSeconds: 0.03, waitSeconds: 0.02 }),
+        record({ kind: 'step', step: 1, epoch: 0.5, loss: 1, lr: 0.1, budget: 2, maskApplied: false, kept, samples: 4, samplesPerSecond: 8, workers: 1, totalMs: 500, computeMs: 400, sumMs: 1, optimizerMs: 49, allocationMs: 0, encodeMs: 0, transferMs: 30, waitMs: 20, bytesIn: 1000, bytesOut: 2000 }),
       ].join('\n') + '\n',
     );
     const r = await startCli(['report', dir]).done;

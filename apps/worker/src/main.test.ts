@@ -96,3 +96,16 @@ test('without --retries a worker keeps trying until --give-up-after has passed, 
   t.regex(bad.stderr, /--give-up-after/);
   t.regex(bad.stderr, /expected a duration such as 90s, 10m or 1h, got 'soon'/);
 });
+
+test('--connections and --sample-ms go with --synthetic; a synthetic worker loads no backend', async (t) => {
+  const port = await freePort();
+  const [plain, synthetic] = await Promise.all([
+    runWorker(['--connections', '2', '--retries', '0']),
+    runWorker(['--synthetic', '--connections', '2', '--sample-ms', '1', '--coordinator', `ws://127.0.0.1:${port}`, '--retries', '0']),
+  ]);
+  t.is(plain.code, 1);
+  t.true(plain.stderr.includes('--connections and --sample-ms go with --synthetic'), plain.stderr);
+  t.is(synthetic.code, 1, synthetic.stdout);
+  t.regex(synthetic.stdout, /2 synthetic worker\(s\) failed \(coordinator at ws:\/\/127\.0\.0\.1:\d+ unreachable after 0 retries/);
+  t.notRegex(synthetic.stdout, /backend:/, 'no tfjs backend loaded');
+});

@@ -183,18 +183,20 @@ export class Coordinator {
         const ids = this.batches.of(step);
         const batch = batchOf(job.train, ids, job.padId, job.train.numLabels === 1);
         const timer = new StepTimer();
+        const traffic = { ...this.pool.traffic };
         const gathered = await this.interruption.unless(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.log));
         if (gathered === INTERRUPTED) break;
-        const { sums, computeMs, workers } = gathered;
         timer.gradientsGathered();
-        const report = job.optimizer.apply(sums);
+        const report = job.optimizer.apply([gathered.sums]);
         timer.optimizerApplied();
-        this.pool.broadcast(stateMessage(job));
-        const times = timer.stateSent(computeMs);
+        const frames = this.pool.encode(stateMessage(job));
+        timer.stateEncoded();
+        this.pool.sendFrames(frames);
+        const times = timer.stateSent(gathered, report.phaseMs, { bytesIn: this.pool.traffic.bytesIn - traffic.bytesIn, bytesOut: this.pool.traffic.bytesOut - traffic.bytesOut });
         losses.push(report.loss);
         this.o.onStep?.(report);
-        this.metrics.write(stepMetrics(report, times, workers, this.recordContext));
-        this.report(progress, report, times.total);
+        this.metrics.write(stepMetrics(report, times, gathered.workers, this.recordContext));
+        this.report(progress, report, times.totalMs / 1000);
 
         const done = step + 1;
         const last = done === job.totalSteps;

@@ -1,4 +1,3 @@
-import type { GradientSums } from '@adalora/training';
 
 /** a share may be at most this many times the largest recent per-sample norm */
 const RATIO = 1e3;
@@ -13,7 +12,7 @@ const WARM_UP = 4;
 const CEILING = 1e8;
 
 /** ‖Σ gradients‖₂ / samples: the share's mean gradient norm, comparable across share sizes. */
-export function perSampleNorm(sums: GradientSums): number {
+export function perSampleNorm(sums: { readonly count: number; readonly grads: ReadonlyMap<string, ArrayLike<number>> }): number {
   let sq = 0;
   for (const g of sums.grads.values()) for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
   return Math.sqrt(sq) / Math.max(1, sums.count);

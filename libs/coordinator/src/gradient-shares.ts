@@ -2,17 +2,18 @@ import { encodeSamples, protocolError } from '@adalora/protocol';
 import type { SampleBatch } from '@adalora/protocol';
 import { gatherRows, type GradientSums } from '@adalora/training';
 import { checkGradients } from './check-gradients';
+import { GradientAccumulator } from './gradient-accumulator';
 import { perSampleNorm, type GradientNormGuard } from './gradient-norm-guard';
 import type { Job } from './job';
 import { ShareFaults } from './share-faults';
 import { coverUnits, planShares, rowsOfUnits, unitsOf } from './share-planner';
+import type { GatherTimes } from './step-timer';
 import type { WorkerLink } from './worker-link';
 import type { WorkerPool } from './worker-pool';
 
-/** The workers' gradient sums over one global batch, the slowest share's compute time, and how many workers delivered shares. */
-export interface BatchGradients {
-  readonly sums: GradientSums[];
-  readonly computeMs: number;
+/** The workers' gradient sums over one global batch, summed as they arrived; how long that took; how many workers delivered shares. */
+export interface BatchGradients extends GatherTimes {
+  readonly sums: GradientSums;
   readonly workers: number;
 }
 
@@ -21,45 +22,76 @@ export interface BatchGradients {
  * fixed grid (training.microBatch rows) and workers get whole micro-batches, so every
  * micro-batch is computed the same way whatever the number of workers; shares of workers that
  * fail or time out are split again among the remaining ones until every row is covered once.
+ * Each accepted share is added to the running sum as it arrives (see GradientAccumulator).
  * A micro-batch that fails on two workers (or on all there are) stops the run (RunStopped).
  */
 export async function gradientsFromShares(pool: WorkerPool, job: Job, step: number, ids: readonly number[], batch: SampleBatch, norms: GradientNormGuard, log: (line: string) => void): Promise<BatchGradients> {
   const unit = job.config.training.microBatch;
   const faults = new ShareFaults(`step ${step}`, 'micro-batch');
+  const sum = new GradientAccumulator(job.injected.trainables);
+  const clock = { sumMs: 0, lastArrival: -Infinity, lastTransferMs: 0 };
+  const readBefore = pool.traffic.readMs;
   const covered = await coverUnits({
     units: unitsOf(batch.rows, unit),
     workers: () => pool.readyAtLeastOne(() => log(`step ${step}: no live worker; waiting for one`)),
     plan: planShares,
-    run: (link, share) => computeOn(link, job, step, share, rowsOfUnits(share, unit, batch.rows), ids, batch, norms),
+    run: (link, share) => computeOn(link, job, step, share, rowsOfUnits(share, unit, batch.rows), ids, batch, norms, sum, clock),
     onShareFailed: (share, e) => {
       faults.record(share, e, pool.ready.map((l) => l.workerId));
       log(`step ${step}: a share of ${share.length} micro-batch(es) failed (${e.message}); redistributing`);
     },
   });
-  return { sums: covered.map((c) => c.result), computeMs: Math.max(0, ...covered.map((c) => c.result.computeMs)), workers: new Set(covered.map((c) => c.worker)).size };
+  return {
+    sums: sum.total(),
+    computeMs: Math.max(0, ...covered.map((c) => c.result.computeMs)),
+    // reading the frames of the replies is part of summing them
+    sumMs: clock.sumMs + (pool.traffic.readMs - readBefore),
+    lastTransferMs: clock.lastTransferMs,
+    workers: new Set(covered.map((c) => c.worker)).size,
+  };
 }
 
 /**
  * Asks one worker for the gradient sums over some micro-batches of the batch (`units`, their
- * rows `rows`); a bad or absurd reply drops the worker. The run's seed and the units' grid
- * indices seed every dropout of each micro-batch, so any worker computes the same sums for it.
+ * rows `rows`); a bad or absurd reply drops the worker, an accepted one is added to `sum`. The
+ * run's seed and the units' grid indices seed every dropout of each micro-batch, so any worker
+ * computes the same sums for it.
  */
-async function computeOn(link: WorkerLink, job: Job, step: number, units: readonly number[], rows: readonly number[], ids: readonly number[], batch: SampleBatch, norms: GradientNormGuard): Promise<GradientSums & { computeMs: number }> {
+async function computeOn(
+  link: WorkerLink,
+  job: Job,
+  step: number,
+  units: readonly number[],
+  rows: readonly number[],
+  ids: readonly number[],
+  batch: SampleBatch,
+  norms: GradientNormGuard,
+  sum: GradientAccumulator,
+  clock: { sumMs: number; lastArrival: number; lastTransferMs: number },
+): Promise<{ computeMs: number }> {
   const part = gatherRows(batch, rows);
   const seed = job.config.training.seed >>> 0;
   const build = (requestId: number) => ({ type: 'compute' as const, runId: job.runId, step, requestId, seed, microBatches: units, samples: encodeSamples(rows.map((r) => ids[r]), part) });
+  const sent = performance.now();
   return link.request('compute', part.rows, build, (reply) => {
-    let sums;
+    const arrived = performance.now();
+    let share;
     try {
       if (reply.step !== step) throw protocolError('PROTO_ERR_BAD_FIELD', `gradients for step ${reply.step}, request ${reply.requestId} was for step ${step}`, { messageType: 'gradients', field: 'step' });
-      sums = checkGradients(link.label, job.injected.trainables, reply, part.rows);
+      share = checkGradients(link.label, job.injected.trainables, reply, part.rows);
     } catch (e) {
       link.close('PROTO_ERR_BAD_FIELD');
       throw e;
     }
-    const absurd = norms.judge(perSampleNorm(sums));
+    const absurd = norms.judge(perSampleNorm(share));
     if (absurd) throw link.close('COORD_ERR_ABSURD_GRADIENTS', absurd);
-    link.lastComputeMs = sums.computeMs;
-    return sums;
+    link.lastComputeMs = share.computeMs;
+    sum.add(share, units[0]);
+    clock.sumMs += performance.now() - arrived;
+    if (arrived > clock.lastArrival) {
+      clock.lastArrival = arrived;
+      clock.lastTransferMs = arrived - sent - share.computeMs;
+    }
+    return { computeMs: share.computeMs };
   });
 }

@@ -42,3 +42,15 @@ export { coverUnits, planShares, rowsOfUnits, unitsOf, type CoveredShare } from 
 export { ShareFaults } from './share-faults';
 export { replyBounds } from './reply-bounds';
 export { checkGradients } from './check-gradients';
+
+/** One step's time split (compute, coordinator sum/optimizer/allocation/encode, transfer, wait) and bytes, read from a metrics.jsonl step record. */
+export { stepSplitOf, coordinatorMs, STEP_SPLIT_FIELDS, type StepSplit } from './step-split';
+/** Measuring the coordinator without a model: adapter presets, a synthetic job, and a run of it with synthetic workers in this process. */
+export { SYNTHETIC_PRESETS, adapterPreset, presetModules, presetValueCount, type AdapterPreset, type SyntheticPresetName } from './synthetic-presets';
+export { prepareSyntheticJob, type SyntheticJobOptions } from './synthetic-job';
+export { measureSynthetic, type MeasureSyntheticOptions } from './measure-synthetic';
+/** The coordinator's serial work of one step, alone (for benchmarks and the simulator's calibration). */
+export { serialStep, gradientFrames, type SerialTimes } from './serial-work';
+/** The scaling simulator: a step's time against worker count, flat or with aggregators, from costs measured on this machine. */
+export { predictStep, predictScaling, type MachineCosts, type ScalingScenario, type PredictedStep } from './scaling-simulator';
+export { measureMachineCosts, type MeasuredCosts } from './machine-costs';

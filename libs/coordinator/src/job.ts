@@ -19,8 +19,8 @@ export interface Job {
   readonly modelDir: string;
   readonly modelHash: string;
   readonly dataHash: string;
-  /** a sequence classifier (or regressor), or for data.task 'qa' an extractive-QA model */
-  readonly model: TaskModel;
+  /** the frozen base model: a sequence classifier (or regressor), or for data.task 'qa' an extractive-QA model; none for a synthetic job (see prepareSyntheticJob) */
+  readonly model: TaskModel | null;
   readonly injected: InjectedAdapters;
   readonly adalora: AdaLoraConfig;
   readonly optimizer: ClusterOptimizer;

@@ -46,8 +46,8 @@ test('a resume mark of an earlier resume is kept up to the new resume point, one
 });
 
 test('a step record counts steps done (1-based, as log lines, evaluations and checkpoint names) and carries time, epoch, run id and maskApplied', (t) => {
-  const report: StepReport = { step: 3, samples: 32, loss: 0.5, lr: 0.01, budget: 12, maskApplied: true, kept: new Map([['m' as ModuleId, 2]]) };
-  const times = { total: 2, compute: 1, optimizer: 0.5, communication: 0.25, wait: 0.25 };
+  const report: StepReport = { step: 3, samples: 32, loss: 0.5, lr: 0.01, budget: 12, maskApplied: true, kept: new Map([['m' as ModuleId, 2]]), phaseMs: { mean: 1, optimizer: 2, allocation: 3 } };
+  const times = { totalMs: 2000, computeMs: 1000, sumMs: 100, optimizerMs: 300, allocationMs: 50, encodeMs: 50, transferMs: 250, waitMs: 250, bytesIn: 10, bytesOut: 20 };
   const now = new Date('2026-12-02T05:00:00.000Z');
   const m = stepMetrics(report, times, 2, { runId: 'abc', batchesPerEpoch: 8, now });
   t.is(m.step, 4, 'the report of step index 3 is the 4th step');

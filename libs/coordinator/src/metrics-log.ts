@@ -46,11 +46,17 @@ export interface StepMetrics extends RecordBase {
   readonly samplesPerSecond: number;
   /** workers that delivered a share of this step's batch */
   readonly workers: number;
-  /** seconds: slowest worker's compute, coordinator's optimizer+allocation, network + waiting */
-  readonly computeSeconds: number;
-  readonly optimizerSeconds: number;
-  readonly communicationSeconds: number;
-  readonly waitSeconds: number;
+  /** where the step's time went (ms) and the bytes it moved: see StepTimes */
+  readonly totalMs: number;
+  readonly computeMs: number;
+  readonly sumMs: number;
+  readonly optimizerMs: number;
+  readonly allocationMs: number;
+  readonly encodeMs: number;
+  readonly transferMs: number;
+  readonly waitMs: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
 }
 
 /** One line per evaluation of the dev split. */
@@ -152,11 +158,8 @@ export function stepMetrics(r: StepReport, times: StepTimes, workers: number, ct
     maskApplied: r.maskApplied,
     kept: Object.fromEntries(r.kept),
     samples: r.samples,
-    samplesPerSecond: r.samples / times.total,
+    samplesPerSecond: r.samples / (times.totalMs / 1000),
     workers,
-    computeSeconds: times.compute,
-    optimizerSeconds: times.optimizer,
-    communicationSeconds: times.communication,
-    waitSeconds: times.wait,
+    ...times,
   };
 }

@@ -7,8 +7,8 @@ import { evalsCsv, stepsCsv, writeRunReport } from './run-report';
 
 const records: MetricsRecord[] = [
   { kind: 'config', step: 0, time: 't0', runId: 'r1', config: { model: 'a "quoted", model' }, totalSteps: 2, batchesPerEpoch: 2, initialRanks: { q: 2, k: 2 }, trueRanks: null },
-  { kind: 'step', step: 1, time: 't1', runId: 'r1', epoch: 0.5, loss: 1, lr: 0.1, budget: null, maskApplied: false, kept: { q: 2, k: 2 }, samples: 4, samplesPerSecond: 8, workers: 1, computeSeconds: 0.4, optimizerSeconds: 0.05, communicationSeconds: 0.03, waitSeconds: 0.02 },
-  { kind: 'step', step: 2, time: 't2', runId: 'r1', epoch: 1, loss: 0.5, lr: 0.05, budget: 2, maskApplied: true, kept: { q: 2, k: 0 }, samples: 4, samplesPerSecond: 9, workers: 1, computeSeconds: 0.4, optimizerSeconds: 0.05, communicationSeconds: 0.03, waitSeconds: 0.02 },
+  { kind: 'step', step: 1, time: 't1', runId: 'r1', epoch: 0.5, loss: 1, lr: 0.1, budget: null, maskApplied: false, kept: { q: 2, k: 2 }, samples: 4, samplesPerSecond: 8, workers: 1, totalMs: 500, computeMs: 400, sumMs: 1, optimizerMs: 49, allocationMs: 0, encodeMs: 0, transferMs: 30, waitMs: 20, bytesIn: 1000, bytesOut: 2000 },
+  { kind: 'step', step: 2, time: 't2', runId: 'r1', epoch: 1, loss: 0.5, lr: 0.05, budget: 2, maskApplied: true, kept: { q: 2, k: 0 }, samples: 4, samplesPerSecond: 9, workers: 1, totalMs: 500, computeMs: 400, sumMs: 1, optimizerMs: 49, allocationMs: 0, encodeMs: 0, transferMs: 30, waitMs: 20, bytesIn: 1000, bytesOut: 2000 },
   { kind: 'eval', step: 2, time: 't2', runId: 'r1', epoch: 1, metric: 'accuracy', value: 0.5, metrics: { accuracy: 0.5, f1: 0.25 }, loss: 0.7, samples: 6 },
 ];
 
@@ -16,7 +16,7 @@ test('CSV: one row per step with every scalar field and the kept rank per matrix
   t.is(
     stepsCsv(records),
     [
-      'step,time,epoch,runId,loss,lr,budget,maskApplied,samples,samplesPerSecond,workers,computeSeconds,optimizerSeconds,communicationSeconds,waitSeconds,kept:q,kept:k',
+      'step,time,epoch,runId,loss,lr,budget,maskApplied,samples,samplesPerSecond,workers,totalMs,computeMs,sumMs,optimizerMs,allocationMs,encodeMs,transferMs,waitMs,bytesIn,bytesOut,kept:q,kept:k',
       '1,t1,0.5,r1,1,0.1,,false,4,8,1,0.4,0.05,0.03,0.02,2,2',
       '2,t2,1,r1,0.5,0.05,2,true,4,9,1,0.4,0.05,0.03,0.02,2,0',
       '',

@@ -27,7 +27,7 @@ test('heatmap columns: every step of a short run; of a long one the first, the l
 });
 
 function step(n: number, kept: Record<string, number>, maskApplied = false): StepMetrics {
-  return { kind: 'step', step: n, time: `t${n}`, runId: 'r', epoch: n / 4, loss: 1 / n, lr: 0.01, budget: 6, maskApplied, kept, samples: 4, samplesPerSecond: 10, workers: 1, computeSeconds: 0.1, optimizerSeconds: 0.01, communicationSeconds: 0.01, waitSeconds: 0 };
+  return { kind: 'step', step: n, time: `t${n}`, runId: 'r', epoch: n / 4, loss: 1 / n, lr: 0.01, budget: 6, maskApplied, kept, samples: 4, samplesPerSecond: 10, workers: 1, totalMs: 120, computeMs: 100, sumMs: 1, optimizerMs: 9, allocationMs: 0, encodeMs: 0, transferMs: 10, waitMs: 0, bytesIn: 1000, bytesOut: 2000 };
 }
 
 test('the view of a run: series per step, every eval metric, heatmap cells equal to the kept ranks, events, workers from the events', (t) => {

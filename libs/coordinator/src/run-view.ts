@@ -1,5 +1,6 @@
 import { heatmapColumns, heatmapRows, sameRanks, type HeatmapRow } from './heatmap-layout';
 import type { ConfigRecord, EvalMetrics, MetricsRecord, StepMetrics } from './metrics-log';
+import { coordinatorMs } from './step-split';
 import type { WorkerRow } from './worker-pool';
 
 /** Per-step series, index i for the i-th step record. */
@@ -10,10 +11,11 @@ export interface StepSeries {
   readonly lr: number[];
   readonly budget: (number | null)[];
   readonly samplesPerSecond: number[];
-  readonly computeSeconds: number[];
-  readonly optimizerSeconds: number[];
-  readonly communicationSeconds: number[];
-  readonly waitSeconds: number[];
+  /** ms: the slowest share's compute, the coordinator's serial work (sum, optimizer, allocation, encode), sending the state, the rest of gathering */
+  readonly computeMs: number[];
+  readonly coordinatorMs: number[];
+  readonly transferMs: number[];
+  readonly waitMs: number[];
 }
 
 /** The rank heatmap: kept rank per row (matrix) and column (step). */
@@ -88,10 +90,10 @@ function stepSeries(steps: readonly StepMetrics[]): StepSeries {
     lr: col((s) => s.lr),
     budget: col((s) => s.budget),
     samplesPerSecond: col((s) => s.samplesPerSecond),
-    computeSeconds: col((s) => s.computeSeconds),
-    optimizerSeconds: col((s) => s.optimizerSeconds),
-    communicationSeconds: col((s) => s.communicationSeconds),
-    waitSeconds: col((s) => s.waitSeconds),
+    computeMs: col((s) => s.computeMs),
+    coordinatorMs: col((s) => coordinatorMs(s)),
+    transferMs: col((s) => s.transferMs),
+    waitMs: col((s) => s.waitMs),
   };
 }
 

@@ -31,6 +31,14 @@ export interface ReplyBounds {
   evalResultBytes(rows: number): number;
 }
 
+/** Frame bytes a pool's links sent and received, counted as they pass. */
+export interface Traffic {
+  bytesIn: number;
+  bytesOut: number;
+  /** ms spent reading received frames (reassembling, decoding, checking them) */
+  readMs: number;
+}
+
 /**
  * One worker's connection: its frame reader/writer, where it is in the conversation, when it was
  * last heard from, and its request channel (one request in flight). A missed deadline drops the link.
@@ -50,7 +58,6 @@ export class WorkerLink {
   lastComputeMs: number | null = null;
   readonly reader: FrameReader<WorkerToCoordinator>;
   readonly requests: RequestChannel;
-  private readonly writer = new FrameWriter();
   private readonly deadlines: RequestDeadlines;
   /** request kinds this link answered at least once (its later ones need no warm-up time) */
   private readonly warm = new Set<RequestKind>();
@@ -63,6 +70,9 @@ export class WorkerLink {
     readonly remote: string,
     deadline: RequestDeadline,
     private readonly bounds: ReplyBounds,
+    /** shared by all links of a pool, so one message can be encoded once for all (its transfer ids still increase on every link) */
+    private readonly writer: FrameWriter = new FrameWriter(),
+    private readonly traffic: Traffic = { bytesIn: 0, bytesOut: 0, readMs: 0 },
   ) {
     this.reader = workerMessageReader({ transferAllowance: () => (this.requests.busy ? this.replyBytes : 0) });
     this.deadlines = deadline.deadlines;
@@ -82,8 +92,15 @@ export class WorkerLink {
     if (this.status === 'closed') return;
     if (msg.type === 'compute') this.replyBytes = this.bounds.gradientsBytes;
     if (msg.type === 'evaluate') this.replyBytes = this.bounds.evalResultBytes(msg.samples.sampleIds.length);
-    for (const frame of this.writer.encode(msg)) {
+    this.sendFrames(this.writer.encode(msg));
+  }
+
+  /** Sends frames already encoded (by this link's writer) for a message that needs no reply. */
+  sendFrames(frames: readonly Uint8Array[]): void {
+    if (this.status === 'closed') return;
+    for (const frame of frames) {
       this.bytesOut += frame.byteLength;
+      this.traffic.bytesOut += frame.byteLength;
       this.connection.send(frame);
     }
   }

@@ -1,4 +1,5 @@
 import {
+  FrameWriter,
   isProtocolError,
   protocolError,
   PROTOCOL_VERSION,
@@ -12,7 +13,7 @@ import {
 import { Heartbeat } from './heartbeat';
 import { REAL_TIMERS, type Timers } from './request-channel';
 import { RequestDeadlines, type DeadlinePolicy } from './request-deadlines';
-import { WorkerLink, type Connection, type ReplyBounds } from './worker-link';
+import { WorkerLink, type Connection, type ReplyBounds, type Traffic } from './worker-link';
 
 export interface WorkerPoolOptions {
   /** the run a `ready` and every reply must name */
@@ -66,6 +67,10 @@ export class WorkerPool {
   private readyWaiters: (() => void)[] = [];
   private readonly deadlines: RequestDeadlines;
   private heartbeat: { readonly beat: Heartbeat; readonly timer: ReturnType<typeof setInterval> } | null = null;
+  /** one writer for every link: a broadcast is encoded once */
+  private readonly writer = new FrameWriter();
+  /** frame bytes in and out over all links since the pool opened */
+  readonly traffic: Traffic = { bytesIn: 0, bytesOut: 0, readMs: 0 };
 
   constructor(private readonly o: WorkerPoolOptions) {
     this.deadlines = new RequestDeadlines(o.deadline);
@@ -133,9 +138,19 @@ export class WorkerPool {
     return this.ready;
   }
 
-  /** Sends a message to every ready worker. */
+  /** Sends a message that needs no reply to every ready worker, encoded once. */
   broadcast(msg: CoordinatorToWorker): void {
-    for (const link of this.ready) link.send(msg);
+    this.sendFrames(this.encode(msg));
+  }
+
+  /** The frames of a message for every link of this pool (see broadcast). */
+  encode(msg: CoordinatorToWorker): Uint8Array[] {
+    return this.writer.encode(msg);
+  }
+
+  /** Sends frames made by `encode` to every ready worker. */
+  sendFrames(frames: readonly Uint8Array[]): void {
+    for (const link of this.ready) link.sendFrames(frames);
   }
 
   /** Sends `shutdown` to every worker and closes its connection. */
@@ -154,12 +169,13 @@ export class WorkerPool {
 
   /** Takes a new connection; the transport reports its events through what this returns. */
   accept(connection: Connection, remote: string): ConnectionEvents {
-    const link = new WorkerLink(this.nextIndex++, connection, remote, { deadlines: this.deadlines, timers: this.o.deadline.timers ?? REAL_TIMERS }, this.o.replyBounds);
+    const link = new WorkerLink(this.nextIndex++, connection, remote, { deadlines: this.deadlines, timers: this.o.deadline.timers ?? REAL_TIMERS }, this.o.replyBounds, this.writer, this.traffic);
     this.links.add(link);
     return {
       message: (data) => {
         link.lastHeardAt = performance.now();
         link.bytesIn += data.byteLength;
+        this.traffic.bytesIn += data.byteLength;
         this.receive(link, data);
       },
       pong: () => (link.lastHeardAt = performance.now()),
@@ -175,7 +191,9 @@ export class WorkerPool {
 
   private receive(link: WorkerLink, data: Uint8Array): void {
     try {
+      const started = performance.now();
       const msg = link.reader.read(data);
+      this.traffic.readMs += performance.now() - started;
       if (msg) this.handle(link, msg);
     } catch (e) {
       if (!isProtocolError(e)) {

@@ -64,6 +64,7 @@ export {
   tensorFromFloat64,
   wireFromFloat64,
   float64FromTensor,
+  floatValuesOf,
   type FloatWire,
   tensorFromInt32,
   float32FromTensor,

@@ -5,6 +5,8 @@ import { isProtocolError } from './protocol-error';
 import {
   firstNonFinite,
   float32FromTensor,
+  floatValuesOf,
+  wireFromFloat64,
   int32FromTensor,
   tensorFromFloat32,
   tensorFromInt32,
@@ -112,4 +114,21 @@ test('shape misuse is a programmer error', (t) => {
 test('scalars and empty tensors are fine', (t) => {
   t.deepEqual(float32FromTensor(tensorFromFloat32('s', [], Float32Array.of(2.5))), Float32Array.of(2.5));
   t.deepEqual(float32FromTensor(tensorFromFloat32('e', [0, 4], new Float32Array(0), 'float16')), new Float32Array(0));
+});
+
+test('floatValuesOf: a view on the received bytes when aligned, else one copy; the same values either way', (t) => {
+  const values = Float64Array.of(1.5, -2.25, 3e-300);
+  const wire = wireFromFloat64([3], values);
+  for (const offset of [0, 8, 3]) {
+    const frame = new Uint8Array(offset + wire.data.byteLength);
+    frame.set(wire.data, offset);
+    const got = floatValuesOf({ ...wire, data: frame.subarray(offset) });
+    t.true(got instanceof Float64Array);
+    t.deepEqual([...got], [...values], `offset ${offset}`);
+    t.is(got.buffer === frame.buffer, offset % 8 === 0, `offset ${offset}: a view only when aligned`);
+  }
+  const f32 = wireFromFloat32([2], Float32Array.of(0.5, -4));
+  t.deepEqual([...floatValuesOf(f32)], [0.5, -4]);
+  t.deepEqual([...floatValuesOf(wireFromFloat32([2], Float32Array.of(0.5, -4), 'float16'))], [0.5, -4]);
+  t.throws(() => floatValuesOf({ dtype: 'int32', shape: [1], data: new Uint8Array(4) }), { message: /int32/ });
 });

@@ -202,3 +202,18 @@ export function int32FromTensor(t: WireTensor): Int32Array {
   new Uint8Array(out.buffer).set(t.data);
   return out;
 }
+
+/**
+ * Values of a float wire tensor without a copy where the bytes allow it: a Float64Array or
+ * Float32Array view on the received buffer when `data` sits at an aligned offset (valid as
+ * long as that buffer is not reused: received frames never are), else one copy into aligned
+ * memory; float16 is converted to float32. For reading only: writing would change the message.
+ * @throws TypeError for an int32 tensor; RangeError when data does not match shape
+ */
+export function floatValuesOf(t: WireTensor): Float64Array | Float32Array {
+  const n = checkLength(t, 'floatValuesOf');
+  if (t.dtype === 'float64') return t.data.byteOffset % 8 === 0 ? new Float64Array(t.data.buffer, t.data.byteOffset, n) : float64FromTensor(t);
+  if (t.dtype === 'float32') return t.data.byteOffset % 4 === 0 ? new Float32Array(t.data.buffer, t.data.byteOffset, n) : float32FromTensor(t);
+  if (t.dtype === 'float16') return float32FromTensor(t);
+  throw new TypeError('floatValuesOf: dtype is int32, expected a float dtype');
+}

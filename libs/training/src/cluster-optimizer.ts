@@ -45,6 +45,8 @@ export interface StepReport {
   readonly maskApplied: boolean;
   /** non-zero singular values per adapted module after the step (AdaLoRA only) */
   readonly kept: ReadonlyMap<ModuleId, number>;
+  /** where the step's time went, in ms: the mean of the shares, AdamW (with the orthogonal regulariser), the rank allocation */
+  readonly phaseMs: { readonly mean: number; readonly optimizer: number; readonly allocation: number };
 }
 
 /**
@@ -80,10 +82,14 @@ export class ClusterOptimizer {
     const lr = learningRate(step, this.optim.schedule);
     let decision: AllocationDecision | null = null;
     let orth = 0;
+    const started = performance.now();
     const grads = this.meanGradients(shares, samples);
+    const meaned = performance.now();
+    let optimized = meaned;
     try {
       orth = this.addOrthogonalGradient(grads);
       this.adamw.step(grads, lr);
+      optimized = performance.now();
       if (this.allocator) {
         decision = this.allocator.updateAndAllocate(step, this.tripletsOf(trainables), this.tripletsOf(grads));
         if (decision.keep) {
@@ -95,6 +101,7 @@ export class ClusterOptimizer {
     }
     this.stepIndex++;
     const lossSum = shares.reduce((s, x) => s + x.lossSum, 0);
+    const kept = this.keptCounts();
     return {
       step,
       samples,
@@ -102,7 +109,8 @@ export class ClusterOptimizer {
       lr,
       budget: decision?.budget ?? null,
       maskApplied: decision?.maskApplied ?? false,
-      kept: this.keptCounts(),
+      kept,
+      phaseMs: { mean: meaned - started, optimizer: optimized - meaned, allocation: performance.now() - optimized },
     };
   }
 

@@ -8,9 +8,15 @@
  * The session and the client load tfjs, so they are reached through async functions.
  */
 export type { WorkerSession, WorkerSessionOptions } from './worker-session';
-export type { ClientSession, FetchModel, WorkerClientOptions, WorkerExit } from './worker-client';
+export type { FetchModel, WorkerClientOptions } from './worker-client';
 export { WorkerFault } from './worker-fault';
 export { runWorkerClient, createWorkerSession } from './lazy-runtime';
+/** The connection loop (handshake, reconnects) around any session: real, synthetic, or an aggregator's. */
+export { runSessionClient, type ClientSession, type SessionClientOptions, type WorkerExit } from './session-client';
+/** Workers without a model for measuring the coordinator: the real protocol, deterministic gradients after a chosen delay. */
+export { runSyntheticWorkers, type SyntheticWorkersOptions } from './synthetic-workers';
+export { SyntheticSession, SyntheticGradientsPool } from './synthetic-session';
+export { SyntheticGradients, microBatchWeight } from './synthetic-gradients';
 /** How a worker trusts the coordinator's TLS certificate (a CA or a pinned fingerprint). */
 export { type WorkerTls } from './tls-client';
 /** The `adalora worker` command: on node's argv, or as a commander command to add to another program. */

@@ -1,6 +1,7 @@
 // What loads TensorFlow.js (the session, the client) behind dynamic imports, so that this lib's
 // index stays light: the CLIs import it to parse and check their flags before tfjs loads.
-import type { ClientSession, FetchModel, WorkerClientOptions, WorkerExit } from './worker-client';
+import type { ClientSession, WorkerExit } from './session-client';
+import type { FetchModel, WorkerClientOptions } from './worker-client';
 import type { WorkerSession, WorkerSessionOptions } from './worker-session';
 
 /**

@@ -1,6 +1,6 @@
 // Only light modules are imported up front, so that a bad flag is refused, and `--help`
 // printed, without loading TensorFlow.js: the backend and the client are imported after.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { CLI_ENV, integerAtLeast, parseBackendChoice, parseDuration } from '@adalora/config';
@@ -23,6 +23,9 @@ interface WorkerFlags {
   giveUpAfter: number;
   quiet?: boolean;
   injectFault?: 'compute';
+  synthetic?: boolean;
+  connections: number;
+  sampleMs: number;
 }
 
 /** The CA or pinned fingerprint to trust for wss, checked before anything connects. */
@@ -65,6 +68,9 @@ export function workerCommand(name = 'worker'): Command {
     .option('--retries <n>', 'failed connection attempts in a row before giving up (default: no limit, see --give-up-after)', integerAtLeast(0))
     .option('--give-up-after <duration>', 'give up once the coordinator has been out of reach this long, e.g. 90s, 10m, 1h', parseDuration, parseDuration('10m'))
     .option('--quiet', 'log only faults')
+    .option('--synthetic', 'a synthetic worker: no model, no tfjs; answers with deterministic gradients of the run\'s names, shapes and wire dtype after --sample-ms per sample (for measuring the coordinator, see "Scaling")')
+    .option('--connections <k>', 'with --synthetic: this many synthetic workers in this process, each on its own connection', integerAtLeast(1), 1)
+    .option('--sample-ms <ms>', 'with --synthetic: compute time per sample, standing in for a GPU (default 0)', nonNegative, 0)
     // testing only, and hidden: fails every compute request, as a worker that cannot compute would
     .addOption(new Option('--inject-fault <where>', 'testing: fail every request of this kind').choices(['compute']).hideHelp())
     .action(async (opts: WorkerFlags, cmd: Command) => {
@@ -79,6 +85,8 @@ export function workerCommand(name = 'worker'): Command {
       const tls = workerTls(opts);
       const log = (line: string) => console.log(`${new Date().toISOString()} worker ${opts.id}: ${line}`);
       const info = opts.quiet ? () => {} : log;
+      if (!opts.synthetic && (opts.connections !== 1 || opts.sampleMs !== 0)) throw new Error('--connections and --sample-ms go with --synthetic');
+      if (opts.synthetic) return runSynthetic(opts, secret, tls, info, log);
       const backend = parseBackendChoice(opts.backend);
       // one GPU per worker process (pm2 instances): set before tfjs, and so CUDA, loads
       const device = deviceForWorker(env);
@@ -107,6 +115,35 @@ export function workerCommand(name = 'worker'): Command {
         process.exitCode = 1;
       } else info(`done: ${exit.reason}`);
     });
+}
+
+const nonNegative = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+};
+
+/** `adalora worker --synthetic`: K synthetic connections in this process; tfjs is never loaded. */
+async function runSynthetic(opts: WorkerFlags, secret: Uint8Array | null, tls: WorkerTls | undefined, info: (line: string) => void, log: (line: string) => void): Promise<void> {
+  const { runSyntheticWorkers } = await import('./synthetic-workers');
+  const exits = await runSyntheticWorkers({
+    url: opts.coordinator,
+    connections: opts.connections,
+    sampleMs: opts.sampleMs,
+    idPrefix: opts.id,
+    secret,
+    ...(tls && { tls }),
+    maxRetries: opts.retries,
+    giveUpAfterMs: opts.giveUpAfter,
+    initialDelayMs: 250,
+    maxDelayMs: 5_000,
+    log: info,
+  });
+  const failed = exits.filter((e) => !e.ok);
+  if (failed.length > 0) {
+    log(`stopped: ${failed.length} of ${exits.length} synthetic worker(s) failed (${failed[0].reason})`);
+    process.exitCode = 1;
+  } else info(`done: ${exits.length} synthetic worker(s): ${exits[0].reason}`);
 }
 
 /**

@@ -1,194 +1,32 @@
-import WebSocket from 'ws';
-import {
-  CLOSE_CODES,
-  coordinatorMessageReader,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  FrameWriter,
-  isProtocolError,
-  isDropClose,
-  isRefusalClose,
-  summarizeMessage,
-  WORKER_MAX_FRAME_BYTES,
-  type CloseReason,
-  type CoordinatorToWorker,
-  type HelloMessage,
-  type RunSpec,
-  type WorkerToCoordinator,
-} from '@adalora/protocol';
-import { cachedModelDir, defaultCacheDir, httpModelFetcher, type FetchModelFile } from './model-cache';
-import { trustedTlsConnect, type WorkerTls } from './tls-client';
-import { WorkerHandshake } from './worker-handshake';
+import type { RunSpec } from '@adalora/protocol';
+import { cachedModelDir, defaultCacheDir } from './model-cache';
+import { runSessionClient, type ClientSession, type FetchLink, type SessionClientOptions, type WorkerExit } from './session-client';
 import { WorkerFault, WorkerSession, type WorkerSessionOptions } from './worker-session';
 
-export interface WorkerClientOptions extends Omit<WorkerSessionOptions, 'fetchModel'> {
-  /** ws://host:port or wss://host:port of the coordinator */
-  readonly url: string;
-  /** the run secret to prove (null: the coordinator must have none, which it allows on loopback only) */
-  readonly secret: Uint8Array | null;
-  /** for wss: the CA or the pinned certificate fingerprint to trust (default: the system's CAs) */
-  readonly tls?: WorkerTls;
-  /** where fetched model files are kept, by model hash (default: defaultCacheDir()) */
-  readonly cacheDir?: string;
-  /** give up after this many failed connection attempts in a row (default: no limit, only giveUpAfterMs) */
-  readonly maxRetries?: number;
-  /**
-   * give up once the coordinator has been out of reach this long: from the first failed attempt
-   * in a row (a connection that got a welcome resets it), so a restarted coordinator is rejoined
-   */
-  readonly giveUpAfterMs: number;
-  /** first back-off delay; doubles up to maxDelayMs, with jitter */
-  readonly initialDelayMs: number;
-  readonly maxDelayMs: number;
-}
-
-/**
- * What answers the coordinator on the client's connections: a WorkerSession, or another tier
- * that speaks as a worker (an aggregator). The client runs the handshake and the reconnects.
- */
-export interface ClientSession {
-  /** the `hello` without its proof (the handshake adds nonce and proof) */
-  hello(): Omit<HelloMessage, 'nonce' | 'proof'>;
-  /** handles one message after the handshake; returns the replies. Throws WorkerFault on a fault. */
-  handle(msg: CoordinatorToWorker): Promise<WorkerToCoordinator[]>;
-  /** the connection closed: whatever it asked and was not answered yet is abandoned */
-  disconnected?(): void;
-  dispose(): void;
-}
+export type { ClientSession, WorkerExit } from './session-client';
 
 /** Fetches (or finds in the cache) the run's model files, each checked against its hash; resolves with their folder. */
 export type FetchModel = (run: RunSpec) => Promise<string>;
 
-/** How a worker's life ended. */
-export type WorkerExit = { readonly ok: true; readonly reason: string } | { readonly ok: false; readonly reason: string };
+export interface WorkerClientOptions extends Omit<WorkerSessionOptions, 'fetchModel' | 'log'>, SessionClientOptions {
+  /** where fetched model files are kept, by model hash (default: defaultCacheDir()) */
+  readonly cacheDir?: string;
+}
 
 /**
- * Connects to the coordinator (and reconnects with bounded exponential back-off when the
- * connection drops or the coordinator goes away without ending the run), runs the session's
- * replies back over the socket, and resolves when the coordinator shuts the worker down, refuses
- * it, or has been out of reach for `giveUpAfterMs`. `makeSession` makes what answers the run's
- * messages (default: a WorkerSession with a model), given the hash-checked model-file fetch of
- * the live connection.
+ * A training worker's client: a WorkerSession (model, adapter replica, gradient sums) run over
+ * runSessionClient's connection, which fetches the run's model files into `cacheDir` when the
+ * worker has no local copy. `makeSession` replaces the WorkerSession (an aggregator answers for
+ * its group), given that hash-checked fetch of the live connection.
  */
 export async function runWorkerClient(o: WorkerClientOptions, makeSession: (fetchModel: FetchModel) => ClientSession = (fetchModel) => new WorkerSession({ ...o, fetchModel })): Promise<WorkerExit> {
   // model files are fetched with the token of the connection that is live when a welcome asks
-  const link: { fetch: FetchModelFile | null } = { fetch: null };
+  const link: FetchLink = { fetch: null };
   const cacheDir = o.cacheDir ?? defaultCacheDir();
   const session = makeSession((run) => {
     if (!link.fetch) throw new WorkerFault('WORKER_ERR_INTERNAL', 'a welcome outside an authenticated connection');
     o.log(`model ${run.modelHash.slice(0, 12)}…: checking ${run.modelFiles.length} file(s) in ${cacheDir}`);
     return cachedModelDir(run, cacheDir, link.fetch, o.log);
   });
-  const maxRetries = o.maxRetries ?? Infinity;
-  let failures = 0;
-  let outOfReachSince = 0;
-  try {
-    for (;;) {
-      const outcome = await connectOnce(o, session, link);
-      if (outcome.kind === 'done') return outcome.exit;
-      failures = outcome.kind === 'lost-after-welcome' ? 1 : failures + 1;
-      if (failures === 1) outOfReachSince = Date.now();
-      if (failures > maxRetries) return { ok: false, reason: `coordinator at ${o.url} unreachable after ${maxRetries} retries (${outcome.reason})` };
-      const waited = Date.now() - outOfReachSince;
-      if (waited >= o.giveUpAfterMs) return { ok: false, reason: `coordinator at ${o.url} out of reach for ${Math.round(waited / 1000)} s, giving up (${outcome.reason})` };
-      const backoff = Math.min(o.maxDelayMs, o.initialDelayMs * 2 ** (failures - 1)) * (0.75 + Math.random() / 2);
-      // the last wait ends at the give-up time: one more try then, and the worker gives up on time
-      const delay = Math.min(backoff, o.giveUpAfterMs - waited);
-      o.log(`connection ${outcome.kind === 'lost-after-welcome' ? 'lost' : 'failed'} (${outcome.reason}); retrying in ${Math.round(delay)} ms`);
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  } finally {
-    session.dispose();
-  }
-}
-
-type Outcome =
-  | { kind: 'done'; exit: WorkerExit }
-  | { kind: 'failed'; reason: string }
-  | { kind: 'lost-after-welcome'; reason: string };
-
-function connectOnce(o: WorkerClientOptions, session: ClientSession, link: { fetch: FetchModelFile | null }): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const tls = o.tls ?? {};
-    const ws = new WebSocket(o.url, {
-      maxPayload: DEFAULT_MAX_MESSAGE_BYTES,
-      ...(o.url.startsWith('wss:') && { createConnection: (options: object) => trustedTlsConnect(tls, options) }),
-    });
-    const reader = coordinatorMessageReader();
-    // frames no larger than the coordinator accepts (its ws maxPayload): larger messages go chunked
-    const writer = new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES });
-    const handshake = new WorkerHandshake(o.secret);
-    link.fetch = null;
-    let welcomed = false;
-    let settled: Outcome | null = null;
-    // Messages are handled one at a time, in arrival order.
-    let queue = Promise.resolve();
-    const send = (m: WorkerToCoordinator) => {
-      for (const f of writer.encode(m)) ws.send(f);
-    };
-    /** Settles the outcome and closes; `reason` is the close frame's reason, `code` its entry in CLOSE_CODES. */
-    const finish = (out: Outcome, code: number = CLOSE_CODES.WORKER_DONE, reason: string = 'WORKER_DONE') => {
-      settled ??= out;
-      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
-    };
-    ws.on('message', (data: Buffer) => {
-      queue = queue.then(async () => {
-        if (settled) return;
-        let msg;
-        try {
-          msg = reader.read(data);
-        } catch (e) {
-          if (!isProtocolError(e)) throw e;
-          o.log(`refusing a message from the coordinator: ${e.message}`);
-          return finish({ kind: 'failed', reason: e.code }, e.closeCode, e.code);
-        }
-        if (!msg) return;
-        try {
-          // the handshake first: nothing but a reject may come before the coordinator proved the secret
-          if (msg.type === 'challenge') return send(handshake.answer(msg, session.hello()));
-          if (msg.type === 'authenticated') {
-            handshake.confirm(msg);
-            link.fetch = httpModelFetcher(o.url, handshake.fileToken(), o.tls ?? null);
-            return;
-          }
-          if (msg.type !== 'reject' && !handshake.authenticated) throw new WorkerFault('PROTO_ERR_AUTH', `the coordinator sent ${msg.type} before proving the run secret`);
-        } catch (e) {
-          const fault = e instanceof WorkerFault ? e : new WorkerFault('WORKER_ERR_INTERNAL', (e as Error).message);
-          o.log(`handshake failed: ${fault.message}`);
-          const reason = fault.code === 'PROTO_ERR_AUTH' ? 'PROTO_ERR_AUTH' : 'PROTO_ERR_UNEXPECTED';
-          return finish({ kind: 'done', exit: { ok: false, reason: fault.message } }, CLOSE_CODES[reason], reason);
-        }
-        // a full coordinator, or one that still holds this id's old connection: come back later
-        if (msg.type === 'reject' && Object.hasOwn(CLOSE_CODES, msg.code) && !isRefusalClose(CLOSE_CODES[msg.code as CloseReason])) {
-          o.log(`coordinator says try again later: ${msg.reason} (${msg.code})`);
-          return finish({ kind: 'failed', reason: msg.code });
-        }
-        if (msg.type === 'welcome') welcomed = true;
-        if (msg.type === 'shutdown') {
-          o.log(`coordinator ended the run: ${msg.reason}`);
-          return finish({ kind: 'done', exit: { ok: true, reason: msg.reason } });
-        }
-        try {
-          for (const reply of await session.handle(msg)) send(reply);
-        } catch (e) {
-          const fault = e instanceof WorkerFault ? e : new WorkerFault('WORKER_ERR_INTERNAL', (e as Error).message);
-          o.log(`fault on ${summarizeMessage(msg)}: ${fault.message}`);
-          send({ type: 'error', code: fault.code, message: fault.message.slice(0, 4000) });
-          // This worker computes deterministically: the same message would fail the same way
-          // after a reconnect, so it stops instead of rejoining to fail again (the coordinator
-          // gives the share to another worker, or stops the run when it fails there too).
-          finish({ kind: 'done', exit: { ok: false, reason: `${fault.code}: ${fault.message}` } }, CLOSE_CODES.WORKER_ERR_FAULT, fault.code);
-        }
-      });
-    });
-    ws.on('error', (e) => o.log(`socket error: ${e.message}`));
-    ws.on('close', (code, why) => {
-      session.disconnected?.();
-      const reason = `closed ${code} ${why.toString() || ''}`.trim();
-      // The coordinator refusing what this worker says will not change on a retry; a worker
-      // dropped for being late or silent (e.g. it was stopped) was not refused and rejoins.
-      if (!settled && isRefusalClose(code)) settled = { kind: 'done', exit: { ok: false, reason: `coordinator refused this worker (${reason})` } };
-      if (!settled && isDropClose(code)) o.log(`dropped by the coordinator (${reason}); rejoining`);
-      resolve(settled ?? (welcomed ? { kind: 'lost-after-welcome', reason } : { kind: 'failed', reason }));
-    });
-  });
+  return runSessionClient(o, session, link);
 }

@@ -9,7 +9,7 @@ import {
   type HandshakeNonces,
   type HelloMessage,
 } from '@adalora/protocol';
-import { WorkerFault } from './worker-session';
+import { WorkerFault } from './worker-fault';
 
 const NO_SECRET = new Uint8Array(0);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MeasureRequest, MeasurementSource } from './measurement-source';
 import type { Measurement } from './scale-table';
-import { METRICS_SPLIT_NOTE, readRunSteps } from './step-record';
+import { readRunSteps } from './step-record';
 
 /** The CLI every measured run is started with, as a user would start it. */
 const CLI = fileURLToPath(new URL('../../../../bin/adalora.mjs', import.meta.url));
@@ -27,7 +27,6 @@ export interface RunMeasurementOptions {
  * plus the measured steps (`training.maxSteps`), read back from the run's own metrics.jsonl.
  */
 export class RunMeasurement implements MeasurementSource {
-  readonly splitNote = METRICS_SPLIT_NOTE;
   private child: ChildProcess | null = null;
 
   constructor(private readonly o: RunMeasurementOptions) {}

@@ -133,10 +133,16 @@ test("readRunSteps: a run's metrics.jsonl step lines in step order, evaluations 
     samples: 32,
     samplesPerSecond,
     workers,
-    computeSeconds: 0.05,
-    optimizerSeconds: 0.01,
-    communicationSeconds: 0.002,
-    waitSeconds: 0.003,
+    totalMs: (32 / samplesPerSecond) * 1000,
+    computeMs: 50,
+    sumMs: 2,
+    optimizerMs: 6,
+    allocationMs: 2,
+    encodeMs: 1,
+    transferMs: 1,
+    waitMs: (32 / samplesPerSecond) * 1000 - 62,
+    bytesIn: 4096,
+    bytesOut: 8192,
   });
   const evalLine = { kind: 'eval', step: 1, metric: 'pearson', value: 0.9, loss: 1, samples: 512 };
   const path = join(dir, 'metrics.jsonl');

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { StepMetrics } from '@adalora/coordinator';
+import { stepSplitOf, type StepMetrics } from '@adalora/coordinator';
 
 /**
  * One measured step, as every measurement source of `adalora scale` gives it (real workers,
@@ -31,31 +31,11 @@ export type SplitPart = (typeof SPLIT_PARTS)[number];
 /** The parts that are the coordinator's serial work. */
 export const COORDINATOR_PARTS: readonly SplitPart[] = ['sumMs', 'optimizerMs', 'allocationMs', 'encodeMs'];
 
-/**
- * What a run's own metrics.jsonl step line says about the step. Today's lines time four phases:
- * the optimizer phase includes the rank allocation, the state phase includes its encoding, and
- * the wait includes the gradients' transfer in, decoding and summing; bytes are not counted. So
- * sum, allocation, encode and the bytes are null here, and the note below says where they are.
- */
+/** What a run's own metrics.jsonl step line says about the step: its whole time split and traffic (see stepSplitOf). */
 export function stepRecordFromMetrics(m: StepMetrics): StepRecord {
-  return {
-    samples: m.samples,
-    totalMs: (m.samples / m.samplesPerSecond) * 1000,
-    computeMs: m.computeSeconds * 1000,
-    sumMs: null,
-    optimizerMs: m.optimizerSeconds * 1000,
-    allocationMs: null,
-    encodeMs: null,
-    transferMs: m.communicationSeconds * 1000,
-    waitMs: m.waitSeconds * 1000,
-    bytesIn: null,
-    bytesOut: null,
-  };
+  const { samples, totalMs, computeMs, sumMs, optimizerMs, allocationMs, encodeMs, transferMs, waitMs, bytesIn, bytesOut } = stepSplitOf(m);
+  return { samples, totalMs, computeMs, sumMs, optimizerMs, allocationMs, encodeMs, transferMs, waitMs, bytesIn, bytesOut };
 }
-
-/** Where the parts missing from {@link stepRecordFromMetrics} are counted. */
-export const METRICS_SPLIT_NOTE =
-  "from the runs' metrics.jsonl: optimizer includes the rank allocation, transfer includes encoding the state, wait includes the gradients' transfer, decoding and summing; bytes are not recorded";
 
 /** A run's step lines from its metrics.jsonl, in step order, with the worker count of each. */
 export interface RunSteps {
@@ -86,7 +66,7 @@ export function readRunSteps(path: string): RunSteps {
   return { records: steps.map(stepRecordFromMetrics), workers: steps.map((s) => s.workers) };
 }
 
-const TIMED_FIELDS = ['samples', 'samplesPerSecond', 'workers', 'computeSeconds', 'optimizerSeconds', 'communicationSeconds', 'waitSeconds'] as const;
+const TIMED_FIELDS = ['samples', 'samplesPerSecond', 'workers', 'totalMs', 'computeMs', 'sumMs', 'optimizerMs', 'allocationMs', 'encodeMs', 'transferMs', 'waitMs', 'bytesIn', 'bytesOut'] as const;
 
 function isStepMetrics(m: unknown): m is StepMetrics {
   if (typeof m !== 'object' || m === null) return false;

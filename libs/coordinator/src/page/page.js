@@ -102,11 +102,11 @@
     ], [s.step, s.lr, s.budget]);
     plot('speed', 'chart-speed', [
       { label: 'samples/s', stroke: COLORS[0], width: 1.5, scale: 'rate' },
-      { label: 'compute', stroke: COLORS[2], width: 1, scale: 's' },
-      { label: 'optimizer', stroke: COLORS[3], width: 1, scale: 's' },
-      { label: 'communication', stroke: COLORS[4], width: 1, scale: 's' },
-      { label: 'wait', stroke: COLORS[5], width: 1, scale: 's' },
-    ], [s.step, s.samplesPerSecond, s.computeSeconds, s.optimizerSeconds, s.communicationSeconds, s.waitSeconds]);
+      { label: 'compute ms', stroke: COLORS[2], width: 1, scale: 'ms' },
+      { label: 'coordinator ms', stroke: COLORS[3], width: 1, scale: 'ms' },
+      { label: 'transfer ms', stroke: COLORS[4], width: 1, scale: 'ms' },
+      { label: 'wait ms', stroke: COLORS[5], width: 1, scale: 'ms' },
+    ], [s.step, s.samplesPerSecond, s.computeMs, s.coordinatorMs, s.transferMs, s.waitMs]);
   }
 
   // white (rank 0) to dark blue (the largest rank)

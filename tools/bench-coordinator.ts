@@ -1,0 +1,59 @@
+// The coordinator's serial time per step (sum of the gradients, optimizer, allocation, encode of
+// the state) for the BERT-base adapter set (≈ 2.0 M values at r 12) with 8, 16 and 32 workers,
+// and its growth per added worker. Reference and subject run interleaved in the same process
+// (the way before: replies copied, summed in order after the last, the state encoded per
+// worker; then the way now: replies read as views and summed as they arrive, the state encoded
+// once), and each figure is the median over pairs, with the median ratio and its spread,
+// because this machine's speed drifts within a run.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadBackend } from '@adalora/backend';
+import { gradientFrames, prepareSyntheticJob, presetValueCount, SYNTHETIC_PRESETS, serialStep, type SerialTimes } from '@adalora/coordinator';
+import { median } from './bench-timing';
+
+const WORKERS = [8, 16, 32];
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
+const ROWS = 8; // rows per worker per step
+const TARGET_MS = 100;
+const TARGET_PER_WORKER_MS = 5;
+
+const total = (t: SerialTimes) => t.sumMs + t.optimizerMs + t.allocationMs + t.encodeMs;
+const fmt = (ms: number) => ms.toFixed(1).padStart(7);
+
+await loadBackend('auto', { log: () => {} });
+const dir = mkdtempSync(join(tmpdir(), 'bench-coordinator-'));
+const preset = SYNTHETIC_PRESETS['bert-base-r12'];
+const job = prepareSyntheticJob({ preset: preset.name, steps: 100_000, batchSize: ROWS * 32, microBatch: ROWS, outputDir: dir, minWorkers: 1 }, () => {});
+try {
+  console.log(`coordinator serial time per step: ${preset.description}, ${presetValueCount(preset)} values, float64 gradients; ${cpus().length} cores; ${PAIRS} interleaved pairs (before, now) per count`);
+  const frames = gradientFrames(job, 0, ROWS, [0]);
+  // warm-up: JIT, wasm kernels, first allocations
+  serialStep(job, [frames, frames], ROWS, 'ordered');
+  serialStep(job, [frames, frames], ROWS, 'arrival');
+  const now = new Map<number, SerialTimes[]>();
+  console.log('workers | way    |   total |     sum | optimizer | allocation |  encode | now/before (median, spread)');
+  for (const w of WORKERS) {
+    const shares = Array.from({ length: w }, () => frames);
+    const before: SerialTimes[] = [];
+    const after: SerialTimes[] = [];
+    for (let p = 0; p < PAIRS; p++) {
+      before.push(serialStep(job, shares, ROWS, 'ordered'));
+      after.push(serialStep(job, shares, ROWS, 'arrival'));
+    }
+    now.set(w, after);
+    const ratios = after.map((a, i) => total(a) / total(before[i]));
+    const row = (way: string, ts: SerialTimes[], tail = '') =>
+      console.log(`${String(w).padStart(7)} | ${way.padEnd(6)} | ${fmt(median(ts.map(total)))} | ${fmt(median(ts.map((t) => t.sumMs)))} | ${fmt(median(ts.map((t) => t.optimizerMs))).padStart(9)} | ${fmt(median(ts.map((t) => t.allocationMs))).padStart(10)} | ${fmt(median(ts.map((t) => t.encodeMs)))} | ${tail}`);
+    row('before', before);
+    row('now', after, `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
+  }
+  const at = (w: number) => median(now.get(w)!.map(total));
+  const first = WORKERS[0];
+  const last = WORKERS[WORKERS.length - 1];
+  const perWorker = (at(last) - at(first)) / (last - first);
+  console.log(`now: ${at(first).toFixed(1)} ms at ${first} workers (target ≤ ${TARGET_MS}): ${at(first) <= TARGET_MS ? 'met' : 'MISSED'}; +${perWorker.toFixed(2)} ms per added worker (${first}→${last}; target ≤ ${TARGET_PER_WORKER_MS}): ${perWorker <= TARGET_PER_WORKER_MS ? 'met' : 'MISSED'}`);
+} finally {
+  job.dispose();
+  rmSync(dir, { recursive: true, force: true });
+}
