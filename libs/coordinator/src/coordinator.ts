@@ -4,6 +4,7 @@ import { checkpointName, saveCheckpoint } from './checkpoint';
 import { devOutputs } from './dev-outputs';
 import { EpochBatches } from './epoch-batches';
 import { summarizeEval, type EvalSummary } from './evaluation';
+import { formatMetrics } from './metric-format';
 import { summarizeQaEval } from './qa-evaluation';
 import { GradientNormGuard } from './gradient-norm-guard';
 import { gradientsFromShares } from './gradient-shares';
@@ -170,7 +171,7 @@ export class Coordinator {
     const line = { kind: 'eval', step, metric, value: summary.metrics[metric] ?? NaN, loss: summary.loss, samples: summary.samples } as const;
     // QA: every SQuAD score (em, f1, v2's HasAns_*, NoAns_*) beside the chosen one
     this.metrics.write(qaDev ? { ...line, scores: summary.metrics } : line);
-    this.o.log(`eval at step ${step}: ${Object.entries(summary.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}, loss ${summary.loss.toFixed(4)}`);
+    this.o.log(`eval at step ${step}: ${formatMetrics(summary.metrics)}, loss ${summary.loss.toFixed(4)}`);
     return summary;
   }
 
