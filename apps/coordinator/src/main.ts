@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { applyOverrides, BUILTIN_MODEL, CLI_ENV, integerAtLeast, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
+import { applyOverrides, BUILTIN_MODEL, CLI_ENV, finiteNumber, integerAtLeast, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
 import { workerCommand } from '@adalora/worker';
 import { predictDataSettings, type PredictDataFlags } from './predict-settings';
 import { qaOutputFiles } from './qa-output-files';
@@ -239,7 +239,7 @@ program
   .option('--doc-stride <n>', 'QA: data.docStride', integer(0))
   .option('--n-best <n>', 'QA: data.nBest', integer(1))
   .option('--max-answer-length <n>', 'QA: data.maxAnswerLength', integer(1))
-  .option('--null-score-threshold <x>', 'QA v2: data.nullScoreThreshold', Number)
+  .option('--null-score-threshold <x>', 'QA v2: data.nullScoreThreshold', finiteNumber)
   .option('--tokenizer <dir>', 'tokenizer.json or its folder (default: the base checkpoint folder)')
   .option('--batch-size <n>', 'examples (QA: windows) per forward pass', integer(1), 32)
   .addOption(new Option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu').env(CLI_ENV.backend).default('auto'))
