@@ -103,6 +103,17 @@ test.serial("predict on a QA run's final adapter and its dev file gives the run'
   t.deepEqual(lines.map((l) => [l.id, l.prediction_text, l.null_odds]), devIds.map((id) => [id, answers[id], odds[id]]));
   t.deepEqual(lines.map((l) => l.index), devIds.map((_, i) => i));
 
+  // the same questions as HF datasets' JSONL rows: the same answers and scores
+  type Qa = { id: string; question: string; answers: { text: string; answer_start: number }[] };
+  const squad = JSON.parse(readFileSync(dev.v2, 'utf8')) as { data: { title: string; paragraphs: { context: string; qas: Qa[] }[] }[] };
+  const rows = squad.data.flatMap((a) => a.paragraphs.flatMap((pa) => pa.qas.map((q) => ({ id: q.id, title: a.title, context: pa.context, question: q.question, answers: { text: q.answers.map((x) => x.text), answer_start: q.answers.map((x) => x.answer_start) } }))));
+  writeFileSync(join(dir, 'dev.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const fromJsonl = join(dir, 'pred', 'from-jsonl.jsonl');
+  const r = await startCli(['predict', '--base', model, '-a', adapter, '-d', join(dir, 'dev.jsonl'), '-o', fromJsonl, '-b', 'wasm']).done;
+  t.is(r.code, 0, r.out);
+  t.deepEqual(readFileSync(fromJsonl, 'utf8'), readFileSync(jsonl, 'utf8'));
+  t.deepEqual((JSON.parse(/^metrics (\{.*\})$/m.exec(r.out)?.[1] ?? 'null') as { metrics: unknown } | null)?.metrics, finalEval.scores);
+
   // v1.1 questions without answers (a file to answer, not to score): answers, no metrics
   const v1 = JSON.parse(readFileSync(dev.v1, 'utf8')) as { data: { paragraphs: { qas: { answers: unknown[] }[] }[] }[] };
   for (const a of v1.data) for (const pa of a.paragraphs) for (const q of pa.qas) q.answers = [];
