@@ -5,9 +5,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { applyOverrides, BUILTIN_MODEL, CLI_ENV, integerAtLeast, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
+import { applyOverrides, BUILTIN_MODEL, CLI_ENV, finiteNumber, integerAtLeast, mergeConfig, parseBackendChoice, parseRunConfig, RANK_RECOVERY_DEFAULTS, readConfigFile, type RunConfig } from '@adalora/config';
 import { workerCommand } from '@adalora/worker';
 import { predictDataSettings, type PredictDataFlags } from './predict-settings';
+import { qaOutputFiles } from './qa-output-files';
 import { runProgram } from './run-program';
 import { registerScaleCommand } from './scale/scale-command';
 import { aggregatorCommand } from './aggregator-command';
@@ -228,11 +229,15 @@ program
 
 program
   .command('predict')
-  .description('score a data file with a base model and a trained adapter: a predictions file (JSONL), and metrics when the file has labels')
+  .description('score a data file with a base model and a trained adapter: a predictions file, and metrics when the file has labels (QA: answers, and EM/F1 when it has answers)')
   .requiredOption('--base <dir>', 'the base checkpoint the adapter was trained on')
   .requiredOption('-a, --adapter <dir>', 'the PEFT adapter dir (e.g. runs/x/final/adapter)')
-  .requiredOption('-d, --data <file>', 'the data file: TSV, CSV, JSONL, or pre-tokenized JSONL, as training reads them')
-  .option('-o, --output <file>', 'the predictions file (JSONL: index, line, label, label_id, scores; or value for regression)', 'predictions.jsonl')
+  .requiredOption('-d, --data <file>', 'the data file: TSV, CSV, JSONL, or pre-tokenized JSONL, as training reads them; for a QA adapter SQuAD v1.1/v2.0 JSON or JSONL')
+  .option(
+    '-o, --output <file>',
+    'the predictions file: JSONL (index, line, label, label_id, scores; or value for regression); QA: a .json name gets HF run_qa\'s predictions.json (id → answer) and for v2 null_odds.json beside it, any other name JSONL (index, id, prediction_text, v2 null_odds)',
+    'predictions.jsonl',
+  )
   .option('--overwrite', 'replace an existing predictions file')
   .option('-c, --config <file>', "a run config whose data section says how to read the file (default: the run config saved beside the adapter's checkpoint)")
   .option('--format <format>', 'auto | tsv | csv | jsonl | pretokenized (data.format)')
@@ -240,24 +245,33 @@ program
   .option('--text-pair-column <name>', 'data.textPairColumn')
   .option('--label-column <name>', 'data.labelColumn')
   .option('--max-length <n>', 'data.maxLength', integer(2))
-  .option('--task <task>', 'classification | regression (data.task)')
+  .option('--task <task>', 'classification | regression | qa (data.task; qa is implied by a QUESTION_ANS adapter)')
+  .option('--squad-version <v>', 'QA: auto | 1.1 | 2.0 (data.squadVersion; auto: as the run detected it, else from the file)')
+  .option('--doc-stride <n>', 'QA: data.docStride', integer(0))
+  .option('--n-best <n>', 'QA: data.nBest', integer(1))
+  .option('--max-answer-length <n>', 'QA: data.maxAnswerLength', integer(1))
+  .option('--null-score-threshold <x>', 'QA v2: data.nullScoreThreshold', finiteNumber)
   .option('--tokenizer <dir>', 'tokenizer.json or its folder (default: the base checkpoint folder)')
-  .option('--batch-size <n>', 'examples per forward pass', integer(1), 32)
+  .option('--batch-size <n>', 'examples (QA: windows) per forward pass', integer(1), 32)
   .addOption(new Option('-b, --backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu').env(CLI_ENV.backend).default('auto'))
   .action(async (flags: PredictDataFlags & { base: string; data: string; output: string; overwrite?: boolean; batchSize: number; backend: string }) => {
     // every setting is checked before the backend loads
     const backend = parseBackendChoice(flags.backend);
     const settings = predictDataSettings(flags);
-    if (existsSync(flags.output) && flags.overwrite !== true) throw new Error(`${flags.output} already exists: choose another file with -o, or pass --overwrite`);
-    const { loadBackend, predictCommand } = await loadRuntime();
+    const qa = settings.data.task === 'qa';
+    const outputs = qa ? [flags.output, qaOutputFiles(flags.output).nullOdds].filter((f): f is string => f !== null) : [flags.output];
+    for (const f of outputs) if (existsSync(f) && flags.overwrite !== true) throw new Error(`${f} already exists: choose another file with -o, or pass --overwrite`);
+    const { formatMetrics, loadBackend, predictCommand, predictQa } = await loadRuntime();
     await loadBackend(backend, { log });
     log(`data settings from ${settings.source}`);
-    const r = await predictCommand({ baseDir: flags.base, adapterDir: flags.adapter, dataFile: flags.data, outFile: flags.output, data: settings.data, tokenizerDir: settings.tokenizer, batchSize: flags.batchSize }, log);
+    const o = { baseDir: flags.base, adapterDir: flags.adapter, dataFile: flags.data, outFile: flags.output, data: settings.data, tokenizerDir: settings.tokenizer, batchSize: flags.batchSize };
+    const r = qa ? await predictQa(o, log) : await predictCommand(o, log);
+    const count = 'questions' in r ? `${r.questions} questions` : `${r.examples} examples`;
     if (r.metrics) {
-      console.log(`${r.examples} examples: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}, loss ${r.loss!.toFixed(4)}`);
+      console.log(`${count}: ${formatMetrics(r.metrics as Readonly<Record<string, number>>)}, loss ${r.loss!.toFixed(4)}`);
       // full precision, one line, for scripts
-      console.log(`metrics ${JSON.stringify({ examples: r.examples, metrics: r.metrics, loss: r.loss })}`);
-    } else console.log(`${r.examples} examples (no labels: no metrics)`);
+      console.log(`metrics ${JSON.stringify({ ...('questions' in r ? { questions: r.questions, windows: r.windows } : { examples: r.examples }), metrics: r.metrics, loss: r.loss })}`);
+    } else console.log(`${count} (${qa ? 'no answers' : 'no labels'}: no metrics)`);
   });
 
 program

@@ -1,6 +1,7 @@
-import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADAPTER_CONFIG_FILE, checkAdapterBase, loadEncoder, loadPeftAdapter, loadQaModel, mergeAdapters, readAdapterBase, readPeftAdapterTensors, saveMergedCheckpoint, type TaskModel } from '@adalora/models';
+import { adapterTaskType } from './adapter-task-type';
 
 /** Tokenizer files a checkpoint may carry (WordPiece, BPE, SentencePiece); copied so the merged checkpoint is complete. */
 export const TOKENIZER_FILES = [
@@ -60,15 +61,5 @@ export async function mergeCommand(modelDir: string, adapterDir: string, outDir:
     log(`merged ${injected.adapters.size} ${config.mode} adapters (${kept} rank-1 triplets in all)${qa ? ' and qa_outputs (question answering)' : ''} into ${outDir}${copied.length ? `; tokenizer files from ${from}: ${copied.join(', ')}` : `; no tokenizer files in ${from} to copy`}`);
   } finally {
     model.dispose();
-  }
-}
-
-// adapter_config.json's task_type, or null; a missing or broken file is reported by loadPeftAdapter
-function adapterTaskType(adapterDir: string): string | null {
-  try {
-    const json = JSON.parse(readFileSync(join(adapterDir, ADAPTER_CONFIG_FILE), 'utf8')) as { task_type?: unknown };
-    return typeof json.task_type === 'string' ? json.task_type : null;
-  } catch {
-    return null;
   }
 }

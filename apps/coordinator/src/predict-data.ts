@@ -26,7 +26,7 @@ export interface PredictDataOptions {
 export function readPredictData(file: string, o: PredictDataOptions): PredictData {
   const content = readFileSync(file, 'utf8');
   const task = o.data.task;
-  if (task === 'qa') throw new Error(`${file}: data.task is qa, and \`adalora predict\` scores classification and regression files only`);
+  if (task === 'qa') throw new Error(`${file}: data.task is qa: SQuAD files are answered by predictQa (apps/coordinator/src/predict-qa.ts), not read here`);
   const regression = task === 'regression';
   if (o.data.format === 'pretokenized') {
     const labelled = hasColumn(parseRecords(content, 'jsonl', file).records.map((r) => r.fields), 'label');

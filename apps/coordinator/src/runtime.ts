@@ -4,7 +4,8 @@
  * `--help` must not wait for.
  */
 export { loadBackend } from '@adalora/backend';
-export { claimOutputFolder, Coordinator, listenPolicy, loadClusterSecurity, prepareJob, rankReport, RunInterrupted, writeRunReport, type ClusterSecurity, type Job } from '@adalora/coordinator';
+export { claimOutputFolder, Coordinator, formatMetrics, listenPolicy, loadClusterSecurity, prepareJob, rankReport, RunInterrupted, writeRunReport, type ClusterSecurity, type Job } from '@adalora/coordinator';
 export { checkOutputFolder, mergeCommand } from './merge-command';
 export { predictCommand } from './predict-command';
+export { predictQa } from './predict-qa';
 export { startLocalWorkers, stopLocalWorkers } from './local-workers';

@@ -16,6 +16,13 @@ export function integerAtLeast(min: number): (value: string) => number {
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
+/** A commander parser for a finite number (a threshold); anything else is refused naming the value. */
+export function finiteNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got '${value}'`);
+  return n;
+}
+
 /** A duration in milliseconds from '90s', '10m', '1.5h', '500ms'; a bare number is seconds. */
 export function parseDuration(value: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());

@@ -30,5 +30,5 @@ export { optimizerSteps, type OptimizerSteps } from './optimizer-steps';
 export { BUILTIN_MODEL, RANK_RECOVERY_DEFAULTS, RANK_RECOVERY_SAMPLES } from './rank-recovery-defaults';
 export { parseWorkerJob, workerJobToJson, type WorkerJob } from './worker-job';
 export { BACKEND_CHOICES, parseBackendChoice, type BackendChoice } from './backend-choice';
-export { integerAtLeast, parseDuration } from './cli-values';
+export { finiteNumber, integerAtLeast, parseDuration } from './cli-values';
 export { CLI_ENV, type CliEnvName } from './cli-env';

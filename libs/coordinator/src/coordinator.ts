@@ -7,6 +7,7 @@ import { pruneCheckpoints } from './checkpoint-retention';
 import { devOutputs } from './dev-outputs';
 import { EpochBatches } from './epoch-batches';
 import { summarizeEval, type EvalSummary } from './evaluation';
+import { formatMetrics } from './metric-format';
 import { summarizeQaEval } from './qa-evaluation';
 import { GradientNormGuard } from './gradient-norm-guard';
 import { gradientsFromShares } from './gradient-shares';
@@ -286,7 +287,7 @@ export class Coordinator {
     const metrics = Object.fromEntries(Object.entries(summary.metrics).filter((e): e is [string, number] => typeof e[1] === 'number'));
     const { runId, batchesPerEpoch } = this.recordContext;
     this.metrics.write({ kind: 'eval', step, time: new Date().toISOString(), runId, epoch: epochAt(step, batchesPerEpoch), metric, value: summary.metrics[metric] ?? NaN, metrics, loss: summary.loss, samples: summary.samples });
-    this.log(`eval at step ${step}: ${Object.entries(summary.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}, loss ${summary.loss.toFixed(4)}`);
+    this.log(`eval at step ${step}: ${formatMetrics(summary.metrics)}, loss ${summary.loss.toFixed(4)}`);
     return summary;
   }
 

@@ -15,6 +15,11 @@ export { loadClusterSecurity, listenPolicy, type ClusterSecurity } from './clust
 export { prepareJob, type Job } from './job';
 /** The dev metrics of an evaluation. */
 export { type EvalSummary } from './evaluation';
+/** Metrics as the log prints them (counts as integers). */
+export { formatMetrics } from './metric-format';
+/** SQuAD questions windowed and scored as a QA run's dev split: `adalora predict` for QA reads and scores through these. */
+export { qaEvalSplit, readSquadFile, type QaDev, type QaEvalSplitOptions } from './qa-data';
+export { evaluateQa } from './qa-evaluation';
 /** The kept rank per adapted matrix (beside the true rank of the built-in task), as a table. */
 export { rankReport } from './rank-report';
 /** What a run writes to `<outputDir>/metrics.jsonl`, and its reader (torn or foreign lines skipped). */

@@ -40,7 +40,7 @@ export interface QaData {
  */
 export function loadQaData(data: DataConfig, tokenizer: TextTokenizer): QaData {
   const settings = data.qa!;
-  const read = (file: string) => loadSquad(file, data.format === 'jsonl' || file.endsWith('.jsonl') ? 'jsonl' : 'squad-json');
+  const read = (file: string) => readSquadFile(file, data);
   const trainExamples = read(data.train!);
   const devExamples = data.dev ? read(data.dev) : null;
   const version = settings.squadVersion === 'auto' ? detectSquadVersion(trainExamples, devExamples ?? []) : settings.squadVersion;
@@ -51,17 +51,38 @@ export function loadQaData(data: DataConfig, tokenizer: TextTokenizer): QaData {
       if (q) throw new Error(`${file}: question '${q.id}' has no answer, which SQuAD v1.1 does not allow; set data.squadVersion to '2.0' (or 'auto')`);
     }
   }
-  const opts = { maxLength: data.maxLength, docStride: settings.docStride };
-  const train = qaFeatureDataset(prepareTrainFeatures(trainExamples, tokenizer, opts));
-  let dev: Dataset | null = null;
-  let qaDev: QaDev | null = null;
-  if (devExamples) {
-    const labelled = prepareTrainFeatures(devExamples, tokenizer, opts);
-    const features = prepareValidationFeatures(devExamples, tokenizer, opts);
-    // both are cut by the same windowing: the i-th of each is the same window
-    if (labelled.length !== features.length) throw new Error(`unreachable: ${labelled.length} labelled and ${features.length} evaluation windows of ${data.dev}`);
-    dev = qaFeatureDataset(labelled);
-    qaDev = { examples: devExamples, features, version2: version === '2.0', settings };
-  }
+  const train = qaFeatureDataset(prepareTrainFeatures(trainExamples, tokenizer, { maxLength: data.maxLength, docStride: settings.docStride }));
+  const evaluated = devExamples ? qaEvalSplit(devExamples, tokenizer, { maxLength: data.maxLength, settings, version2: version === '2.0', file: data.dev! }) : null;
+  const dev = evaluated?.dev ?? null;
+  const qaDev = evaluated?.qaDev ?? null;
   return { train, dev, qaDev, version, questions: { train: trainExamples.length, dev: devExamples?.length ?? 0 } };
+}
+
+/** How {@link qaEvalSplit} windows and scores a split. */
+export interface QaEvalSplitOptions {
+  readonly maxLength: number;
+  readonly settings: QaDataConfig;
+  /** SQuAD v2.0 post-processing: null answers allowed, HasAns/NoAns scores */
+  readonly version2: boolean;
+  /** for errors */
+  readonly file: string;
+}
+
+/**
+ * Questions to evaluate, windowed as the dev split of a run: every window a row labelled with
+ * its answer span (for the loss), with its offsets kept for post-processing. The coordinator's
+ * dev evaluation and `adalora predict` both read their questions through here.
+ */
+export function qaEvalSplit(examples: readonly SquadExample[], tokenizer: TextTokenizer, o: QaEvalSplitOptions): { dev: Dataset; qaDev: QaDev } {
+  const opts = { maxLength: o.maxLength, docStride: o.settings.docStride };
+  const labelled = prepareTrainFeatures(examples, tokenizer, opts);
+  const features = prepareValidationFeatures(examples, tokenizer, opts);
+  // both are cut by the same windowing: the i-th of each is the same window
+  if (labelled.length !== features.length) throw new Error(`unreachable: ${labelled.length} labelled and ${features.length} evaluation windows of ${o.file}`);
+  return { dev: qaFeatureDataset(labelled), qaDev: { examples, features, version2: o.version2, settings: o.settings } };
+}
+
+/** A SQuAD file's questions: HF datasets' JSONL when `data.format` is jsonl or the name ends in .jsonl, else the official JSON. */
+export function readSquadFile(file: string, data: Pick<DataConfig, 'format'>): SquadExample[] {
+  return loadSquad(file, data.format === 'jsonl' || file.endsWith('.jsonl') ? 'jsonl' : 'squad-json');
 }

@@ -1,4 +1,4 @@
-import { postprocessQaPredictions, squadScores, type Dataset } from '@adalora/data';
+import { postprocessQaPredictions, squadScores, type Dataset, type QaPredictions } from '@adalora/data';
 import type { EvalSummary } from './evaluation';
 import type { QaDev } from './qa-data';
 
@@ -10,6 +10,14 @@ import type { QaDev } from './qa-data';
  * `NoAns_*`. The loss is HF's QA loss on the windows' answer spans, a mean over windows.
  */
 export function summarizeQaEval(qa: QaDev, dev: Dataset, outputs: Float32Array): EvalSummary {
+  return evaluateQa(qa, dev, outputs).summary;
+}
+
+/**
+ * {@link summarizeQaEval}'s scores with the answers they were computed from (by question id,
+ * v2's null-score differences, the n-best lists): what `adalora predict` writes.
+ */
+export function evaluateQa(qa: QaDev, dev: Dataset, outputs: Float32Array): { summary: EvalSummary; answers: QaPredictions } {
   const n = dev.examples.length;
   const width = outputs.length / n;
   const seq = width / 2;
@@ -29,20 +37,20 @@ export function summarizeQaEval(qa: QaDev, dev: Dataset, outputs: Float32Array):
     loss += (nll(s, span[0]) + nll(e, span[1])) / 2;
   }
   const { settings, version2, examples, features } = qa;
-  const { predictions } = postprocessQaPredictions(examples, features, starts, ends, {
+  const answers = postprocessQaPredictions(examples, features, starts, ends, {
     version2WithNegative: version2,
     nBestSize: settings.nBest,
     maxAnswerLength: settings.maxAnswerLength,
     nullScoreDiffThreshold: settings.nullScoreThreshold,
   });
-  const s = squadScores(examples, predictions);
+  const s = squadScores(examples, answers.predictions);
   const metrics: Record<string, number> = { em: s.exact, f1: s.f1 };
   if (version2) {
     // the official v2 script's splits; a split without questions has no score
     if (s.HasAns_total) Object.assign(metrics, { HasAns_em: s.HasAns_exact!, HasAns_f1: s.HasAns_f1!, HasAns_total: s.HasAns_total });
     if (s.NoAns_total) Object.assign(metrics, { NoAns_em: s.NoAns_exact!, NoAns_f1: s.NoAns_f1!, NoAns_total: s.NoAns_total });
   }
-  return { metrics, loss: loss / n, samples: n };
+  return { summary: { metrics, loss: loss / n, samples: n }, answers };
 }
 
 // -log softmax(logits)[target], with log-sum-exp for stability

@@ -2,14 +2,19 @@ import type { SquadExample } from './squad-example';
 
 /**
  * SQuAD's answer normalisation (official v1.1/v2.0 `normalize_answer`): lower case, remove
- * ASCII punctuation, remove the articles a/an/the as whole words, collapse whitespace.
+ * ASCII punctuation, remove the articles a/an/the as whole words, collapse whitespace (Python's
+ * Unicode whitespace, as `str.split()`).
  */
 export function normalizeAnswer(s: string): string {
   const lower = s.toLowerCase();
   const noPunc = [...lower].filter((c) => !PUNCTUATION.has(c)).join('');
   const noArticles = noPunc.replace(ARTICLES, ' ');
-  return noArticles.split(/\s+/u).filter((t) => t !== '').join(' ');
+  return noArticles.split(PYTHON_WHITESPACE).filter((t) => t !== '').join(' ');
 }
+
+// What Python's str.split() splits on (str.isspace): JS's \s without U+FEFF, plus the ASCII
+// separators U+001C–U+001F and NEL U+0085 (found by the Python comparison test).
+const PYTHON_WHITESPACE = /[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
 
 // Python's string.punctuation.
 const PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
