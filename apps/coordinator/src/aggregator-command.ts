@@ -1,15 +1,16 @@
 // `adalora aggregator`: its flags are checked here with light modules only (a bad flag is
 // refused before TensorFlow.js loads); @adalora/aggregator is imported after.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { CLI_ENV, integerAtLeast } from '@adalora/config';
 import { readRunSecret } from '@adalora/protocol';
 
 interface AggregatorFlags {
   coordinator: string;
   host: string;
   port: number;
-  id: string;
+  id?: string;
   cacheDir?: string;
   secretFile?: string;
   tlsCert?: string;
@@ -23,11 +24,7 @@ interface AggregatorFlags {
   giveUpAfter: number;
 }
 
-const integer = (min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-  return n;
-};
+const integer = integerAtLeast;
 
 function readFlagFile(flag: string, path: string): Buffer {
   try {
@@ -57,16 +54,17 @@ function coordinatorTls(f: AggregatorFlags): { ca: Buffer } | { fingerprint: str
 export function aggregatorCommand(): Command {
   return new Command('aggregator')
     .description('join a coordinator as one worker and serve workers of its own (e.g. one per machine); they join it with `adalora worker --coordinator ws://THIS_HOST:PORT`')
-    .requiredOption('--coordinator <url>', 'ws://HOST:PORT (or wss://) of the coordinator')
-    .option('--host <host>', 'address its own workers connect to', '127.0.0.1')
-    .option('-p, --port <port>', 'port for its own workers, 0 = any free port', integer(0), 7071)
-    .option('--id <id>', 'its worker id at the coordinator, stable across reconnects', `aggregator-${hostname()}-${process.pid}`)
-    .option('--cache-dir <dir>', 'where the model files fetched from the coordinator are kept, by hash (default: the worker\'s cache)')
-    .option('--secret-file <file>', 'file holding the run secret, proved to the coordinator and required of its own workers (else ADALORA_SECRET)')
-    .option('--tls-cert <file>', 'PEM certificate: serve wss to its own workers (with --tls-key)')
-    .option('--tls-key <file>', 'PEM private key of --tls-cert')
-    .option('--tls-ca <file>', 'for a wss coordinator: CA certificate (PEM) to trust')
-    .option('--tls-fingerprint <sha256>', 'for a wss coordinator: trust only the certificate with this SHA-256 fingerprint')
+    // the settings a launcher sets come from the same environment variables as the worker's and the coordinator's (flag > variable > default)
+    .addOption(new Option('--coordinator <url>', 'ws://HOST:PORT (or wss://) of the coordinator').env(CLI_ENV.coordinator).makeOptionMandatory())
+    .addOption(new Option('--host <host>', 'address its own workers connect to').env(CLI_ENV.host).default('127.0.0.1'))
+    .addOption(new Option('-p, --port <port>', 'port for its own workers, 0 = any free port').env(CLI_ENV.port).argParser(integer(0)).default(7071))
+    .addOption(new Option('--id <id>', 'its worker id at the coordinator, stable across reconnects (default: aggregator-<host>-<pid>)').env(CLI_ENV.workerId))
+    .addOption(new Option('--cache-dir <dir>', "where the model files fetched from the coordinator are kept, by hash (default: the worker's cache)").env(CLI_ENV.cacheDir))
+    .addOption(new Option('--secret-file <file>', 'file holding the run secret, proved to the coordinator and required of its own workers (else ADALORA_SECRET)').env(CLI_ENV.secretFile))
+    .addOption(new Option('--tls-cert <file>', 'PEM certificate: serve wss to its own workers (with --tls-key)').env(CLI_ENV.tlsCert))
+    .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env(CLI_ENV.tlsKey))
+    .addOption(new Option('--tls-ca <file>', 'for a wss coordinator: CA certificate (PEM) to trust').env(CLI_ENV.tlsCa))
+    .addOption(new Option('--tls-fingerprint <sha256>', 'for a wss coordinator: trust only the certificate with this SHA-256 fingerprint').env(CLI_ENV.tlsFingerprint))
     .option('--insecure', 'listen beyond loopback WITHOUT a secret: anyone who can reach the port can join')
     // below the coordinator's default 10 s: a hung worker is dropped and its share redone before the coordinator's deadline for the aggregator passes
     .option('--step-timeout-floor <ms>', 'least deadline of a request to one of its workers (as cluster.stepTimeoutFloorMs; keep it below the coordinator\'s)', integer(1), 5_000)
@@ -77,11 +75,12 @@ export function aggregatorCommand(): Command {
       if (!/^wss?:\/\/[^/]+/.test(f.coordinator) || !URL.canParse(f.coordinator)) throw new Error(`--coordinator: expected ws://HOST:PORT or wss://HOST:PORT, got '${f.coordinator}'`);
       const security = { secret: readRunSecret(f.secretFile, process.env), tls: servedTls(f), insecure: f.insecure === true };
       const tls = coordinatorTls(f);
-      const log = (line: string) => console.log(`${new Date().toISOString()} aggregator ${f.id}: ${line}`);
+      const id = f.id ?? `aggregator-${hostname()}-${process.pid}`;
+      const log = (line: string) => console.log(`${new Date().toISOString()} aggregator ${id}: ${line}`);
       const { runAggregator } = await import('@adalora/aggregator');
       const exit = await runAggregator({
         coordinatorUrl: f.coordinator,
-        workerId: f.id,
+        workerId: id,
         ...(tls && { coordinatorTls: tls }),
         ...(f.cacheDir !== undefined && { cacheDir: f.cacheDir }),
         giveUpAfterMs: f.giveUpAfter * 1000,

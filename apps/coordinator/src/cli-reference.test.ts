@@ -18,7 +18,7 @@ test('the top-level help lists every command, worker included, and `help <comman
   const help = await startCli(['--help']).done;
   t.is(help.code, 0, help.out);
   const commands = listedCommands(help.out);
-  for (const name of ['coordinator', 'run', 'worker', 'merge', 'predict']) t.true(commands.includes(name), `${name} missing from:\n${help.out}`);
+  for (const name of ['coordinator', 'run', 'worker', 'aggregator', 'merge', 'predict', 'report', 'scale', 'compare']) t.true(commands.includes(name), `${name} missing from:\n${help.out}`);
   for (const name of commands.filter((c) => c !== 'help')) {
     const r = await startCli(['help', name]).done;
     t.is(r.code, 0, `help ${name}: ${r.out}`);
