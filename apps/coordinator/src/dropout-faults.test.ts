@@ -115,7 +115,7 @@ test.serial('at dropout 0.1: a worker SIGKILLed, another joining mid-run and the
   t.true(stop < STEPS - 2, 'the faults fit in the run');
   await waitFor(coord, () => stepsDone(c.out) >= stop, `step ${stop}`);
   late!.child.kill('SIGSTOP');
-  await waitFor(coord, () => /\(c@[^)]*\)(: no reply to| answered nothing)/.test(coord.output()), 'the stopped worker to be dropped', 20_000);
+  await waitFor(coord, () => /\(c@[^)]*\)(: no reply to| answered nothing)/.test(coord.output()), 'the stopped worker to be dropped', 120_000);
   late!.child.kill('SIGCONT');
   const r = await coord.done;
   t.is(r.code, 0, r.out.slice(-2000));

@@ -90,7 +90,7 @@ test('an aggregator splits requests among its workers, redoes a failed share in 
       const o = { url: `ws://127.0.0.1:${listening.port}`, workerId: id, backend: 'fake', secret: null, giveUpAfterMs: 10_000, initialDelayMs: 50, maxDelayMs: 200, log: () => {} };
       workers.push(runWorkerClient(o, () => fakeWorker(id, failOn)));
     }
-    await until(() => lines.some((l) => l.includes('2 worker(s) ready')), 'both workers ready', 30_000);
+    await until(() => lines.some((l) => l.includes('2 worker(s) ready')), 'both workers ready', 120_000);
 
     const ids = Array.from({ length: ROWS }, (_, r) => 500 + r);
     const samples = encodeSamples(ids, { rows: ROWS, seq: SEQ, inputIds: new Int32Array(ROWS * SEQ), attentionMask: new Int32Array(ROWS * SEQ).fill(1), labels: new Int32Array(ROWS) });
