@@ -29,8 +29,8 @@ export interface ConfigRecord extends RecordBase {
   readonly trueRanks: Record<string, number> | null;
 }
 
-/** One line of metrics.jsonl per optimizer step. */
-export interface StepMetrics extends RecordBase {
+/** One line of metrics.jsonl per optimizer step; with where the step's time went (ms) and the bytes it moved (StepTimes). */
+export interface StepMetrics extends RecordBase, StepTimes {
   readonly kind: 'step';
   /** epochs done after this step, fractional (step / batches per epoch), as HF's `epoch` */
   readonly epoch: number;
@@ -46,17 +46,6 @@ export interface StepMetrics extends RecordBase {
   readonly samplesPerSecond: number;
   /** workers that delivered a share of this step's batch */
   readonly workers: number;
-  /** where the step's time went (ms) and the bytes it moved: see StepTimes */
-  readonly totalMs: number;
-  readonly computeMs: number;
-  readonly sumMs: number;
-  readonly optimizerMs: number;
-  readonly allocationMs: number;
-  readonly encodeMs: number;
-  readonly transferMs: number;
-  readonly waitMs: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
 }
 
 /** One line per evaluation of the dev split. */

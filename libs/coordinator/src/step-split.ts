@@ -1,19 +1,11 @@
+import type { StepTimes } from './step-timer';
+
 /**
  * One step's time split as `adalora scale` and the scaling tools read it: samples, wall time,
  * compute, the coordinator's serial parts, transfer, wait (all ms) and bytes in / out.
  */
-export interface StepSplit {
+export interface StepSplit extends StepTimes {
   readonly samples: number;
-  readonly totalMs: number;
-  readonly computeMs: number;
-  readonly sumMs: number;
-  readonly optimizerMs: number;
-  readonly allocationMs: number;
-  readonly encodeMs: number;
-  readonly transferMs: number;
-  readonly waitMs: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
 }
 
 /** The fields of a StepSplit, in the order tables show them. */
