@@ -36,7 +36,7 @@
       '<div class="chart" id="chart-loss"><h3>loss (train, and dev at evaluations)</h3></div>' +
       '<div class="chart" id="chart-evals"><h3>dev metrics</h3></div>' +
       '<div class="chart" id="chart-schedule"><h3>learning rate and rank budget</h3></div>' +
-      '<div class="chart" id="chart-speed"><h3>samples/s and step time split (s)</h3></div>' +
+      '<div class="chart" id="chart-speed"><h3>samples/s and step time split (ms: compute, coordinator, transfer, wait)</h3></div>' +
       '</div>' +
       '<h2>Rank per adapted matrix</h2><div class="legend" id="legend"></div>' +
       '<div class="heatmap-wrap" id="heatmap"></div>' +
