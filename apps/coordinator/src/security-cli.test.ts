@@ -68,7 +68,8 @@ test.serial('without a secret the coordinator listens on loopback only; another 
     t.regex(refused.out, /cluster\.host 0\.0\.0\.0 is reachable from other machines: set a run secret/);
     t.notRegex(refused.out, /loading|model bert/i, 'refused before any model was loaded');
 
-    const insecure = start(['coordinator', '--host', '0.0.0.0', '--port', '0', '--insecure', '-o', out, ...SHORT], env);
+    // each coordinator its own output folder: one that ran leaves a run's outputs, which the next would refuse
+    const insecure = start(['coordinator', '--host', '0.0.0.0', '--port', '0', '--insecure', '-o', join(out, 'insecure'), ...SHORT], env);
     await until(() => /WARNING: --insecure/.test(insecure.output()), 'the warning');
     insecure.child.kill('SIGINT');
     await insecure.done;
@@ -76,13 +77,13 @@ test.serial('without a secret the coordinator listens on loopback only; another 
 
     const secretFile = join(out, 'secret');
     writeFileSync(secretFile, 'a secret shared by coordinator and workers\n');
-    const secret = start(['coordinator', '--host', '0.0.0.0', '--port', '0', '--secret-file', secretFile, '-o', out, ...SHORT], env);
+    const secret = start(['coordinator', '--host', '0.0.0.0', '--port', '0', '--secret-file', secretFile, '-o', join(out, 'secret-run'), ...SHORT], env);
     await until(() => /waiting for 1 worker/.test(secret.output()), 'the coordinator to listen');
     t.notRegex(secret.output(), /WARNING/);
     secret.child.kill('SIGINT');
     await secret.done;
 
-    const short = await start(['coordinator', '--port', '0', '-o', out, ...SHORT], { ...env, ADALORA_SECRET: 'short' }).done;
+    const short = await start(['coordinator', '--port', '0', '-o', join(out, 'short'), ...SHORT], { ...env, ADALORA_SECRET: 'short' }).done;
     t.is(short.code, 1);
     t.regex(short.out, /ADALORA_SECRET: the run secret must be at least 16 bytes/);
   } finally {
