@@ -11,6 +11,7 @@ import { summarizeQaEval } from './qa-evaluation';
 import { GradientNormGuard } from './gradient-norm-guard';
 import { gradientsFromShares } from './gradient-shares';
 import { Interruption, INTERRUPTED } from './interruption';
+import { prepareWhile } from './prepare-while';
 import type { ClusterSecurity } from './cluster-security';
 import { batchOf, type Job } from './job';
 import { epochAt, MetricsLog, stepMetrics, type RecordContext } from './metrics-log';
@@ -183,11 +184,16 @@ export class Coordinator {
         const ids = this.batches.of(step);
         const batch = batchOf(job.train, ids, job.padId, job.train.numLabels === 1);
         const timer = new StepTimer();
-        const gathered = await this.interruption.unless(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.log));
-        if (gathered === INTERRUPTED) break;
-        const { sums, computeMs, workers } = gathered;
+        // the regulariser's gradient needs only the state before the step: made while the workers compute
+        const overlapped = prepareWhile(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.log), () => job.optimizer.prepare());
+        const gathered = await this.interruption.unless(overlapped);
+        if (gathered === INTERRUPTED) {
+          overlapped.then(({ prepared }) => prepared.dispose(), () => {});
+          break;
+        }
+        const { sums, computeMs, workers } = gathered.result;
         timer.gradientsGathered();
-        const report = job.optimizer.apply(sums);
+        const report = job.optimizer.apply(sums, gathered.prepared);
         timer.optimizerApplied();
         this.pool.broadcast(stateMessage(job));
         const times = timer.stateSent(computeMs);
