@@ -43,6 +43,7 @@ test.serial('a regulariser gradient prepared before the step gives the bits of p
     }
   }
   t.true(masked >= 5, `only ${masked} masking steps`);
+  t.log(`${steps.length} steps, ${masked} of them masking: bit-identical`);
   for (const c of [plain, prepared]) {
     c.injected.dispose();
     c.model.dispose();
