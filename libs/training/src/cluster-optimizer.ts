@@ -56,6 +56,8 @@ export class ClusterOptimizer {
   private readonly adamw: AdamW;
   private readonly allocator: RankAllocator | null;
   private stepIndex = 0;
+  /** the regulariser gradients prepare() made: apply() takes no other */
+  private readonly issued = new WeakSet<OrthogonalGradient>();
 
   constructor(
     private readonly injected: InjectedAdapters,
@@ -79,8 +81,9 @@ export class ClusterOptimizer {
    */
   prepare(): OrthogonalGradient {
     const w = this.adalora.orthRegWeight;
-    if (this.adalora.mode !== 'adalora' || w === 0) return OrthogonalGradient.none(this.stepIndex);
-    return OrthogonalGradient.compute(this.stepIndex, this.svdAdapters(), w);
+    const prepared = this.adalora.mode !== 'adalora' || w === 0 ? OrthogonalGradient.none(this.stepIndex) : OrthogonalGradient.compute(this.stepIndex, this.svdAdapters(), w);
+    this.issued.add(prepared);
+    return prepared;
   }
 
   /**
@@ -130,6 +133,7 @@ export class ClusterOptimizer {
 
   // a prepared gradient of another step, or of A and B since replaced, would silently change the update
   private checkPrepared(prepared: OrthogonalGradient): void {
+    if (!this.issued.has(prepared)) throw new Error('ClusterOptimizer.apply: the prepared regulariser gradient was made by another optimizer');
     if (prepared.isDisposed) throw new Error('ClusterOptimizer.apply: the prepared regulariser gradient was already used or disposed');
     if (prepared.step !== this.stepIndex) throw new Error(`ClusterOptimizer.apply: the prepared regulariser gradient is of step ${prepared.step}, this is step ${this.stepIndex}`);
     if (!prepared.madeFrom(this.svdAdapters())) throw new Error('ClusterOptimizer.apply: the adapters changed since the regulariser gradient was prepared; prepare() again');

@@ -51,7 +51,7 @@ test.serial('a regulariser gradient prepared before the step gives the bits of p
 });
 
 test.serial('apply() refuses a prepared gradient of another step or of changed adapters, and leaks no tensor', async (t) => {
-  const { trace, plain } = await twoCopies();
+  const { trace, plain, prepared: twin } = await twoCopies();
   const { optimizer, injected, model } = plain;
   const sums = computeGradientSums(model, injected.trainables, trace.batch(0), 4, { seed: 0, step: 0, microBatches: [0, 1] });
   const stale = optimizer.prepare();
@@ -66,9 +66,14 @@ test.serial('apply() refuses a prepared gradient of another step or of changed a
   t.throws(() => optimizer.apply([sums], early), { message: /adapters changed since the regulariser gradient was prepared/ });
   t.throws(() => optimizer.apply([sums], early), { message: /already used or disposed/ });
   t.is(optimizer.step, 1, 'a refused apply makes no step');
+  const other = twin.optimizer;
+  t.throws(() => optimizer.apply([sums], other.prepare()), { message: /made by another optimizer/ });
+  t.is(optimizer.step, 1);
 
   optimizer.prepare().dispose();
   t.is(tf.memory().numTensors, before);
-  injected.dispose();
-  model.dispose();
+  for (const c of [plain, twin]) {
+    c.injected.dispose();
+    c.model.dispose();
+  }
 });
