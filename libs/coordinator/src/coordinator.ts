@@ -12,6 +12,7 @@ import { summarizeQaEval } from './qa-evaluation';
 import { GradientNormGuard } from './gradient-norm-guard';
 import { gradientsFromShares } from './gradient-shares';
 import { Interruption, INTERRUPTED } from './interruption';
+import { prepareWhile } from './prepare-while';
 import type { ClusterSecurity } from './cluster-security';
 import { batchOf, type Job } from './job';
 import { epochAt, MetricsLog, stepMetrics, type RecordContext } from './metrics-log';
@@ -185,10 +186,16 @@ export class Coordinator {
         const batch = batchOf(job.train, ids, job.padId, job.train.numLabels === 1);
         const timer = new StepTimer();
         const traffic = { ...this.pool.traffic };
-        const gathered = await this.interruption.unless(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.log));
-        if (gathered === INTERRUPTED) break;
+        // the regulariser's gradient needs only the state before the step: made while the workers compute
+        const overlapped = prepareWhile(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.log), () => job.optimizer.prepare());
+        const waited = await this.interruption.unless(overlapped);
+        if (waited === INTERRUPTED) {
+          overlapped.then(({ prepared }) => prepared.dispose(), () => {});
+          break;
+        }
+        const gathered = waited.result;
         timer.gradientsGathered();
-        const report = job.optimizer.apply([gathered.sums]);
+        const report = job.optimizer.apply([gathered.sums], waited.prepared);
         timer.optimizerApplied();
         const frames = this.pool.encode(stateMessage(job));
         timer.stateEncoded();

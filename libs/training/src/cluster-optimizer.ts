@@ -5,7 +5,6 @@ import {
   AdamW,
   applyKeepMask,
   checkTensorSet,
-  orthogonalRegularizer,
   RankAllocator,
   SvdAdapter,
   type AdamWState,
@@ -17,6 +16,7 @@ import {
 import type { InjectedAdapters } from '@adalora/models';
 import type { GradientSums } from './gradient-sums';
 import { learningRate, type LrSchedule } from './lr-schedule';
+import { OrthogonalGradient } from './orthogonal-gradient';
 
 /** torch.optim.AdamW's knobs. */
 export interface OptimizerConfig {
@@ -58,6 +58,8 @@ export class ClusterOptimizer {
   private readonly adamw: AdamW;
   private readonly allocator: RankAllocator | null;
   private stepIndex = 0;
+  /** the regulariser gradients prepare() made: apply() takes no other */
+  private readonly issued = new WeakSet<OrthogonalGradient>();
 
   constructor(
     private readonly injected: InjectedAdapters,
@@ -73,45 +75,76 @@ export class ClusterOptimizer {
     return this.stepIndex;
   }
 
-  /** Applies one optimizer step from the workers' gradient sums of the same global batch. */
-  apply(shares: readonly GradientSums[]): StepReport {
-    const samples = shares.reduce((n, s) => n + s.count, 0);
-    if (samples === 0) throw new Error('ClusterOptimizer.apply: the global batch has no samples');
-    const trainables = this.injected.trainables;
-    const step = this.stepIndex;
-    const lr = learningRate(step, this.optim.schedule);
-    let decision: AllocationDecision | null = null;
-    let orth = 0;
-    const started = performance.now();
-    const grads = this.meanGradients(shares, samples);
-    const meaned = performance.now();
-    let optimized = meaned;
+  /**
+   * The orthogonal regulariser's value and gradient for the coming step. They depend only on
+   * the adapters before the step, so the coordinator makes them while the workers compute and
+   * hands them to apply(); the bits are those apply() computes by itself. The caller owns the
+   * result until it passes it to apply() (or disposes it).
+   */
+  prepare(): OrthogonalGradient {
+    const w = this.adalora.orthRegWeight;
+    const prepared = this.adalora.mode !== 'adalora' || w === 0 ? OrthogonalGradient.none(this.stepIndex) : OrthogonalGradient.compute(this.stepIndex, this.svdAdapters(), w);
+    this.issued.add(prepared);
+    return prepared;
+  }
+
+  /**
+   * Applies one optimizer step from the workers' gradient sums of the same global batch.
+   * `prepared` (from prepare(), consumed here) must be of this step and of the adapters as
+   * they are; without it the regulariser's gradient is computed here.
+   */
+  apply(shares: readonly GradientSums[], prepared?: OrthogonalGradient): StepReport {
+    let orth: OrthogonalGradient | undefined = prepared;
     try {
-      orth = this.addOrthogonalGradient(grads);
-      this.adamw.step(grads, lr);
-      optimized = performance.now();
-      if (this.allocator) {
-        decision = this.allocator.updateAndAllocate(step, this.tripletsOf(trainables), this.tripletsOf(grads));
-        if (decision.keep) {
-          for (const [id, keep] of decision.keep) applyKeepMask(this.svd(id).E, keep);
+      if (prepared) this.checkPrepared(prepared);
+      const samples = shares.reduce((n, s) => n + s.count, 0);
+      if (samples === 0) throw new Error('ClusterOptimizer.apply: the global batch has no samples');
+      const trainables = this.injected.trainables;
+      const step = this.stepIndex;
+      const lr = learningRate(step, this.optim.schedule);
+      let decision: AllocationDecision | null = null;
+      const started = performance.now();
+      const grads = this.meanGradients(shares, samples);
+      const meaned = performance.now();
+      let optimized = meaned;
+      try {
+        orth ??= this.prepare();
+        orth.addTo(grads);
+        this.adamw.step(grads, lr);
+        optimized = performance.now();
+        if (this.allocator) {
+          decision = this.allocator.updateAndAllocate(step, this.tripletsOf(trainables), this.tripletsOf(grads));
+          if (decision.keep) {
+            for (const [id, keep] of decision.keep) applyKeepMask(this.svd(id).E, keep);
+          }
         }
+      } finally {
+        grads.forEach((g) => g.dispose());
       }
+      this.stepIndex++;
+      const lossSum = shares.reduce((s, x) => s + x.lossSum, 0);
+      const kept = this.keptCounts();
+      return {
+        step,
+        samples,
+        loss: lossSum / samples + this.adalora.orthRegWeight * orth.value,
+        lr,
+        budget: decision?.budget ?? null,
+        maskApplied: decision?.maskApplied ?? false,
+        kept,
+        phaseMs: { mean: meaned - started, optimizer: optimized - meaned, allocation: performance.now() - optimized },
+      };
     } finally {
-      grads.forEach((g) => g.dispose());
+      orth?.dispose();
     }
-    this.stepIndex++;
-    const lossSum = shares.reduce((s, x) => s + x.lossSum, 0);
-    const kept = this.keptCounts();
-    return {
-      step,
-      samples,
-      loss: lossSum / samples + this.adalora.orthRegWeight * orth,
-      lr,
-      budget: decision?.budget ?? null,
-      maskApplied: decision?.maskApplied ?? false,
-      kept,
-      phaseMs: { mean: meaned - started, optimizer: optimized - meaned, allocation: performance.now() - optimized },
-    };
+  }
+
+  // a prepared gradient of another step, or of A and B since replaced, would silently change the update
+  private checkPrepared(prepared: OrthogonalGradient): void {
+    if (!this.issued.has(prepared)) throw new Error('ClusterOptimizer.apply: the prepared regulariser gradient was made by another optimizer');
+    if (prepared.isDisposed) throw new Error('ClusterOptimizer.apply: the prepared regulariser gradient was already used or disposed');
+    if (prepared.step !== this.stepIndex) throw new Error(`ClusterOptimizer.apply: the prepared regulariser gradient is of step ${prepared.step}, this is step ${this.stepIndex}`);
+    if (!prepared.madeFrom(this.svdAdapters())) throw new Error('ClusterOptimizer.apply: the adapters changed since the regulariser gradient was prepared; prepare() again');
   }
 
   /** AdaLoRA's current rank pattern (peft `rank_pattern`), null before the first masking or in LoRA mode. */
@@ -163,24 +196,8 @@ export class ClusterOptimizer {
     return out;
   }
 
-  /** Adds orth_reg_weight · ∂R/∂θ to the A and B gradients; returns R. */
-  private addOrthogonalGradient(grads: Map<TrainableKey, tf.Tensor>): number {
-    const w = this.adalora.orthRegWeight;
-    if (this.adalora.mode !== 'adalora' || w === 0) return 0;
-    const adapters = [...this.injected.adapters.values()] as SvdAdapter[];
-    const vars = adapters.flatMap((a) => [a.A, a.B]);
-    const { value, grads: orthGrads } = tf.variableGrads(() => orthogonalRegularizer(adapters), vars);
-    for (const [id, a] of this.injected.adapters) {
-      for (const [key, v] of [[adapterKey(id, 'lora_A'), (a as SvdAdapter).A], [adapterKey(id, 'lora_B'), (a as SvdAdapter).B]] as const) {
-        const old = grads.get(key)!;
-        grads.set(key, tf.tidy(() => old.add(orthGrads[v.name].mul(w))));
-        old.dispose();
-      }
-    }
-    const r = value.dataSync()[0];
-    value.dispose();
-    Object.values(orthGrads).forEach((g) => g.dispose());
-    return r;
+  private svdAdapters(): Map<ModuleId, SvdAdapter> {
+    return this.adalora.mode === 'adalora' ? new Map([...this.injected.adapters].map(([id, a]) => [id, a as SvdAdapter])) : new Map();
   }
 
   private tripletsOf(tensors: ReadonlyMap<TrainableKey, tf.Tensor>): Map<ModuleId, { A: tf.Tensor; E: tf.Tensor; B: tf.Tensor }> {

@@ -9,4 +9,5 @@ export { sliceRows, gatherRows, toEncoderInputs, disposeEncoderInputs } from './
 export { computeGradientSums, type GradientSums, type SharePlace } from './gradient-sums';
 export { evalOutputs, evalWidth, taskLabelTensors, taskLossSum } from './task-loss';
 export { ClusterOptimizer, type ClusterOptimizerState, type OptimizerConfig, type StepReport } from './cluster-optimizer';
+export { OrthogonalGradient } from './orthogonal-gradient';
 export { createRankRecoveryTask, createTeacherModel, type RankRecoveryTask, type TeacherModel, type TeacherShape, type TeacherSpec } from './rank-recovery-task';

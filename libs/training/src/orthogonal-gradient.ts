@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs';
+import { adapterKey, orthogonalRegularizer, type ModuleId, type SvdAdapter, type TrainableKey } from '@adalora/core';
+
+/**
+ * The orthogonal regulariser R of one optimizer step: its value and orth_reg_weight · ∂R/∂A,
+ * ∂R/∂B, made from the adapters' A and B before the step. R depends on nothing else, so the
+ * coordinator can compute it while the workers compute the task gradients (see
+ * ClusterOptimizer.prepare). It remembers which tensors it was made from: tf's Variable.assign
+ * gives a variable a new dataId, so `madeFrom` tells exactly whether A or B changed since.
+ */
+export class OrthogonalGradient {
+  private disposed = false;
+
+  private constructor(
+    /** the optimizer step it was made for */
+    readonly step: number,
+    /** R (0 when the run has no regulariser) */
+    readonly value: number,
+    /** orth_reg_weight · ∂R/∂θ by A and B key */
+    private readonly scaled: ReadonlyMap<TrainableKey, tf.Tensor>,
+    /** each A and B variable, and the tensor data it held then */
+    private readonly sources: ReadonlyMap<tf.Variable, object>,
+  ) {}
+
+  /** No regulariser (LoRA mode, or orth_reg_weight 0): adds nothing, R = 0. */
+  static none(step: number): OrthogonalGradient {
+    return new OrthogonalGradient(step, 0, new Map(), new Map());
+  }
+
+  /** R and weight · ∂R/∂θ for the adapters' current A and B (their autodiff gradient, as peft's loss.backward() gives it). */
+  static compute(step: number, adapters: ReadonlyMap<ModuleId, SvdAdapter>, weight: number): OrthogonalGradient {
+    const vars = [...adapters.values()].flatMap((a) => [a.A, a.B]);
+    const { value, grads } = tf.variableGrads(() => orthogonalRegularizer(adapters.values()), vars);
+    const scaled = new Map<TrainableKey, tf.Tensor>();
+    const sources = new Map<tf.Variable, object>();
+    for (const [id, a] of adapters) {
+      for (const [key, v] of [[adapterKey(id, 'lora_A'), a.A], [adapterKey(id, 'lora_B'), a.B]] as const) {
+        scaled.set(key, tf.tidy(() => grads[v.name].mul(weight)));
+        sources.set(v, v.dataId);
+      }
+    }
+    const r = value.dataSync()[0];
+    value.dispose();
+    Object.values(grads).forEach((g) => g.dispose());
+    return new OrthogonalGradient(step, r, scaled, sources);
+  }
+
+  /** True when every A and B it was made from still holds the same tensor data. */
+  madeFrom(adapters: ReadonlyMap<ModuleId, SvdAdapter>): boolean {
+    if (this.sources.size === 0) return true; // nothing regularised: nothing it depends on
+    let count = 0;
+    for (const a of adapters.values()) {
+      for (const v of [a.A, a.B]) {
+        if (this.sources.get(v) !== v.dataId) return false;
+        count++;
+      }
+    }
+    return count === this.sources.size;
+  }
+
+  /** Replaces each A and B gradient g in `grads` by g + weight · ∂R/∂θ (disposing g). */
+  addTo(grads: Map<TrainableKey, tf.Tensor>): void {
+    if (this.disposed) throw new Error('OrthogonalGradient.addTo: already disposed (a prepared gradient serves one apply)');
+    for (const [key, s] of this.scaled) {
+      const old = grads.get(key);
+      if (!old) throw new Error(`OrthogonalGradient.addTo: no gradient for ${key}`);
+      grads.set(key, old.add(s));
+      old.dispose();
+    }
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.scaled.forEach((s) => s.dispose());
+  }
+}
