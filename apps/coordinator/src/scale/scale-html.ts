@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ScaleReport } from './scale-report';
 import { formatScaleTable } from './scale-report';
-import { SPLIT_PARTS, type SplitPart } from './step-record';
+import { SPLIT_PARTS, type SplitPart } from './split-parts';
 
 /** The series the page plots, one value per worker count (what the page's script reads). */
 export interface ScaleSeries {

@@ -1,0 +1,122 @@
+import { loadBackend } from '@adalora/backend';
+import { measureMachineCosts, measureSynthetic, predictStep, presetValueCount, SYNTHETIC_PRESETS, type MeasuredCosts, type ScalingScenario, type SyntheticPresetName } from '@adalora/coordinator';
+import type { MeasureRequest, MeasurementSource } from './measurement-source';
+import type { Predictor, ScalePrediction } from './scale-prediction';
+import type { Measurement } from './scale-table';
+
+export interface SyntheticMeasurementOptions {
+  readonly preset: SyntheticPresetName;
+  /** compute time per sample on a synthetic worker (ms) */
+  readonly sampleMs: number;
+  /** the global batch of every count; undefined: `rowsPerWorker` × workers (the same rows per worker at every count) */
+  readonly batchSize?: number;
+  readonly rowsPerWorker: number;
+  /** where the synthetic connections run (see measureSynthetic) */
+  readonly workersIn: 'this-process' | 'child-process';
+  /** measure the machine's costs before each count, for the simulator */
+  readonly simulate: boolean;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Measures with synthetic workers (the real protocol, the preset's gradient names and shapes,
+ * a compute delay instead of a model) on a coordinator in this process. This module loads tfjs:
+ * `adalora scale` imports it only once its flags are checked.
+ */
+export class SyntheticMeasurement implements MeasurementSource {
+  private backendLoaded = false;
+  /** the machine's costs measured right before each count (this machine's speed drifts with its load) */
+  private readonly costs = new Map<number, MeasuredCosts>();
+
+  constructor(private readonly o: SyntheticMeasurementOptions) {}
+
+  get description(): string {
+    const where = this.o.workersIn === 'child-process' ? 'in one child process' : "in the coordinator's process";
+    return `synthetic workers ${where} (preset ${this.o.preset}, ${this.o.sampleMs} ms per sample)`;
+  }
+
+  /** The global batch at `workers`. */
+  batchAt(workers: number): number {
+    return this.o.batchSize ?? this.o.rowsPerWorker * workers;
+  }
+
+  async measure(r: MeasureRequest): Promise<Measurement> {
+    await this.ensureBackend();
+    const batchSize = this.batchAt(r.workers);
+    if (batchSize < r.workers) throw new Error(`--batch-size ${batchSize} gives some of the ${r.workers} workers no rows: give at least one row per worker`);
+    if (this.o.simulate) {
+      const c = await measureMachineCosts(this.o.preset);
+      this.costs.set(r.workers, c);
+      this.o.log(`machine costs before ${r.workers} worker(s): read+sum ${ns(c.readSumMsPerValue)} ns per value per share, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)}`);
+    }
+    const steps = await measureSynthetic({
+      preset: this.o.preset,
+      workers: r.workers,
+      sampleMs: this.o.sampleMs,
+      batchSize,
+      warmupSteps: r.warmupSteps,
+      steps: r.steps,
+      workersIn: this.o.workersIn,
+      log: (line) => {
+        if (/error|fail|lost|refus/i.test(line)) this.o.log(`[${r.workers}w] ${line}`);
+      },
+    });
+    return { workers: r.workers, steps };
+  }
+
+  /**
+   * The simulator for this source: the measured set-up (loopback, with the costs measured
+   * before that count, or before the last one for a count not measured) and a cluster of
+   * machines on `linkGbps` links, flat and with √workers aggregators.
+   */
+  async predictor(cluster: { linkGbps: number; latencyMs: number }): Promise<{ predictor: Predictor; describe: Omit<ScalePrediction, 'rows'> }> {
+    if (this.costs.size === 0) {
+      await this.ensureBackend();
+      this.costs.set(0, await measureMachineCosts(this.o.preset));
+    }
+    const last = [...this.costs.values()].at(-1) as MeasuredCosts;
+    const costsAt = (w: number) => this.costs.get(w) ?? last;
+    const rowsAt = (w: number) => Math.ceil(this.batchAt(w) / w);
+    const base = (w: number, c: MeasuredCosts): ScalingScenario => ({
+      values: presetValueCount(SYNTHETIC_PRESETS[this.o.preset]),
+      gradientBytesPerValue: 8,
+      stateBytesPerValue: 4,
+      rowsPerWorker: rowsAt(w),
+      sampleMs: this.o.sampleMs,
+      linkGbps: 8 / (c.loopbackMsPerByte * 1e6),
+      latencyMs: 0,
+      aggregators: 0,
+      oneThread: this.o.workersIn === 'this-process',
+    });
+    // on a cluster the workers' own encoding and reading run on their machines, beside the coordinator's work
+    const remote = (c: MeasuredCosts) => ({ ...c, workerEncodeMsPerByte: 0, workerReadMsPerByte: 0, sendMsPerByte: c.loopbackMsPerByte / 2 });
+    const onCluster = (w: number, aggregators: number) => {
+      const c = costsAt(w);
+      return predictStep({ ...base(w, c), linkGbps: cluster.linkGbps, latencyMs: cluster.latencyMs, aggregators, oneThread: false }, remote(c), w);
+    };
+    const predictor: Predictor = {
+      setUpMs: (w) => predictStep(base(w, costsAt(w)), costsAt(w), w).totalMs,
+      flat: (w) => onCluster(w, 0),
+      aggregated: (w) => {
+        const aggregators = Math.max(1, Math.round(Math.sqrt(w)));
+        const p = onCluster(w, aggregators);
+        return { aggregators, totalMs: p.totalMs, efficiency: p.efficiency };
+      },
+    };
+    const setUp = this.o.workersIn === 'this-process' ? "loopback, the workers on the coordinator's thread" : 'loopback, the workers in one child process on this machine';
+    return { predictor, describe: { setUp, cluster: { ...cluster, sampleMs: this.o.sampleMs, rowsPerWorker: this.o.rowsPerWorker } } };
+  }
+
+  stop(): void {
+    // the coordinator and the synthetic workers run in this process, their files in a temporary folder
+    process.exit(130);
+  }
+
+  private async ensureBackend(): Promise<void> {
+    if (this.backendLoaded) return;
+    await loadBackend('auto', { log: () => {} });
+    this.backendLoaded = true;
+  }
+}
+
+const ns = (msPerUnit: number) => (msPerUnit * 1e6).toFixed(2);
