@@ -47,7 +47,7 @@ export class SyntheticMeasurement implements MeasurementSource {
     if (this.o.simulate) {
       const c = await measureMachineCosts(this.o.preset);
       this.costs.set(r.workers, c);
-      this.o.log(`machine costs before ${r.workers} worker(s): read+sum ${ns(c.readSumMsPerValue)} ns per value per share, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)}`);
+      this.o.log(`machine costs before ${r.workers} worker(s): read+sum ${ns(c.readSumMsPerValue)} ns per value per share, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker and ${ns(c.loopbackUpMsPerByte)} from one`);
     }
     const steps = await measureSynthetic({
       preset: this.o.preset,
@@ -84,6 +84,7 @@ export class SyntheticMeasurement implements MeasurementSource {
       rowsPerWorker: rowsAt(w),
       sampleMs: this.o.sampleMs,
       linkGbps: 8 / (c.loopbackMsPerByte * 1e6),
+      shareLinkGbps: 8 / (c.loopbackUpMsPerByte * 1e6),
       latencyMs: 0,
       aggregators: 0,
       oneThread: this.o.workersIn === 'this-process',
@@ -92,7 +93,7 @@ export class SyntheticMeasurement implements MeasurementSource {
     const remote = (c: MeasuredCosts) => ({ ...c, workerEncodeMsPerByte: 0, workerReadMsPerByte: 0, sendMsPerByte: c.loopbackMsPerByte / 2 });
     const onCluster = (w: number, aggregators: number) => {
       const c = costsAt(w);
-      return predictStep({ ...base(w, c), linkGbps: cluster.linkGbps, latencyMs: cluster.latencyMs, aggregators, oneThread: false }, remote(c), w);
+      return predictStep({ ...base(w, c), linkGbps: cluster.linkGbps, shareLinkGbps: cluster.linkGbps, latencyMs: cluster.latencyMs, aggregators, oneThread: false }, remote(c), w);
     };
     const predictor: Predictor = {
       setUpMs: (w) => predictStep(base(w, costsAt(w)), costsAt(w), w).totalMs,
