@@ -102,7 +102,7 @@ export function predictionNotes(p: ScalePrediction): string[] {
   const c = p.cluster;
   const errors = p.rows.filter((r) => r.error !== null).map((r) => Math.abs(r.error as number));
   return [
-    `predicted ms: the simulator for the measured set-up (${p.setUp}), costs measured on this machine before each count; error = (predicted − measured) / measured`,
+    `predicted ms: the simulator for the measured set-up (${p.setUp}), costs measured on this machine right before and after each count (their mean); error = (predicted − measured) / measured`,
     `flat / aggregated: the simulator on ${c.linkGbps} Gbit/s links with ${c.latencyMs} ms latency, ${c.rowsPerWorker} rows × ${c.sampleMs} ms per worker, every worker on its own machine; aggregated: √workers aggregators`,
     ...(errors.length > 0 ? [`largest |error| over the measured counts: ${(Math.max(...errors) * 100).toFixed(1)} % (target ≤ 15 %)`] : []),
   ];

@@ -13,7 +13,7 @@ export interface SyntheticMeasurementOptions {
   readonly rowsPerWorker: number;
   /** where the synthetic connections run (see measureSynthetic) */
   readonly workersIn: 'this-process' | 'child-process';
-  /** measure the machine's costs before each count, for the simulator */
+  /** measure the machine's costs before and after each count, for the simulator */
   readonly simulate: boolean;
   readonly log: (line: string) => void;
 }
@@ -25,7 +25,7 @@ export interface SyntheticMeasurementOptions {
  */
 export class SyntheticMeasurement implements MeasurementSource {
   private backendLoaded = false;
-  /** the machine's costs measured right before each count (this machine's speed drifts with its load) */
+  /** the machine's costs over each count: the mean of those measured right before and after it */
   private readonly costs = new Map<number, MeasuredCosts>();
 
   constructor(private readonly o: SyntheticMeasurementOptions) {}
@@ -44,11 +44,7 @@ export class SyntheticMeasurement implements MeasurementSource {
     await this.ensureBackend();
     const batchSize = this.batchAt(r.workers);
     if (batchSize < r.workers) throw new Error(`--batch-size ${batchSize} gives some of the ${r.workers} workers no rows: give at least one row per worker`);
-    if (this.o.simulate) {
-      const c = await measureMachineCosts(this.o.preset);
-      this.costs.set(r.workers, c);
-      this.o.log(`machine costs before ${r.workers} worker(s): read+sum ${ns(c.readSumMsPerValue)} ns per value per share, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker and ${ns(c.loopbackUpMsPerByte)} from one`);
-    }
+    const before = this.o.simulate ? await this.measureCosts(`before ${r.workers} worker(s)`) : null;
     const steps = await measureSynthetic({
       preset: this.o.preset,
       workers: r.workers,
@@ -61,7 +57,19 @@ export class SyntheticMeasurement implements MeasurementSource {
         if (/error|fail|lost|refus/i.test(line)) this.o.log(`[${r.workers}w] ${line}`);
       },
     });
+    if (before) {
+      // this machine's speed drifts with its load within a run: the costs over the run are taken
+      // as the mean of those measured right before and right after it
+      const after = await this.measureCosts(`after ${r.workers} worker(s)`);
+      this.costs.set(r.workers, meanCosts(before, after));
+    }
     return { workers: r.workers, steps };
+  }
+
+  private async measureCosts(when: string): Promise<MeasuredCosts> {
+    const c = await measureMachineCosts(this.o.preset);
+    this.o.log(`machine costs ${when}: read+sum ${ns(c.readSumMsPerValue)} ns per value per share, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker and ${ns(c.loopbackUpMsPerByte)} from one`);
+    return c;
   }
 
   /**
@@ -121,3 +129,10 @@ export class SyntheticMeasurement implements MeasurementSource {
 }
 
 const ns = (msPerUnit: number) => (msPerUnit * 1e6).toFixed(2);
+
+/** Field by field, the mean of two cost measurements. */
+export function meanCosts(a: MeasuredCosts, b: MeasuredCosts): MeasuredCosts {
+  const out = { ...a };
+  for (const k of Object.keys(a) as (keyof MeasuredCosts)[]) out[k] = (a[k] + b[k]) / 2;
+  return out;
+}
