@@ -23,7 +23,7 @@ console.log(`${new Date().toISOString()}: ${cpus().length} cores, load average $
 const ns = (ms: number) => (ms * 1e6).toFixed(2);
 const describe = (c: MeasuredCosts) =>
   `costs (ns per value): read+sum ${ns(c.readSumMsPerValue)} per share, mean ${ns(c.meanMsPerValue)}, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; ` +
-  `(ns per byte) worker encode ${ns(c.workerEncodeMsPerByte)}, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)}`;
+  `(ns per byte) worker encode ${ns(c.workerEncodeMsPerByte)}, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker, ${ns(c.loopbackUpMsPerByte)} from one`;
 
 // the measured set-up: synthetic connections in this process over loopback, one thread for all
 // (this machine's speed drifts with its load: the costs are measured again right before each run)
@@ -34,6 +34,7 @@ const loopback = (costs: MeasuredCosts): ScalingScenario => ({
   rowsPerWorker: ROWS,
   sampleMs: SAMPLE_MS,
   linkGbps: 8 / (costs.loopbackMsPerByte * 1e6),
+  shareLinkGbps: 8 / (costs.loopbackUpMsPerByte * 1e6),
   latencyMs: 0,
   aggregators: 0,
   oneThread: !SEPARATE,
@@ -58,7 +59,7 @@ console.log(`worst difference ${(worst * 100).toFixed(1)} % (target ≤ 15 %): $
 
 // a cluster: every worker on its own machine, 10 Gbit/s links, 0.1 ms latency, 20 ms per sample (a GPU)
 const costs = last ?? (await measureMachineCosts(PRESET));
-const cluster = (aggregators: number): ScalingScenario => ({ ...loopback(costs), linkGbps: 10, latencyMs: 0.1, sampleMs: 20, aggregators, oneThread: false });
+const cluster = (aggregators: number): ScalingScenario => ({ ...loopback(costs), linkGbps: 10, shareLinkGbps: 10, latencyMs: 0.1, sampleMs: 20, aggregators, oneThread: false });
 const remote = { ...costs, workerEncodeMsPerByte: 0, workerReadMsPerByte: 0, sendMsPerByte: costs.loopbackMsPerByte / 2 };
 console.log(`\nprediction, ${PRESET} on 10 Gbit/s links (0.1 ms), ${ROWS} rows × 20 ms per worker; aggregated: √W aggregators`);
 console.log('workers | flat ms/step | flat efficiency | aggregators | aggregated ms/step | aggregated efficiency');

@@ -13,8 +13,13 @@ import type { SyntheticPresetName } from './synthetic-presets';
 
 /** Costs measured with the loopback link of this machine: the link's own ms per byte besides. */
 export interface MeasuredCosts extends MachineCosts {
-  /** a WebSocket message over loopback between two sockets of this process, per byte */
+  /** the state's frames over a loopback WebSocket from the server side to a client of this process, per byte */
   readonly loopbackMsPerByte: number;
+  /**
+   * a gradient share's frames the other way, from a client to the server (as a worker sends
+   * them): a client masks every frame it sends, and a share is many large frames, per byte
+   */
+  readonly loopbackUpMsPerByte: number;
   readonly values: number;
 }
 
@@ -41,6 +46,7 @@ export async function measureMachineCosts(preset: SyntheticPresetName, repeats =
     const msg: GradientsMessage = { type: 'gradients', runId: job.runId, step: 0, requestId: 1, sampleCount: 8, lossSum: 8, computeMs: 1, tensors };
     const gradBytes = values * 8;
     const encodeMs = median(Array.from({ length: repeats }, () => timed(() => new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg))));
+    const shareFrames = new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg);
     const stateFrames = new FrameWriter().encode(stateMessage(job));
     const stateBytes = stateFrames.reduce((n, f) => n + f.byteLength, 0);
     const readMs = median(
@@ -51,7 +57,8 @@ export async function measureMachineCosts(preset: SyntheticPresetName, repeats =
         }),
       ),
     );
-    const loopbackMsPerByte = await loopbackCost(stateFrames, repeats);
+    const loopbackMsPerByte = await loopbackCost(stateFrames, repeats, 'to-client');
+    const loopbackUpMsPerByte = await loopbackCost(shareFrames, repeats, 'to-server');
     return {
       values,
       readSumMsPerValue: per((t) => (t.sumMs - t.meanMs) / shares),
@@ -63,6 +70,7 @@ export async function measureMachineCosts(preset: SyntheticPresetName, repeats =
       workerEncodeMsPerByte: encodeMs / gradBytes,
       workerReadMsPerByte: readMs / stateBytes,
       loopbackMsPerByte,
+      loopbackUpMsPerByte,
     };
   } finally {
     job.dispose();
@@ -76,8 +84,8 @@ function timed(f: () => unknown): number {
   return performance.now() - t0;
 }
 
-/** ms per byte of sending `frames` over a loopback WebSocket in this process until the peer has them all. */
-async function loopbackCost(frames: readonly Uint8Array[], repeats: number): Promise<number> {
+/** ms per byte of sending `frames` over a loopback WebSocket in this process until the other end has them all. */
+async function loopbackCost(frames: readonly Uint8Array[], repeats: number, direction: 'to-client' | 'to-server'): Promise<number> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 64 << 20 });
   await new Promise<void>((r) => server.once('listening', () => r()));
   const port = (server.address() as { port: number }).port;
@@ -85,6 +93,7 @@ async function loopbackCost(frames: readonly Uint8Array[], repeats: number): Pro
   const peer = await new Promise<WebSocket>((r) => server.once('connection', (ws) => r(ws)));
   await new Promise<void>((r) => (client.readyState === WebSocket.OPEN ? r() : client.once('open', () => r())));
   const bytes = frames.reduce((n, f) => n + f.byteLength, 0);
+  const [from, to] = direction === 'to-client' ? [peer, client] : [client, peer];
   const once = () =>
     new Promise<number>((resolve) => {
       let got = 0;
@@ -92,12 +101,12 @@ async function loopbackCost(frames: readonly Uint8Array[], repeats: number): Pro
       const on = (data: Buffer) => {
         got += data.byteLength;
         if (got >= bytes) {
-          client.off('message', on);
+          to.off('message', on);
           resolve(performance.now() - t0);
         }
       };
-      client.on('message', on);
-      for (const f of frames) peer.send(f);
+      to.on('message', on);
+      for (const f of frames) from.send(f);
     });
   try {
     await once(); // warm-up

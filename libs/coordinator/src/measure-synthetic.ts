@@ -81,7 +81,10 @@ export async function measureSynthetic(o: MeasureSyntheticOptions): Promise<Step
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as { kind: string; step: number });
-    return records.filter((r) => r.kind === 'step' && r.step >= o.warmupSteps).map(stepSplitOf);
+    // step numbers start at 1: the warm-up is the first `warmupSteps` step lines, whatever their numbers
+    const steps = records.filter((r) => r.kind === 'step').sort((a, b) => a.step - b.step);
+    if (steps.length !== o.warmupSteps + o.steps) throw new Error(`measureSynthetic: the run wrote ${steps.length} step lines, expected ${o.warmupSteps + o.steps}`);
+    return steps.slice(o.warmupSteps).map(stepSplitOf);
   } finally {
     job.dispose();
     rmSync(dir, { recursive: true, force: true });

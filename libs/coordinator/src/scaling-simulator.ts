@@ -43,6 +43,12 @@ export interface ScalingScenario {
   /** every link's bandwidth (Gbit/s) and one-way latency (ms); Infinity / 0 for loopback in one process */
   readonly linkGbps: number;
   readonly latencyMs: number;
+  /**
+   * the bandwidth a worker's share gets towards the coordinator, when it differs from
+   * `linkGbps` (loopback: a client masks what it sends, and a share is many large frames);
+   * default linkGbps
+   */
+  readonly shareLinkGbps?: number;
   /** aggregators between coordinator and workers (0: flat, every worker on the coordinator) */
   readonly aggregators: number;
   /**
@@ -89,7 +95,7 @@ export function predictStep(s: ScalingScenario, c: MachineCosts, workers: number
   const stateBytes = s.values * s.stateBytesPerValue;
   const computeMs = s.rowsPerWorker * s.sampleMs;
   // a worker in the coordinator's process encodes its share there too: it adds to the share's wire time
-  const shareWire = gradBytes * (perByte + c.workerEncodeMsPerByte);
+  const shareWire = gradBytes * (msPerByte(s.shareLinkGbps ?? s.linkGbps) + c.workerEncodeMsPerByte);
   const read = s.values * c.readSumMsPerValue;
   const once = s.values * (c.meanMsPerValue + c.optimizerMsPerValue + c.allocationMsPerValue + c.encodeMsPerValue);
   // handing the state to `peers` sockets, and the link draining it; in-process readers read it on the same thread

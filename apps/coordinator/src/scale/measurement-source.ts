@@ -1,3 +1,4 @@
+import type { Predictor, ScalePrediction } from './scale-prediction';
 import type { Measurement } from './scale-table';
 
 /** What `adalora scale` asks a source for at one worker count. */
@@ -19,6 +20,11 @@ export interface MeasurementSource {
   readonly splitNote?: string;
   /** the warm-up and then the measured steps at `workers`; resolves with the measured ones only */
   measure(request: MeasureRequest): Promise<Measurement>;
+  /**
+   * the scaling simulator for this source's set-up, after its counts were measured (sources
+   * that model their set-up only: synthetic workers); a cluster of `linkGbps` links besides
+   */
+  predictor?(cluster: { linkGbps: number; latencyMs: number }): Promise<{ predictor: Predictor; describe: Omit<ScalePrediction, 'rows'> }>;
   /** abandons a measurement in flight (Ctrl-C) */
   stop(): void;
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shortBuiltinConfig, startCli, stepLosses } from '@adalora/test-support';
-import type { ScaleReport } from './scale-report';
+import { CSV_COLUMNS, type ScaleReport } from './scale-report';
 import { readRunSteps } from './step-record';
 
 test('`adalora scale --workers 1,2` on the short built-in job: the table printed, scale.csv/json/html written from the runs\' own step records', async (t) => {
@@ -51,4 +51,56 @@ test('`adalora scale` refuses bad worker lists and a bad config before any run s
   t.is(bad.code, 1);
   t.regex(bad.out, /'training\.lr' must be > 0/);
   t.notRegex(bad.out, /measuring/);
+  const simulate = await startCli(['scale', '--workers', '1', '--simulate']).done;
+  t.is(simulate.code, 1);
+  t.regex(simulate.out, /--simulate models the synthetic-worker set-up on this machine: add --synthetic/);
+  const predict = await startCli(['scale', '--synthetic', '--workers', '2', '--predict', '1024']).done;
+  t.is(predict.code, 1);
+  t.regex(predict.out, /--predict gives counts for the simulator: add --simulate/);
+  const rows = await startCli(['scale', '--synthetic', '--workers', '2,8', '--batch-size', '4']).done;
+  t.is(rows.code, 1);
+  t.regex(rows.out, /--batch-size 4 gives some of the 8 workers no rows/);
+  t.notRegex(predict.out + rows.out, /measuring/);
+});
+
+test('`adalora scale --synthetic --preset tiny-r4 --workers 2,4 --simulate --predict 64`: every split field measured, the prediction beside each count and a predicted-only row', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'adalora-scale-synthetic-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = await startCli(['scale', '--synthetic', '--preset', 'tiny-r4', '--workers', '2,4', '--warmup', '1', '--steps', '2', '--simulate', '--predict', '64', '-o', dir]).done;
+  t.is(r.code, 0, r.out.slice(-3000));
+  for (const f of ['scale.csv', 'scale.json', 'scale.html', 'scale-prediction.csv']) t.true(existsSync(join(dir, f)), f);
+  const csv = readFileSync(join(dir, 'scale.csv'), 'utf8').trimEnd().split('\n');
+  t.deepEqual(csv[0].split(','), [...CSV_COLUMNS]);
+  t.is(csv.length, 3);
+  // synthetic runs measure every part: no empty field, prediction columns included
+  for (const line of csv.slice(1)) t.false(line.split(',').some((v) => v === ''), line);
+  const table = r.out.slice(r.out.indexOf('\nworkers  samples/s')).split('\nmedians over')[0];
+  t.regex(table, /^4\s/m);
+  t.notRegex(table, /\s–(\s|$)/m);
+
+  const report = JSON.parse(readFileSync(join(dir, 'scale.json'), 'utf8')) as ScaleReport;
+  t.regex(report.source, /synthetic workers .*tiny-r4/);
+  for (const s of report.steps) {
+    t.is(s.records.length, 2);
+    // --rows-per-worker defaults to 8: the global batch is 8 × workers
+    for (const rec of s.records) t.is(rec.samples, 8 * s.workers);
+  }
+  const p = report.prediction;
+  t.truthy(p);
+  t.deepEqual(
+    p?.rows.map((row) => [row.workers, row.measured, row.measuredMs === null, row.error === null]),
+    [
+      [2, true, false, false],
+      [4, true, false, false],
+      [64, false, true, true],
+    ],
+  );
+  for (const row of p?.rows ?? []) {
+    t.true(row.predictedMs > 0 && row.flatMs > 0 && row.aggregatedMs > 0, JSON.stringify(row));
+    if (row.measuredMs !== null) t.is(row.error, (row.predictedMs - row.measuredMs) / row.measuredMs);
+  }
+  t.is(p?.rows[2].aggregators, 8);
+  t.regex(r.out, /^64\s+predicted only\s/m);
+  t.regex(readFileSync(join(dir, 'scale-prediction.csv'), 'utf8'), /^64,predicted,,/m);
+  t.regex(readFileSync(join(dir, 'scale.html'), 'utf8'), /Simulator beside the measurement/);
 });

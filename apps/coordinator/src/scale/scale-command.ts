@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_MODEL, optimizerSteps, parseBackendChoice, RANK_RECOVERY_SAMPLES, type RunConfig } from '@adalora/config';
 import type { MeasurementSource } from './measurement-source';
-import { RunMeasurement } from './run-measurement';
+import { formatPredictionTable, predictionCsv, predictionNotes, predictionRows, type ScalePrediction } from './scale-prediction';
 import { formatScaleTable, scaleCsv, scaleJson, type ScaleReport } from './scale-report';
 import { scaleHtml } from './scale-html';
 import { scaleTable, type Measurement } from './scale-table';
@@ -19,7 +19,26 @@ export interface ScaleFlags {
   host?: string;
   port?: number;
   workerBackend: string;
+  synthetic?: boolean;
+  preset: string;
+  sampleMs: number;
+  batchSize?: number;
+  rowsPerWorker: number;
+  workersIn: 'this-process' | 'child-process';
+  simulate?: boolean;
+  predict: number[];
+  linkGbps: number;
+  latencyMs: number;
 }
+
+/** `--simulate`: the counts only predicted and the cluster the simulator models besides the measured set-up. */
+export interface SimulateOptions {
+  readonly predictOnly: readonly number[];
+  readonly cluster: { readonly linkGbps: number; readonly latencyMs: number };
+}
+
+/** The names of the synthetic presets, without loading @adalora/coordinator (tfjs). */
+export const PRESET_NAMES = ['bert-base-r12', 'deberta-v3-base-r12', 'bert-large-r12', 'tiny-r4'] as const;
 
 /** `--workers 1,2,4`: distinct integers >= 1, in increasing order. */
 export function parseWorkerCounts(v: string): number[] {
@@ -37,6 +56,16 @@ const integer = (min: number) => (v: string) => {
   return n;
 };
 const collect = (v: string, all: string[]) => [...all, v];
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`${name}: expected a number > 0`);
+  return n;
+};
+const nonNegative = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError(`${name}: expected a number >= 0`);
+  return n;
+};
 
 /**
  * The overrides every measured run gets before the user's: no evaluation or checkpoint between
@@ -58,19 +87,51 @@ export function scaleOverrides(config: RunConfig, configName: string): string[] 
 }
 
 /**
- * The source the flags ask for: real runs, with local worker processes or with workers started
- * elsewhere. (Synthetic workers and the simulator are other MeasurementSources, chosen here.)
+ * The source the flags ask for: real runs (local worker processes or workers started
+ * elsewhere) or synthetic workers. Imported only now: the synthetic source loads tfjs, and the
+ * flags are checked before.
  */
-function measurementSource(flags: ScaleFlags, sets: readonly string[], log: (line: string) => void): MeasurementSource {
-  if (!flags.external && (flags.host !== undefined || flags.port !== undefined)) throw new Error('--host and --port are for --external (local runs listen on loopback, on a free port)');
+async function measurementSource(flags: ScaleFlags, sets: readonly string[], log: (line: string) => void): Promise<MeasurementSource> {
+  if (flags.synthetic) {
+    const { SyntheticMeasurement } = await import('./synthetic-measurement');
+    return new SyntheticMeasurement({
+      preset: flags.preset as (typeof PRESET_NAMES)[number],
+      sampleMs: flags.sampleMs,
+      batchSize: flags.batchSize,
+      rowsPerWorker: flags.rowsPerWorker,
+      workersIn: flags.workersIn,
+      simulate: flags.simulate === true,
+      log,
+    });
+  }
+  const { RunMeasurement } = await import('./run-measurement');
   const runFlags = flags.external
     ? [...(flags.host !== undefined ? ['--host', flags.host] : []), ...(flags.port !== undefined ? ['--port', String(flags.port)] : [])]
     : ['--worker-backend', parseBackendChoice(flags.workerBackend)];
   return new RunMeasurement({ workers: flags.external ? 'external' : 'local', configFile: flags.config, sets, runFlags, runsDir: join(flags.output, 'runs'), log });
 }
 
+/** Refuses flags that do not go together, before anything is measured or loaded. */
+export function checkScaleFlags(flags: ScaleFlags): void {
+  if (!flags.external && (flags.host !== undefined || flags.port !== undefined)) throw new Error('--host and --port are for --external (local runs listen on loopback, on a free port)');
+  if (flags.synthetic) {
+    if (flags.external) throw new Error('--synthetic and --external: synthetic workers run on this machine; leave one out');
+    if (flags.config !== undefined || flags.set.length > 0) throw new Error('--synthetic measures a preset\'s adapter set (--preset), not a config: leave out --config and --set');
+    if (!(PRESET_NAMES as readonly string[]).includes(flags.preset)) throw new Error(`unknown --preset '${flags.preset}' (known: ${PRESET_NAMES.join(', ')})`);
+    const largest = flags.workers[flags.workers.length - 1];
+    if (flags.batchSize !== undefined && flags.batchSize < largest) throw new Error(`--batch-size ${flags.batchSize} gives some of the ${largest} workers no rows: give at least one row per worker`);
+  } else {
+    if (flags.simulate) throw new Error('--simulate models the synthetic-worker set-up on this machine: add --synthetic (and --preset)');
+    const given = (['preset', 'sampleMs', 'batchSize', 'rowsPerWorker', 'workersIn'] as const).filter((k) => flags[k] !== undefined && flags[k] !== SYNTHETIC_DEFAULTS[k]);
+    if (given.length > 0) throw new Error(`--${given.map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(', --')}: only with --synthetic`);
+  }
+  if (!flags.simulate && flags.predict.length > 0) throw new Error('--predict gives counts for the simulator: add --simulate');
+}
+
+const SYNTHETIC_DEFAULTS = { preset: 'bert-base-r12', sampleMs: 5, batchSize: undefined, rowsPerWorker: 8, workersIn: 'this-process' } as const;
+
 /** Measures every count in turn, then writes scale.csv, scale.json and scale.html and prints the table. */
-export async function runScale(source: MeasurementSource, flags: Pick<ScaleFlags, 'workers' | 'warmup' | 'steps' | 'output' | 'config' | 'set'>, log: (line: string) => void): Promise<ScaleReport> {
+export async function runScale(source: MeasurementSource, flags: Pick<ScaleFlags, 'workers' | 'warmup' | 'steps' | 'output' | 'config' | 'set'>, log: (line: string) => void, simulate?: SimulateOptions): Promise<ScaleReport> {
   const measurements: Measurement[] = [];
   for (const workers of flags.workers) {
     log(`measuring ${workers} worker(s): ${flags.warmup} warm-up + ${flags.steps} measured steps (${source.description})`);
@@ -80,6 +141,12 @@ export async function runScale(source: MeasurementSource, flags: Pick<ScaleFlags
     measurements.push(m);
   }
   const rows = scaleTable(measurements);
+  let prediction: ScalePrediction | undefined;
+  if (simulate) {
+    if (!source.predictor) throw new Error(`--simulate: the simulator does not model ${source.description}`);
+    const { predictor, describe } = await source.predictor(simulate.cluster);
+    prediction = { ...describe, rows: predictionRows(rows, simulate.predictOnly, predictor) };
+  }
   const report: ScaleReport = {
     tool: 'adalora scale',
     date: new Date().toISOString(),
@@ -90,22 +157,30 @@ export async function runScale(source: MeasurementSource, flags: Pick<ScaleFlags
     config: { file: flags.config ?? null, set: flags.set },
     rows,
     steps: measurements.map((m) => ({ workers: m.workers, records: m.steps })),
+    ...(prediction !== undefined && { prediction }),
   };
   mkdirSync(flags.output, { recursive: true });
-  writeFileSync(join(flags.output, 'scale.csv'), scaleCsv(rows));
+  writeFileSync(join(flags.output, 'scale.csv'), scaleCsv(rows, prediction));
+  if (prediction) writeFileSync(join(flags.output, 'scale-prediction.csv'), predictionCsv(prediction));
   writeFileSync(join(flags.output, 'scale.json'), scaleJson(report));
   writeFileSync(join(flags.output, 'scale.html'), scaleHtml(report));
   console.log(`\n${formatScaleTable(rows)}`);
   console.log(`medians over ${flags.steps} measured steps per count (samples/s: interquartile range in brackets); speed-up and efficiency against ${rows[0].workers} worker(s)`);
   if (report.splitNote) console.log(`– : not measured separately (${report.splitNote})`);
-  console.log(`wrote ${['scale.csv', 'scale.json', 'scale.html'].map((f) => join(flags.output, f)).join(', ')}`);
+  if (prediction) {
+    console.log(`\n${formatPredictionTable(prediction)}`);
+    for (const note of predictionNotes(prediction)) console.log(note);
+  }
+  const files = ['scale.csv', 'scale.json', 'scale.html', ...(prediction ? ['scale-prediction.csv'] : [])];
+  console.log(`wrote ${files.map((f) => join(flags.output, f)).join(', ')}`);
   return report;
 }
 
 /**
  * Adds `adalora scale` to the CLI. `resolve` is the CLI's own config resolution (file, built-in
  * defaults, --set), used to refuse a bad config before any run starts. This module loads no
- * tfjs: the measured runs are child processes.
+ * tfjs: the measured runs are child processes, and the synthetic source (which does) is
+ * imported once the flags are checked.
  */
 export function registerScaleCommand(program: Command, resolve: (configFile: string | undefined, sets: string[]) => RunConfig): void {
   program
@@ -121,14 +196,28 @@ export function registerScaleCommand(program: Command, resolve: (configFile: str
     .option('--host <host>', '--external: address the coordinator listens on (cluster.host)')
     .option('-p, --port <port>', '--external: port the coordinator listens on (cluster.port)', integer(1))
     .addOption(new Option('--worker-backend <name>', 'tfjs backend of the local workers').default('auto'))
+    .option('--synthetic', "synthetic workers instead of a config's runs: the real protocol and a preset's gradient names and shapes, a compute delay instead of a model, all on this machine")
+    .addOption(new Option('--preset <name>', '--synthetic: the adapter set').choices([...PRESET_NAMES]).default(SYNTHETIC_DEFAULTS.preset))
+    .addOption(new Option('--sample-ms <ms>', '--synthetic: compute time per sample on a worker').argParser(nonNegative('--sample-ms')).default(SYNTHETIC_DEFAULTS.sampleMs))
+    .addOption(new Option('--batch-size <n>', '--synthetic: the global batch at every count (default: --rows-per-worker × workers)').argParser(integer(1)))
+    .addOption(new Option('--rows-per-worker <n>', '--synthetic: rows per worker per step when --batch-size is not given').argParser(integer(1)).default(SYNTHETIC_DEFAULTS.rowsPerWorker))
+    .addOption(new Option('--workers-in <where>', "--synthetic: the synthetic connections in the coordinator's process or in one child process").choices(['this-process', 'child-process']).default(SYNTHETIC_DEFAULTS.workersIn))
+    .option('--simulate', "--synthetic: the scaling simulator's prediction beside each measured count (and its error), and on a cluster's links, flat and aggregated")
+    .option('--predict <list>', '--simulate: counts only predicted, not measured, e.g. 256,1024', parseWorkerCounts, [])
+    .addOption(new Option('--link-gbps <gbit/s>', "--simulate: the cluster's link bandwidth").argParser(positive('--link-gbps')).default(10))
+    .addOption(new Option('--latency-ms <ms>', "--simulate: the cluster's one-way latency").argParser(nonNegative('--latency-ms')).default(0.1))
     .action(async (flags: ScaleFlags) => {
       const log = (line: string) => console.log(`${new Date().toISOString()} scale: ${line}`);
-      const configName = flags.config ?? 'the built-in job';
-      const config = resolve(flags.config, flags.set);
-      const sets = [...scaleOverrides(config, configName), ...flags.set];
-      // the cut run itself must pass too (e.g. warm-up + steps against the schedule's phases)
-      resolve(flags.config, [...sets, `training.maxSteps=${flags.warmup + flags.steps}`]);
-      const source = measurementSource(flags, sets, log);
+      checkScaleFlags(flags);
+      let sets: string[] = [];
+      if (!flags.synthetic) {
+        const configName = flags.config ?? 'the built-in job';
+        const config = resolve(flags.config, flags.set);
+        sets = [...scaleOverrides(config, configName), ...flags.set];
+        // the cut run itself must pass too (e.g. warm-up + steps against the schedule's phases)
+        resolve(flags.config, [...sets, `training.maxSteps=${flags.warmup + flags.steps}`]);
+      }
+      const source = await measurementSource(flags, sets, log);
       let interrupted = false;
       const onSignal = () => {
         if (interrupted) return;
@@ -139,7 +228,8 @@ export function registerScaleCommand(program: Command, resolve: (configFile: str
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        await runScale(source, { ...flags, set: sets }, log);
+        const simulate = flags.simulate ? { predictOnly: flags.predict, cluster: { linkGbps: flags.linkGbps, latencyMs: flags.latencyMs } } : undefined;
+        await runScale(source, { ...flags, set: sets }, log, simulate);
       } catch (e) {
         if (!interrupted) throw e;
         process.exitCode = 130;

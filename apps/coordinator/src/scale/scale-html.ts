@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ScaleReport } from './scale-report';
 import { formatScaleTable } from './scale-report';
-import { SPLIT_PARTS, type SplitPart } from './step-record';
+import { formatPredictionTable, predictionNotes } from './scale-prediction';
+import { SPLIT_PARTS, type SplitPart } from './split-parts';
 
 /** The series the page plots, one value per worker count (what the page's script reads). */
 export interface ScaleSeries {
@@ -122,7 +123,7 @@ export function scaleHtml(report: ScaleReport): string {
 <p>${escapeHtml(report.date)} · ${escapeHtml(report.source)} · config: ${escapeHtml(config)}${report.config.set.length ? ` · --set ${escapeHtml(report.config.set.join(' '))}` : ''} · ${report.warmupSteps} warm-up + ${report.measuredSteps} measured steps per count</p>
 <pre>${escapeHtml(formatScaleTable(report.rows))}</pre>
 <p class="note">Medians over the measured steps; samples/s with its interquartile range. Speed-up and efficiency against ${report.rows[0].workers} worker(s).${report.splitNote ? ` – : not measured separately (${escapeHtml(report.splitNote)}).` : ''}${missing.length ? ` Not in the split chart: ${escapeHtml(missing.join(', '))}.` : ''}</p>
-<div id="throughput"></div>
+${report.prediction ? `<h2>Simulator beside the measurement</h2>\n<pre>${escapeHtml(formatPredictionTable(report.prediction))}</pre>\n<p class="note">${predictionNotes(report.prediction).map(escapeHtml).join('<br>')}</p>\n` : ''}<div id="throughput"></div>
 <div id="split"></div>
 <script id="scale-series" type="application/json">${json}</script>
 <script>${scriptSafe(js)}</script>

@@ -153,14 +153,14 @@ test("readRunSteps: a run's metrics.jsonl step lines in step order, evaluations 
     samples: 32,
     totalMs: 100, // 32 samples at 320 samples/s
     computeMs: 50,
-    sumMs: null,
-    optimizerMs: 10,
-    allocationMs: null,
-    encodeMs: null,
-    transferMs: 2,
-    waitMs: 3,
-    bytesIn: null,
-    bytesOut: null,
+    sumMs: 2,
+    optimizerMs: 6,
+    allocationMs: 2,
+    encodeMs: 1,
+    transferMs: 1,
+    waitMs: 38, // 100 − 62
+    bytesIn: 4096,
+    bytesOut: 8192,
   });
   t.is(run.records[1].totalMs, 80);
   t.throws(() => readRunSteps(join(dir, 'missing.jsonl')), { message: /missing\.jsonl: cannot read the run's metrics \(ENOENT\)/ });

@@ -1,4 +1,5 @@
-import type { StepRecord } from './step-record';
+import type { ScalePrediction } from './scale-prediction';
+import type { StepRecord } from './split-parts';
 import type { ScaleRow } from './scale-table';
 
 /** What `adalora scale` measured: how, the table, and every measured step (scale.json). */
@@ -17,6 +18,8 @@ export interface ScaleReport {
   readonly rows: readonly ScaleRow[];
   /** the measured steps of each worker count, in the order of `rows` */
   readonly steps: readonly { readonly workers: number; readonly records: readonly StepRecord[] }[];
+  /** `--simulate`: the simulator beside each measured count, and the counts only predicted */
+  readonly prediction?: ScalePrediction;
 }
 
 /** The columns of scale.csv, one row per worker count; an unmeasured part is an empty field. */
@@ -42,10 +45,14 @@ export const CSV_COLUMNS = [
   'wait_ms',
   'bytes_in',
   'bytes_out',
+  /** `--simulate`: the simulator's step time for the measured set-up and (predicted − measured) / measured */
+  'predicted_ms',
+  'prediction_error',
 ] as const;
 
-function csvValues(r: ScaleRow): (number | null)[] {
+function csvValues(r: ScaleRow, prediction?: ScalePrediction): (number | null)[] {
   const s = r.split;
+  const p = prediction?.rows.find((q) => q.workers === r.workers);
   return [
     r.workers,
     r.steps,
@@ -68,12 +75,14 @@ function csvValues(r: ScaleRow): (number | null)[] {
     s.waitMs,
     r.bytesIn,
     r.bytesOut,
+    p?.predictedMs ?? null,
+    p?.error ?? null,
   ];
 }
 
 /** scale.csv: a header and one line per worker count, numbers at full precision. */
-export function scaleCsv(rows: readonly ScaleRow[]): string {
-  const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => csvValues(r).map((v) => (v === null ? '' : String(v))).join(','))];
+export function scaleCsv(rows: readonly ScaleRow[], prediction?: ScalePrediction): string {
+  const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => csvValues(r, prediction).map((v) => (v === null ? '' : String(v))).join(','))];
   return lines.join('\n') + '\n';
 }
 

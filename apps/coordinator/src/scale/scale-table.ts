@@ -1,4 +1,4 @@
-import { COORDINATOR_PARTS, SPLIT_PARTS, type SplitPart, type StepRecord } from './step-record';
+import { COORDINATOR_PARTS, SPLIT_PARTS, type SplitPart, type StepRecord } from './split-parts';
 
 /** A median with its interquartile range (25th and 75th percentiles). */
 export interface Spread {

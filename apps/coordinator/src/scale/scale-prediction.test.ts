@@ -1,0 +1,64 @@
+import test from 'ava';
+import { formatPredictionTable, PREDICTION_CSV_COLUMNS, predictionCsv, predictionRows, type Predictor, type ScalePrediction } from './scale-prediction';
+import { scaleCsv, CSV_COLUMNS } from './scale-report';
+import { scaleTable } from './scale-table';
+import type { StepRecord } from './split-parts';
+
+const step = (totalMs: number): StepRecord => ({ samples: 8, totalMs, computeMs: 1, sumMs: 1, optimizerMs: 1, allocationMs: 1, encodeMs: 1, transferMs: 1, waitMs: 1, bytesIn: 1, bytesOut: 1 });
+// measured medians: 2 workers 100 ms, 4 workers 250 ms
+const rows = scaleTable([
+  { workers: 4, steps: [step(200), step(300)] },
+  { workers: 2, steps: [step(90), step(110)] },
+]);
+// a predictor simple enough to check by hand: 60 ms per worker; flat 10 ms per worker; aggregated 5 ms per worker
+const predictor: Predictor = {
+  setUpMs: (w) => 60 * w,
+  flat: (w) => ({ totalMs: 10 * w, efficiency: 1 / w }),
+  aggregated: (w) => ({ aggregators: Math.round(Math.sqrt(w)), totalMs: 5 * w, efficiency: 2 / w }),
+};
+
+test('prediction rows: the prediction beside each measured count with (predicted − measured) / measured; counts only predicted are marked so and have no error', (t) => {
+  const p = predictionRows(rows, [1024, 4], predictor);
+  t.deepEqual(
+    p.map((r) => [r.workers, r.measured, r.measuredMs, r.predictedMs, r.error]),
+    [
+      [2, true, 100, 120, 0.2],
+      [4, true, 250, 240, -0.04],
+      // 4 is measured: asked to predict it as well, it is not repeated
+      [1024, false, null, 61440, null],
+    ],
+  );
+  t.deepEqual(
+    p.map((r) => [r.flatMs, r.flatEfficiency, r.aggregators, r.aggregatedMs, r.aggregatedEfficiency]),
+    [
+      [20, 0.5, 1, 10, 1],
+      [40, 0.25, 2, 20, 0.5],
+      [10240, 1 / 1024, 32, 5120, 2 / 1024],
+    ],
+  );
+});
+
+test('the prediction in scale.csv, scale-prediction.csv and the printed table', (t) => {
+  const prediction: ScalePrediction = { setUp: 'loopback', cluster: { linkGbps: 10, latencyMs: 0.1, sampleMs: 5, rowsPerWorker: 8 }, rows: predictionRows(rows, [1024], predictor) };
+  const csv = scaleCsv(rows, prediction).trimEnd().split('\n').map((l) => l.split(','));
+  const col = (name: string) => CSV_COLUMNS.indexOf(name as (typeof CSV_COLUMNS)[number]);
+  t.deepEqual(
+    csv.slice(1).map((r) => [r[col('workers')], r[col('step_ms')], r[col('predicted_ms')], r[col('prediction_error')]]),
+    [
+      ['2', '100', '120', '0.2'],
+      ['4', '250', '240', '-0.04'],
+    ],
+  );
+  // without --simulate the columns are there, empty
+  t.deepEqual(scaleCsv(rows).trimEnd().split('\n')[1].split(',').slice(-2), ['', '']);
+
+  const lines = predictionCsv(prediction).trimEnd().split('\n');
+  t.is(lines[0], PREDICTION_CSV_COLUMNS.join(','));
+  t.is(lines[1], '2,measured,100,120,0.2,20,0.5,1,10,1');
+  t.is(lines[3], `1024,predicted,,61440,,10240,${1 / 1024},32,5120,${2 / 1024}`);
+
+  const table = formatPredictionTable(prediction);
+  t.regex(table, /^2\s+100\s+120\s+\+20\.0 %\s+20\s+50\.0 %\s+1\s+10\s+100\.0 %$/m);
+  t.regex(table, /^4\s+250\s+240\s+−4\.0 %/m);
+  t.regex(table, /^1024\s+predicted only\s+61440\s+–\s+10240/m);
+});

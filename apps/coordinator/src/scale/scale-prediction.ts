@@ -1,0 +1,109 @@
+import type { ScaleRow } from './scale-table';
+
+/**
+ * The simulator beside the measurement (`adalora scale --simulate`): for each measured count
+ * the predicted step time of the measured set-up and its relative error, and for every count
+ * (measured or predicted only) the prediction on a cluster's links, flat and aggregated.
+ */
+export interface PredictionRow {
+  readonly workers: number;
+  /** false: a count only predicted, never measured */
+  readonly measured: boolean;
+  /** the measured median step time, null for a predicted-only count */
+  readonly measuredMs: number | null;
+  /** the simulator's step time for the measured set-up (this machine, loopback) */
+  readonly predictedMs: number;
+  /** (predicted − measured) / measured; null for a predicted-only count */
+  readonly error: number | null;
+  /** on the cluster's links: every worker on the coordinator */
+  readonly flatMs: number;
+  readonly flatEfficiency: number;
+  /** on the cluster's links: this many aggregators between the workers and the coordinator */
+  readonly aggregators: number;
+  readonly aggregatedMs: number;
+  readonly aggregatedEfficiency: number;
+}
+
+export interface ScalePrediction {
+  /** the measured set-up as modelled, e.g. "loopback, workers on the coordinator's thread" */
+  readonly setUp: string;
+  /** the cluster the flat and aggregated columns model */
+  readonly cluster: { readonly linkGbps: number; readonly latencyMs: number; readonly sampleMs: number; readonly rowsPerWorker: number };
+  readonly rows: readonly PredictionRow[];
+}
+
+/** What the simulator predicts at one count (see SyntheticMeasurement.predictor). */
+export interface Predictor {
+  setUpMs(workers: number): number;
+  flat(workers: number): { readonly totalMs: number; readonly efficiency: number };
+  aggregated(workers: number): { readonly aggregators: number; readonly totalMs: number; readonly efficiency: number };
+}
+
+/** Prediction rows for the measured rows and for `predictOnly` counts, in increasing order of workers. */
+export function predictionRows(measured: readonly ScaleRow[], predictOnly: readonly number[], p: Predictor): PredictionRow[] {
+  const seen = new Set(measured.map((r) => r.workers));
+  const counts = [...measured.map((r) => ({ workers: r.workers, ms: r.stepMs.median as number | null })), ...predictOnly.filter((w) => !seen.has(w)).map((w) => ({ workers: w, ms: null }))];
+  return counts
+    .sort((a, b) => a.workers - b.workers)
+    .map(({ workers, ms }) => {
+      const predictedMs = p.setUpMs(workers);
+      const flat = p.flat(workers);
+      const agg = p.aggregated(workers);
+      return {
+        workers,
+        measured: ms !== null,
+        measuredMs: ms,
+        predictedMs,
+        error: ms === null ? null : (predictedMs - ms) / ms,
+        flatMs: flat.totalMs,
+        flatEfficiency: flat.efficiency,
+        aggregators: agg.aggregators,
+        aggregatedMs: agg.totalMs,
+        aggregatedEfficiency: agg.efficiency,
+      };
+    });
+}
+
+export const PREDICTION_CSV_COLUMNS = ['workers', 'kind', 'measured_ms', 'predicted_ms', 'prediction_error', 'cluster_flat_ms', 'cluster_flat_efficiency', 'aggregators', 'cluster_aggregated_ms', 'cluster_aggregated_efficiency'] as const;
+
+/** scale-prediction.csv: one line per count, `kind` measured or predicted. */
+export function predictionCsv(p: ScalePrediction): string {
+  const cell = (v: number | null) => (v === null ? '' : String(v));
+  const lines = p.rows.map((r) =>
+    [String(r.workers), r.measured ? 'measured' : 'predicted', cell(r.measuredMs), cell(r.predictedMs), cell(r.error), cell(r.flatMs), cell(r.flatEfficiency), String(r.aggregators), cell(r.aggregatedMs), cell(r.aggregatedEfficiency)].join(','),
+  );
+  return [PREDICTION_CSV_COLUMNS.join(','), ...lines].join('\n') + '\n';
+}
+
+const signedPercent = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v * 100).toFixed(1)} %`;
+
+/** The printed table: prediction beside measurement; a predicted-only count says so in the measured column. */
+export function formatPredictionTable(p: ScalePrediction): string {
+  const c = p.cluster;
+  const header = ['workers', 'measured ms', 'predicted ms', 'error', `flat ms @${c.linkGbps} Gbit/s`, 'flat eff', 'aggregators', 'aggregated ms', 'aggregated eff'];
+  const body = p.rows.map((r) => [
+    String(r.workers),
+    r.measuredMs === null ? 'predicted only' : r.measuredMs.toFixed(0),
+    r.predictedMs.toFixed(0),
+    r.error === null ? '–' : signedPercent(r.error),
+    r.flatMs.toFixed(0),
+    `${(r.flatEfficiency * 100).toFixed(1)} %`,
+    String(r.aggregators),
+    r.aggregatedMs.toFixed(0),
+    `${(r.aggregatedEfficiency * 100).toFixed(1)} %`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ');
+  return [line(header), ...body.map(line)].join('\n');
+}
+
+/** The lines printed under the prediction table: what each column models. */
+export function predictionNotes(p: ScalePrediction): string[] {
+  const c = p.cluster;
+  const errors = p.rows.filter((r) => r.error !== null).map((r) => Math.abs(r.error as number));
+  return [
+    `predicted ms: the simulator for the measured set-up (${p.setUp}), costs measured on this machine right before and after each count (their mean); error = (predicted − measured) / measured`,
+    `flat / aggregated: the simulator on ${c.linkGbps} Gbit/s links with ${c.latencyMs} ms latency, ${c.rowsPerWorker} rows × ${c.sampleMs} ms per worker, every worker on its own machine; aggregated: √workers aggregators`,
+    ...(errors.length > 0 ? [`largest |error| over the measured counts: ${(Math.max(...errors) * 100).toFixed(1)} % (target ≤ 15 %)`] : []),
+  ];
+}

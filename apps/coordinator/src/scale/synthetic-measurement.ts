@@ -1,0 +1,138 @@
+import { loadBackend } from '@adalora/backend';
+import { measureMachineCosts, measureSynthetic, predictStep, presetValueCount, SYNTHETIC_PRESETS, type MeasuredCosts, type ScalingScenario, type SyntheticPresetName } from '@adalora/coordinator';
+import type { MeasureRequest, MeasurementSource } from './measurement-source';
+import type { Predictor, ScalePrediction } from './scale-prediction';
+import type { Measurement } from './scale-table';
+
+export interface SyntheticMeasurementOptions {
+  readonly preset: SyntheticPresetName;
+  /** compute time per sample on a synthetic worker (ms) */
+  readonly sampleMs: number;
+  /** the global batch of every count; undefined: `rowsPerWorker` × workers (the same rows per worker at every count) */
+  readonly batchSize?: number;
+  readonly rowsPerWorker: number;
+  /** where the synthetic connections run (see measureSynthetic) */
+  readonly workersIn: 'this-process' | 'child-process';
+  /** measure the machine's costs before and after each count, for the simulator */
+  readonly simulate: boolean;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Measures with synthetic workers (the real protocol, the preset's gradient names and shapes,
+ * a compute delay instead of a model) on a coordinator in this process. This module loads tfjs:
+ * `adalora scale` imports it only once its flags are checked.
+ */
+export class SyntheticMeasurement implements MeasurementSource {
+  private backendLoaded = false;
+  /** the machine's costs over each count: the mean of those measured right before and after it */
+  private readonly costs = new Map<number, MeasuredCosts>();
+
+  constructor(private readonly o: SyntheticMeasurementOptions) {}
+
+  get description(): string {
+    const where = this.o.workersIn === 'child-process' ? 'in one child process' : "in the coordinator's process";
+    return `synthetic workers ${where} (preset ${this.o.preset}, ${this.o.sampleMs} ms per sample)`;
+  }
+
+  /** The global batch at `workers`. */
+  batchAt(workers: number): number {
+    return this.o.batchSize ?? this.o.rowsPerWorker * workers;
+  }
+
+  async measure(r: MeasureRequest): Promise<Measurement> {
+    await this.ensureBackend();
+    const batchSize = this.batchAt(r.workers);
+    if (batchSize < r.workers) throw new Error(`--batch-size ${batchSize} gives some of the ${r.workers} workers no rows: give at least one row per worker`);
+    const before = this.o.simulate ? await this.measureCosts(`before ${r.workers} worker(s)`) : null;
+    const steps = await measureSynthetic({
+      preset: this.o.preset,
+      workers: r.workers,
+      sampleMs: this.o.sampleMs,
+      batchSize,
+      warmupSteps: r.warmupSteps,
+      steps: r.steps,
+      workersIn: this.o.workersIn,
+      log: (line) => {
+        if (/error|fail|lost|refus/i.test(line)) this.o.log(`[${r.workers}w] ${line}`);
+      },
+    });
+    if (before) {
+      // this machine's speed drifts with its load within a run: the costs over the run are taken
+      // as the mean of those measured right before and right after it
+      const after = await this.measureCosts(`after ${r.workers} worker(s)`);
+      this.costs.set(r.workers, meanCosts(before, after));
+    }
+    return { workers: r.workers, steps };
+  }
+
+  private async measureCosts(when: string): Promise<MeasuredCosts> {
+    const c = await measureMachineCosts(this.o.preset);
+    this.o.log(`machine costs ${when}: read+sum ${ns(c.readSumMsPerValue)} ns per value per share, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker and ${ns(c.loopbackUpMsPerByte)} from one`);
+    return c;
+  }
+
+  /**
+   * The simulator for this source: the measured set-up (loopback, with the costs measured
+   * before that count, or before the last one for a count not measured) and a cluster of
+   * machines on `linkGbps` links, flat and with √workers aggregators.
+   */
+  async predictor(cluster: { linkGbps: number; latencyMs: number }): Promise<{ predictor: Predictor; describe: Omit<ScalePrediction, 'rows'> }> {
+    if (this.costs.size === 0) {
+      await this.ensureBackend();
+      this.costs.set(0, await measureMachineCosts(this.o.preset));
+    }
+    const last = [...this.costs.values()].at(-1) as MeasuredCosts;
+    const costsAt = (w: number) => this.costs.get(w) ?? last;
+    const rowsAt = (w: number) => Math.ceil(this.batchAt(w) / w);
+    const base = (w: number, c: MeasuredCosts): ScalingScenario => ({
+      values: presetValueCount(SYNTHETIC_PRESETS[this.o.preset]),
+      gradientBytesPerValue: 8,
+      stateBytesPerValue: 4,
+      rowsPerWorker: rowsAt(w),
+      sampleMs: this.o.sampleMs,
+      linkGbps: 8 / (c.loopbackMsPerByte * 1e6),
+      shareLinkGbps: 8 / (c.loopbackUpMsPerByte * 1e6),
+      latencyMs: 0,
+      aggregators: 0,
+      oneThread: this.o.workersIn === 'this-process',
+    });
+    // on a cluster the workers' own encoding and reading run on their machines, beside the coordinator's work
+    const remote = (c: MeasuredCosts) => ({ ...c, workerEncodeMsPerByte: 0, workerReadMsPerByte: 0, sendMsPerByte: c.loopbackMsPerByte / 2 });
+    const onCluster = (w: number, aggregators: number) => {
+      const c = costsAt(w);
+      return predictStep({ ...base(w, c), linkGbps: cluster.linkGbps, shareLinkGbps: cluster.linkGbps, latencyMs: cluster.latencyMs, aggregators, oneThread: false }, remote(c), w);
+    };
+    const predictor: Predictor = {
+      setUpMs: (w) => predictStep(base(w, costsAt(w)), costsAt(w), w).totalMs,
+      flat: (w) => onCluster(w, 0),
+      aggregated: (w) => {
+        const aggregators = Math.max(1, Math.round(Math.sqrt(w)));
+        const p = onCluster(w, aggregators);
+        return { aggregators, totalMs: p.totalMs, efficiency: p.efficiency };
+      },
+    };
+    const setUp = this.o.workersIn === 'this-process' ? "loopback, the workers on the coordinator's thread" : 'loopback, the workers in one child process on this machine';
+    return { predictor, describe: { setUp, cluster: { ...cluster, sampleMs: this.o.sampleMs, rowsPerWorker: this.o.rowsPerWorker } } };
+  }
+
+  stop(): void {
+    // the coordinator and the synthetic workers run in this process, their files in a temporary folder
+    process.exit(130);
+  }
+
+  private async ensureBackend(): Promise<void> {
+    if (this.backendLoaded) return;
+    await loadBackend('auto', { log: () => {} });
+    this.backendLoaded = true;
+  }
+}
+
+const ns = (msPerUnit: number) => (msPerUnit * 1e6).toFixed(2);
+
+/** Field by field, the mean of two cost measurements. */
+export function meanCosts(a: MeasuredCosts, b: MeasuredCosts): MeasuredCosts {
+  const out = { ...a };
+  for (const k of Object.keys(a) as (keyof MeasuredCosts)[]) out[k] = (a[k] + b[k]) / 2;
+  return out;
+}
