@@ -21,7 +21,7 @@ test('`adalora report <run dir>` writes report.html and the CSV files into the r
     t.is(r.code, 0, r.out);
     t.regex(r.out, new RegExp(`report: ${join(dir, 'report.html').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n$`));
     t.true(existsSync(join(dir, 'report.html')));
-    t.is(readFileSync(join(dir, 'metrics-steps.csv'), 'utf8').split('\n')[1], '1,2026-12-02T00:00:00.000Z,0.5,r,1,0.1,2,false,4,8,1,0.4,0.05,0.03,0.02,2');
+    t.is(readFileSync(join(dir, 'metrics-steps.csv'), 'utf8').split('\n')[1], '1,2026-12-02T00:00:00.000Z,0.5,r,1,0.1,2,false,4,8,1,500,400,1,49,0,0,30,20,1000,2000,2');
     const none = await startCli(['report', join(dir, 'missing')]).done;
     t.is(none.code, 1);
     t.regex(none.out, /adalora: .*missing: no metrics\.jsonl/);
