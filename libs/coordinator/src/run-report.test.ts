@@ -17,8 +17,8 @@ test('CSV: one row per step with every scalar field and the kept rank per matrix
     stepsCsv(records),
     [
       'step,time,epoch,runId,loss,lr,budget,maskApplied,samples,samplesPerSecond,workers,totalMs,computeMs,sumMs,optimizerMs,allocationMs,encodeMs,transferMs,waitMs,bytesIn,bytesOut,kept:q,kept:k',
-      '1,t1,0.5,r1,1,0.1,,false,4,8,1,0.4,0.05,0.03,0.02,2,2',
-      '2,t2,1,r1,0.5,0.05,2,true,4,9,1,0.4,0.05,0.03,0.02,2,0',
+      '1,t1,0.5,r1,1,0.1,,false,4,8,1,500,400,1,49,0,0,30,20,1000,2000,2,2',
+      '2,t2,1,r1,0.5,0.05,2,true,4,9,1,500,400,1,49,0,0,30,20,1000,2000,2,0',
       '',
     ].join('\n'),
   );
