@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type DataConfig } from '@adalora/config';
-import { argmaxRows, collate, computeMetrics, type Dataset, type TaskMetrics } from '@adalora/data';
+import { summarizeEval } from '@adalora/coordinator';
+import { argmaxRows, collate, type Dataset } from '@adalora/data';
 import { checkAdapterBase, loadEncoder, loadPeftAdapter, readAdapterBase, type EncoderModel } from '@adalora/models';
 import { disposeEncoderInputs, toEncoderInputs } from '@adalora/training';
 import { readPredictData } from './predict-data';
@@ -24,7 +25,7 @@ export interface PredictOptions {
 export interface PredictResult {
   readonly examples: number;
   /** With labels: the task's metrics and the mean loss (cross-entropy, or squared error for regression). */
-  readonly metrics: TaskMetrics | null;
+  readonly metrics: Readonly<Record<string, number>> | null;
   readonly loss: number | null;
 }
 
@@ -53,8 +54,9 @@ export async function predictCommand(o: PredictOptions, log: (line: string) => v
       writePredictions(o.outFile, data.dataset, outputs, model.numLabels, base?.labels ?? null);
       log(`${data.dataset.examples.length} predictions written to ${o.outFile}`);
       if (!data.labelled) return { examples: data.dataset.examples.length, metrics: null, loss: null };
-      const labels = Float64Array.from(data.dataset.examples, (e) => (typeof e.label === 'number' ? e.label : NaN)); // no answer spans here: readPredictData refuses QA
-      return { examples: data.dataset.examples.length, metrics: computeMetrics(outputs, labels, model.numLabels), loss: meanLoss(outputs, labels, model.numLabels) };
+      // the coordinator's dev evaluation itself: the same metrics and loss for the same outputs
+      const { metrics, loss, samples } = summarizeEval(data.dataset, outputs);
+      return { examples: samples, metrics, loss };
     } finally {
       injected.dispose();
     }
@@ -77,23 +79,6 @@ function modelOutputs(model: EncoderModel, dataset: Dataset, padId: number, batc
     logits.dispose();
   }
   return outputs;
-}
-
-/** Mean cross-entropy of the logits (classification) or squared error (regression), as the dev evaluation reports it. */
-function meanLoss(outputs: Float32Array, labels: Float64Array, k: number): number {
-  let loss = 0;
-  for (let i = 0; i < labels.length; i++) {
-    if (k === 1) {
-      loss += (outputs[i] - labels[i]) ** 2;
-      continue;
-    }
-    let max = -Infinity;
-    for (let c = 0; c < k; c++) max = Math.max(max, outputs[i * k + c]);
-    let sum = 0;
-    for (let c = 0; c < k; c++) sum += Math.exp(outputs[i * k + c] - max);
-    loss += Math.log(sum) + max - outputs[i * k + labels[i]];
-  }
-  return loss / labels.length;
 }
 
 /** One JSON line per example: index, source line, and the prediction with the class probabilities. */

@@ -14,7 +14,7 @@ export { loadClusterSecurity, listenPolicy, type ClusterSecurity } from './clust
 /** Loads model and data and builds the adapters and optimizer state of a run, before any worker joins. */
 export { prepareJob, type Job } from './job';
 /** The dev metrics of an evaluation. */
-export { type EvalSummary } from './evaluation';
+export { summarizeEval, type EvalSummary } from './evaluation';
 /** Metrics as the log prints them (counts as integers). */
 export { formatMetrics } from './metric-format';
 /** SQuAD questions windowed and scored as a QA run's dev split: `adalora predict` for QA reads and scores through these. */
