@@ -1,5 +1,5 @@
 import { hostname, totalmem } from 'node:os';
-import { checkGradients, coverUnits, ModelFileServer, planShares, rowsOfUnits, RunStopped, ShareFaults, unitsOf, type CoveredShare, type WorkerLink } from '@adalora/coordinator';
+import { checkGradients, coverUnits, float64Share, ModelFileServer, planShares, rowsOfUnits, RunStopped, ShareFaults, unitsOf, type CoveredShare, type WorkerLink } from '@adalora/coordinator';
 import { parseWorkerJob, type WorkerJob } from '@adalora/config';
 import type { TrainableKey } from '@adalora/core';
 import {
@@ -17,7 +17,6 @@ import {
   type WelcomeMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
-import type { GradientSums } from '@adalora/training';
 import { WorkerFault, type ClientSession, type FetchModel } from '@adalora/worker';
 import { joinOutputs, shareCompute, shareEvaluate, sumShares } from './group-shares';
 import { WorkerGroup, type GroupOptions } from './worker-group';
@@ -159,7 +158,7 @@ export class AggregatorSession implements ClientSession {
       link.request('compute', rows, (id) => shareCompute(msg, batch, job.microBatch, share, id), (reply) => {
         try {
           if (reply.step !== msg.step) throw protocolError('PROTO_ERR_BAD_FIELD', `gradients for step ${reply.step}, request ${reply.requestId} was for step ${msg.step}`, { messageType: 'gradients', field: 'step' });
-          return checkGradients(link.label, shapes, reply, rows) as GradientSums;
+          return float64Share(checkGradients(link.label, shapes, reply, rows));
         } catch (e) {
           link.close('PROTO_ERR_BAD_FIELD');
           throw e;

@@ -10,6 +10,7 @@ import { summarizeEval, type EvalSummary } from './evaluation';
 import { formatMetrics } from './metric-format';
 import { summarizeQaEval } from './qa-evaluation';
 import { GradientNormGuard } from './gradient-norm-guard';
+import { GradientAccumulator } from './gradient-accumulator';
 import { gradientsFromShares } from './gradient-shares';
 import { Interruption, INTERRUPTED } from './interruption';
 import { prepareWhile } from './prepare-while';
@@ -75,6 +76,8 @@ export class Coordinator {
   private readonly batches: EpochBatches;
   /** the scale of recent accepted gradients, against which an absurd share is refused */
   private readonly norms = new GradientNormGuard();
+  /** the step's running gradient sum: one for the run, so its 2 × 16 MB (BERT-base) are not allocated again every step */
+  private gradientSum: GradientAccumulator | null = null;
   private readonly interruption = new Interruption();
   /** the step of the checkpoint written last, so an interruption right after it does not write it twice */
   private savedStep: number | null = null;
@@ -187,7 +190,8 @@ export class Coordinator {
         const timer = new StepTimer();
         const traffic = { ...this.pool.traffic };
         // the regulariser's gradient needs only the state before the step: made while the workers compute
-        const overlapped = prepareWhile(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, this.log), () => job.optimizer.prepare());
+        const sum = (this.gradientSum ??= new GradientAccumulator(job.injected.trainables)).reset();
+        const overlapped = prepareWhile(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, sum, this.log), () => job.optimizer.prepare());
         const waited = await this.interruption.unless(overlapped);
         if (waited === INTERRUPTED) {
           overlapped.then(({ prepared }) => prepared.dispose(), () => {});

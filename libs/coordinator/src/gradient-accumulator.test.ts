@@ -1,5 +1,6 @@
 import test from 'ava';
 import type { TrainableKey } from '@adalora/core';
+import { float64FromTensor, wireFromFloat32, wireFromFloat64 } from '@adalora/protocol';
 import { GradientAccumulator } from './gradient-accumulator';
 import type { ShareGradients } from './check-gradients';
 
@@ -11,7 +12,7 @@ function share(seed: number, microBatches: number, n: number): ShareGradients {
   for (let m = 0; m < microBatches; m++) {
     for (let i = 0; i < n; i++) g[i] += Math.fround((rnd() - 0.5) * 10 ** (-6 + 5 * rnd()));
   }
-  return { count: microBatches * 4, lossSum: Math.fround(rnd() * 3) * microBatches, grads: new Map([['w' as TrainableKey, g]]), computeMs: 1 };
+  return { count: microBatches * 4, lossSum: Math.fround(rnd() * 3) * microBatches, tensors: new Map([['w' as TrainableKey, wireFromFloat64([n], g)]]), computeMs: 1 };
 }
 
 const bits = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
@@ -22,7 +23,7 @@ test('shares added in arrival order give the bits of the ordered sum (the optimi
   // the way before: 0 + share 1 + share 2 + … in micro-batch order, inside the optimizer
   const ordered = new Float64Array(n);
   for (const s of shares) {
-    const g = s.grads.get('w' as TrainableKey)!;
+    const g = float64FromTensor(s.tensors.get('w' as TrainableKey)!);
     for (let i = 0; i < n; i++) ordered[i] += g[i];
   }
   const orderedLoss = shares.reduce((a, s) => a + s.lossSum, 0);
@@ -39,6 +40,26 @@ test('shares added in arrival order give the bits of the ordered sum (the optimi
 
 test('a share lacking a tensor or with the wrong size is refused', (t) => {
   const acc = new GradientAccumulator(new Map([['w' as TrainableKey, { size: 3 }]]));
-  t.throws(() => acc.add({ count: 1, lossSum: 0, grads: new Map([['w' as TrainableKey, new Float64Array(2)]]), computeMs: 0 }, 0), { message: /'w'/ });
-  t.throws(() => acc.add({ count: 1, lossSum: 0, grads: new Map(), computeMs: 0 }, 0), { message: /lacks 'w'/ });
+  t.throws(() => acc.add({ count: 1, lossSum: 0, tensors: new Map([['w' as TrainableKey, wireFromFloat64([2], new Float64Array(2), 'float64', 'w', 'float64')]]), computeMs: 0 }, 0), { message: /16 bytes for a sum of 3/ });
+  t.throws(() => acc.add({ count: 1, lossSum: 0, tensors: new Map(), computeMs: 0 }, 0), { message: /lacks 'w'/ });
+});
+
+test('add judges the per-sample norm over every tensor, of any float dtype; a refused share leaves the sum bit for bit', (t) => {
+  const a = 'a' as TrainableKey;
+  const b = 'b' as TrainableKey;
+  const acc = new GradientAccumulator(new Map([[a, { size: 1 }], [b, { size: 2 }]]));
+  const seen: number[] = [];
+  const judge = (norm: number) => (seen.push(norm), norm <= 10 ? null : `norm ${norm}`);
+  t.is(acc.add({ count: 2, lossSum: 1, tensors: new Map([[a, wireFromFloat64([1], Float64Array.of(3))], [b, wireFromFloat32([2], Float32Array.of(0, 4))]]), computeMs: 0 }, 0, judge), null);
+  t.is(seen[0], 2.5, '‖(3, 0, 4)‖ / 2 samples');
+  const before = acc.total();
+  const snapshot = [...before.grads].map(([k, g]) => [k, g.slice()] as const);
+  t.is(acc.add({ count: 1, lossSum: 1, tensors: new Map([[a, wireFromFloat64([1], Float64Array.of(1e-300))], [b, wireFromFloat64([2], Float64Array.of(1, 1e3))]]), computeMs: 0 }, 1, judge), `norm ${Math.sqrt(1 + 1e6)}`);
+  const nan = new Uint8Array(wireFromFloat64([2], Float64Array.of(1, 2), 'float64', 'b', 'float64').data);
+  nan.set(new Uint8Array(Float64Array.of(NaN).buffer), 8);
+  t.regex(acc.add({ count: 1, lossSum: 1, tensors: new Map([[a, wireFromFloat64([1], Float64Array.of(1))], [b, { dtype: 'float64', shape: [2], data: nan }]]), computeMs: 0 }, 1, judge) ?? '', /NaN/);
+  const after = acc.total();
+  t.deepEqual([...after.grads].map(([k, g]) => [k, g.slice()] as const), snapshot, 'the refused shares changed nothing');
+  t.is(after.count, 2);
+  t.is(acc.added, 1);
 });

@@ -1,4 +1,5 @@
 import type { TrainableKey } from '@adalora/core';
+import { addInto, squaresOf } from '@adalora/protocol';
 import type { GradientSums } from '@adalora/training';
 import type { ShareGradients } from './check-gradients';
 
@@ -7,6 +8,9 @@ import type { ShareGradients } from './check-gradients';
  * float64 sums of float32 micro-batch gradients, which add exactly in practice, so the arrival
  * order gives the same bits as the micro-batch order (the worker-count identity test checks it)
  * while the coordinator sums during the wait for the slower shares instead of after the last.
+ *
+ * A share is judged on its norm before it is added; the norm costs no read of its own, as the
+ * receiving guard took each tensor's Σ x² while checking its values (see squaresOf).
  */
 export class GradientAccumulator {
   private readonly sums = new Map<TrainableKey, Float64Array>();
@@ -18,17 +22,32 @@ export class GradientAccumulator {
     for (const [key, v] of sizes) this.sums.set(key, new Float64Array(v.size));
   }
 
-  /** Adds one checked share (its tensors match the trainables: see checkGradients); `place` is its first micro-batch. */
-  add(share: ShareGradients, place: number): void {
-    for (const [key, sum] of this.sums) {
-      const g = share.grads.get(key);
-      if (!g || g.length !== sum.length) throw new Error(`GradientAccumulator: share lacks '${key}' or has ${g?.length} values for ${sum.length}`);
-      // one loop per element type: each stays monomorphic (a float64 share is the usual one)
-      if (g instanceof Float64Array) addInto(sum, g);
-      else addInto32(sum, g);
+  /**
+   * Adds one checked share (its tensors match the trainables: see checkGradients; `place` is its
+   * first micro-batch) unless `judge` refuses its per-sample norm (‖Σ gradients‖₂ / samples,
+   * NaN or ∞ when a value is not finite): then the sum is unchanged and judge's reason returned.
+   */
+  add(share: ShareGradients, place: number, judge: (perSampleNorm: number) => string | null = () => null): string | null {
+    let squares = 0;
+    for (const key of this.sums.keys()) {
+      const t = share.tensors.get(key);
+      if (!t) throw new Error(`GradientAccumulator: share lacks '${key}'`);
+      squares += squaresOf(t);
     }
+    const refused = judge(Math.sqrt(squares) / Math.max(1, share.count));
+    if (refused !== null) return refused;
+    for (const [key, sum] of this.sums) addInto(sum, share.tensors.get(key)!); // straight off the received bytes
     this.count += share.count;
     this.losses.push([place, share.lossSum]);
+    return null;
+  }
+
+  /** Empties the sum for another step (its memory is kept); returns this. */
+  reset(): this {
+    for (const sum of this.sums.values()) sum.fill(0);
+    this.count = 0;
+    this.losses.length = 0;
+    return this;
   }
 
   /** How many shares were added. */
@@ -36,17 +55,9 @@ export class GradientAccumulator {
     return this.losses.length;
   }
 
-  /** The sum over every share added, as one share. */
+  /** The sum over every share added, as one share (its arrays are this accumulator's: read them before reset). */
   total(): GradientSums {
     const lossSum = [...this.losses].sort((a, b) => a[0] - b[0]).reduce((s, [, l]) => s + l, 0);
     return { count: this.count, lossSum, grads: this.sums };
   }
-}
-
-function addInto(sum: Float64Array, g: Float64Array): void {
-  for (let i = 0; i < sum.length; i++) sum[i] += g[i];
-}
-
-function addInto32(sum: Float64Array, g: Float32Array): void {
-  for (let i = 0; i < sum.length; i++) sum[i] += g[i];
 }

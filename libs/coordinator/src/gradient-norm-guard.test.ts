@@ -1,9 +1,11 @@
 import test from 'ava';
-import type { TrainableKey } from '@adalora/core';
-import { GradientNormGuard, perSampleNorm } from './gradient-norm-guard';
+import { GradientNormGuard } from './gradient-norm-guard';
 
-test('perSampleNorm: the L2 norm over every tensor, per sample', (t) => {
-  t.is(perSampleNorm({ count: 2, grads: new Map([['a' as TrainableKey, Float64Array.of(3)], ['b' as TrainableKey, Float64Array.of(0, 4)]]) }), 2.5);
+test('a norm that is not finite is refused, even during warm-up', (t) => {
+  const g = new GradientNormGuard();
+  t.regex(g.judge(NaN) ?? '', /is NaN \(a value is not finite/);
+  t.regex(g.judge(Infinity) ?? '', /is Infinity/);
+  t.is(g.judge(1), null);
 });
 
 test('after warm-up, a share far beyond the largest recent norm is refused and not remembered', (t) => {

@@ -1,4 +1,3 @@
-
 /** a share may be at most this many times the largest recent per-sample norm */
 const RATIO = 1e3;
 /** accepted shares remembered: a few steps' worth */
@@ -11,23 +10,18 @@ const WARM_UP = 4;
  */
 const CEILING = 1e8;
 
-/** ‖Σ gradients‖₂ / samples: the share's mean gradient norm, comparable across share sizes. */
-export function perSampleNorm(sums: { readonly count: number; readonly grads: ReadonlyMap<string, ArrayLike<number>> }): number {
-  let sq = 0;
-  for (const g of sums.grads.values()) for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
-  return Math.sqrt(sq) / Math.max(1, sums.count);
-}
-
 /**
- * Refuses gradients that are finite but absurd: a per-sample norm far beyond the largest of the
- * recent accepted shares (RATIO ×, after WARM_UP shares), or beyond CEILING at any time. A
- * wrong but plausible gradient passes; this stops the one that would wreck the optimizer state.
+ * Judges a share by its per-sample norm (‖Σ gradients‖₂ / samples, see GradientAccumulator.add).
+ * Refuses one that is not finite, or finite but absurd: far beyond the largest of the recent
+ * accepted shares (RATIO ×, after WARM_UP shares), or beyond CEILING at any time. A wrong but
+ * plausible gradient passes; this stops the one that would wreck the optimizer state.
  */
 export class GradientNormGuard {
   private readonly recent: number[] = [];
 
   /** Why a share with this per-sample norm is refused, or null when it is accepted (and remembered). */
   judge(norm: number): string | null {
+    if (!Number.isFinite(norm)) return `per-sample gradient norm is ${norm} (a value is not finite, or its square overflows)`;
     if (norm > CEILING) return `per-sample gradient norm ${norm.toExponential(2)} is over ${CEILING.toExponential(0)}`;
     if (this.recent.length >= WARM_UP) {
       const largest = Math.max(...this.recent);

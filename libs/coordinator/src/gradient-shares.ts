@@ -2,8 +2,8 @@ import { encodeSamples, protocolError } from '@adalora/protocol';
 import type { SampleBatch } from '@adalora/protocol';
 import { gatherRows, type GradientSums } from '@adalora/training';
 import { checkGradients } from './check-gradients';
-import { GradientAccumulator } from './gradient-accumulator';
-import { perSampleNorm, type GradientNormGuard } from './gradient-norm-guard';
+import type { GradientAccumulator } from './gradient-accumulator';
+import type { GradientNormGuard } from './gradient-norm-guard';
 import type { Job } from './job';
 import { ShareFaults } from './share-faults';
 import { coverUnits, planShares, rowsOfUnits, unitsOf } from './share-planner';
@@ -22,13 +22,12 @@ export interface BatchGradients extends GatherTimes {
  * fixed grid (training.microBatch rows) and workers get whole micro-batches, so every
  * micro-batch is computed the same way whatever the number of workers; shares of workers that
  * fail or time out are split again among the remaining ones until every row is covered once.
- * Each accepted share is added to the running sum as it arrives (see GradientAccumulator).
+ * Each accepted share is added to `sum` (empty) as it arrives (see GradientAccumulator).
  * A micro-batch that fails on two workers (or on all there are) stops the run (RunStopped).
  */
-export async function gradientsFromShares(pool: WorkerPool, job: Job, step: number, ids: readonly number[], batch: SampleBatch, norms: GradientNormGuard, log: (line: string) => void): Promise<BatchGradients> {
+export async function gradientsFromShares(pool: WorkerPool, job: Job, step: number, ids: readonly number[], batch: SampleBatch, norms: GradientNormGuard, sum: GradientAccumulator, log: (line: string) => void): Promise<BatchGradients> {
   const unit = job.config.training.microBatch;
   const faults = new ShareFaults(`step ${step}`, 'micro-batch');
-  const sum = new GradientAccumulator(job.injected.trainables);
   const clock = { sumMs: 0, lastArrival: -Infinity, lastTransferMs: 0 };
   const readBefore = pool.traffic.readMs;
   const covered = await coverUnits({
@@ -83,10 +82,10 @@ async function computeOn(
       link.close('PROTO_ERR_BAD_FIELD');
       throw e;
     }
-    const absurd = norms.judge(perSampleNorm(share));
+    const absurd = sum.add(share, units[0], (norm) => norms.judge(norm));
     if (absurd) throw link.close('COORD_ERR_ABSURD_GRADIENTS', absurd);
+    link.doneWith(share.tensors.values()); // summed: its memory may take a later reply
     link.lastComputeMs = share.computeMs;
-    sum.add(share, units[0]);
     clock.sumMs += performance.now() - arrived;
     if (arrived > clock.lastArrival) {
       clock.lastArrival = arrived;

@@ -46,7 +46,7 @@ export { ModelFileServer } from './model-files';
 export { coverUnits, planShares, rowsOfUnits, unitsOf, type CoveredShare } from './share-planner';
 export { ShareFaults } from './share-faults';
 export { replyBounds } from './reply-bounds';
-export { checkGradients } from './check-gradients';
+export { checkGradients, float64Share, type ShareGradients } from './check-gradients';
 
 /** One step's time split (compute, coordinator sum/optimizer/allocation/encode, transfer, wait) and bytes, read from a metrics.jsonl step record. */
 export { stepSplitOf, coordinatorMs, STEP_SPLIT_FIELDS, type StepSplit } from './step-split';
@@ -55,7 +55,7 @@ export { SYNTHETIC_PRESETS, adapterPreset, presetModules, presetValueCount, type
 export { prepareSyntheticJob, type SyntheticJobOptions } from './synthetic-job';
 export { measureSynthetic, type MeasureSyntheticOptions } from './measure-synthetic';
 /** The coordinator's serial work of one step, alone (for benchmarks and the simulator's calibration). */
-export { serialStep, gradientFrames, type SerialTimes } from './serial-work';
+export { serialStep, serialMemory, gradientFrames, type SerialTimes, type SerialMemory } from './serial-work';
 /** The scaling simulator: a step's time against worker count, flat or with aggregators, from costs measured on this machine. */
 export { predictStep, predictScaling, type MachineCosts, type ScalingScenario, type PredictedStep } from './scaling-simulator';
 export { measureMachineCosts, type MeasuredCosts } from './machine-costs';

@@ -42,7 +42,7 @@ export async function measureMachineCosts(preset: SyntheticPresetName, repeats =
     const per = (f: (t: (typeof steps)[number]) => number) => median(steps.map(f)) / values;
     // a worker's side: its share encoded (the tensors as a synthetic worker keeps them), the state read
     const shapes = [...job.injected.trainables].map(([name, v]) => ({ name, shape: v.shape }));
-    const tensors = new SyntheticGradients(shapes, 1, job.config.cluster.wire).tensors(8);
+    const tensors = new SyntheticGradients(shapes, 1, job.config.cluster.wire).tensors(8, 1);
     const msg: GradientsMessage = { type: 'gradients', runId: job.runId, step: 0, requestId: 1, sampleCount: 8, lossSum: 8, computeMs: 1, tensors };
     const gradBytes = values * 8;
     const encodeMs = median(Array.from({ length: repeats }, () => timed(() => new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg))));

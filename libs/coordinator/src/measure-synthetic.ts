@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSyntheticWorkers, spawnWorkerProcess, type WorkerExit } from '@adalora/worker';
 import { Coordinator } from './coordinator';
+import type { Job } from './job';
 import { stepSplitOf, type StepSplit } from './step-split';
 import { prepareSyntheticJob } from './synthetic-job';
 import type { SyntheticPresetName } from './synthetic-presets';
@@ -29,6 +30,8 @@ export interface MeasureSyntheticOptions {
    */
   readonly workersIn?: 'this-process' | 'child-process';
   readonly log?: (line: string) => void;
+  /** called with the job after its last step, before it is disposed (to read the trained adapter) */
+  readonly trained?: (job: Job) => void;
 }
 
 /**
@@ -77,6 +80,7 @@ export async function measureSynthetic(o: MeasureSyntheticOptions): Promise<Step
     }
     const failed = (await workers).filter((e) => !e.ok);
     if (failed.length > 0) throw new Error(`measureSynthetic: ${failed.length} synthetic worker(s) failed: ${failed[0].reason}`);
+    o.trained?.(job);
     const records = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '')

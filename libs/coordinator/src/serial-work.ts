@@ -1,10 +1,8 @@
-import { float64FromTensor, FrameWriter, WORKER_MAX_FRAME_BYTES, workerMessageReader, type GradientsMessage } from '@adalora/protocol';
-import type { TrainableKey } from '@adalora/core';
+import { FrameWriter, TransferBuffers, WORKER_MAX_FRAME_BYTES, workerMessageReader, type GradientsMessage } from '@adalora/protocol';
 import type { GradientSums } from '@adalora/training';
 import { SyntheticGradients } from '@adalora/worker';
-import { checkGradients, type ShareGradients } from './check-gradients';
+import { checkGradients, float64Share, type ShareGradients } from './check-gradients';
 import { GradientAccumulator } from './gradient-accumulator';
-import { perSampleNorm } from './gradient-norm-guard';
 import type { Job } from './job';
 import { stateMessage } from './run-messages';
 
@@ -18,6 +16,8 @@ export interface SerialTimes {
   readonly allocationMs: number;
   /** the state message encoded into frames (once, or once per worker before) */
   readonly encodeMs: number;
+  /** the orthogonal regulariser's gradient, made while the workers compute (`arrival`; off the serial path, not in the total) */
+  readonly preparedMs: number;
 }
 
 /**
@@ -29,52 +29,70 @@ export function gradientFrames(job: Job, step: number, rows: number, microBatche
   const gradients = new SyntheticGradients(shapes, job.config.training.seed, job.config.cluster.wire);
   const per = Math.ceil(rows / microBatches.length);
   const scale = gradients.shareScale(step, microBatches, (i) => Math.min(per, rows - i * per));
-  const msg: GradientsMessage = { type: 'gradients', runId: job.runId, step, requestId: 1, sampleCount: rows, lossSum: rows, computeMs: 1, tensors: gradients.tensors(scale) };
+  const msg: GradientsMessage = { type: 'gradients', runId: job.runId, step, requestId: 1, sampleCount: rows, lossSum: rows, computeMs: 1, tensors: gradients.tensors(scale, microBatches.length) };
   return new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg);
 }
 
-/** One share read off its frames as the pool and gradientsFromShares do. */
-function readShare(job: Job, frames: readonly Uint8Array[], rows: number, copy: boolean): ShareGradients {
-  const reader = workerMessageReader({ transferAllowance: () => 1 << 30 });
+/** One share read off its frames as a worker link does (into `buffers`, when given), and checked. */
+function readShare(job: Job, frames: readonly Uint8Array[], rows: number, buffers?: TransferBuffers): ShareGradients {
+  const reader = workerMessageReader({ transferAllowance: () => 1 << 30, ...(buffers && { buffers }) });
   let msg;
   for (const f of frames) msg = reader.read(f);
   if (!msg || msg.type !== 'gradients') throw new Error('serial work: the frames did not make a gradients message');
-  const share = checkGradients('bench', job.injected.trainables, msg, rows);
-  if (!copy) return share;
-  // before: every tensor copied into fresh float64 memory
-  return { ...share, grads: new Map([...msg.tensors].map((t) => [t.name as TrainableKey, float64FromTensor(t)])) };
+  return checkGradients('bench', job.injected.trainables, msg, rows);
+}
+
+/** The way before, for reference: a share's values copied into fresh float64 memory and their norm taken there. */
+function copiedShare(share: ShareGradients): GradientSums {
+  const copy = float64Share(share);
+  let sq = 0;
+  for (const g of copy.grads.values()) for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
+  if (!Number.isFinite(sq)) throw new Error('serial work: a share is not finite');
+  return copy;
+}
+
+/** What a coordinator keeps from step to step: the running sum's memory, the replies' memory. */
+export interface SerialMemory {
+  readonly acc: GradientAccumulator;
+  readonly buffers: TransferBuffers;
+}
+
+export function serialMemory(job: Job): SerialMemory {
+  return { acc: new GradientAccumulator(job.injected.trainables), buffers: new TransferBuffers(8) };
 }
 
 /**
  * One optimizer step of `job` made from `shares` (each the frames of one worker's reply over
- * `rows` rows), the coordinator's way: `arrival` reads each reply as views on its frames, adds
- * it to a running sum, and encodes the state once; `ordered` is the way before: each reply
- * copied, all summed in order inside the optimizer after the last, the state encoded per worker.
+ * `rows` rows), the coordinator's way: `arrival` reads each reply into reused memory, takes its
+ * norm and adds it to a running sum straight off the received bytes, the regulariser's gradient
+ * made beforehand (while workers compute), and encodes the state once; `ordered` is the way
+ * before: each reply copied into fresh memory, all summed in order inside the optimizer after
+ * the last, the regulariser made there, the state encoded per worker.
  */
-export function serialStep(job: Job, shares: readonly (readonly Uint8Array[])[], rows: number, way: 'arrival' | 'ordered'): SerialTimes {
+export function serialStep(job: Job, shares: readonly (readonly Uint8Array[])[], rows: number, way: 'arrival' | 'ordered', memory: SerialMemory = serialMemory(job)): SerialTimes {
+  const p0 = performance.now();
+  const prepared = way === 'arrival' ? job.optimizer.prepare() : undefined;
   const t0 = performance.now();
   let sums: GradientSums[];
   if (way === 'arrival') {
-    const acc = new GradientAccumulator(job.injected.trainables);
+    const { acc, buffers } = memory;
+    acc.reset();
     shares.forEach((frames, i) => {
-      const share = readShare(job, frames, rows, false);
-      perSampleNorm(share);
-      acc.add(share, i);
+      const share = readShare(job, frames, rows, buffers);
+      const refused = acc.add(share, i, (norm) => (Number.isFinite(norm) ? null : 'not finite'));
+      if (refused) throw new Error(`serial work: a share was refused (${refused})`);
+      for (const t of share.tensors.values()) buffers.give(t.data.buffer);
     });
     sums = [acc.total()];
   } else {
-    sums = shares.map((frames) => {
-      const share = readShare(job, frames, rows, true);
-      perSampleNorm(share);
-      return share as GradientSums;
-    });
+    sums = shares.map((frames) => copiedShare(readShare(job, frames, rows)));
   }
   const read = performance.now() - t0;
-  const report = job.optimizer.apply(sums);
+  const report = job.optimizer.apply(sums, prepared);
   const t1 = performance.now();
   const writer = new FrameWriter();
   const state = stateMessage(job);
   for (let i = 0; i < (way === 'arrival' ? 1 : shares.length); i++) writer.encode(state);
   const encodeMs = performance.now() - t1;
-  return { sumMs: read + report.phaseMs.mean, meanMs: report.phaseMs.mean, optimizerMs: report.phaseMs.optimizer, allocationMs: report.phaseMs.allocation, encodeMs };
+  return { sumMs: read + report.phaseMs.mean, meanMs: report.phaseMs.mean, optimizerMs: report.phaseMs.optimizer, allocationMs: report.phaseMs.allocation, encodeMs, preparedMs: t0 - p0 };
 }

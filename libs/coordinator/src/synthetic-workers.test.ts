@@ -1,4 +1,5 @@
 import test from 'ava';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,4 +93,27 @@ test('a run with synthetic workers completes; every step record has the split, a
     t.true(s.bytesIn > 3 * values * 8, `bytesIn ${s.bytesIn}`);
     t.true(s.bytesOut > 3 * values * 4, `bytesOut ${s.bytesOut}`);
   }
+});
+
+test('shares of one micro-batch go as float32 on a float64 wire (the same values); several stay float64', (t) =>
+  withJob('float64', async (job) => {
+    const s = await session(job);
+    const one = gradients(await s.handle(compute(job, [2])));
+    t.true(one.tensors.every((x) => x.dtype === 'float32'));
+    const two = gradients(await s.handle(compute(job, [2, 3])));
+    t.true(two.tensors.every((x) => x.dtype === 'float64'));
+  }));
+
+test('BERT-base-sized shares (chunked transfers, their memory reused from reply to reply) sum to the same adapter on 1 and 3 connections', async (t) => {
+  const adapterAfter = async (workers: number) => {
+    let bits = '';
+    await measureSynthetic({
+      preset: 'bert-base-r12', workers, sampleMs: 0, batchSize: 24, microBatch: 4, warmupSteps: 0, steps: 2,
+      trained: (job) => (bits = createHash('sha256').update(Buffer.concat([...job.injected.trainables.values()].map((v) => Buffer.from((v.dataSync() as Float32Array).buffer)))).digest('hex')),
+    });
+    return bits;
+  };
+  const one = await adapterAfter(1);
+  t.regex(one, /^[0-9a-f]{64}$/);
+  t.is(await adapterAfter(3), one);
 });

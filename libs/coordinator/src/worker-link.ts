@@ -1,4 +1,4 @@
-import { CLOSE_CODES, FrameWriter, workerMessageReader, type CloseReason, type CoordinatorToWorker, type FrameReader, type WorkerCapabilities, type WorkerToCoordinator } from '@adalora/protocol';
+import { CLOSE_CODES, FrameWriter, TransferBuffers, workerMessageReader, type CloseReason, type CoordinatorToWorker, type FrameReader, type WireTensor, type WorkerCapabilities, type WorkerToCoordinator } from '@adalora/protocol';
 import { RequestChannel, type RequestKind, type RequestKinds, type Timers } from './request-channel';
 import { RequestDeadlines } from './request-deadlines';
 import { ShareFailure } from './share-failure';
@@ -73,8 +73,10 @@ export class WorkerLink {
     /** shared by all links of a pool, so one message can be encoded once for all (its transfer ids still increase on every link) */
     private readonly writer: FrameWriter = new FrameWriter(),
     private readonly traffic: Traffic = { bytesIn: 0, bytesOut: 0, readMs: 0 },
+    /** shared by all links of a pool: a reply's memory, given back by doneWith, serves a later reply */
+    private readonly buffers: TransferBuffers = new TransferBuffers(),
   ) {
-    this.reader = workerMessageReader({ transferAllowance: () => (this.requests.busy ? this.replyBytes : 0) });
+    this.reader = workerMessageReader({ transferAllowance: () => (this.requests.busy ? this.replyBytes : 0), buffers });
     this.deadlines = deadline.deadlines;
     this.requests = new RequestChannel(this, this.deadlines.forRequest('compute', 1, false), () => this.close('COORD_ERR_DEADLINE'), deadline.timers);
   }
@@ -119,6 +121,14 @@ export class WorkerLink {
     if (this.warm.has(kind)) this.deadlines.observe(kind, rows, elapsed);
     this.warm.add(kind);
     return result;
+  }
+
+  /**
+   * Says that nothing reads the tensors of a reply any more (they were summed), so the memory
+   * they were reassembled into may take a later reply. Call it only then: the views go stale.
+   */
+  doneWith(tensors: Iterable<WireTensor>): void {
+    for (const t of tensors) this.buffers.give(t.data.buffer);
   }
 
   ping(): void {

@@ -1,5 +1,6 @@
 import {
   FrameWriter,
+  TransferBuffers,
   isProtocolError,
   protocolError,
   PROTOCOL_VERSION,
@@ -69,6 +70,8 @@ export class WorkerPool {
   private heartbeat: { readonly beat: Heartbeat; readonly timer: ReturnType<typeof setInterval> } | null = null;
   /** one writer for every link: a broadcast is encoded once */
   private readonly writer = new FrameWriter();
+  /** memory for the replies' reassembly, reused once a reply is summed (see WorkerLink.doneWith) */
+  private readonly buffers = new TransferBuffers(8);
   /** frame bytes in and out over all links since the pool opened */
   readonly traffic: Traffic = { bytesIn: 0, bytesOut: 0, readMs: 0 };
 
@@ -169,7 +172,7 @@ export class WorkerPool {
 
   /** Takes a new connection; the transport reports its events through what this returns. */
   accept(connection: Connection, remote: string): ConnectionEvents {
-    const link = new WorkerLink(this.nextIndex++, connection, remote, { deadlines: this.deadlines, timers: this.o.deadline.timers ?? REAL_TIMERS }, this.o.replyBounds, this.writer, this.traffic);
+    const link = new WorkerLink(this.nextIndex++, connection, remote, { deadlines: this.deadlines, timers: this.o.deadline.timers ?? REAL_TIMERS }, this.o.replyBounds, this.writer, this.traffic, this.buffers);
     this.links.add(link);
     return {
       message: (data) => {

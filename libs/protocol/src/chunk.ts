@@ -12,6 +12,7 @@
 import { fail, integer, isRecord, object, string, type Ctx } from './fields';
 import { DEFAULT_MAX_TRANSFER_BYTES, PROTOCOL_LIMITS } from './limits';
 import { protocolError } from './protocol-error';
+import type { TransferBuffers } from './transfer-buffers';
 
 /** One frame of a chunked transfer. */
 export interface ChunkMessage {
@@ -98,6 +99,8 @@ export interface ChunkAssemblerOptions {
    * Bounds what a peer can make the receiver buffer. No bound beyond `maxTransferBytes` when omitted.
    */
   readonly transferAllowance?: () => number;
+  /** Where reassembled messages are written (memory its reader gives back is reused); fresh memory each time when omitted. */
+  readonly buffers?: TransferBuffers;
 }
 
 interface Transfer {
@@ -128,6 +131,7 @@ export class ChunkAssembler {
   private readonly maxTransferBytes: number;
   private readonly kinds?: readonly string[];
   private readonly allowance?: () => number;
+  private readonly buffers?: TransferBuffers;
   private current?: Transfer;
   private lastId = -1;
 
@@ -135,6 +139,7 @@ export class ChunkAssembler {
     this.maxTransferBytes = options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES;
     if (options.kinds !== undefined) this.kinds = options.kinds;
     if (options.transferAllowance !== undefined) this.allowance = options.transferAllowance;
+    if (options.buffers !== undefined) this.buffers = options.buffers;
   }
 
   /** The transfer in progress, if any. */
@@ -191,7 +196,7 @@ export class ChunkAssembler {
       throw protocolError('PROTO_ERR_BAD_FIELD', `transfer ${t.id}: ${t.received} bytes received, ${t.totalBytes} declared`, { ...at, field: 'totalBytes' });
     }
     if (t.pieces.length === 1) return t.pieces[0];
-    const out = new Uint8Array(t.totalBytes);
+    const out = this.buffers?.take(t.totalBytes) ?? new Uint8Array(t.totalBytes);
     let offset = 0;
     for (const p of t.pieces) {
       out.set(p, offset);

@@ -42,3 +42,18 @@ test('float64 data at an odd byte offset decodes through an aligned copy', (t) =
   const decoded = float64FromTensor({ dtype: 'float64', shape: [3], data: bytes.subarray(1) });
   t.deepEqual(Array.from(decoded), Array.from(values));
 });
+
+test('a float64 wire sends values float32 holds exactly as float32 (half the bytes, the same values), unless told float64', (t) => {
+  const exact = Float64Array.of(0.5, -3.25, 2 ** -30, -0, 16777216);
+  const narrowed = wireFromFloat64([5], exact);
+  t.is(narrowed.dtype, 'float32');
+  t.deepEqual(Array.from(float64FromTensor(narrowed)), Array.from(exact));
+  t.true(Object.is(float64FromTensor(narrowed)[3], -0), 'the sign of zero survives');
+  t.is(wireFromFloat64([5], exact, 'float64', 'x', 'float64').dtype, 'float64');
+  const inexact = Float64Array.of(0.5, 16777217); // 2²⁴ + 1 needs 25 bits
+  t.is(wireFromFloat64([2], inexact).dtype, 'float64');
+  t.deepEqual(Array.from(float64FromTensor(wireFromFloat64([2], inexact))), Array.from(inexact));
+  t.is(wireFromFloat64([1], Float64Array.of(1e39)).dtype, 'float64', 'beyond float32 range');
+  const err = t.throws(() => wireFromFloat64([2], Float64Array.of(1, Infinity)));
+  t.true(isProtocolError(err, 'PROTO_ERR_NON_FINITE'), 'Infinity is refused whichever dtype it would go as');
+});

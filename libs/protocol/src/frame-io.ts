@@ -17,6 +17,7 @@ import {
 import { parseCoordinatorMessage } from './parse-coordinator-message';
 import { parseWorkerMessage } from './parse-worker-message';
 import { protocolError } from './protocol-error';
+import type { TransferBuffers } from './transfer-buffers';
 
 /** Options of a `FrameWriter`. */
 export interface FrameWriterOptions {
@@ -56,6 +57,8 @@ export interface FrameReaderOptions {
   readonly maxTransferBytes?: number;
   /** The largest chunked message the peer may start now, 0 for none (see ChunkAssemblerOptions). */
   readonly transferAllowance?: () => number;
+  /** Memory for reassembled messages, reused once given back (see TransferBuffers). */
+  readonly buffers?: TransferBuffers;
 }
 
 /**
@@ -76,7 +79,7 @@ export class FrameReader<T extends ProtocolMessage> {
   ) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxTransferBytes = options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES;
-    this.assembler = new ChunkAssembler({ maxTransferBytes: this.maxTransferBytes, kinds, ...(options.transferAllowance && { transferAllowance: options.transferAllowance }) });
+    this.assembler = new ChunkAssembler({ maxTransferBytes: this.maxTransferBytes, kinds, ...(options.transferAllowance && { transferAllowance: options.transferAllowance }), ...(options.buffers && { buffers: options.buffers }) });
   }
 
   /** The chunked transfer in progress, if any (to log when a connection drops mid-transfer). */

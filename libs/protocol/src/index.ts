@@ -66,6 +66,7 @@ export {
   float64FromTensor,
   floatValuesOf,
   type FloatWire,
+  type ExactWire,
   tensorFromInt32,
   float32FromTensor,
   int32FromTensor,
@@ -73,6 +74,8 @@ export {
   type WireTensor,
   type NamedTensor,
 } from './wire-tensor';
+export { addInto, squaresOf } from './wire-arithmetic';
+export { TransferBuffers } from './transfer-buffers';
 export { toFloat16Bits, fromFloat16Bits, float32ToFloat16Bits, float16BitsToFloat32, allFiniteFloat16Bits } from './float16';
 export { encodeMessage, decodeMessage } from './codec';
 export { parseWorkerMessage } from './parse-worker-message';

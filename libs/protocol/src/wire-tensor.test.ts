@@ -94,6 +94,27 @@ test('firstNonFinite finds NaN and Inf at any position and offset', (t) => {
   t.is(firstNonFinite(tensorFromInt32('i', [2], Int32Array.of(-1, 0x7f800000))), -1, 'int32 is never non-finite');
 });
 
+test('firstNonFinite: float64 and float32 at every byteOffset (aligned view or scratch chunks), NaN and ±Inf anywhere', (t) => {
+  const n = 20_011; // over two chunks of the aligned scratch
+  const last = n - 1;
+  for (const [dtype, width] of [['float64', 8], ['float32', 4]] as const) {
+    for (let offset = 0; offset < width; offset++) {
+      const clean = dtype === 'float64' ? wireFromFloat64([n], Float64Array.from(ramp(n), (x) => x * 1e300)) : wireFromFloat32([n], ramp(n));
+      t.is(firstNonFinite(atOffset(clean, offset)), -1, `${dtype} clean at offset ${offset}`);
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        for (const at of [0, 1, 8191, 8192, 16400, last]) {
+          const bytes = new Uint8Array(clean.data);
+          const planted = dtype === 'float64' ? new Uint8Array(Float64Array.of(bad).buffer) : new Uint8Array(Float32Array.of(bad).buffer);
+          bytes.set(planted, at * width);
+          // a second bad value later: the first one is named
+          if (at < last) bytes.set(planted, last * width);
+          t.is(firstNonFinite(atOffset({ ...clean, data: bytes }, offset)), at, `${dtype} ${bad} at ${at}, offset ${offset}`);
+        }
+      }
+    }
+  }
+});
+
 test('the sender refuses NaN, Inf and float16 overflow with PROTO_ERR_NON_FINITE', (t) => {
   for (const [v, wire] of [[NaN, 'float32'], [-Infinity, 'float16'], [70000, 'float16'], [-65520, 'float16']] as const) {
     const e = t.throws(() => tensorFromFloat32('g', [2], Float32Array.of(0, v), wire));

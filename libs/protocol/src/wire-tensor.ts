@@ -1,3 +1,4 @@
+import { squaresOf } from './wire-arithmetic';
 import { float16BitsToFloat32, float32ToFloat16Bits } from './float16';
 import { protocolError } from './protocol-error';
 
@@ -59,21 +60,19 @@ function bytesCopyOf(a: ArrayBufferView): Uint8Array {
 }
 
 /**
- * Index of the first NaN/±Inf element of a float tensor, or -1 (always -1 for int32). Reads the
- * exponent bits byte by byte, so it works at any byteOffset without copying.
+ * Index of the first NaN/±Inf element of a float tensor, or -1 (always -1 for int32). One pass
+ * at any byteOffset, which also leaves the tensor's Σ x² known (see squaresOf: a finite sum of
+ * squares means every value is finite); the index is looked for only when it is not. This runs
+ * on every received gradient: it must cost no more than one read.
  */
 export function firstNonFinite(t: WireTensor): number {
   const b = t.data;
-  if (t.dtype === 'float64') {
-    // little-endian: byte 7 = sign + exponent[10:4], byte 6 high nibble = exponent[3:0]
-    for (let i = 7; i < b.length; i += 8) if ((b[i] & 0x7f) === 0x7f && (b[i - 1] & 0xf0) === 0xf0) return (i - 7) / 8;
-  } else if (t.dtype === 'float32') {
-    // little-endian: byte 3 = sign + exponent[7:1], byte 2 bit 7 = exponent[0]
-    let acc = 0;
-    for (let i = 3; i < b.length; i += 4) acc |= (((b[i] & 0x7f) + 1) & b[i - 1]) & 0x80;
-    if (acc === 0) return -1;
-    for (let i = 3; i < b.length; i += 4) if ((((b[i] & 0x7f) + 1) & b[i - 1] & 0x80) !== 0) return (i - 3) / 4;
-  } else if (t.dtype === 'float16') {
+  if (t.dtype === 'float64' || t.dtype === 'float32') {
+    if (Number.isFinite(squaresOf(t))) return -1;
+    const values = floatValuesOf(t); // rare: a refusal (or values whose squares overflow)
+    return values.findIndex((x) => x - x !== 0);
+  }
+  if (t.dtype === 'float16') {
     // byte 1 = sign + exponent(5) + mantissa[9:8]; exponent all ones ⇔ (byte & 0x7c) == 0x7c
     let acc = 0;
     for (let i = 1; i < b.length; i += 2) acc |= ((b[i] & 0x7c) + 0x04) & 0x80;
@@ -108,12 +107,20 @@ export function wireFromFloat32(shape: readonly number[], values: Float32Array, 
 }
 
 /**
- * A wire tensor from float64 values, kept as float64 (exact: what lets a coordinator add partial
- * gradient sums in any grouping and get the same result) or rounded to float32/float16.
+ * How a `float64` wire sends exact values: `narrowest` as float32 when every value of the tensor
+ * is a float32 number (half the bytes, the same values: the common case of a share of one
+ * micro-batch, whose float64 sum is its float32 gradient), else as float64; `float64` always.
+ */
+export type ExactWire = 'narrowest' | 'float64';
+
+/**
+ * A wire tensor from float64 values: exact on a `float64` wire (what lets a coordinator add
+ * partial gradient sums in any grouping and get the same result; see ExactWire for the dtype),
+ * or rounded to float32/float16.
  * @throws ProtocolError PROTO_ERR_NON_FINITE as wireFromFloat32
  */
-export function wireFromFloat64(shape: readonly number[], values: Float64Array, wire: FloatWire = 'float64', name = '<tensor>'): WireTensor {
-  if (wire !== 'float64') return wireFromFloat32(shape, Float32Array.from(values), wire, name);
+export function wireFromFloat64(shape: readonly number[], values: Float64Array, wire: FloatWire = 'float64', name = '<tensor>', exact: ExactWire = 'narrowest'): WireTensor {
+  if (wire !== 'float64' || (exact === 'narrowest' && allFloat32(values))) return wireFromFloat32(shape, Float32Array.from(values), wire === 'float64' ? 'float32' : wire, name);
   checkShape(`tensor '${name}'`, shape, values.length);
   const out: WireTensor = { dtype: 'float64', shape: [...shape], data: bytesCopyOf(values) };
   const bad = firstNonFinite(out);
@@ -121,9 +128,15 @@ export function wireFromFloat64(shape: readonly number[], values: Float64Array, 
   return out;
 }
 
+/** True when float32 holds every value exactly (false for NaN, which then goes as float64 and is refused). */
+function allFloat32(values: Float64Array): boolean {
+  for (let i = 0; i < values.length; i++) if (Math.fround(values[i]) !== values[i]) return false;
+  return true;
+}
+
 /** A named wire tensor from float64 values; see `wireFromFloat64`. */
-export function tensorFromFloat64(name: string, shape: readonly number[], values: Float64Array, wire: FloatWire = 'float64'): NamedTensor {
-  return { name, ...wireFromFloat64(shape, values, wire, name) };
+export function tensorFromFloat64(name: string, shape: readonly number[], values: Float64Array, wire: FloatWire = 'float64', exact: ExactWire = 'narrowest'): NamedTensor {
+  return { name, ...wireFromFloat64(shape, values, wire, name, exact) };
 }
 
 /** A wire tensor from int32 values (copied once). */

@@ -65,12 +65,17 @@ export class SyntheticGradients {
     return microBatches.reduce((s, m, i) => s + rowsOf(i) * microBatchWeight(this.seed, step, m), 0);
   }
 
-  /** The share's gradient sums as wire tensors (the run's names, shapes and wire dtype). */
-  tensors(scale: number): NamedTensor[] {
-    const key = String(scale);
+  /**
+   * The share's gradient sums as wire tensors (the run's names, shapes and wire dtype). A real
+   * share of one micro-batch is float32 numbers (a float64 wire sends it as float32), one of
+   * several is a float64 sum that float32 does not hold: `microBatches` makes these the same.
+   */
+  tensors(scale: number, microBatches: number): NamedTensor[] {
+    const exact = microBatches > 1 ? 'float64' : 'narrowest';
+    const key = `${scale} ${exact}`;
     let hit = this.cache.get(key);
     if (!hit) {
-      hit = this.shapes.map((t, i) => tensorFromFloat64(t.name, t.shape, this.base[i].map((v) => v * scale), this.wire));
+      hit = this.shapes.map((t, i) => tensorFromFloat64(t.name, t.shape, this.base[i].map((v) => v * scale), this.wire, exact));
       if (this.cache.size >= 8) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(key, hit);
     }

@@ -111,7 +111,7 @@ export class SyntheticSession implements ClientSession {
     const scale = gradients.shareScale(msg.step, msg.microBatches, rowsOf);
     // a loss that falls with the step, the same for a micro-batch whoever computes it
     const lossSum = msg.microBatches.reduce((s, m, i) => s + rowsOf(i) * (1 + microBatchWeight(msg.seed, msg.step, m) / (msg.step + 1)), 0);
-    return { type: 'gradients', runId: msg.runId, step: msg.step, requestId: msg.requestId, sampleCount: rows, lossSum, computeMs: performance.now() - started, tensors: gradients.tensors(scale) };
+    return { type: 'gradients', runId: msg.runId, step: msg.step, requestId: msg.requestId, sampleCount: rows, lossSum, computeMs: performance.now() - started, tensors: gradients.tensors(scale, msg.microBatches.length) };
   }
 
   private async onEvaluate(msg: EvaluateMessage): Promise<WorkerToCoordinator> {

@@ -1,0 +1,35 @@
+/**
+ * Memory for reassembled transfers, handed back by their reader when done and reused. A fresh
+ * 16 MB buffer per gradient reply cost 6–20 ms here (page faults and GC), several times the copy
+ * into it, and a coordinator receiving N replies a step paid it N times. Ownership is explicit:
+ * only a buffer given back with `give` is reused, so a message whose views are still read is
+ * never overwritten (one never given back is simply garbage collected).
+ */
+export class TransferBuffers {
+  private readonly free: ArrayBuffer[] = [];
+  /** buffers this pool made: `give` ignores any other (a single-frame message's, say) */
+  private readonly made = new WeakSet<ArrayBuffer>();
+
+  /** @param keep how many free buffers to hold at most (the rest are left to the GC) */
+  constructor(private readonly keep = 4) {}
+
+  /** Memory for `bytes` bytes: a free buffer that holds them (and is not much larger), else a new one. Its contents are stale. */
+  take(bytes: number): Uint8Array {
+    const i = this.free.findIndex((b) => b.byteLength >= bytes && b.byteLength <= bytes * 1.25 + 4096);
+    if (i >= 0) return new Uint8Array(this.free.splice(i, 1)[0], 0, bytes);
+    const fresh = new ArrayBuffer(bytes);
+    this.made.add(fresh);
+    return new Uint8Array(fresh);
+  }
+
+  /** Gives back the memory under a message whose views nothing reads any more (`view.buffer`). */
+  give(memory: ArrayBufferLike): void {
+    if (!(memory instanceof ArrayBuffer) || !this.made.has(memory) || this.free.includes(memory)) return;
+    if (this.free.length < this.keep) this.free.push(memory);
+  }
+
+  /** How many buffers wait for reuse. */
+  get available(): number {
+    return this.free.length;
+  }
+}

@@ -1,0 +1,51 @@
+import test from 'ava';
+import { ramp } from '@adalora/test-support';
+import { addInto, squaresOf } from './wire-arithmetic';
+import { floatValuesOf, wireFromFloat32, wireFromFloat64, wireFromInt32, type WireTensor } from './wire-tensor';
+
+/** `t` with its data moved to byteOffset `offset` of a larger buffer (as msgpackr leaves it). */
+function atOffset(t: WireTensor, offset: number): WireTensor {
+  const buf = new Uint8Array(t.data.byteLength + offset + 5);
+  buf.set(t.data, offset);
+  return { ...t, data: buf.subarray(offset, offset + t.data.byteLength) };
+}
+
+// 20,011 values: more than two chunks of the aligned scratch, and a last partial one
+const N = 20_011;
+const values64 = Float64Array.from(ramp(N), (x, i) => x * (1 + i / 3) + 1e-9 * i);
+const cases: [string, WireTensor][] = [
+  ['float64', wireFromFloat64([N], values64)],
+  ['float32', wireFromFloat32([N], ramp(N))],
+  ['float16', wireFromFloat32([N], ramp(N), 'float16')],
+];
+
+test('squaresOf and addInto read a tensor at every byteOffset exactly as its copied values (floatValuesOf) do', (t) => {
+  for (const [dtype, wire] of cases) {
+    const values = floatValuesOf(wire); // the reference: values copied into aligned memory
+    let squares = 0;
+    for (let i = 0; i < values.length; i++) squares += values[i] * values[i];
+    const base = Float64Array.from(ramp(N), (x) => x * 7.25);
+    const expected = base.map((s, i) => s + values[i]);
+    for (let offset = 0; offset < 9; offset++) {
+      const moved = atOffset(wire, offset);
+      t.is(squaresOf(moved), squares, `${dtype} squares at offset ${offset}`);
+      t.is(squaresOf(moved), squares, `${dtype} squares again (remembered) at offset ${offset}`);
+      const sum = base.slice();
+      addInto(sum, moved);
+      t.deepEqual(sum, expected, `${dtype} sum at offset ${offset}`);
+    }
+  }
+});
+
+test('the sum of squares is not finite when a value is not, or a square overflows', (t) => {
+  const bytes = new Uint8Array(wireFromFloat64([4], Float64Array.of(1, 2, 3, 4), 'float64', 'x', 'float64').data);
+  bytes.set(new Uint8Array(Float64Array.of(NaN).buffer), 16);
+  t.true(Number.isNaN(squaresOf(atOffset({ dtype: 'float64', shape: [4], data: bytes }, 3))));
+  t.is(squaresOf(wireFromFloat64([2], Float64Array.of(1e200, 1), 'float64', 'x', 'float64')), Infinity);
+});
+
+test('addInto and squaresOf refuse int32; addInto a size that does not match', (t) => {
+  t.throws(() => addInto(new Float64Array(2), wireFromInt32([2], Int32Array.of(1, 2))), { instanceOf: TypeError });
+  t.throws(() => squaresOf(wireFromInt32([2], Int32Array.of(1, 2))), { instanceOf: TypeError });
+  t.throws(() => addInto(new Float64Array(3), wireFromFloat64([2], Float64Array.of(1, 2), 'float64', 'x', 'float64')), { instanceOf: RangeError, message: /16 bytes for a sum of 3/ });
+});
