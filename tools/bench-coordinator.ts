@@ -1,15 +1,19 @@
 // The coordinator's serial time per step (sum of the gradients, optimizer, allocation, encode of
 // the state) for the BERT-base adapter set (≈ 2.0 M values at r 12) with 8, 16 and 32 workers,
 // and its growth per added worker. Reference and subject run interleaved in the same process
-// (the way before: replies copied, summed in order after the last, the state encoded per
-// worker; then the way now: replies read as views and summed as they arrive, the state encoded
-// once), and each figure is the median over pairs, with the median ratio and its spread,
-// because this machine's speed drifts within a run.
+// (the way before: replies copied into fresh memory, summed in order after the last, the
+// regulariser made after the last reply, the state encoded per worker; then the way now: replies
+// read in reused memory straight off their bytes and summed as they arrive, the regulariser made
+// while the workers compute, the state encoded once), and each figure is the median over pairs,
+// with the median ratio and its spread, because this machine's speed drifts within a run. The
+// shares are of one micro-batch each (8 rows), as a float64 wire sends them: float32, 8 MB.
+// Last, what ws costs per received share to unmask its frames, native (bufferutil) and in JS.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBackend } from '@adalora/backend';
-import { gradientFrames, prepareSyntheticJob, presetValueCount, SYNTHETIC_PRESETS, serialStep, type SerialTimes } from '@adalora/coordinator';
+import { createRequire } from 'node:module';
+import { gradientFrames, prepareSyntheticJob, presetValueCount, SYNTHETIC_PRESETS, serialMemory, serialStep, type SerialTimes } from '@adalora/coordinator';
 import { median } from './bench-timing';
 
 const WORKERS = [8, 16, 32];
@@ -28,32 +32,59 @@ const job = prepareSyntheticJob({ preset: preset.name, steps: 100_000, batchSize
 try {
   console.log(`coordinator serial time per step: ${preset.description}, ${presetValueCount(preset)} values, float64 gradients; ${cpus().length} cores; ${PAIRS} interleaved pairs (before, now) per count`);
   const frames = gradientFrames(job, 0, ROWS, [0]);
+  const memory = serialMemory(job);
   // warm-up: JIT, wasm kernels, first allocations
   serialStep(job, [frames, frames], ROWS, 'ordered');
-  serialStep(job, [frames, frames], ROWS, 'arrival');
+  serialStep(job, [frames, frames], ROWS, 'arrival', memory);
   const now = new Map<number, SerialTimes[]>();
-  console.log('workers | way    |   total |     sum | optimizer | allocation |  encode | now/before (median, spread)');
+  console.log('workers | way    |   total |     sum | optimizer | allocation |  encode | now/before (median, spread) | regulariser made while workers compute (not in total)');
   for (const w of WORKERS) {
     const shares = Array.from({ length: w }, () => frames);
     const before: SerialTimes[] = [];
     const after: SerialTimes[] = [];
     for (let p = 0; p < PAIRS; p++) {
       before.push(serialStep(job, shares, ROWS, 'ordered'));
-      after.push(serialStep(job, shares, ROWS, 'arrival'));
+      after.push(serialStep(job, shares, ROWS, 'arrival', memory));
     }
     now.set(w, after);
     const ratios = after.map((a, i) => total(a) / total(before[i]));
     const row = (way: string, ts: SerialTimes[], tail = '') =>
       console.log(`${String(w).padStart(7)} | ${way.padEnd(6)} | ${fmt(median(ts.map(total)))} | ${fmt(median(ts.map((t) => t.sumMs)))} | ${fmt(median(ts.map((t) => t.optimizerMs))).padStart(9)} | ${fmt(median(ts.map((t) => t.allocationMs))).padStart(10)} | ${fmt(median(ts.map((t) => t.encodeMs)))} | ${tail}`);
     row('before', before);
-    row('now', after, `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
+    row('now', after, `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})          | ${median(after.map((a) => a.preparedMs)).toFixed(1)}`);
   }
   const at = (w: number) => median(now.get(w)!.map(total));
   const first = WORKERS[0];
   const last = WORKERS[WORKERS.length - 1];
   const perWorker = (at(last) - at(first)) / (last - first);
   console.log(`now: ${at(first).toFixed(1)} ms at ${first} workers (target ≤ ${TARGET_MS}): ${at(first) <= TARGET_MS ? 'met' : 'MISSED'}; +${perWorker.toFixed(2)} ms per added worker (${first}→${last}; target ≤ ${TARGET_PER_WORKER_MS}): ${perWorker <= TARGET_PER_WORKER_MS ? 'met' : 'MISSED'}`);
+  unmaskCost(frames.reduce((n, f) => n + f.byteLength, 0));
 } finally {
   job.dispose();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** ws unmasks every received frame: with bufferutil natively, else byte by byte in JS (this loop is ws's fallback). */
+function unmaskCost(bytes: number): void {
+  const buffer = Buffer.alloc(bytes, 7);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const inJs = (b: Buffer, m: Buffer) => {
+    for (let i = 0; i < b.length; i++) b[i] ^= m[i & 3];
+  };
+  let native: ((b: Buffer, m: Buffer) => void) | null = null;
+  try {
+    native = (createRequire(import.meta.url)('bufferutil') as { unmask: (b: Buffer, m: Buffer) => void }).unmask;
+  } catch {
+    console.log('bufferutil is not installed: ws unmasks in JS');
+  }
+  const time = (f: (b: Buffer, m: Buffer) => void) => {
+    f(buffer, mask);
+    return median(Array.from({ length: 5 }, () => {
+      const t0 = performance.now();
+      f(buffer, mask);
+      return performance.now() - t0;
+    }));
+  };
+  const js = time(inJs);
+  console.log(`ws unmasking one received share (${(bytes / 1e6).toFixed(1)} MB): ${native ? `native ${time(native).toFixed(2)} ms, ` : ''}JS ${js.toFixed(2)} ms`);
 }

@@ -29,7 +29,7 @@ const describe = (c: MeasuredCosts) =>
 // (this machine's speed drifts with its load: the costs are measured again right before each run)
 const loopback = (costs: MeasuredCosts): ScalingScenario => ({
   values,
-  gradientBytesPerValue: 8,
+  gradientBytesPerValue: 4, // one micro-batch per worker: a float64 wire sends it as float32, exactly
   stateBytesPerValue: 4,
   rowsPerWorker: ROWS,
   sampleMs: SAMPLE_MS,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepReport } from '@adalora/training';
+import { nativeFrameMasking } from '@adalora/protocol';
 import { BestTracker, finalVsBestWarning, type BestEval } from './best-adapter';
 import { checkpointName, saveCheckpoint } from './checkpoint';
 import { pruneCheckpoints } from './checkpoint-retention';
@@ -176,6 +177,7 @@ export class Coordinator {
     const minWorkers = job.config.cluster.minWorkers;
     const statusUrl = this.cluster.statusUrl(job.config.cluster.host);
     if (statusUrl) this.log(`status page: ${statusUrl}`);
+    if (!nativeFrameMasking()) this.log('ws unmasks frames in JS here (the optional bufferutil did not load): every received gradient share costs ~2 ms per MB more');
     this.log(`waiting for ${minWorkers} worker(s) on ${this.cluster.address(job.config.cluster.host)}`);
     if ((await this.interruption.unless(this.pool.waitFor(minWorkers))) === INTERRUPTED) return this.stopEarly();
     const progress = new Progress(job.totalSteps, this.o.progressBar, { stream: this.o.progressStream });

@@ -44,9 +44,9 @@ export async function measureMachineCosts(preset: SyntheticPresetName, repeats =
     const shapes = [...job.injected.trainables].map(([name, v]) => ({ name, shape: v.shape }));
     const tensors = new SyntheticGradients(shapes, 1, job.config.cluster.wire).tensors(8, 1);
     const msg: GradientsMessage = { type: 'gradients', runId: job.runId, step: 0, requestId: 1, sampleCount: 8, lossSum: 8, computeMs: 1, tensors };
-    const gradBytes = values * 8;
     const encodeMs = median(Array.from({ length: repeats }, () => timed(() => new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg))));
     const shareFrames = new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg);
+    const gradBytes = shareFrames.reduce((n, f) => n + f.byteLength, 0);
     const stateFrames = new FrameWriter().encode(stateMessage(job));
     const stateBytes = stateFrames.reduce((n, f) => n + f.byteLength, 0);
     const readMs = median(

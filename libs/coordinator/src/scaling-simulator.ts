@@ -34,7 +34,7 @@ export interface MachineCosts {
 export interface ScalingScenario {
   /** trainable values (the adapter set) */
   readonly values: number;
-  /** bytes per value of a gradient share on the wire (8: float64) and of the state (4: float32) */
+  /** bytes per value of a gradient share on the wire (8: float64; 4: float32, or a float64 wire's share of one micro-batch) and of the state (4: float32) */
   readonly gradientBytesPerValue: number;
   readonly stateBytesPerValue: number;
   readonly rowsPerWorker: number;

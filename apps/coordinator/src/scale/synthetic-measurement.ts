@@ -87,7 +87,7 @@ export class SyntheticMeasurement implements MeasurementSource {
     const rowsAt = (w: number) => Math.ceil(this.batchAt(w) / w);
     const base = (w: number, c: MeasuredCosts): ScalingScenario => ({
       values: presetValueCount(SYNTHETIC_PRESETS[this.o.preset]),
-      gradientBytesPerValue: 8,
+      gradientBytesPerValue: 4, // one micro-batch per worker: a float64 wire sends it as float32, exactly
       stateBytesPerValue: 4,
       rowsPerWorker: rowsAt(w),
       sampleMs: this.o.sampleMs,
