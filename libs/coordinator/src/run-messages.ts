@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, tensorFromFloat32, type JsonObject, type ModelFile, type StateMessage, type WelcomeMessage } from '@adalora/protocol';
+import { PROTOCOL_VERSION, wireViewOfFloat32, type JsonObject, type ModelFile, type StateMessage, type WelcomeMessage } from '@adalora/protocol';
 import { workerJobToJson } from '@adalora/config';
 import type { Job } from './job';
 
@@ -16,7 +16,8 @@ export function welcomeMessage(job: Job, workerIndex: number, modelFiles: readon
 /** The adapter and head values every worker loads before the next step. */
 export function stateMessage(job: Job): StateMessage {
   const trainables = job.injected.trainables;
-  // State goes as float32 always: every replica must hold exactly the coordinator's values.
-  const tensors = [...job.optimizer.snapshot()].map(([name, values]) => tensorFromFloat32(name, trainables.get(name)!.shape, values));
+  // State goes as float32 always: every replica must hold exactly the coordinator's values. The
+  // tensors view the snapshot's arrays (made for this message): encode it before the next step.
+  const tensors = [...job.optimizer.snapshot()].map(([name, values]) => ({ name, ...wireViewOfFloat32(trainables.get(name)!.shape, values, name) }));
   return { type: 'state', runId: job.runId, step: job.optimizer.step, tensors };
 }

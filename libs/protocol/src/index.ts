@@ -59,6 +59,7 @@ export {
   elementCount,
   firstNonFinite,
   wireFromFloat32,
+  wireViewOfFloat32,
   wireFromInt32,
   tensorFromFloat32,
   tensorFromFloat64,

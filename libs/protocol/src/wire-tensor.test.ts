@@ -11,6 +11,7 @@ import {
   tensorFromFloat32,
   tensorFromInt32,
   wireFromFloat32,
+  wireViewOfFloat32,
   type WireTensor,
 } from './wire-tensor';
 
@@ -113,6 +114,15 @@ test('firstNonFinite: float64 and float32 at every byteOffset (aligned view or s
       }
     }
   }
+});
+
+test('wireViewOfFloat32 views the values without a copy, reads back exactly, and refuses NaN', (t) => {
+  const v = ramp(10);
+  const w = wireViewOfFloat32([2, 5], v);
+  t.is(w.data.buffer, v.buffer, 'no copy');
+  t.deepEqual(float32FromTensor(w), v);
+  t.throws(() => wireViewOfFloat32([3], Float32Array.of(1, NaN, 2), 'x'), { message: /element 1: value is NaN/ });
+  t.throws(() => wireViewOfFloat32([4], Float32Array.of(1, 2)), { instanceOf: RangeError });
 });
 
 test('the sender refuses NaN, Inf and float16 overflow with PROTO_ERR_NON_FINITE', (t) => {

@@ -107,6 +107,20 @@ export function wireFromFloat32(shape: readonly number[], values: Float32Array, 
 }
 
 /**
+ * A float32 wire tensor on `values`' own bytes, without the copy wireFromFloat32 makes: for
+ * values the caller made for this message and leaves alone until it is encoded (the state the
+ * coordinator sends every step: 8 MB for BERT-base). Checked like wireFromFloat32.
+ * @throws ProtocolError PROTO_ERR_NON_FINITE when a value is NaN/±Inf
+ */
+export function wireViewOfFloat32(shape: readonly number[], values: Float32Array, name = '<tensor>'): WireTensor {
+  checkShape(`tensor '${name}'`, shape, values.length);
+  const out: WireTensor = { dtype: 'float32', shape: [...shape], data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
+  const bad = firstNonFinite(out);
+  if (bad >= 0) throw protocolError('PROTO_ERR_NON_FINITE', `element ${bad}: value is ${values[bad]}`, { field: `tensor '${name}'` });
+  return out;
+}
+
+/**
  * How a `float64` wire sends exact values: `narrowest` as float32 when every value of the tensor
  * is a float32 number (half the bytes, the same values: the common case of a share of one
  * micro-batch, whose float64 sum is its float32 gradient), else as float64; `float64` always.
