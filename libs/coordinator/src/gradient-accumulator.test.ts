@@ -40,7 +40,7 @@ test('shares added in arrival order give the bits of the ordered sum (the optimi
 
 test('a share lacking a tensor or with the wrong size is refused', (t) => {
   const acc = new GradientAccumulator(new Map([['w' as TrainableKey, { size: 3 }]]));
-  t.throws(() => acc.add({ count: 1, lossSum: 0, tensors: new Map([['w' as TrainableKey, wireFromFloat64([2], new Float64Array(2), 'float64', 'w', 'float64')]]), computeMs: 0 }, 0), { message: /16 bytes for a sum of 3/ });
+  t.throws(() => acc.add({ count: 1, lossSum: 0, tensors: new Map([['w' as TrainableKey, wireFromFloat64([2], new Float64Array(2), 'float64', 'w', 'float64')]]), computeMs: 0 }, 0), { message: /'w' has 2 values in the share, 3 in the sum/ });
   t.throws(() => acc.add({ count: 1, lossSum: 0, tensors: new Map(), computeMs: 0 }, 0), { message: /lacks 'w'/ });
 });
 
@@ -62,4 +62,30 @@ test('add judges the per-sample norm over every tensor, of any float dtype; a re
   t.deepEqual([...after.grads].map(([k, g]) => [k, g.slice()] as const), snapshot, 'the refused shares changed nothing');
   t.is(after.count, 2);
   t.is(acc.added, 1);
+});
+
+test('shares added in bursts (flush now and then) give the bits of adding each as it comes; each is released once added', (t) => {
+  const n = 3000;
+  const shares = Array.from({ length: 9 }, (_, i) => share(i + 20, 1 + (i % 2), n));
+  const sized = new Map([['w' as TrainableKey, { size: n }]]);
+  const oneByOne = new GradientAccumulator(sized);
+  for (const [i, s] of shares.entries()) {
+    oneByOne.add(s, i);
+    oneByOne.flush();
+  }
+  const bursts = new GradientAccumulator(sized);
+  const released: number[] = [];
+  for (const [i, s] of shares.entries()) {
+    bursts.add(s, i, () => null, () => released.push(i));
+    if (i % 4 === 2) {
+      bursts.flush();
+      t.is(bursts.pending, 0);
+    }
+  }
+  t.true(bursts.pending > 0, 'some shares still wait for the total');
+  t.deepEqual(released, [0, 1, 2, 3, 4, 5, 6], 'released when added, not before');
+  t.is(bits(bursts.total().grads.get('w' as TrainableKey)!), bits(oneByOne.total().grads.get('w' as TrainableKey)!));
+  t.deepEqual(released, [...shares.keys()]);
+  bursts.reset();
+  t.deepEqual([...bursts.total().grads.get('w' as TrainableKey)!].filter((x) => x !== 0), [], 'reset empties the sum');
 });

@@ -22,7 +22,8 @@ export interface BatchGradients extends GatherTimes {
  * fixed grid (training.microBatch rows) and workers get whole micro-batches, so every
  * micro-batch is computed the same way whatever the number of workers; shares of workers that
  * fail or time out are split again among the remaining ones until every row is covered once.
- * Each accepted share is added to `sum` (empty) as it arrives (see GradientAccumulator).
+ * Each accepted share is added to `sum` (empty) as it arrives, with the others that arrived
+ * while the thread was busy (see GradientAccumulator).
  * A micro-batch that fails on two workers (or on all there are) stops the run (RunStopped).
  */
 export async function gradientsFromShares(pool: WorkerPool, job: Job, step: number, ids: readonly number[], batch: SampleBatch, norms: GradientNormGuard, sum: GradientAccumulator, log: (line: string) => void): Promise<BatchGradients> {
@@ -40,11 +41,12 @@ export async function gradientsFromShares(pool: WorkerPool, job: Job, step: numb
       log(`step ${step}: a share of ${share.length} micro-batch(es) failed (${e.message}); redistributing`);
     },
   });
+  const sums = sum.total();
   return {
-    sums: sum.total(),
+    sums,
     computeMs: Math.max(0, ...covered.map((c) => c.result.computeMs)),
     // reading the frames of the replies is part of summing them
-    sumMs: clock.sumMs + (pool.traffic.readMs - readBefore),
+    sumMs: clock.sumMs + sum.flushMs + (pool.traffic.readMs - readBefore),
     lastTransferMs: clock.lastTransferMs,
     workers: new Set(covered.map((c) => c.worker)).size,
   };
@@ -82,9 +84,11 @@ async function computeOn(
       link.close('PROTO_ERR_BAD_FIELD');
       throw e;
     }
-    const absurd = sum.add(share, units[0], (norm) => norms.judge(norm));
+    const tensors = share.tensors;
+    const absurd = sum.add(share, units[0], (norm) => norms.judge(norm), () => link.doneWith(tensors.values()));
     if (absurd) throw link.close('COORD_ERR_ABSURD_GRADIENTS', absurd);
-    link.doneWith(share.tensors.values()); // summed: its memory may take a later reply
+    // added when the thread is next free: with every other share that arrived meanwhile
+    if (sum.pending === 1) setImmediate(() => sum.flush());
     link.lastComputeMs = share.computeMs;
     clock.sumMs += performance.now() - arrived;
     if (arrived > clock.lastArrival) {

@@ -55,10 +55,12 @@ function copiedShare(share: ShareGradients): GradientSums {
 export interface SerialMemory {
   readonly acc: GradientAccumulator;
   readonly buffers: TransferBuffers;
+  /** shares added together at most (1: each as it comes) */
+  readonly burst: number;
 }
 
-export function serialMemory(job: Job): SerialMemory {
-  return { acc: new GradientAccumulator(job.injected.trainables), buffers: new TransferBuffers(8) };
+export function serialMemory(job: Job, burst = 4): SerialMemory {
+  return { acc: new GradientAccumulator(job.injected.trainables), buffers: new TransferBuffers(burst + 4), burst };
 }
 
 /**
@@ -79,9 +81,12 @@ export function serialStep(job: Job, shares: readonly (readonly Uint8Array[])[],
     acc.reset();
     shares.forEach((frames, i) => {
       const share = readShare(job, frames, rows, buffers);
-      const refused = acc.add(share, i, (norm) => (Number.isFinite(norm) ? null : 'not finite'));
+      const refused = acc.add(share, i, (norm) => (Number.isFinite(norm) ? null : 'not finite'), () => {
+        for (const t of share.tensors.values()) buffers.give(t.data.buffer);
+      });
       if (refused) throw new Error(`serial work: a share was refused (${refused})`);
-      for (const t of share.tensors.values()) buffers.give(t.data.buffer);
+      // as when the replies come in a burst faster than the thread adds them: a flush every `burst` shares
+      if (acc.pending >= memory.burst) acc.flush();
     });
     sums = [acc.total()];
   } else {

@@ -26,10 +26,12 @@ test('squaresOf and addInto read a tensor at every byteOffset exactly as its cop
     for (let i = 0; i < values.length; i++) squares += values[i] * values[i];
     const base = Float64Array.from(ramp(N), (x) => x * 7.25);
     const expected = base.map((s, i) => s + values[i]);
+    const aligned = squaresOf(atOffset(wire, 0));
+    t.true(Math.abs(aligned - squares) <= 1e-12 * squares, `${dtype}: ${aligned} is Σx² (${squares}) up to the order of the additions`);
     for (let offset = 0; offset < 9; offset++) {
       const moved = atOffset(wire, offset);
-      t.is(squaresOf(moved), squares, `${dtype} squares at offset ${offset}`);
-      t.is(squaresOf(moved), squares, `${dtype} squares again (remembered) at offset ${offset}`);
+      t.is(squaresOf(moved), aligned, `${dtype} squares at offset ${offset}: the same bits whatever the alignment`);
+      t.is(squaresOf(moved), aligned, `${dtype} squares again (remembered) at offset ${offset}`);
       const sum = base.slice();
       addInto(sum, moved);
       t.deepEqual(sum, expected, `${dtype} sum at offset ${offset}`);
