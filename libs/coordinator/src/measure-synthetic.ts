@@ -35,6 +35,12 @@ export interface MeasureSyntheticOptions {
 }
 
 /**
+ * Connection attempts per synthetic worker: the coordinator holds at most 32 connections in
+ * their handshake at once and closes the oldest beyond that, so 128 connecting together retry.
+ */
+const CONNECT_RETRIES = 30;
+
+/**
  * Runs a synthetic job (see prepareSyntheticJob) on a coordinator in this process with
  * `workers` synthetic connections to it (the real protocol over loopback WebSocket), and returns
  * the time split of each measured step, as metrics.jsonl recorded it. Its files go to a
@@ -67,7 +73,7 @@ export async function measureSynthetic(o: MeasureSyntheticOptions): Promise<Step
       sampleMs: o.sampleMs,
       idPrefix: 'synthetic',
       secret: null,
-      maxRetries: 5,
+      maxRetries: CONNECT_RETRIES,
       giveUpAfterMs: 60_000,
       initialDelayMs: 100,
       maxDelayMs: 1_000,
@@ -97,7 +103,7 @@ export async function measureSynthetic(o: MeasureSyntheticOptions): Promise<Step
 
 /** `adalora worker --synthetic --connections K` as a child process; resolves with one exit for all. */
 function childWorkers(url: string, o: MeasureSyntheticOptions): Promise<WorkerExit[]> {
-  const child = spawnWorkerProcess(['--synthetic', '--connections', String(o.workers), '--sample-ms', String(o.sampleMs), '--coordinator', url, '--id', 'synthetic', '--retries', '5', '--quiet']);
+  const child = spawnWorkerProcess(['--synthetic', '--connections', String(o.workers), '--sample-ms', String(o.sampleMs), '--coordinator', url, '--id', 'synthetic', '--retries', String(CONNECT_RETRIES), '--quiet']);
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
