@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCHES = [
   'bench-allocator.ts',
+  'bench-adamw.ts',
   'bench-protocol.ts',
   'bench-encoder-step.ts',
   'bench-backends.ts',

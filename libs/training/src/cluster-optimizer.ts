@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import type { AdaLoraConfig } from '@adalora/config';
 import {
   adapterKey,
@@ -6,12 +5,14 @@ import {
   applyKeepMask,
   checkTensorSet,
   RankAllocator,
+  readFloat32,
   SvdAdapter,
   type AdamWState,
   type AllocationDecision,
   type RankAllocatorState,
   type ModuleId,
   type TrainableKey,
+  type Triplet,
 } from '@adalora/core';
 import type { InjectedAdapters } from '@adalora/models';
 import type { GradientSums } from './gradient-sums';
@@ -53,6 +54,8 @@ export interface StepReport {
  * The optimizer step of the whole cluster, made once: the global mean gradient from the
  * workers' sums, plus the orthogonal regulariser's gradient, then AdamW, then the rank
  * allocation (peft's `update_and_allocate(step)`). Its state is the state every worker loads.
+ * The step works on float32 arrays in JS passes rounded like tf's kernels (AdamW.stepFloat32,
+ * the ImportanceTracker): no tensor but the trainables' new values, written once per step.
  */
 export class ClusterOptimizer {
   private readonly adamw: AdamW;
@@ -60,6 +63,8 @@ export class ClusterOptimizer {
   private stepIndex = 0;
   /** the regulariser gradients prepare() made: apply() takes no other */
   private readonly issued = new WeakSet<OrthogonalGradient>();
+  /** each trainable's values as last written or read, and the tensor data they are of (see snapshot) */
+  private readonly known = new Map<TrainableKey, { readonly dataId: object; readonly values: Float32Array }>();
 
   constructor(
     private readonly injected: InjectedAdapters,
@@ -99,27 +104,23 @@ export class ClusterOptimizer {
       if (prepared) this.checkPrepared(prepared);
       const samples = shares.reduce((n, s) => n + s.count, 0);
       if (samples === 0) throw new Error('ClusterOptimizer.apply: the global batch has no samples');
-      const trainables = this.injected.trainables;
       const step = this.stepIndex;
       const lr = learningRate(step, this.optim.schedule);
       let decision: AllocationDecision | null = null;
       const started = performance.now();
       const grads = this.meanGradients(shares, samples);
       const meaned = performance.now();
-      let optimized = meaned;
-      try {
-        orth ??= this.prepare();
-        orth.addTo(grads);
-        this.adamw.step(grads, lr);
-        optimized = performance.now();
-        if (this.allocator) {
-          decision = this.allocator.updateAndAllocate(step, this.tripletsOf(trainables), this.tripletsOf(grads));
-          if (decision.keep) {
-            for (const [id, keep] of decision.keep) applyKeepMask(this.svd(id).E, keep);
-          }
+      orth ??= this.prepare();
+      orth.addTo(grads);
+      const written = this.adamw.stepFloat32(grads, lr);
+      this.remember(written);
+      const optimized = performance.now();
+      if (this.allocator) {
+        // the values just written stand for the trainables: the same bits, no read-back
+        decision = this.allocator.updateAndAllocate(step, this.tripletsOf(written), this.tripletsOf(grads));
+        if (decision.keep) {
+          for (const [id, keep] of decision.keep) applyKeepMask(this.svd(id).E, keep);
         }
-      } finally {
-        grads.forEach((g) => g.dispose());
       }
       this.stepIndex++;
       const lossSum = shares.reduce((s, x) => s + x.lossSum, 0);
@@ -168,30 +169,57 @@ export class ClusterOptimizer {
     this.stepIndex = state.step;
   }
 
-  /** Every trainable tensor's current value, by key: what workers load after a step. */
+  /**
+   * Every trainable tensor's current value, by key: what workers load after a step. Values the
+   * optimizer wrote are handed out as they are, without a copy or a read-back: the arrays are
+   * shared with later snapshots while the tensor keeps those values, so read them, never write
+   * them. A trainable changed by anything else (a rank mask, a restore) is read again.
+   */
   snapshot(): Map<TrainableKey, Float32Array> {
     const out = new Map<TrainableKey, Float32Array>();
-    for (const [name, v] of this.injected.trainables) out.set(name, Float32Array.from(v.dataSync()));
+    for (const [name, v] of this.injected.trainables) {
+      let known = this.known.get(name);
+      // Variable.assign gives a variable a new dataId: the same one means the same values
+      if (known?.dataId !== v.dataId) {
+        known = { dataId: v.dataId, values: readFloat32(v).slice() };
+        this.known.set(name, known);
+      }
+      out.set(name, known.values);
+    }
     return out;
   }
 
-  /** Σ shares / samples, as tensors by trainable key (the caller disposes them). */
-  private meanGradients(shares: readonly GradientSums[], samples: number): Map<TrainableKey, tf.Tensor> {
+  // the values AdamW just wrote into the trainables (fresh arrays no one writes)
+  private remember(written: ReadonlyMap<string, Float32Array>): void {
+    for (const [name, values] of written) {
+      const v = this.injected.trainables.get(name as TrainableKey)!;
+      this.known.set(name as TrainableKey, { dataId: v.dataId, values });
+    }
+  }
+
+  /** Σ shares / samples in float32, by trainable key. */
+  private meanGradients(shares: readonly GradientSums[], samples: number): Map<TrainableKey, Float32Array> {
     const trainables = this.injected.trainables;
     const checked = shares.map((share, i) =>
       checkTensorSet(trainables, [...share.grads].map(([name, values]) => ({ name, size: values.length, values })), `ClusterOptimizer.apply: gradients of share ${i + 1} of ${shares.length}`),
     );
-    const out = new Map<TrainableKey, tf.Tensor>();
+    const out = new Map<TrainableKey, Float32Array>();
     for (const [name, v] of trainables) {
-      // float64: exact partial sums add up to the same bits in any grouping
-      const sum = new Float64Array(v.size);
-      for (const share of checked) {
-        const g = share.get(name)!.values;
-        for (let i = 0; i < g.length; i++) sum[i] += g[i];
-      }
       const mean = new Float32Array(v.size);
-      for (let i = 0; i < sum.length; i++) mean[i] = sum[i] / samples;
-      out.set(name, tf.tensor(mean, v.shape, 'float32'));
+      if (checked.length === 1) {
+        // one share (the coordinator's running sum): no second sum; 0 + g as the sum below starts at +0
+        const g = checked[0].get(name)!.values;
+        for (let i = 0; i < g.length; i++) mean[i] = (0 + g[i]) / samples;
+      } else {
+        // float64: exact partial sums add up to the same bits in any grouping
+        const sum = new Float64Array(v.size);
+        for (const share of checked) {
+          const g = share.get(name)!.values;
+          for (let i = 0; i < g.length; i++) sum[i] += g[i];
+        }
+        for (let i = 0; i < sum.length; i++) mean[i] = sum[i] / samples;
+      }
+      out.set(name, mean);
     }
     return out;
   }
@@ -200,10 +228,16 @@ export class ClusterOptimizer {
     return this.adalora.mode === 'adalora' ? new Map([...this.injected.adapters].map(([id, a]) => [id, a as SvdAdapter])) : new Map();
   }
 
-  private tripletsOf(tensors: ReadonlyMap<TrainableKey, tf.Tensor>): Map<ModuleId, { A: tf.Tensor; E: tf.Tensor; B: tf.Tensor }> {
-    const out = new Map<ModuleId, { A: tf.Tensor; E: tf.Tensor; B: tf.Tensor }>();
+  // A, E, B values of every module (each array in the tensor's row-major order)
+  private tripletsOf(values: ReadonlyMap<string, Float32Array>): Map<ModuleId, Triplet<Float32Array>> {
+    const out = new Map<ModuleId, Triplet<Float32Array>>();
     for (const id of this.injected.adapters.keys()) {
-      out.set(id, { A: tensors.get(adapterKey(id, 'lora_A'))!, E: tensors.get(adapterKey(id, 'lora_E'))!, B: tensors.get(adapterKey(id, 'lora_B'))! });
+      const get = (key: TrainableKey) => {
+        const x = values.get(key);
+        if (!x) throw new Error(`ClusterOptimizer.apply: no values of ${key}`);
+        return x;
+      };
+      out.set(id, { A: get(adapterKey(id, 'lora_A')), E: get(adapterKey(id, 'lora_E')), B: get(adapterKey(id, 'lora_B')) });
     }
     return out;
   }
@@ -216,7 +250,10 @@ export class ClusterOptimizer {
     const out = new Map<ModuleId, number>();
     if (this.adalora.mode !== 'adalora') return out;
     for (const id of this.injected.adapters.keys()) {
-      out.set(id, (this.svd(id).E.dataSync() as Float32Array).reduce((n: number, e: number) => n + (e !== 0 ? 1 : 0), 0));
+      const e = readFloat32(this.svd(id).E); // a view on wasm: no copy, no tf op while it is read
+      let n = 0;
+      for (let i = 0; i < e.length; i++) if (e[i] !== 0) n++;
+      out.set(id, n);
     }
     return out;
   }
