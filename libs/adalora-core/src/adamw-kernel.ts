@@ -37,10 +37,25 @@ type UpdateFn = (p: number, g: number, m: number, v: number, out: number, bytes:
 
 const PAGE = 65536;
 
-/** One kernel instance with its own memory, which grows to the largest parameter seen. */
+/** Where a parameter's two moments live in a kernel's memory (one region each). */
+export interface MomentsHandle {
+  /** values per moment */
+  readonly size: number;
+  /** byte offsets of exp_avg and exp_avg_sq */
+  readonly m: number;
+  readonly v: number;
+}
+
+/**
+ * One kernel instance with its own memory: the moments of every parameter stay there between
+ * steps (so a step copies in only the parameter and its gradient, and copies out the new
+ * values), followed by scratch room for one parameter. The memory grows as needed.
+ */
 export class AdamWKernel {
   private readonly memory: WasmMemory;
   private readonly update: UpdateFn;
+  /** end of the moments' regions, in bytes; the scratch room starts here */
+  private used = 0;
 
   constructor() {
     const instance = new wasm.Instance(new wasm.Module(moduleBytes()));
@@ -48,29 +63,55 @@ export class AdamWKernel {
     this.update = instance.exports.update as UpdateFn;
   }
 
-  /**
-   * Updates `m` and `v` in place and writes the new parameter values into `out`, from the
-   * parameter `p` and its gradient `g` (all of `out.length` values; `p` may be any view).
-   */
-  run(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, c: AdamWConstants): void {
-    const n = out.length;
-    if (p.length !== n || g.length !== n || m.length !== n || v.length !== n) {
-      throw new Error(`AdamWKernel.run: lengths differ (p ${p.length}, g ${g.length}, m ${m.length}, v ${v.length}, out ${n})`);
-    }
-    const lanes = (n + 3) & ~3; // whole f32x4 vectors; the padding lanes compute garbage no one reads
-    const bytes = lanes * 4;
-    const need = 5 * bytes;
-    if (this.memory.buffer.byteLength < need) this.memory.grow(Math.ceil((need - this.memory.buffer.byteLength) / PAGE));
-    const heap = new Float32Array(this.memory.buffer); // after a grow: the old buffer is detached
-    heap.set(p, 0);
-    heap.set(g, lanes);
-    heap.set(m, 2 * lanes);
-    heap.set(v, 3 * lanes);
-    this.update(0, bytes, 2 * bytes, 3 * bytes, 4 * bytes, bytes, c.decay, c.c1, c.b2, c.c2, c.bc2Sqrt, c.eps, c.stepSize);
-    m.set(heap.subarray(2 * lanes, 2 * lanes + n));
-    v.set(heap.subarray(3 * lanes, 3 * lanes + n));
-    out.set(heap.subarray(4 * lanes, 4 * lanes + n));
+  /** Room for the two moments of a parameter of `size` values, zeroed; kept until reset(). */
+  allocate(size: number): MomentsHandle {
+    if (!Number.isInteger(size) || size < 0) throw new Error(`AdamWKernel.allocate: size must be an integer >= 0, got ${size}`);
+    const bytes = paddedBytes(size);
+    const at = this.used;
+    this.reserve(at + 2 * bytes);
+    new Uint8Array(this.memory.buffer, at, 2 * bytes).fill(0);
+    this.used = at + 2 * bytes;
+    return { size, m: at, v: at + bytes };
   }
+
+  /** A view of one moment's values: valid until the next allocate() or run() (the memory may grow), never kept. */
+  view(h: MomentsHandle, which: 'm' | 'v'): Float32Array {
+    return new Float32Array(this.memory.buffer, h[which], h.size);
+  }
+
+  /** Forgets every moment (their room is reused from the start). */
+  reset(): void {
+    this.used = 0;
+  }
+
+  /**
+   * One update of a parameter: its moments in place, and its new values into `out`, from its
+   * values `p` and gradient `g` (each of `h.size` values; `p` may be a view of another heap).
+   */
+  run(p: Float32Array, g: Float32Array, h: MomentsHandle, out: Float32Array, c: AdamWConstants): void {
+    const n = h.size;
+    if (p.length !== n || g.length !== n || out.length !== n) {
+      throw new Error(`AdamWKernel.run: ${n} moments, but p has ${p.length} values, g ${g.length}, out ${out.length}`);
+    }
+    const bytes = paddedBytes(n); // whole f32x4 vectors; the padding lanes compute garbage no one reads
+    const [pAt, gAt, outAt] = [this.used, this.used + bytes, this.used + 2 * bytes];
+    this.reserve(outAt + bytes);
+    const heap = new Float32Array(this.memory.buffer); // after a grow: the old buffer is detached
+    heap.set(p, pAt / 4);
+    heap.set(g, gAt / 4);
+    this.update(pAt, gAt, h.m, h.v, outAt, bytes, c.decay, c.c1, c.b2, c.c2, c.bc2Sqrt, c.eps, c.stepSize);
+    out.set(heap.subarray(outAt / 4, outAt / 4 + n));
+  }
+
+  private reserve(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (have < bytes) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+  }
+}
+
+// 16-byte multiples: every region starts aligned and holds whole f32x4 vectors
+function paddedBytes(size: number): number {
+  return ((size + 3) & ~3) * 4;
 }
 
 // --- the module's bytes ---------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { AdamWKernel, type AdamWConstants } from './adamw-kernel';
+import { AdamWKernel, type AdamWConstants, type MomentsHandle } from './adamw-kernel';
 import { readFloat32 } from './read-float32';
 
 /** torch.optim.AdamW's hyper-parameters (lr is given per step). */
@@ -29,8 +29,8 @@ export interface AdamWState {
 
 interface Slot {
   step: number;
-  m: Float32Array; // exp_avg
-  v: Float32Array; // exp_avg_sq
+  /** exp_avg and exp_avg_sq, in the kernel's memory */
+  moments: MomentsHandle;
 }
 
 /**
@@ -111,7 +111,7 @@ export class AdamW {
       if (!g) continue;
       let slot = this.slots.get(name);
       if (!slot) {
-        slot = { step: 0, m: new Float32Array(p.size), v: new Float32Array(p.size) };
+        slot = { step: 0, moments: this.kernel.allocate(p.size) };
         this.slots.set(name, slot);
       }
       slot.step += 1;
@@ -120,7 +120,7 @@ export class AdamW {
       const c: AdamWConstants = { decay, c1, b2, c2, eps, stepSize: f(lr / (1 - this.beta1 ** t)), bc2Sqrt: f(Math.sqrt(1 - this.beta2 ** t)) };
       const next = new Float32Array(p.size);
       // p as a wasm heap view, read before the next tf op (the assign below) may move that heap
-      this.kernel.run(readFloat32(p), g, slot.m, slot.v, next, c);
+      this.kernel.run(readFloat32(p), g, slot.moments, next, c);
       const written = tf.tensor(next, p.shape, 'float32');
       p.assign(written);
       written.dispose();
@@ -132,7 +132,7 @@ export class AdamW {
   /** A copy of the state as typed arrays. */
   exportState(): AdamWState {
     const params: Record<string, AdamWParamState> = {};
-    for (const [name, s] of this.slots) params[name] = { step: s.step, expAvg: s.m.slice(), expAvgSq: s.v.slice() };
+    for (const [name, s] of this.slots) params[name] = { step: s.step, expAvg: this.kernel.view(s.moments, 'm').slice(), expAvgSq: this.kernel.view(s.moments, 'v').slice() };
     return { params };
   }
 
@@ -149,12 +149,18 @@ export class AdamW {
       }
     }
     this.dispose();
-    for (const [name, s] of Object.entries(state.params)) this.slots.set(name, { step: s.step, m: s.expAvg.slice(), v: s.expAvgSq.slice() });
+    for (const [name, s] of Object.entries(state.params)) {
+      const moments = this.kernel.allocate(s.expAvg.length);
+      this.kernel.view(moments, 'm').set(s.expAvg);
+      this.kernel.view(moments, 'v').set(s.expAvgSq);
+      this.slots.set(name, { step: s.step, moments });
+    }
   }
 
-  /** Drops the moments (the parameters are not the optimizer's). */
+  /** Drops the moments (the parameters are not the optimizer's); the kernel's memory is reused, not returned. */
   dispose(): void {
     this.slots.clear();
+    this.kernel.reset();
   }
 
   private param(name: string): tf.Variable {

@@ -46,7 +46,11 @@ export interface StepReport {
   readonly maskApplied: boolean;
   /** non-zero singular values per adapted module after the step (AdaLoRA only) */
   readonly kept: ReadonlyMap<ModuleId, number>;
-  /** where the step's time went, in ms: the mean of the shares, AdamW (with the orthogonal regulariser), the rank allocation */
+  /**
+   * where the step's time went, in ms: the mean of the shares (with the regulariser's gradient
+   * added), AdamW (plus making the regulariser's gradient when apply() was not given it
+   * prepared), the rank allocation
+   */
   readonly phaseMs: { readonly mean: number; readonly optimizer: number; readonly allocation: number };
 }
 
@@ -107,11 +111,12 @@ export class ClusterOptimizer {
       const step = this.stepIndex;
       const lr = learningRate(step, this.optim.schedule);
       let decision: AllocationDecision | null = null;
-      const started = performance.now();
-      const grads = this.meanGradients(shares, samples);
-      const meaned = performance.now();
+      // the regulariser's gradient, unless prepared while the workers computed: optimizer time
+      const regularising = performance.now();
       orth ??= this.prepare();
-      orth.addTo(grads);
+      const started = performance.now();
+      const grads = this.meanGradients(shares, samples, orth);
+      const meaned = performance.now();
       const written = this.adamw.stepFloat32(grads, lr);
       this.remember(written);
       const optimized = performance.now();
@@ -133,7 +138,7 @@ export class ClusterOptimizer {
         budget: decision?.budget ?? null,
         maskApplied: decision?.maskApplied ?? false,
         kept,
-        phaseMs: { mean: meaned - started, optimizer: optimized - meaned, allocation: performance.now() - optimized },
+        phaseMs: { mean: meaned - started, optimizer: optimized - meaned + (started - regularising), allocation: performance.now() - optimized },
       };
     } finally {
       orth?.dispose();
@@ -191,33 +196,45 @@ export class ClusterOptimizer {
 
   // the values AdamW just wrote into the trainables (fresh arrays no one writes)
   private remember(written: ReadonlyMap<string, Float32Array>): void {
+    const trainables = this.injected.trainables; // a getter that builds the map: once
     for (const [name, values] of written) {
-      const v = this.injected.trainables.get(name as TrainableKey)!;
+      const v = trainables.get(name as TrainableKey)!;
       this.known.set(name as TrainableKey, { dataId: v.dataId, values });
     }
   }
 
-  /** Σ shares / samples in float32, by trainable key. */
-  private meanGradients(shares: readonly GradientSums[], samples: number): Map<TrainableKey, Float32Array> {
+  /**
+   * Σ shares / samples in float32, plus the regulariser's gradient in float32 (A and B), by
+   * trainable key: what AdamW and the allocator take.
+   */
+  private meanGradients(shares: readonly GradientSums[], samples: number, orth: OrthogonalGradient): Map<TrainableKey, Float32Array> {
     const trainables = this.injected.trainables;
     const checked = shares.map((share, i) =>
       checkTensorSet(trainables, [...share.grads].map(([name, values]) => ({ name, size: values.length, values })), `ClusterOptimizer.apply: gradients of share ${i + 1} of ${shares.length}`),
     );
     const out = new Map<TrainableKey, Float32Array>();
+    const f = Math.fround;
     for (const [name, v] of trainables) {
-      const mean = new Float32Array(v.size);
+      let sum: Float64Array;
       if (checked.length === 1) {
-        // one share (the coordinator's running sum): no second sum; 0 + g as the sum below starts at +0
-        const g = checked[0].get(name)!.values;
-        for (let i = 0; i < g.length; i++) mean[i] = (0 + g[i]) / samples;
+        sum = checked[0].get(name)!.values; // one share (the coordinator's running sum): no second sum
       } else {
         // float64: exact partial sums add up to the same bits in any grouping
-        const sum = new Float64Array(v.size);
+        const total = new Float64Array(v.size);
         for (const share of checked) {
           const g = share.get(name)!.values;
-          for (let i = 0; i < g.length; i++) sum[i] += g[i];
+          for (let i = 0; i < g.length; i++) total[i] += g[i];
         }
-        for (let i = 0; i < sum.length; i++) mean[i] = sum[i] / samples;
+        sum = total;
+      }
+      // 0 + x: a sum starts at +0 (so −0 becomes +0 with one share as with several); the
+      // stores round to float32, the mean first, then the mean + the regulariser's float32 gradient
+      const mean = new Float32Array(v.size);
+      const reg = orth.scaledOf(name);
+      if (reg) {
+        for (let i = 0; i < mean.length; i++) mean[i] = f((0 + sum[i]) / samples) + reg[i];
+      } else {
+        for (let i = 0; i < mean.length; i++) mean[i] = (0 + sum[i]) / samples;
       }
       out.set(name, mean);
     }

@@ -62,17 +62,13 @@ export class OrthogonalGradient {
   }
 
   /**
-   * Adds weight · ∂R/∂θ to each A and B gradient in `grads`, in place, in float32 (the bits of
-   * tf's add of the two tensors).
+   * weight · ∂R/∂θ of an A or B by its key, as float32 values (shared: read them, never write
+   * them); undefined for any other key. The caller adds it to the task gradient in float32, the
+   * bits of tf's add of the two tensors.
    */
-  addTo(grads: ReadonlyMap<TrainableKey, Float32Array>): void {
-    if (this.disposed) throw new Error('OrthogonalGradient.addTo: already disposed (a prepared gradient serves one apply)');
-    for (const [key, s] of this.scaled) {
-      const g = grads.get(key);
-      if (!g) throw new Error(`OrthogonalGradient.addTo: no gradient for ${key}`);
-      if (g.length !== s.length) throw new Error(`OrthogonalGradient.addTo: gradient of ${key} has ${g.length} values, expected ${s.length}`);
-      for (let i = 0; i < g.length; i++) g[i] += s[i]; // the store rounds the double sum to float32
-    }
+  scaledOf(key: TrainableKey): Float32Array | undefined {
+    if (this.disposed) throw new Error('OrthogonalGradient: already disposed (a prepared gradient serves one apply)');
+    return this.scaled.get(key);
   }
 
   get isDisposed(): boolean {
