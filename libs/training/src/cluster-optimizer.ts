@@ -4,6 +4,7 @@ import {
   AdamW,
   applyKeepMask,
   checkTensorSet,
+  MeanKernel,
   RankAllocator,
   readFloat32,
   SvdAdapter,
@@ -69,6 +70,7 @@ export class ClusterOptimizer {
   private readonly issued = new WeakSet<OrthogonalGradient>();
   /** each trainable's values as last written or read, and the tensor data they are of (see snapshot) */
   private readonly known = new Map<TrainableKey, { readonly dataId: object; readonly values: Float32Array }>();
+  private readonly meanKernel = new MeanKernel();
 
   constructor(
     private readonly injected: InjectedAdapters,
@@ -213,7 +215,6 @@ export class ClusterOptimizer {
       checkTensorSet(trainables, [...share.grads].map(([name, values]) => ({ name, size: values.length, values })), `ClusterOptimizer.apply: gradients of share ${i + 1} of ${shares.length}`),
     );
     const out = new Map<TrainableKey, Float32Array>();
-    const f = Math.fround;
     for (const [name, v] of trainables) {
       let sum: Float64Array;
       if (checked.length === 1) {
@@ -227,15 +228,10 @@ export class ClusterOptimizer {
         }
         sum = total;
       }
-      // 0 + x: a sum starts at +0 (so −0 becomes +0 with one share as with several); the
-      // stores round to float32, the mean first, then the mean + the regulariser's float32 gradient
+      // float32((0 + sum) / samples) [+ the regulariser's gradient in float32]: the bits of
+      // the float64 sum's mean made a float32 tensor, plus tf's add of the two
       const mean = new Float32Array(v.size);
-      const reg = orth.scaledOf(name);
-      if (reg) {
-        for (let i = 0; i < mean.length; i++) mean[i] = f((0 + sum[i]) / samples) + reg[i];
-      } else {
-        for (let i = 0; i < mean.length; i++) mean[i] = (0 + sum[i]) / samples;
-      }
+      this.meanKernel.run(sum, samples, orth.scaledOf(name), mean);
       out.set(name, mean);
     }
     return out;
