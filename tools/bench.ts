@@ -17,6 +17,7 @@ const BENCHES = [
   'bench-workers.ts',
   'bench-adalora-step.ts',
   'bench-optimizer-cpu.ts',
+  'bench-optimizer-step.ts',
   'bench-coordinator.ts',
 ] as const;
 

@@ -43,11 +43,11 @@ interface Slot {
  * ```
  * A parameter without a gradient in a step is skipped (state and step count unchanged), as in torch.
  *
- * The moments are float32 arrays and each parameter is updated in one pass of a small
- * WebAssembly SIMD kernel (AdamWKernel) doing float32 operations in the order and with the
- * float32 constants of the tf ops it replaced, so the bits are those of tfjs's cpu and wasm
- * kernels (adamw.test.ts compares them); its time is a fraction of ~10 tf ops per parameter
- * (`npx tsx tools/bench-adamw.ts`).
+ * The moments are float32 values in the kernel's memory, and each parameter is updated in one
+ * pass of a small WebAssembly SIMD kernel (AdamWKernel) doing float32 operations in the order and
+ * with the float32 constants of the tf ops it replaced, so the bits are those of tfjs's cpu and
+ * wasm kernels (adamw.test.ts compares them); its time is a fraction of ~10 tf ops per parameter
+ * (`npm run bench:adamw`).
  */
 export class AdamW {
   readonly beta1: number;

@@ -59,8 +59,9 @@ export interface StepReport {
  * The optimizer step of the whole cluster, made once: the global mean gradient from the
  * workers' sums, plus the orthogonal regulariser's gradient, then AdamW, then the rank
  * allocation (peft's `update_and_allocate(step)`). Its state is the state every worker loads.
- * The step works on float32 arrays in JS passes rounded like tf's kernels (AdamW.stepFloat32,
- * the ImportanceTracker): no tensor but the trainables' new values, written once per step.
+ * The step works on float32 arrays, in WebAssembly SIMD kernels that give the bits of the tf ops
+ * they replaced (MeanKernel, AdamW.stepFloat32, the ImportanceTracker's EMA): no tensor but the
+ * trainables' new values, written once per step.
  */
 export class ClusterOptimizer {
   private readonly adamw: AdamW;
