@@ -10,12 +10,14 @@ import { fileURLToPath } from 'node:url';
 
 const BENCHES = [
   'bench-allocator.ts',
+  'bench-adamw.ts',
   'bench-protocol.ts',
   'bench-encoder-step.ts',
   'bench-backends.ts',
   'bench-workers.ts',
   'bench-adalora-step.ts',
   'bench-optimizer-cpu.ts',
+  'bench-optimizer-step.ts',
   'bench-coordinator.ts',
 ] as const;
 

@@ -77,6 +77,101 @@ for (const backend of ['cpu', 'wasm']) {
   });
 }
 
+// AdamW as tf ops, one op per term (what AdamW.step ran before its SIMD kernel): the reference for the bits
+class TfOpsAdamW {
+  private readonly slots = new Map<string, { step: number; m: tf.Tensor; v: tf.Tensor }>();
+  constructor(
+    private readonly params: ReadonlyMap<string, tf.Variable>,
+    private readonly b1: number,
+    private readonly b2: number,
+    private readonly eps: number,
+    private readonly wd: number,
+  ) {}
+  step(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
+    for (const [name, p] of this.params) {
+      const g = grads.get(name);
+      if (!g) continue;
+      const slot = this.slots.get(name) ?? { step: 0, m: tf.zerosLike(p), v: tf.zerosLike(p) };
+      this.slots.set(name, slot);
+      slot.step += 1;
+      const stepSize = lr / (1 - this.b1 ** slot.step);
+      const bc2Sqrt = Math.sqrt(1 - this.b2 ** slot.step);
+      const [m, v, next] = tf.tidy(() => {
+        const decayed = this.wd !== 0 ? p.mul(1 - lr * this.wd) : p;
+        const m = slot.m.add(g.sub(slot.m).mul(1 - this.b1));
+        const v = slot.v.mul(this.b2).add(g.mul(g).mul(1 - this.b2));
+        const denom = v.sqrt().div(bc2Sqrt).add(this.eps);
+        return [m, v, decayed.sub(m.div(denom).mul(stepSize))];
+      });
+      p.assign(next);
+      tf.dispose([slot.m, slot.v, next]);
+      slot.m = m;
+      slot.v = v;
+    }
+  }
+  moments(name: string): [Float32Array, Float32Array] {
+    const s = this.slots.get(name)!;
+    return [Float32Array.from(s.m.dataSync()), Float32Array.from(s.v.dataSync())];
+  }
+  dispose(): void {
+    for (const s of this.slots.values()) tf.dispose([s.m, s.v]);
+  }
+}
+
+// values over many magnitudes (float32 subnormal squares included), with exact zeros and signs
+function wideValues(n: number, seed: number): Float32Array {
+  const u = values(3 * n, seed, 1);
+  return Float32Array.from({ length: n }, (_, i) => (Math.abs(u[3 * i + 2]) < 0.05 ? 0 : u[3 * i] * 2 ** Math.floor((u[3 * i + 1] + 0.5) * 90 - 80)));
+}
+
+const bytes = (a: ArrayLike<number>) => Buffer.from(Float32Array.from(a).buffer);
+
+for (const backend of ['cpu', 'wasm']) {
+  for (const wd of [0, 0.01, 0.1]) {
+    test.serial(`${backend}: the SIMD kernel gives the bits of the tf ops (weight decay ${wd}), by step() and by stepFloat32()`, async (t) => {
+      await tf.setBackend(backend);
+      // sizes not multiples of 4 (the kernel's lanes); 'big' grows the kernel's memory past its first page
+      const sizes: Record<string, number[]> = { w: [37, 29], e: [12, 1], b: [301], big: [70, 61] };
+      const make = () => new Map(Object.entries(sizes).map(([n, s], i) => [n, tf.variable(tf.tensor(wideValues(s.reduce((a, b) => a * b), 11 + i), s))]));
+      const [pr, pa, pb] = [make(), make(), make()];
+      const ref = new TfOpsAdamW(pr, 0.9, 0.999, 1e-8, wd);
+      const [a, b] = [pa, pb].map((p) => new AdamW(p, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: wd }));
+      const lrs = [1e-3, 5e-2, 2e-4, 0, 3e-3, 1e-1, 7e-4, 1e-3];
+      lrs.forEach((lr, step) => {
+        const g = new Map(Object.entries(sizes).map(([n, s], i) => [n, wideValues(s.reduce((x, y) => x * y), 1000 * step + i)]));
+        if (step === 3) g.delete('e'); // skipped this step, as torch skips a parameter without gradient
+        const tensors = new Map([...g].map(([n, v]) => [n, tf.tensor(v, sizes[n])]));
+        ref.step(tensors, lr);
+        a.step(tensors, lr);
+        const written = b.stepFloat32(g, lr);
+        tf.dispose([...tensors.values()]);
+        t.deepEqual([...written.keys()], [...g.keys()]);
+        for (const [n, p] of pr) {
+          const want = bytes(p.dataSync());
+          t.deepEqual(bytes(pa.get(n)!.dataSync()), want, `step ${step} '${n}': step()`);
+          t.deepEqual(bytes(pb.get(n)!.dataSync()), want, `step ${step} '${n}': stepFloat32()`);
+          if (written.has(n)) t.deepEqual(bytes(written.get(n)!), want, `step ${step} '${n}': the values stepFloat32 returned`);
+        }
+      });
+      let subnormal = 0;
+      for (const n of Object.keys(sizes)) {
+        const [m, v] = ref.moments(n);
+        subnormal += v.filter((x) => x !== 0 && x < 2 ** -126).length;
+        for (const o of [a, b]) {
+          const s = o.exportState().params[n];
+          t.deepEqual([bytes(s.expAvg), bytes(s.expAvgSq)], [bytes(m), bytes(v)], `'${n}' moments`);
+          t.is(s.step, n === 'e' ? lrs.length - 1 : lrs.length);
+        }
+      }
+      t.true(subnormal > 0, 'the data reach float32 subnormals (where a kernel flushing them to 0 would differ)');
+      t.throws(() => b.stepFloat32(new Map([['b', new Float32Array(300)]]), 1e-3), { message: /gradient of 'b' must be a Float32Array of 301 values \(shape \[301\]\), got Float32Array of 300 values/ });
+      t.throws(() => b.stepFloat32(new Map([['q', new Float32Array(3)]]), 1e-3), { message: /unknown parameter 'q'/ });
+      ref.dispose();
+      tf.dispose([...pr.values(), ...pa.values(), ...pb.values()]);
+    });
+  }
+}
+
 test.serial('exportState / importState round trip continues identically', async (t) => {
   await tf.setBackend('cpu');
   const make = () => new Map(Object.entries(shapes).map(([n, s], i) => [n, tf.variable(tf.tensor(values(s.reduce((a, b) => a * b), i + 7), s))]));

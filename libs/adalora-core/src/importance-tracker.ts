@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleId } from './module-id';
+import { EmaKernel } from './ema-kernel';
 import { readFloat32 } from './read-float32';
 
 /** One module's A [r, in], E [r, 1], B [out, r]: tensors, or their float32 data in row-major order. */
@@ -43,18 +44,20 @@ const PARTS = ['A', 'E', 'B'] as const;
 
 /**
  * peft's sensitivity / uncertainty EMAs (`RankAllocator.update_ipt`) for every element of
- * every A, E, B, kept as float32 arrays and updated in one JS pass per tensor with every
- * operation rounded to float32 as torch computes it (so the state matches peft's bit for bit):
+ * every A, E, B, kept as float32 arrays and updated in one pass of a WebAssembly SIMD kernel
+ * per tensor (EmaKernel) with every operation in float32 as torch computes it (so the state
+ * matches peft's bit for bit):
  * ```
  * ipt = |w·g|;  ipt_bar = β1·ipt_bar + (1−β1)·ipt;  unc_bar = β2·unc_bar + (1−β2)·|ipt − ipt_bar|
  * ```
- * The same pass sums the new element scores per triplet, so the triplet scores cost nothing
- * more, and tensors are read as wasm-heap views without copies. Why not tf ops: ~10 ops per
- * tensor × 216 tensors of a BERT-base adapter set took 2-3× longer on wasm than this pass
- * (tools/bench-allocator.ts prints both).
+ * then one JS pass per module sums the new element scores per triplet; tensors are read as
+ * wasm-heap views without copies. Why not tf ops: ~10 ops per tensor × 216 tensors of a
+ * BERT-base adapter set took 2-3× longer on wasm than a JS pass (tools/bench-allocator.ts
+ * prints both), and the kernel is faster than that JS pass again.
  */
 export class ImportanceTracker {
   private readonly slots = new Map<ModuleId, Slot>();
+  private readonly ema = new EmaKernel();
   // torch multiplies a float32 tensor by a Python float cast to float32
   private readonly b1: number;
   private readonly c1: number;
@@ -102,16 +105,10 @@ export class ImportanceTracker {
     }
     const [b1, c1, b2, c2] = [this.b1, this.c1, this.b2, this.c2];
     for (const { slot, w, g, inF, outF } of work) {
-      const r = slot.rank;
-      const st = (slot.state ??= newState(r, inF, outF));
-      const rowA = new Float64Array(r); // Σ_j score(A[i, j])
-      const valE = new Float64Array(r); // score(E_i)
-      const colB = new Float64Array(r); // Σ_o score(B[o, i])
+      const st = (slot.state ??= newState(slot.rank, inF, outF));
       // read right before use: wasm heap views stay valid while no tf op runs
-      emaRows(data(w.A), data(g.A), st.ipt.A, st.unc.A, r, inF, rowA, b1, c1, b2, c2);
-      emaRows(data(w.E), data(g.E), st.ipt.E, st.unc.E, r, 1, valE, b1, c1, b2, c2);
-      emaCols(data(w.B), data(g.B), st.ipt.B, st.unc.B, outF, r, colB, b1, c1, b2, c2);
-      combine(valE, rowA, colB, inF, outF, st.scores);
+      for (const p of PARTS) this.ema.run(data(w[p]), data(g[p]), st.ipt[p], st.unc[p], b1, c1, b2, c2);
+      rescore(st, slot.rank);
     }
   }
 
@@ -197,42 +194,6 @@ function check(id: ModuleId, what: string, x: tf.Tensor | Float32Array, shape: n
   }
 }
 
-// One EMA step over one tensor [rows, cols], every state operation rounded to float32 like
-// torch's kernels; returns in sums[i] the row sums of the new element scores ipt_bar·unc_bar
-// (exact float64 products summed in float64: torch's float32 mean differs by an ulp or so).
-function emaRows(w: Float32Array, g: Float32Array, ipt: Float32Array, unc: Float32Array, rows: number, cols: number, sums: Float64Array, b1: number, c1: number, b2: number, c2: number): void {
-  const f = Math.fround;
-  for (let i = 0, k = 0; i < rows; i++) {
-    let rowSum = 0;
-    for (let j = 0; j < cols; j++, k++) {
-      const x = Math.abs(f(w[k] * g[k]));
-      const m = f(f(b1 * ipt[k]) + f(c1 * x));
-      const u = f(f(b2 * unc[k]) + f(c2 * Math.abs(f(x - m))));
-      ipt[k] = m;
-      unc[k] = u;
-      rowSum += m * u;
-    }
-    sums[i] = rowSum;
-  }
-}
-
-// emaRows, summing the scores per column instead (B [out, r]: column i is triplet i). Kept as a
-// second loop on purpose, not emaRows with a callback or an axis flag: this is the allocator's hot
-// loop over ~2 M values per step, and the per-element branch or call costs ~2× (bench:allocator).
-function emaCols(w: Float32Array, g: Float32Array, ipt: Float32Array, unc: Float32Array, rows: number, cols: number, sums: Float64Array, b1: number, c1: number, b2: number, c2: number): void {
-  const f = Math.fround;
-  for (let i = 0, k = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++, k++) {
-      const x = Math.abs(f(w[k] * g[k]));
-      const m = f(f(b1 * ipt[k]) + f(c1 * x));
-      const u = f(f(b2 * unc[k]) + f(c2 * Math.abs(f(x - m))));
-      ipt[k] = m;
-      unc[k] = u;
-      sums[j] += m * u;
-    }
-  }
-}
-
 // S_i = score(E_i) + mean_j score(A[i, j]) + mean_o score(B[o, i]); means from float64 sums,
 // rounded like torch's float32 mean, the additions in float32 as peft's `_combine_ipt`.
 function combine(valE: Float64Array, rowA: Float64Array, colB: Float64Array, inF: number, outF: number, out: Float32Array): void {
@@ -244,16 +205,20 @@ function combine(valE: Float64Array, rowA: Float64Array, colB: Float64Array, inF
   }
 }
 
-// triplet scores of an imported state (the sums are not part of it)
+// the triplet scores from the state: Σ of exact float64 products ipt_bar·unc_bar in row-major
+// order (torch's float32 mean differs by an ulp or so), then combine
 function rescore(st: ModuleState, r: number): void {
   const { ipt, unc, inFeatures: inF, outFeatures: outF } = st;
-  const rowA = new Float64Array(r);
-  const valE = new Float64Array(r);
-  const colB = new Float64Array(r);
-  for (let i = 0; i < r; i++) {
-    for (let j = 0; j < inF; j++) rowA[i] += ipt.A[i * inF + j] * unc.A[i * inF + j];
-    valE[i] = ipt.E[i] * unc.E[i];
+  const rowA = new Float64Array(r); // Σ_j score(A[i, j])
+  const valE = new Float64Array(r); // score(E_i)
+  const colB = new Float64Array(r); // Σ_o score(B[o, i])
+  const [a, ua, e, ue, b, ub] = [ipt.A, unc.A, ipt.E, unc.E, ipt.B, unc.B];
+  for (let i = 0, k = 0; i < r; i++) {
+    let sum = 0;
+    for (let j = 0; j < inF; j++, k++) sum += a[k] * ua[k];
+    rowA[i] = sum;
+    valE[i] = e[i] * ue[i];
   }
-  for (let o = 0; o < outF; o++) for (let i = 0; i < r; i++) colB[i] += ipt.B[o * r + i] * unc.B[o * r + i];
+  for (let o = 0, k = 0; o < outF; o++) for (let i = 0; i < r; i++, k++) colB[i] += b[k] * ub[k];
   combine(valE, rowA, colB, inF, outF, st.scores);
 }

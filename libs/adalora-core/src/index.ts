@@ -26,5 +26,6 @@ export { tripletMask } from './triplet-mask';
 export { applyKeepMask, RankAllocator, type AllocationDecision, type RankAllocatorState } from './rank-allocator';
 export { AdamW, type AdamWOptions, type AdamWParamState, type AdamWState } from './adamw';
 export { readFloat32 } from './read-float32';
+export { MeanKernel } from './mean-kernel';
 export { mulberry32, uniform01, uniformOpen01, normalSampler, type NormalSamplerOptions } from './seeded-random';
 export { DropoutStream, seededDropout, withDropoutStream } from './dropout-stream';

@@ -1,17 +1,19 @@
-import * as tf from '@tensorflow/tfjs';
 import type { AdaLoraConfig } from '@adalora/config';
 import {
   adapterKey,
   AdamW,
   applyKeepMask,
   checkTensorSet,
+  MeanKernel,
   RankAllocator,
+  readFloat32,
   SvdAdapter,
   type AdamWState,
   type AllocationDecision,
   type RankAllocatorState,
   type ModuleId,
   type TrainableKey,
+  type Triplet,
 } from '@adalora/core';
 import type { InjectedAdapters } from '@adalora/models';
 import type { GradientSums } from './gradient-sums';
@@ -45,7 +47,11 @@ export interface StepReport {
   readonly maskApplied: boolean;
   /** non-zero singular values per adapted module after the step (AdaLoRA only) */
   readonly kept: ReadonlyMap<ModuleId, number>;
-  /** where the step's time went, in ms: the mean of the shares, AdamW (with the orthogonal regulariser), the rank allocation */
+  /**
+   * where the step's time went, in ms: the mean of the shares (with the regulariser's gradient
+   * added), AdamW (plus making the regulariser's gradient when apply() was not given it
+   * prepared), the rank allocation
+   */
   readonly phaseMs: { readonly mean: number; readonly optimizer: number; readonly allocation: number };
 }
 
@@ -53,6 +59,9 @@ export interface StepReport {
  * The optimizer step of the whole cluster, made once: the global mean gradient from the
  * workers' sums, plus the orthogonal regulariser's gradient, then AdamW, then the rank
  * allocation (peft's `update_and_allocate(step)`). Its state is the state every worker loads.
+ * The step works on float32 arrays, in WebAssembly SIMD kernels that give the bits of the tf ops
+ * they replaced (MeanKernel, AdamW.stepFloat32, the ImportanceTracker's EMA): no tensor but the
+ * trainables' new values, written once per step.
  */
 export class ClusterOptimizer {
   private readonly adamw: AdamW;
@@ -60,6 +69,9 @@ export class ClusterOptimizer {
   private stepIndex = 0;
   /** the regulariser gradients prepare() made: apply() takes no other */
   private readonly issued = new WeakSet<OrthogonalGradient>();
+  /** each trainable's values as last written or read, and the tensor data they are of (see snapshot) */
+  private readonly known = new Map<TrainableKey, { readonly dataId: object; readonly values: Float32Array }>();
+  private readonly meanKernel = new MeanKernel();
 
   constructor(
     private readonly injected: InjectedAdapters,
@@ -99,27 +111,24 @@ export class ClusterOptimizer {
       if (prepared) this.checkPrepared(prepared);
       const samples = shares.reduce((n, s) => n + s.count, 0);
       if (samples === 0) throw new Error('ClusterOptimizer.apply: the global batch has no samples');
-      const trainables = this.injected.trainables;
       const step = this.stepIndex;
       const lr = learningRate(step, this.optim.schedule);
       let decision: AllocationDecision | null = null;
+      // the regulariser's gradient, unless prepared while the workers computed: optimizer time
+      const regularising = performance.now();
+      orth ??= this.prepare();
       const started = performance.now();
-      const grads = this.meanGradients(shares, samples);
+      const grads = this.meanGradients(shares, samples, orth);
       const meaned = performance.now();
-      let optimized = meaned;
-      try {
-        orth ??= this.prepare();
-        orth.addTo(grads);
-        this.adamw.step(grads, lr);
-        optimized = performance.now();
-        if (this.allocator) {
-          decision = this.allocator.updateAndAllocate(step, this.tripletsOf(trainables), this.tripletsOf(grads));
-          if (decision.keep) {
-            for (const [id, keep] of decision.keep) applyKeepMask(this.svd(id).E, keep);
-          }
+      const written = this.adamw.stepFloat32(grads, lr);
+      this.remember(written);
+      const optimized = performance.now();
+      if (this.allocator) {
+        // the values just written stand for the trainables: the same bits, no read-back
+        decision = this.allocator.updateAndAllocate(step, this.tripletsOf(written), this.tripletsOf(grads));
+        if (decision.keep) {
+          for (const [id, keep] of decision.keep) applyKeepMask(this.svd(id).E, keep);
         }
-      } finally {
-        grads.forEach((g) => g.dispose());
       }
       this.stepIndex++;
       const lossSum = shares.reduce((s, x) => s + x.lossSum, 0);
@@ -132,7 +141,7 @@ export class ClusterOptimizer {
         budget: decision?.budget ?? null,
         maskApplied: decision?.maskApplied ?? false,
         kept,
-        phaseMs: { mean: meaned - started, optimizer: optimized - meaned, allocation: performance.now() - optimized },
+        phaseMs: { mean: meaned - started, optimizer: optimized - meaned + (started - regularising), allocation: performance.now() - optimized },
       };
     } finally {
       orth?.dispose();
@@ -168,30 +177,63 @@ export class ClusterOptimizer {
     this.stepIndex = state.step;
   }
 
-  /** Every trainable tensor's current value, by key: what workers load after a step. */
+  /**
+   * Every trainable tensor's current value, by key: what workers load after a step. Values the
+   * optimizer wrote are handed out as they are, without a copy or a read-back: the arrays are
+   * shared with later snapshots while the tensor keeps those values, so read them, never write
+   * them. A trainable changed by anything else (a rank mask, a restore) is read again.
+   */
   snapshot(): Map<TrainableKey, Float32Array> {
     const out = new Map<TrainableKey, Float32Array>();
-    for (const [name, v] of this.injected.trainables) out.set(name, Float32Array.from(v.dataSync()));
+    for (const [name, v] of this.injected.trainables) {
+      let known = this.known.get(name);
+      // Variable.assign gives a variable a new dataId: the same one means the same values
+      if (known?.dataId !== v.dataId) {
+        known = { dataId: v.dataId, values: readFloat32(v).slice() };
+        this.known.set(name, known);
+      }
+      out.set(name, known.values);
+    }
     return out;
   }
 
-  /** Σ shares / samples, as tensors by trainable key (the caller disposes them). */
-  private meanGradients(shares: readonly GradientSums[], samples: number): Map<TrainableKey, tf.Tensor> {
+  // the values AdamW just wrote into the trainables (fresh arrays no one writes)
+  private remember(written: ReadonlyMap<string, Float32Array>): void {
+    const trainables = this.injected.trainables; // a getter that builds the map: once
+    for (const [name, values] of written) {
+      const v = trainables.get(name as TrainableKey)!;
+      this.known.set(name as TrainableKey, { dataId: v.dataId, values });
+    }
+  }
+
+  /**
+   * Σ shares / samples in float32, plus the regulariser's gradient in float32 (A and B), by
+   * trainable key: what AdamW and the allocator take.
+   */
+  private meanGradients(shares: readonly GradientSums[], samples: number, orth: OrthogonalGradient): Map<TrainableKey, Float32Array> {
     const trainables = this.injected.trainables;
     const checked = shares.map((share, i) =>
       checkTensorSet(trainables, [...share.grads].map(([name, values]) => ({ name, size: values.length, values })), `ClusterOptimizer.apply: gradients of share ${i + 1} of ${shares.length}`),
     );
-    const out = new Map<TrainableKey, tf.Tensor>();
+    const out = new Map<TrainableKey, Float32Array>();
     for (const [name, v] of trainables) {
-      // float64: exact partial sums add up to the same bits in any grouping
-      const sum = new Float64Array(v.size);
-      for (const share of checked) {
-        const g = share.get(name)!.values;
-        for (let i = 0; i < g.length; i++) sum[i] += g[i];
+      let sum: Float64Array;
+      if (checked.length === 1) {
+        sum = checked[0].get(name)!.values; // one share (the coordinator's running sum): no second sum
+      } else {
+        // float64: exact partial sums add up to the same bits in any grouping
+        const total = new Float64Array(v.size);
+        for (const share of checked) {
+          const g = share.get(name)!.values;
+          for (let i = 0; i < g.length; i++) total[i] += g[i];
+        }
+        sum = total;
       }
+      // float32((0 + sum) / samples) [+ the regulariser's gradient in float32]: the bits of
+      // the float64 sum's mean made a float32 tensor, plus tf's add of the two
       const mean = new Float32Array(v.size);
-      for (let i = 0; i < sum.length; i++) mean[i] = sum[i] / samples;
-      out.set(name, tf.tensor(mean, v.shape, 'float32'));
+      this.meanKernel.run(sum, samples, orth.scaledOf(name), mean);
+      out.set(name, mean);
     }
     return out;
   }
@@ -200,10 +242,16 @@ export class ClusterOptimizer {
     return this.adalora.mode === 'adalora' ? new Map([...this.injected.adapters].map(([id, a]) => [id, a as SvdAdapter])) : new Map();
   }
 
-  private tripletsOf(tensors: ReadonlyMap<TrainableKey, tf.Tensor>): Map<ModuleId, { A: tf.Tensor; E: tf.Tensor; B: tf.Tensor }> {
-    const out = new Map<ModuleId, { A: tf.Tensor; E: tf.Tensor; B: tf.Tensor }>();
+  // A, E, B values of every module (each array in the tensor's row-major order)
+  private tripletsOf(values: ReadonlyMap<string, Float32Array>): Map<ModuleId, Triplet<Float32Array>> {
+    const out = new Map<ModuleId, Triplet<Float32Array>>();
     for (const id of this.injected.adapters.keys()) {
-      out.set(id, { A: tensors.get(adapterKey(id, 'lora_A'))!, E: tensors.get(adapterKey(id, 'lora_E'))!, B: tensors.get(adapterKey(id, 'lora_B'))! });
+      const get = (key: TrainableKey) => {
+        const x = values.get(key);
+        if (!x) throw new Error(`ClusterOptimizer.apply: no values of ${key}`);
+        return x;
+      };
+      out.set(id, { A: get(adapterKey(id, 'lora_A')), E: get(adapterKey(id, 'lora_E')), B: get(adapterKey(id, 'lora_B')) });
     }
     return out;
   }
@@ -216,7 +264,10 @@ export class ClusterOptimizer {
     const out = new Map<ModuleId, number>();
     if (this.adalora.mode !== 'adalora') return out;
     for (const id of this.injected.adapters.keys()) {
-      out.set(id, (this.svd(id).E.dataSync() as Float32Array).reduce((n: number, e: number) => n + (e !== 0 ? 1 : 0), 0));
+      const e = readFloat32(this.svd(id).E); // a view on wasm: no copy, no tf op while it is read
+      let n = 0;
+      for (let i = 0; i < e.length; i++) if (e[i] !== 0) n++;
+      out.set(id, n);
     }
     return out;
   }

@@ -2,7 +2,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import type { SvdAdapter } from '@adalora/core';
+import { adapterKey, type SvdAdapter } from '@adalora/core';
 import { injectAdapters, loadEncoder, loadTrainableState } from '@adalora/models';
 import { loadPublicBertTrace } from '@adalora/test-support';
 import { ClusterOptimizer, computeGradientSums } from './index';
@@ -42,6 +42,14 @@ test.serial('a regulariser gradient prepared before the step gives the bits of p
     for (const [key, v] of plain.injected.trainables) {
       t.deepEqual(bits(prepared.injected.trainables.get(key)!), bits(v), `step ${step}: ${key}`);
     }
+    // snapshot() hands out the values it wrote (no read-back): they must be the tensors' own, masks included
+    const snap = plain.optimizer.snapshot();
+    const again = plain.optimizer.snapshot();
+    for (const [key, v] of plain.injected.trainables) {
+      const x = snap.get(key)!;
+      t.deepEqual(new Uint32Array(x.buffer, x.byteOffset, x.length), bits(v), `step ${step}: snapshot of ${key}`);
+      t.is(again.get(key), x, `step ${step}: an unchanged ${key} is not copied again`);
+    }
   }
   t.true(masked >= 5, `only ${masked} masking steps`);
   t.log(`${steps.length} steps, ${masked} of them masking: bit-identical`);
@@ -63,7 +71,10 @@ test.serial('apply() refuses a prepared gradient of another step or of changed a
 
   const early = optimizer.prepare();
   const first = [...injected.adapters.values()][0] as SvdAdapter;
+  const beforeA = optimizer.snapshot().get(adapterKey(first.id, 'lora_A'))!.slice();
   tf.tidy(() => first.A.assign(first.A.mul(1))); // same values, new tensor: still a change the handle must see
+  tf.tidy(() => first.A.assign(first.A.mul(2))); // a change the snapshot must see
+  t.deepEqual(optimizer.snapshot().get(adapterKey(first.id, 'lora_A')), beforeA.map((x) => x * 2), 'snapshot() reads a trainable changed outside the optimizer');
   t.throws(() => optimizer.apply([sums], early), { message: /adapters changed since the regulariser gradient was prepared/ });
   t.throws(() => optimizer.apply([sums], early), { message: /already used or disposed/ });
   t.is(optimizer.step, 1, 'a refused apply makes no step');

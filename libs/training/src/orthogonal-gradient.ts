@@ -6,7 +6,8 @@ import { adapterKey, orthogonalRegularizer, type ModuleId, type SvdAdapter, type
  * ∂R/∂B, made from the adapters' A and B before the step. R depends on nothing else, so the
  * coordinator can compute it while the workers compute the task gradients (see
  * ClusterOptimizer.prepare). It remembers which tensors it was made from: tf's Variable.assign
- * gives a variable a new dataId, so `madeFrom` tells exactly whether A or B changed since.
+ * gives a variable a new dataId, so `madeFrom` tells exactly whether A or B changed since. The
+ * scaled gradient is kept as float32 values, read back here, off the step's critical path.
  */
 export class OrthogonalGradient {
   private disposed = false;
@@ -16,8 +17,8 @@ export class OrthogonalGradient {
     readonly step: number,
     /** R (0 when the run has no regulariser) */
     readonly value: number,
-    /** orth_reg_weight · ∂R/∂θ by A and B key */
-    private readonly scaled: ReadonlyMap<TrainableKey, tf.Tensor>,
+    /** orth_reg_weight · ∂R/∂θ by A and B key, as the float32 values of tf's product */
+    private readonly scaled: Map<TrainableKey, Float32Array>,
     /** each A and B variable, and the tensor data it held then */
     private readonly sources: ReadonlyMap<tf.Variable, object>,
   ) {}
@@ -31,11 +32,13 @@ export class OrthogonalGradient {
   static compute(step: number, adapters: ReadonlyMap<ModuleId, SvdAdapter>, weight: number): OrthogonalGradient {
     const vars = [...adapters.values()].flatMap((a) => [a.A, a.B]);
     const { value, grads } = tf.variableGrads(() => orthogonalRegularizer(adapters.values()), vars);
-    const scaled = new Map<TrainableKey, tf.Tensor>();
+    const scaled = new Map<TrainableKey, Float32Array>();
     const sources = new Map<tf.Variable, object>();
     for (const [id, a] of adapters) {
       for (const [key, v] of [[adapterKey(id, 'lora_A'), a.A], [adapterKey(id, 'lora_B'), a.B]] as const) {
-        scaled.set(key, tf.tidy(() => grads[v.name].mul(weight)));
+        const product = tf.tidy(() => grads[v.name].mul(weight));
+        scaled.set(key, product.dataSync() as Float32Array); // a copy on wasm; on cpu the array the disposed tensor leaves behind
+        product.dispose();
         sources.set(v, v.dataId);
       }
     }
@@ -58,15 +61,14 @@ export class OrthogonalGradient {
     return count === this.sources.size;
   }
 
-  /** Replaces each A and B gradient g in `grads` by g + weight · ∂R/∂θ (disposing g). */
-  addTo(grads: Map<TrainableKey, tf.Tensor>): void {
-    if (this.disposed) throw new Error('OrthogonalGradient.addTo: already disposed (a prepared gradient serves one apply)');
-    for (const [key, s] of this.scaled) {
-      const old = grads.get(key);
-      if (!old) throw new Error(`OrthogonalGradient.addTo: no gradient for ${key}`);
-      grads.set(key, old.add(s));
-      old.dispose();
-    }
+  /**
+   * weight · ∂R/∂θ of an A or B by its key, as float32 values (shared: read them, never write
+   * them); undefined for any other key. The caller adds it to the task gradient in float32, the
+   * bits of tf's add of the two tensors.
+   */
+  scaledOf(key: TrainableKey): Float32Array | undefined {
+    if (this.disposed) throw new Error('OrthogonalGradient: already disposed (a prepared gradient serves one apply)');
+    return this.scaled.get(key);
   }
 
   get isDisposed(): boolean {
@@ -76,6 +78,6 @@ export class OrthogonalGradient {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.scaled.forEach((s) => s.dispose());
+    this.scaled.clear(); // the values are plain arrays: dropping them frees them
   }
 }
