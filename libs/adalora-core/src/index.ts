@@ -19,7 +19,7 @@ export { checkTensorSet, TensorSetError, type ArrivedTensor, type TensorSetProbl
 export { fromPeftAdapterConfig, toPeftAdapterConfig, type PeftAdapterConfig, type PeftAdapterExtras } from './peft-adapter-config';
 export { SvdAdapter, type AdapterOptions, type ParamData, type SvdAdapterOptions, type SvdParamName } from './svd-adapter';
 export { LoraAdapter, type LoraParamName } from './lora-adapter';
-export { orthogonalRegularizer } from './orthogonal-regularizer';
+export { orthogonalRegularizer, orthogonalRegularizerGradient, type OrthogonalGradientValues } from './orthogonal-regularizer';
 export { budgetSchedule, type BudgetStep } from './budget-schedule';
 export { ImportanceTracker, type ImportanceState, type ModuleImportanceState, type Triplet } from './importance-tracker';
 export { tripletMask } from './triplet-mask';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { orthogonalRegularizer } from './orthogonal-regularizer';
+import { orthogonalRegularizer, orthogonalRegularizerGradient } from './orthogonal-regularizer';
 
 interface Mod {
   r: number;
@@ -90,7 +90,41 @@ for (const backend of ['cpu', 'wasm']) {
     const { value, grads } = tf.variableGrads(() => orthogonalRegularizer([{ A, B }]), [A, B]);
     t.is(value.dataSync()[0], 0);
     for (const g of Object.values(grads)) t.true(g.dataSync().every((v) => v === 0), `${Array.from(g.dataSync())}`);
+    const fast = orthogonalRegularizerGradient([{ A, B }], 0.5);
+    t.is(fast.value, 0);
+    t.true([...fast.grads[0].A, ...fast.grads[0].B].every((v) => Object.is(v, 0)), 'the tape-free gradient: +0 everywhere too');
     tf.dispose([value, A, B, ...Object.values(grads)]);
+  });
+}
+
+const bits = (a: ArrayLike<number>) => Buffer.from(Float32Array.from(a).buffer);
+
+for (const backend of ['cpu', 'wasm']) {
+  test.serial(`${backend}: orthogonalRegularizerGradient gives the bits of tf.variableGrads × weight (ranks 1…60, near-orthonormal A and B)`, async (t) => {
+    await tf.setBackend(backend);
+    // [r, in, out]: BERT-like and odd sizes; 48 and above take the transposed matmuls on wasm
+    const shapes = [[12, 768, 64], [12, 40, 3072], [5, 9, 7], [1, 3, 2], [48, 50, 60], [49, 51, 52], [60, 70, 65]];
+    const vars = shapes.map(([r, inF, out], i) => ({
+      // small values around a scaled identity, as trained adapters are: ‖C − I‖ well away from 0 and from huge
+      A: tf.variable(tf.tidy(() => tf.randomNormal([r, inF], 0, 0.3 / Math.sqrt(inF), 'float32', 2 * i + 1).add(tf.eye(r, inF).mul(0.9)))),
+      B: tf.variable(tf.tidy(() => tf.randomNormal([out, r], 0, 0.3 / Math.sqrt(out), 'float32', 2 * i + 2).add(tf.eye(out, r).mul(0.9)))),
+    }));
+    for (const weight of [0.5, 0.1]) {
+      const before = tf.memory().numTensors;
+      const got = orthogonalRegularizerGradient(vars, weight);
+      t.is(tf.memory().numTensors, before, 'no tensor left behind');
+      const { value, grads } = tf.variableGrads(() => orthogonalRegularizer(vars), vars.flatMap((v) => [v.A, v.B]));
+      t.deepEqual(bits([got.value]), bits(value.dataSync()), `weight ${weight}: R`);
+      vars.forEach((v, i) => {
+        for (const which of ['A', 'B'] as const) {
+          const want = tf.tidy(() => grads[v[which].name].mul(weight).dataSync());
+          t.deepEqual(bits(got.grads[i][which]), bits(want), `weight ${weight}: ${which} of [${shapes[i].join(', ')}]`);
+        }
+      });
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    t.deepEqual(orthogonalRegularizerGradient([], 0.5), { value: 0, grads: [] });
+    vars.forEach((v) => tf.dispose([v.A, v.B]));
   });
 }
 

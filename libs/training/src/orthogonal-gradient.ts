@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { adapterKey, orthogonalRegularizer, type ModuleId, type SvdAdapter, type TrainableKey } from '@adalora/core';
+import { adapterKey, orthogonalRegularizerGradient, type ModuleId, type SvdAdapter, type TrainableKey } from '@adalora/core';
 
 /**
  * The orthogonal regulariser R of one optimizer step: its value and orth_reg_weight · ∂R/∂A,
@@ -7,7 +7,7 @@ import { adapterKey, orthogonalRegularizer, type ModuleId, type SvdAdapter, type
  * coordinator can compute it while the workers compute the task gradients (see
  * ClusterOptimizer.prepare). It remembers which tensors it was made from: tf's Variable.assign
  * gives a variable a new dataId, so `madeFrom` tells exactly whether A or B changed since. The
- * scaled gradient is kept as float32 values, read back here, off the step's critical path.
+ * scaled gradient is kept as float32 values.
  */
 export class OrthogonalGradient {
   private disposed = false;
@@ -28,24 +28,22 @@ export class OrthogonalGradient {
     return new OrthogonalGradient(step, 0, new Map(), new Map());
   }
 
-  /** R and weight · ∂R/∂θ for the adapters' current A and B (their autodiff gradient, as peft's loss.backward() gives it). */
+  /**
+   * R and weight · ∂R/∂θ for the adapters' current A and B: the bits of their tfjs autodiff
+   * gradient (as peft's loss.backward() gives it) times weight, made without the tape
+   * (orthogonalRegularizerGradient).
+   */
   static compute(step: number, adapters: ReadonlyMap<ModuleId, SvdAdapter>, weight: number): OrthogonalGradient {
-    const vars = [...adapters.values()].flatMap((a) => [a.A, a.B]);
-    const { value, grads } = tf.variableGrads(() => orthogonalRegularizer(adapters.values()), vars);
+    const { value, grads } = orthogonalRegularizerGradient([...adapters.values()], weight);
     const scaled = new Map<TrainableKey, Float32Array>();
     const sources = new Map<tf.Variable, object>();
-    for (const [id, a] of adapters) {
-      for (const [key, v] of [[adapterKey(id, 'lora_A'), a.A], [adapterKey(id, 'lora_B'), a.B]] as const) {
-        const product = tf.tidy(() => grads[v.name].mul(weight));
-        scaled.set(key, product.dataSync() as Float32Array); // a copy on wasm; on cpu the array the disposed tensor leaves behind
-        product.dispose();
-        sources.set(v, v.dataId);
-      }
-    }
-    const r = value.dataSync()[0];
-    value.dispose();
-    Object.values(grads).forEach((g) => g.dispose());
-    return new OrthogonalGradient(step, r, scaled, sources);
+    [...adapters].forEach(([id, a], i) => {
+      scaled.set(adapterKey(id, 'lora_A'), grads[i].A);
+      scaled.set(adapterKey(id, 'lora_B'), grads[i].B);
+      sources.set(a.A, a.A.dataId);
+      sources.set(a.B, a.B.dataId);
+    });
+    return new OrthogonalGradient(step, value, scaled, sources);
   }
 
   /** True when every A and B it was made from still holds the same tensor data. */
