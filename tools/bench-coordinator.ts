@@ -30,7 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-coordinator-'));
 const preset = SYNTHETIC_PRESETS['bert-base-r12'];
 const job = prepareSyntheticJob({ preset: preset.name, steps: 100_000, batchSize: ROWS * 32, microBatch: ROWS, outputDir: dir, minWorkers: 1 }, () => {});
 try {
-  console.log(`coordinator serial time per step: ${preset.description}, ${presetValueCount(preset)} values, float64 gradients; ${cpus().length} cores; ${PAIRS} interleaved pairs (before, now) per count`);
+  console.log(`coordinator serial time per step: ${preset.description}, ${presetValueCount(preset)} values, shares of one micro-batch (float32 on the float64 wire: 8 MB); ${cpus().length} cores; ${PAIRS} interleaved pairs (before, now) per count`);
   const frames = gradientFrames(job, 0, ROWS, [0]);
   const memory = serialMemory(job);
   // warm-up: JIT, wasm kernels, first allocations

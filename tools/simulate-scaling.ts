@@ -44,7 +44,7 @@ console.log('workers | measured ms/step | predicted | difference | measured spli
 let worst = 0;
 let last: MeasuredCosts | null = null;
 for (const w of measured) {
-  const costs = await measureMachineCosts(PRESET);
+  const costs = await measureMachineCosts(PRESET, { inFlight: w });
   last = costs;
   console.log(`        ${describe(costs)}`);
   const steps = await measureSynthetic({ preset: PRESET, workers: w, sampleMs: SAMPLE_MS, batchSize: ROWS * w, microBatch: ROWS, warmupSteps: 1, steps: 2, workersIn: SEPARATE ? 'child-process' : 'this-process' });

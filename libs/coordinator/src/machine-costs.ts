@@ -25,18 +25,26 @@ export interface MeasuredCosts extends MachineCosts {
 
 /**
  * Measures what the coordinator's work costs on this machine for a preset (the tfjs backend
- * already loaded): `repeats` serial steps of 4 shares (read and add per share; mean, optimizer,
- * allocation and encode once), a worker's encoding of its share and reading of the state, and a
- * WebSocket message over loopback; medians, per value or per byte.
+ * already loaded): `repeats` serial steps of `inFlight` (at least 4) shares (read and add
+ * per share; mean, optimizer, allocation and encode once), a worker's encoding of its share and
+ * reading of the state, and WebSocket transfers over loopback both ways; medians, per value or
+ * per byte. `inFlight` (default 1) is how many workers' messages are handled at once, as in the
+ * run being modelled: that many shares encoded and states read, all kept alive, and that many
+ * connections sending at once. Per byte, many 8 MB messages alive together cost more than one
+ * (page faults, GC, socket queues): measured one at a time, the model missed a 128-worker step by
+ * a third.
  */
-export async function measureMachineCosts(preset: SyntheticPresetName, repeats = 3): Promise<MeasuredCosts> {
+export async function measureMachineCosts(preset: SyntheticPresetName, o: { readonly repeats?: number; readonly inFlight?: number } = {}): Promise<MeasuredCosts> {
+  const repeats = o.repeats ?? 3;
+  const inFlight = o.inFlight ?? 1;
+  if (!Number.isInteger(inFlight) || inFlight < 1) throw new Error(`measureMachineCosts: inFlight must be an integer >= 1, got ${inFlight}`);
   const dir = mkdtempSync(join(tmpdir(), 'adalora-costs-'));
   const job = prepareSyntheticJob({ preset, steps: 1000, batchSize: 32, microBatch: 8, outputDir: dir, minWorkers: 1 }, () => {});
   try {
     let values = 0;
     for (const v of job.injected.trainables.values()) values += v.size;
     const frames = gradientFrames(job, 0, 8, [0]);
-    const shares = 4;
+    const shares = Math.max(4, inFlight);
     serialStep(job, [frames, frames], 8, 'arrival'); // warm-up
     const steps = Array.from({ length: repeats }, () => serialStep(job, Array(shares).fill(frames), 8, 'arrival'));
     const per = (f: (t: (typeof steps)[number]) => number) => median(steps.map(f)) / values;
@@ -44,21 +52,26 @@ export async function measureMachineCosts(preset: SyntheticPresetName, repeats =
     const shapes = [...job.injected.trainables].map(([name, v]) => ({ name, shape: v.shape }));
     const tensors = new SyntheticGradients(shapes, 1, job.config.cluster.wire).tensors(8, 1);
     const msg: GradientsMessage = { type: 'gradients', runId: job.runId, step: 0, requestId: 1, sampleCount: 8, lossSum: 8, computeMs: 1, tensors };
-    const encodeMs = median(Array.from({ length: repeats }, () => timed(() => new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg))));
+    // every worker's share encoded and kept, as the synthetic workers hold theirs until sent
+    const encodeMs = median(Array.from({ length: repeats }, () => timed(() => Array.from({ length: inFlight }, () => new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg))))) / inFlight;
     const shareFrames = new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg);
     const gradBytes = shareFrames.reduce((n, f) => n + f.byteLength, 0);
     const stateFrames = new FrameWriter().encode(stateMessage(job));
     const stateBytes = stateFrames.reduce((n, f) => n + f.byteLength, 0);
     const readMs = median(
       Array.from({ length: repeats }, () =>
-        timed(() => {
-          const reader = coordinatorMessageReader({ transferAllowance: () => 1 << 30 });
-          for (const f of stateFrames) reader.read(f);
-        }),
+        timed(() =>
+          Array.from({ length: inFlight }, () => {
+            const reader = coordinatorMessageReader({ transferAllowance: () => 1 << 30 });
+            let state;
+            for (const f of stateFrames) state = reader.read(f);
+            return state;
+          }),
+        ),
       ),
-    );
-    const loopbackMsPerByte = await loopbackCost(stateFrames, repeats, 'to-client');
-    const loopbackUpMsPerByte = await loopbackCost(shareFrames, repeats, 'to-server');
+    ) / inFlight;
+    const loopbackMsPerByte = await loopbackCost(stateFrames, repeats, 'to-client', inFlight);
+    const loopbackUpMsPerByte = await loopbackCost(shareFrames, repeats, 'to-server', inFlight);
     return {
       values,
       readSumMsPerValue: per((t) => (t.sumMs - t.meanMs) / shares),
@@ -84,37 +97,54 @@ function timed(f: () => unknown): number {
   return performance.now() - t0;
 }
 
-/** ms per byte of sending `frames` over a loopback WebSocket in this process until the other end has them all. */
-async function loopbackCost(frames: readonly Uint8Array[], repeats: number, direction: 'to-client' | 'to-server'): Promise<number> {
+/**
+ * ms per byte of sending `frames` over `connections` loopback WebSockets at once (server → client
+ * or client → server) in this process, until every receiving end has them all.
+ */
+async function loopbackCost(frames: readonly Uint8Array[], repeats: number, direction: 'to-client' | 'to-server', connections: number): Promise<number> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 64 << 20 });
   await new Promise<void>((r) => server.once('listening', () => r()));
   const port = (server.address() as { port: number }).port;
-  const client = new WebSocket(`ws://127.0.0.1:${port}`, { maxPayload: 64 << 20 });
-  const peer = await new Promise<WebSocket>((r) => server.once('connection', (ws) => r(ws)));
-  await new Promise<void>((r) => (client.readyState === WebSocket.OPEN ? r() : client.once('open', () => r())));
-  const bytes = frames.reduce((n, f) => n + f.byteLength, 0);
-  const [from, to] = direction === 'to-client' ? [peer, client] : [client, peer];
-  const once = () =>
-    new Promise<number>((resolve) => {
-      let got = 0;
-      const t0 = performance.now();
-      const on = (data: Buffer) => {
-        got += data.byteLength;
-        if (got >= bytes) {
-          to.off('message', on);
-          resolve(performance.now() - t0);
-        }
-      };
-      to.on('message', on);
-      for (const f of frames) from.send(f);
-    });
+  const pairs: [WebSocket, WebSocket][] = [];
   try {
+    for (let i = 0; i < connections; i++) {
+      const peer = new Promise<WebSocket>((r) => server.once('connection', (ws) => r(ws)));
+      const client = new WebSocket(`ws://127.0.0.1:${port}`, { maxPayload: 64 << 20 });
+      await new Promise<void>((r, reject) => {
+        client.once('open', () => r());
+        client.once('error', reject);
+      });
+      pairs.push(direction === 'to-client' ? [await peer, client] : [client, await peer]);
+    }
+    const bytes = frames.reduce((n, f) => n + f.byteLength, 0);
+    const receive = (to: WebSocket) =>
+      new Promise<void>((resolve) => {
+        let got = 0;
+        const on = (data: Buffer) => {
+          got += data.byteLength;
+          if (got >= bytes) {
+            to.off('message', on);
+            resolve();
+          }
+        };
+        to.on('message', on);
+      });
+    const once = async () => {
+      const t0 = performance.now();
+      const all = pairs.map(([, to]) => receive(to));
+      for (const [from] of pairs) for (const f of frames) from.send(f);
+      await Promise.all(all);
+      return performance.now() - t0;
+    };
     await once(); // warm-up
     const ms: number[] = [];
     for (let i = 0; i < repeats; i++) ms.push(await once());
-    return median(ms) / bytes;
+    return median(ms) / (bytes * connections);
   } finally {
-    client.close();
+    for (const [a, b] of pairs) {
+      a.close();
+      b.close();
+    }
     server.close();
   }
 }

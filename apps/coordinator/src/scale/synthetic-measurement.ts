@@ -44,7 +44,7 @@ export class SyntheticMeasurement implements MeasurementSource {
     await this.ensureBackend();
     const batchSize = this.batchAt(r.workers);
     if (batchSize < r.workers) throw new Error(`--batch-size ${batchSize} gives some of the ${r.workers} workers no rows: give at least one row per worker`);
-    const before = this.o.simulate ? await this.measureCosts(`before ${r.workers} worker(s)`) : null;
+    const before = this.o.simulate ? await this.measureCosts(`before ${r.workers} worker(s)`, r.workers) : null;
     const steps = await measureSynthetic({
       preset: this.o.preset,
       workers: r.workers,
@@ -60,14 +60,15 @@ export class SyntheticMeasurement implements MeasurementSource {
     if (before) {
       // this machine's speed drifts with its load within a run: the costs over the run are taken
       // as the mean of those measured right before and right after it
-      const after = await this.measureCosts(`after ${r.workers} worker(s)`);
+      const after = await this.measureCosts(`after ${r.workers} worker(s)`, r.workers);
       this.costs.set(r.workers, meanCosts(before, after));
     }
     return { workers: r.workers, steps };
   }
 
-  private async measureCosts(when: string): Promise<MeasuredCosts> {
-    const c = await measureMachineCosts(this.o.preset);
+  /** The machine's costs with as many workers' messages at once as the count measured (see measureMachineCosts). */
+  private async measureCosts(when: string, inFlight: number): Promise<MeasuredCosts> {
+    const c = await measureMachineCosts(this.o.preset, { inFlight });
     this.o.log(`machine costs ${when}: read+sum ${ns(c.readSumMsPerValue)} ns per value per share, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker and ${ns(c.loopbackUpMsPerByte)} from one`);
     return c;
   }
