@@ -25,7 +25,7 @@ export interface MeasuredCosts extends MachineCosts {
 
 /**
  * Measures what the coordinator's work costs on this machine for a preset (the tfjs backend
- * already loaded): `repeats` serial steps of `inFlight` (at least 4) shares (read and add
+ * already loaded): `repeats` serial steps of `inFlight` shares (at least 4, at most 32) (read and add
  * per share; mean, optimizer, allocation and encode once), a worker's encoding of its share and
  * reading of the state, and WebSocket transfers over loopback both ways; medians, per value or
  * per byte. `inFlight` (default 1) is how many workers' messages are handled at once, as in the
@@ -44,7 +44,7 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
     let values = 0;
     for (const v of job.injected.trainables.values()) values += v.size;
     const frames = gradientFrames(job, 0, 8, [0]);
-    const shares = Math.max(4, inFlight);
+    const shares = Math.max(4, Math.min(inFlight, 32));
     serialStep(job, [frames, frames], 8, 'arrival'); // warm-up
     const steps = Array.from({ length: repeats }, () => serialStep(job, Array(shares).fill(frames), 8, 'arrival'));
     const per = (f: (t: (typeof steps)[number]) => number) => median(steps.map(f)) / values;
