@@ -27,5 +27,6 @@ export { applyKeepMask, RankAllocator, type AllocationDecision, type RankAllocat
 export { AdamW, type AdamWOptions, type AdamWParamState, type AdamWState } from './adamw';
 export { readFloat32 } from './read-float32';
 export { MeanKernel } from './mean-kernel';
+export { SumKernel } from './sum-kernel';
 export { mulberry32, uniform01, uniformOpen01, normalSampler, type NormalSamplerOptions } from './seeded-random';
 export { DropoutStream, seededDropout, withDropoutStream } from './dropout-stream';

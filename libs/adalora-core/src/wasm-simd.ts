@@ -83,6 +83,8 @@ export const LOAD = [...simd(0x00), 4, 0]; // v128.load, align 2^4, offset 0
 /** v128.load at a constant byte offset past the address (a multiple of 16, below 128) */
 export const loadAt = (offset: number): number[] => [...simd(0x00), 4, ...leb(offset)];
 export const STORE = [...simd(0x0b), 4, 0]; // v128.store
+/** v128.store at a constant byte offset past the address (a multiple of 16, below 128) */
+export const storeAt = (offset: number): number[] => [...simd(0x0b), 4, ...leb(offset)];
 /** f32x4 operations */
 export const [SPLAT, ABS, SQRT, ADD, SUB, MUL, DIV] = [0x13, 0xe0, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7].map(simd);
 /** f64x2 operations, and f32x4.demote_f64x2_zero (two float64 lanes rounded to float32 lanes 0, 1; lanes 2, 3 zero) */
@@ -90,6 +92,10 @@ export const [F64X2_SPLAT, F64X2_ADD, F64X2_DIV, DEMOTE] = [0x14, 0xf0, 0xf3, 0x
 /** i8x16.shuffle taking lanes 0, 1 of two f32x4: [a0, a1, b0, b1] */
 export const LOW_HALVES = [...simd(0x0d), 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
 export const I32_ADD = [0x6a];
+/** f64x2.promote_low_f32x4: f32x4 lanes 0, 1 widened (exactly) to two float64 lanes */
+export const PROMOTE_LOW = simd(0x5f);
+/** i8x16.shuffle moving lanes 2, 3 of an f32x4 (given twice) to lanes 0, 1 */
+export const HIGH_HALF = [...simd(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 
 /**
  * A module exporting `memory` and one function `run(...params)` (no result) that splats its f32

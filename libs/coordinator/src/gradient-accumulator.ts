@@ -1,4 +1,4 @@
-import type { TrainableKey } from '@adalora/core';
+import { SumKernel, type TrainableKey } from '@adalora/core';
 import { addInto, elementCount, squaresOf } from '@adalora/protocol';
 import type { GradientSums } from '@adalora/training';
 import type { ShareGradients } from './check-gradients';
@@ -19,7 +19,10 @@ import type { ShareGradients } from './check-gradients';
  * of a share's cost).
  */
 export class GradientAccumulator {
+  /** the sums, views of the kernel's memory: float32 tensors are added by its SIMD pass, others in JS */
+  private readonly kernel: SumKernel;
   private readonly sums = new Map<TrainableKey, Float64Array>();
+  private readonly slots = new Map<TrainableKey, number>();
   /** accepted shares not yet added, in arrival order, each with what to call once it is */
   private readonly waiting: { readonly share: ShareGradients; readonly added?: () => void }[] = [];
   /** time spent in flush since the last reset (ms) */
@@ -29,7 +32,11 @@ export class GradientAccumulator {
   private readonly losses: [number, number][] = [];
 
   constructor(sizes: ReadonlyMap<TrainableKey, { readonly size: number }>) {
-    for (const [key, v] of sizes) this.sums.set(key, new Float64Array(v.size));
+    this.kernel = new SumKernel([...sizes.values()].map((v) => v.size));
+    [...sizes.keys()].forEach((key, k) => {
+      this.sums.set(key, this.kernel.sums[k]);
+      this.slots.set(key, k);
+    });
   }
 
   /**
@@ -58,7 +65,14 @@ export class GradientAccumulator {
   flush(): void {
     if (this.waiting.length === 0) return;
     const started = performance.now();
-    for (const [key, sum] of this.sums) for (const w of this.waiting) addInto(sum, w.share.tensors.get(key)!);
+    for (const [key, sum] of this.sums) {
+      const k = this.slots.get(key)!;
+      for (const w of this.waiting) {
+        const t = w.share.tensors.get(key)!;
+        if (t.dtype === 'float32') this.kernel.addFloat32(k, t.data);
+        else addInto(sum, t);
+      }
+    }
     for (const w of this.waiting) w.added?.();
     this.waiting.length = 0;
     this.flushMs += performance.now() - started;

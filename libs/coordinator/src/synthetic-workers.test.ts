@@ -104,11 +104,12 @@ test('shares of one micro-batch go as float32 on a float64 wire (the same values
     t.true(two.tensors.every((x) => x.dtype === 'float64'));
   }));
 
+// 3 connections: shares of one micro-batch (float32 on the wire, added by the SIMD kernel); 1: of three (float64, added in JS)
 test('BERT-base-sized shares (chunked transfers, their memory reused from reply to reply) sum to the same adapter on 1 and 3 connections', async (t) => {
   const adapterAfter = async (workers: number) => {
     let bits = '';
     await measureSynthetic({
-      preset: 'bert-base-r12', workers, sampleMs: 0, batchSize: 24, microBatch: 4, warmupSteps: 0, steps: 2,
+      preset: 'bert-base-r12', workers, sampleMs: 0, batchSize: 24, microBatch: 8, warmupSteps: 0, steps: 2,
       trained: (job) => (bits = createHash('sha256').update(Buffer.concat([...job.injected.trainables.values()].map((v) => Buffer.from((v.dataSync() as Float32Array).buffer)))).digest('hex')),
     });
     return bits;
