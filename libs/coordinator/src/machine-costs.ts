@@ -46,7 +46,9 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
     const frames = gradientFrames(job, 0, 8, [0]);
     const shares = Math.max(4, Math.min(inFlight, 32));
     serialStep(job, [frames, frames], 8, 'arrival'); // warm-up
-    const steps = Array.from({ length: repeats }, () => serialStep(job, Array(shares).fill(frames), 8, 'arrival'));
+    // every share its own memory, as every worker's reply is: the same frames again would be read from cache
+    const replies = Array.from({ length: shares }, () => frames.map((f) => f.slice()));
+    const steps = Array.from({ length: repeats }, () => serialStep(job, replies, 8, 'arrival'));
     const per = (f: (t: (typeof steps)[number]) => number) => median(steps.map(f)) / values;
     // a worker's side: its share encoded (the tensors as a synthetic worker keeps them), the state read
     const shapes = [...job.injected.trainables].map(([name, v]) => ({ name, shape: v.shape }));
