@@ -42,7 +42,8 @@ async function startTiered(dir: string, groups: readonly number[], children: Chi
   const workers: CliProcess[][] = [];
   for (const [g, count] of groups.entries()) {
     const aggPort = await freePort();
-    const agg = startCli(['aggregator', '--coordinator', `ws://127.0.0.1:${port}`, '--port', String(aggPort), '--id', `agg${g}`, '--cache-dir', join(dir, `cache-agg${g}`)]);
+    // --min-workers: the whole group computes from the first step (a run of 16 short steps may end before a late worker joins)
+    const agg = startCli(['aggregator', '--coordinator', `ws://127.0.0.1:${port}`, '--port', String(aggPort), '--id', `agg${g}`, '--cache-dir', join(dir, `cache-agg${g}`), '--min-workers', String(count)]);
     const ws = Array.from({ length: count }, (_, i) =>
       startCli(['worker', '--coordinator', `ws://127.0.0.1:${aggPort}`, '--backend', 'wasm', '--id', `g${g}w${i}`, '--cache-dir', join(dir, `cache-g${g}w${i}`)]),
     );
@@ -95,6 +96,7 @@ test.serial('a worker killed (SIGKILL) under an aggregator mid-run changes nothi
     const agg = await aggregators[0].done;
     t.is(agg.code, 0, agg.out.slice(-2000));
     t.regex(agg.out, /\(g0w1@[^)]*\) disconnected/, 'the aggregator lost its worker');
+    t.regex(agg.out, /waiting for 2 workers in this group|2 worker\(s\) ready/, 'the group was whole before its first share');
     // killed while computing (the usual case: the kill follows the log of a finished step) or between two steps
     t.log(/redistributing in this group/.test(agg.out) ? 'the killed worker\'s share was redone in its group' : 'the worker was killed between two requests');
     t.notRegex(r.out, /disconnected|failed|redistributing|no live worker/, 'the coordinator saw nothing of it');

@@ -21,6 +21,7 @@ interface AggregatorFlags {
   stepTimeoutFloor: number;
   heartbeat: number;
   maxWorkers: number;
+  minWorkers: number;
   giveUpAfter: number;
 }
 
@@ -70,6 +71,7 @@ export function aggregatorCommand(): Command {
     .option('--step-timeout-floor <ms>', 'least deadline of a request to one of its workers (as cluster.stepTimeoutFloorMs; keep it below the coordinator\'s)', integer(1), 5_000)
     .option('--heartbeat <ms>', 'ping interval to its workers; an idle worker silent for two is dropped (as cluster.heartbeatMs)', integer(10), 2_000)
     .option('--max-workers <n>', 'its own workers at most (as cluster.maxConnections)', integer(1), 64)
+    .option('--min-workers <n>', 'its own workers to wait for before it computes its first share (as the coordinator\'s --min-workers)', integer(1), 1)
     .option('--give-up-after <seconds>', 'give up once the coordinator has been out of reach this long', integer(1), 600)
     .action(async (f: AggregatorFlags) => {
       if (!/^wss?:\/\/[^/]+/.test(f.coordinator) || !URL.canParse(f.coordinator)) throw new Error(`--coordinator: expected ws://HOST:PORT or wss://HOST:PORT, got '${f.coordinator}'`);
@@ -90,6 +92,7 @@ export function aggregatorCommand(): Command {
         stepTimeoutFloorMs: f.stepTimeoutFloor,
         heartbeatMs: f.heartbeat,
         maxConnections: f.maxWorkers,
+        minWorkers: f.minWorkers,
         handshakeTimeoutMs: 5_000,
         log,
       });

@@ -57,6 +57,8 @@ export class AggregatorSession implements ClientSession {
   private shapes: ReadonlyMap<TrainableKey, { readonly shape: readonly number[] }> = new Map();
   /** counts the coordinator connections that closed: a covering started under an older count is abandoned */
   private connectionsLost = 0;
+  /** the group had its --min-workers once: later requests take whoever is there */
+  private groupComplete = false;
   private lost = abandonment();
 
   constructor(private readonly o: AggregatorSessionOptions) {}
@@ -217,6 +219,14 @@ export class AggregatorSession implements ClientSession {
     };
     // a worker still busy with an abandoned request cannot take a new one: it rejoins afresh
     for (const link of group.pool.ready) if (link.busy) link.close('COORD_SHUTDOWN');
+    const least = this.o.minWorkers ?? 1;
+    if (!this.groupComplete && least > 1) {
+      // the group as the user asked for it, before the first share (a worker's first request has the longest deadline)
+      if (group.pool.ready.length < least) this.o.log(`${what}: waiting for ${least} workers in this group (${group.pool.ready.length} ready)`);
+      await Promise.race([group.pool.waitFor(least), lost]);
+      current();
+    }
+    this.groupComplete = true;
     const faults = new ShareFaults(what, unitName);
     try {
       return await coverUnits({

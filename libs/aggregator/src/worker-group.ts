@@ -12,6 +12,8 @@ export interface GroupOptions {
   readonly stepTimeoutFloorMs: number;
   readonly heartbeatMs: number;
   readonly maxConnections: number;
+  /** its workers to wait for before the first request is served (default 1: any) */
+  readonly minWorkers?: number;
   readonly handshakeTimeoutMs: number;
   readonly log: (line: string) => void;
 }
