@@ -1,4 +1,3 @@
-import { hostname, totalmem } from 'node:os';
 import { checkGradients, coverUnits, float64Share, ModelFileServer, planShares, rowsOfUnits, RunStopped, ShareFaults, unitsOf, type CoveredShare, type WorkerLink } from '@adalora/coordinator';
 import { parseWorkerJob, type WorkerJob } from '@adalora/config';
 import type { TrainableKey } from '@adalora/core';
@@ -6,7 +5,6 @@ import {
   decodeSamples,
   float32FromTensor,
   protocolError,
-  PROTOCOL_VERSION,
   tensorFromFloat64,
   wireFromFloat32,
   type ComputeMessage,
@@ -17,7 +15,7 @@ import {
   type WelcomeMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
-import { WorkerFault, type ClientSession, type FetchModel } from '@adalora/worker';
+import { dispatchRunMessage, helloOf, WorkerFault, type ClientSession, type FetchModel } from '@adalora/worker';
 import { joinOutputs, shareCompute, shareEvaluate, sumShares } from './group-shares';
 import { WorkerGroup, type GroupOptions } from './worker-group';
 
@@ -64,37 +62,16 @@ export class AggregatorSession implements ClientSession {
   constructor(private readonly o: AggregatorSessionOptions) {}
 
   hello(): Omit<HelloMessage, 'nonce' | 'proof'> {
-    return {
-      type: 'hello',
-      protocolVersion: PROTOCOL_VERSION,
-      workerId: this.o.workerId,
-      capabilities: { backend: 'aggregator', memoryBytes: Math.min(process.constrainedMemory?.() || Infinity, totalmem()), hostname: hostname(), pid: process.pid },
-    };
+    return helloOf(this.o.workerId, 'aggregator');
   }
 
-  async handle(msg: CoordinatorToWorker): Promise<WorkerToCoordinator[]> {
-    switch (msg.type) {
-      case 'challenge':
-      case 'authenticated':
-        throw new WorkerFault('PROTO_ERR_UNEXPECTED', `${msg.type} after the handshake`);
-      case 'welcome':
-        return [await this.onWelcome(msg)];
-      case 'reject':
-        throw new WorkerFault(msg.code, `coordinator refused this aggregator: ${msg.reason}`);
-      case 'state':
-        await this.onState(msg);
-        return [];
-      case 'compute':
-        return this.onCompute(msg);
-      case 'evaluate':
-        return this.onEvaluate(msg);
-      case 'shutdown':
-        return [];
-      default: {
-        const never: never = msg;
-        throw new WorkerFault('WORKER_ERR_UNKNOWN', `unhandled message ${(never as { type: string }).type}`);
-      }
-    }
+  handle(msg: CoordinatorToWorker): Promise<WorkerToCoordinator[]> {
+    return dispatchRunMessage(msg, 'aggregator', {
+      welcome: async (m) => [await this.onWelcome(m)],
+      state: (m) => this.onState(m),
+      compute: (m) => this.onCompute(m),
+      evaluate: (m) => this.onEvaluate(m),
+    });
   }
 
   disconnected(): void {

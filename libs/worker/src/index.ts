@@ -10,6 +10,7 @@
 export type { WorkerSession, WorkerSessionOptions } from './worker-session';
 export type { FetchModel, WorkerClientOptions } from './worker-client';
 export { WorkerFault } from './worker-fault';
+export { dispatchRunMessage, helloOf, type RunHandlers } from './run-session';
 export { runWorkerClient, createWorkerSession } from './lazy-runtime';
 /** The connection loop (handshake, reconnects) around any session: real, synthetic, or an aggregator's. */
 export { runSessionClient, type ClientSession, type SessionClientOptions, type WorkerExit } from './session-client';

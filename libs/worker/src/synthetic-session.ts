@@ -1,7 +1,5 @@
-import { hostname, totalmem } from 'node:os';
 import { parseWorkerJob, type WorkerJob } from '@adalora/config';
 import {
-  PROTOCOL_VERSION,
   wireFromFloat32,
   type ComputeMessage,
   type CoordinatorToWorker,
@@ -13,6 +11,7 @@ import {
 } from '@adalora/protocol';
 import type { ClientSession } from './session-client';
 import { microBatchWeight, SyntheticGradients } from './synthetic-gradients';
+import { dispatchRunMessage, helloOf } from './run-session';
 import { WorkerFault } from './worker-fault';
 
 export interface SyntheticSessionOptions {
@@ -50,38 +49,19 @@ export class SyntheticSession implements ClientSession {
   constructor(private readonly o: SyntheticSessionOptions) {}
 
   hello(): Omit<HelloMessage, 'nonce' | 'proof'> {
-    return {
-      type: 'hello',
-      protocolVersion: PROTOCOL_VERSION,
-      workerId: this.o.workerId,
-      capabilities: { backend: 'synthetic', memoryBytes: totalmem(), hostname: hostname(), pid: process.pid },
-    };
+    return helloOf(this.o.workerId, 'synthetic');
   }
 
-  async handle(msg: CoordinatorToWorker): Promise<WorkerToCoordinator[]> {
-    switch (msg.type) {
-      case 'challenge':
-      case 'authenticated':
-        throw new WorkerFault('PROTO_ERR_UNEXPECTED', `${msg.type} after the handshake`);
-      case 'welcome':
-        return [this.onWelcome(msg)];
-      case 'reject':
-        throw new WorkerFault(msg.code, `coordinator refused this worker: ${msg.reason}`);
-      case 'state':
-        this.require(msg.runId);
-        this.state = msg;
-        return [];
-      case 'compute':
-        return [await this.onCompute(msg)];
-      case 'evaluate':
-        return [await this.onEvaluate(msg)];
-      case 'shutdown':
-        return [];
-      default: {
-        const never: never = msg;
-        throw new WorkerFault('WORKER_ERR_UNKNOWN', `unhandled message ${(never as { type: string }).type}`);
-      }
-    }
+  handle(msg: CoordinatorToWorker): Promise<WorkerToCoordinator[]> {
+    return dispatchRunMessage(msg, 'worker', {
+      welcome: (m) => [this.onWelcome(m)],
+      state: (m) => {
+        this.require(m.runId);
+        this.state = m;
+      },
+      compute: async (m) => [await this.onCompute(m)],
+      evaluate: async (m) => [await this.onEvaluate(m)],
+    });
   }
 
   dispose(): void {

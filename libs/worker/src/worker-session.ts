@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { hostname, totalmem } from 'node:os';
 import { checkTensorSet, TensorSetError } from '@adalora/core';
 import { injectAdapters, loadEncoder, loadQaModel, type InjectedAdapters, type LoadedEncoder, type LoadedQaModel, type TaskModel } from '@adalora/models';
 import {
   decodeSamples,
   float32FromTensor,
-  PROTOCOL_VERSION,
   tensorFromFloat64,
   wireFromFloat32,
   type ComputeMessage,
@@ -35,6 +33,7 @@ export interface WorkerSessionOptions {
   readonly log: (line: string) => void;
 }
 
+import { dispatchRunMessage, helloOf } from './run-session';
 import { WorkerFault } from './worker-fault';
 
 export { WorkerFault };
@@ -56,40 +55,17 @@ export class WorkerSession {
 
   /** The `hello` without its proof (the handshake adds nonce and proof). */
   hello(): Omit<HelloMessage, 'nonce' | 'proof'> {
-    return {
-      type: 'hello',
-      protocolVersion: PROTOCOL_VERSION,
-      workerId: this.o.workerId,
-      // constrainedMemory() is 2^64 when unconstrained: report the machine's memory then
-      capabilities: { backend: this.o.backend, memoryBytes: Math.min(process.constrainedMemory?.() || Infinity, totalmem()), hostname: hostname(), pid: process.pid },
-    };
+    return helloOf(this.o.workerId, this.o.backend);
   }
 
   /** Handles one message; returns the replies to send (in order). Throws WorkerFault on a fault. */
-  async handle(msg: CoordinatorToWorker): Promise<WorkerToCoordinator[]> {
-    switch (msg.type) {
-      case 'challenge':
-      case 'authenticated':
-        // the transport's handshake (WorkerHandshake) answers these, never the session
-        throw new WorkerFault('PROTO_ERR_UNEXPECTED', `${msg.type} after the handshake`);
-      case 'welcome':
-        return [await this.onWelcome(msg)];
-      case 'reject':
-        throw new WorkerFault(msg.code, `coordinator refused this worker: ${msg.reason}`);
-      case 'state':
-        this.onState(msg);
-        return [];
-      case 'compute':
-        return [this.onCompute(msg)];
-      case 'evaluate':
-        return [this.onEvaluate(msg)];
-      case 'shutdown':
-        return [];
-      default: {
-        const never: never = msg;
-        throw new WorkerFault('WORKER_ERR_UNKNOWN', `unhandled message ${(never as { type: string }).type}`);
-      }
-    }
+  handle(msg: CoordinatorToWorker): Promise<WorkerToCoordinator[]> {
+    return dispatchRunMessage(msg, 'worker', {
+      welcome: async (m) => [await this.onWelcome(m)],
+      state: (m) => this.onState(m),
+      compute: (m) => [this.onCompute(m)],
+      evaluate: (m) => [this.onEvaluate(m)],
+    });
   }
 
   /** Frees the model and adapters. */
