@@ -3,8 +3,8 @@
  * specifiers of every .ts file under apps/, libs/ and tools/:
  * - another project is reached only through its alias `@adalora/<name>` (its src/index.ts):
  *   no relative path into its folder, no `@adalora/<name>/...` deep import;
- * - libs/config and libs/protocol depend on no other workspace project, libs/adalora-core on
- *   libs/config only (its AdaLoraConfig);
+ * - libs/config and libs/wasm-simd depend on no other workspace project, libs/protocol on
+ *   libs/wasm-simd only, libs/adalora-core on libs/config (its AdaLoraConfig) and libs/wasm-simd only;
  * - adalora-core never imports `ws`; protocol never imports `@tensorflow/*`; config imports
  *   neither (the CLI checks a config before it loads tfjs);
  * - libs never import apps; nothing imports from apps/ or tools/, and apps do not import each other;
@@ -199,9 +199,11 @@ function projectOf(path: string): string | undefined {
 /** Libs at the bottom of the graph → the only workspace projects each may depend on. */
 const LEAF_LIBS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ['libs/config', new Set<string>()],
-  ['libs/protocol', new Set<string>()],
-  // the adapters are built from a config: core's one dependency
-  ['libs/adalora-core', new Set(['libs/config'])],
+  ['libs/wasm-simd', new Set<string>()],
+  // the wire's per-value passes (Σ x² of every received tensor) run as SIMD kernels
+  ['libs/protocol', new Set(['libs/wasm-simd'])],
+  // the adapters are built from a config; the optimizer runs as SIMD kernels
+  ['libs/adalora-core', new Set(['libs/config', 'libs/wasm-simd'])],
 ]);
 /** The project of code shared by tests and benchmarks only. */
 const TEST_SUPPORT = 'libs/test-support';
@@ -341,7 +343,7 @@ test('every lib has exactly one @adalora alias, mapped to its src/index.ts', (t)
   }
   // the names STYLE.md and the brief use
   t.is(aliases.get('@adalora/core'), 'libs/adalora-core');
-  for (const name of ['config', 'protocol', 'models', 'data', 'backend', 'training', 'worker', 'coordinator', 'test-support']) t.is(aliases.get(`@adalora/${name}`), `libs/${name}`);
+  for (const name of ['config', 'protocol', 'models', 'data', 'backend', 'training', 'worker', 'coordinator', 'test-support', 'wasm-simd']) t.is(aliases.get(`@adalora/${name}`), `libs/${name}`);
 });
 
 test('apps/, libs/ and tools/ keep the module boundaries', (t) => {
@@ -431,6 +433,7 @@ const ALIASES = new Map([
   ['@adalora/test-support', 'libs/test-support'],
   ['@adalora/worker', 'libs/worker'],
   ['@adalora/coordinator', 'libs/coordinator'],
+  ['@adalora/wasm-simd', 'libs/wasm-simd'],
 ]);
 
 const check = (file: string, ...specifiers: string[]) => checkBoundaries([{ file, specifiers }], ALIASES);
@@ -466,20 +469,22 @@ test('checker: a lib importing itself through its alias is flagged', (t) => {
   t.deepEqual(rules('libs/training/src/a.ts', '@adalora/training'), ['libs/training imports itself through its alias: use a relative import']);
 });
 
-test('checker: config and protocol depend on no workspace project, adalora-core on config only', (t) => {
+test('checker: config and wasm-simd depend on no workspace project, protocol on wasm-simd only, adalora-core on config and wasm-simd only', (t) => {
   t.deepEqual(check('libs/adalora-core/src/a.ts', '@adalora/config'), []);
-  t.deepEqual(rules('libs/adalora-core/src/a.ts', '@adalora/models'), ['libs/adalora-core depends on no workspace project but libs/config (imports libs/models)']);
+  t.deepEqual(rules('libs/adalora-core/src/a.ts', '@adalora/models'), ['libs/adalora-core depends on no workspace project but libs/config, libs/wasm-simd (imports libs/models)']);
   t.deepEqual(rules('libs/adalora-core/src/a.ts', '../../training/src/a'), [
     'relative import into another project (libs/training): import it through its alias',
-    'libs/adalora-core depends on no workspace project but libs/config (imports libs/training)',
+    'libs/adalora-core depends on no workspace project but libs/config, libs/wasm-simd (imports libs/training)',
   ]);
   t.deepEqual(rules('libs/config/src/a.ts', '@adalora/core'), ['libs/config depends on no other workspace project (imports libs/adalora-core)']);
   t.deepEqual(rules('libs/config/src/a.ts', '@adalora/training'), ['libs/config depends on no other workspace project (imports libs/training)']);
-  t.deepEqual(rules('libs/protocol/src/a.ts', '@adalora/config'), ['libs/protocol depends on no other workspace project (imports libs/config)']);
-  t.deepEqual(rules('libs/protocol/src/a.ts', '@adalora/core'), ['libs/protocol depends on no other workspace project (imports libs/adalora-core)']);
+  t.deepEqual(rules('libs/protocol/src/a.ts', '@adalora/config'), ['libs/protocol depends on no workspace project but libs/wasm-simd (imports libs/config)']);
+  t.deepEqual(check('libs/protocol/src/a.ts', '@adalora/wasm-simd'), []);
+  t.deepEqual(rules('libs/wasm-simd/src/a.ts', '@adalora/protocol'), ['libs/wasm-simd depends on no other workspace project (imports libs/protocol)']);
+  t.deepEqual(rules('libs/protocol/src/a.ts', '@adalora/core'), ['libs/protocol depends on no workspace project but libs/wasm-simd (imports libs/adalora-core)']);
   t.deepEqual(rules('libs/protocol/src/a.ts', '../../adalora-core/src/adamw'), [
     'relative import into another project (libs/adalora-core): import it through its alias',
-    'libs/protocol depends on no other workspace project (imports libs/adalora-core)',
+    'libs/protocol depends on no workspace project but libs/wasm-simd (imports libs/adalora-core)',
   ]);
   // other libs may depend on them
   t.deepEqual(check('libs/models/src/a.ts', '@adalora/core', '@adalora/protocol', '@adalora/config'), []);
@@ -539,7 +544,7 @@ test('checker: test support is for test files and tools/ only', (t) => {
   // a file named like a test but not ending in .test.ts is product code
   t.is(rules('libs/models/src/test-helpers.ts', '@adalora/test-support').length, 1);
   // a test file in a leaf lib still may not import other libs directly
-  t.deepEqual(rules('libs/protocol/src/codec.test.ts', '@adalora/core'), ['libs/protocol depends on no other workspace project (imports libs/adalora-core)']);
+  t.deepEqual(rules('libs/protocol/src/codec.test.ts', '@adalora/core'), ['libs/protocol depends on no workspace project but libs/wasm-simd (imports libs/adalora-core)']);
 });
 
 test('checker: violations of several files are all reported, formatted as file: specifier: rule', (t) => {

@@ -1,4 +1,4 @@
-import { ADD, DIV, F32, get, I32, LOAD, MUL, paddedBytes, set, simdLoopModule, SimdInstance, SQRT, STORE, SUB, V128 } from './wasm-simd';
+import { ADD, DIV, F32, get, I32, LOAD, MUL, paddedBytes, set, simdLoopModule, SimdInstance, SQRT, STORE, SUB, V128 } from '@adalora/wasm-simd';
 
 /** The float32 constants of one update (already rounded to float32). */
 export interface AdamWConstants {
@@ -23,7 +23,7 @@ export interface MomentsHandle {
 type UpdateFn = (p: number, g: number, m: number, v: number, out: number, bytes: number, ...c: number[]) => void;
 
 /**
- * AdamW's per-element update as a WebAssembly SIMD kernel (see wasm-simd.ts for why the bits
+ * AdamW's per-element update as a WebAssembly SIMD kernel (see @adalora/wasm-simd for why the bits
  * are those of float32 operations one by one), per element in this order:
  * ```
  * m' = m + (g − m)·c1;  v' = v·b2 + (g·g)·c2;  p' = p·decay − (m' / (√v' / bc2 + eps))·stepSize

@@ -1,9 +1,9 @@
-import { ABS, ADD, F32, get, I32, LOAD, MUL, paddedBytes, set, simdLoopModule, SimdInstance, STORE, SUB, V128 } from './wasm-simd';
+import { ABS, ADD, F32, get, I32, LOAD, MUL, paddedBytes, set, simdLoopModule, SimdInstance, STORE, SUB, V128 } from '@adalora/wasm-simd';
 
 type EmaFn = (w: number, g: number, ipt: number, unc: number, bytes: number, b1: number, c1: number, b2: number, c2: number) => void;
 
 /**
- * peft's sensitivity / uncertainty EMA step as a WebAssembly SIMD kernel (see wasm-simd.ts for
+ * peft's sensitivity / uncertainty EMA step as a WebAssembly SIMD kernel (see @adalora/wasm-simd for
  * why the bits are those of float32 operations one by one), per element in this order:
  * ```
  * x = |w·g|;  ipt' = b1·ipt + c1·x;  unc' = b2·unc + c2·|x − ipt'|

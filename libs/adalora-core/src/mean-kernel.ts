@@ -1,9 +1,9 @@
-import { ADD, DEMOTE, F64, F64X2_ADD, F64X2_DIV, F64X2_SPLAT, get, I32, I32_ADD, LOAD, loadAt, LOW_HALVES, paddedBytes, set, simdLoopModule, SimdInstance, STORE, V128 } from './wasm-simd';
+import { ADD, DEMOTE, F64, F64X2_ADD, F64X2_DIV, F64X2_SPLAT, get, I32, I32_ADD, LOAD, loadAt, LOW_HALVES, paddedBytes, set, simdLoopModule, SimdInstance, STORE, V128 } from '@adalora/wasm-simd';
 
 type MeanFn = (sum: number, reg: number, out: number, bytes: number, samples: number) => void;
 
 /**
- * The mean gradient from float64 sums as a WebAssembly SIMD kernel (see wasm-simd.ts for why the
+ * The mean gradient from float64 sums as a WebAssembly SIMD kernel (see @adalora/wasm-simd for why the
  * bits are those of the operations one by one), per element:
  * `out = float32((0 + sum) / samples)`, then `+ reg` in float32 when a regulariser gradient is
  * given. The `0 +` is a float64 sum's start: −0 becomes +0.

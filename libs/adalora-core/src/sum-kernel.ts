@@ -1,4 +1,4 @@
-import { F64X2_ADD, get, HIGH_HALF, I32, I32_ADD, LOAD, loadAt, paddedBytes, PROMOTE_LOW, set, simdLoopModule, SimdInstance, STORE, storeAt, V128 } from './wasm-simd';
+import { F64X2_ADD, get, HIGH_HALF, I32, I32_ADD, LOAD, loadAt, paddedBytes, PROMOTE_LOW, set, simdLoopModule, SimdInstance, STORE, storeAt, V128 } from '@adalora/wasm-simd';
 
 type AddFn = (sum: number, stage: number, bytes: number) => void;
 

@@ -39,6 +39,25 @@ test('squaresOf and addInto read a tensor at every byteOffset exactly as its cop
   }
 });
 
+/** Σ x² as the SIMD pass promises it: value i into running sum i mod 4, the last n mod 4 into the first, then (s0 + s1) + (s2 + s3). */
+function fourLaneSquares(values: ArrayLike<number>): number {
+  const lanes = [0, 0, 0, 0];
+  const whole = values.length - (values.length % 4);
+  for (let i = 0; i < whole; i++) lanes[i % 4] += values[i] * values[i];
+  for (let i = whole; i < values.length; i++) lanes[0] += values[i] * values[i];
+  return lanes[0] + lanes[1] + (lanes[2] + lanes[3]);
+}
+
+test('squaresOf gives the bits of the four-lane scalar sum, for sizes around the 64 KB staging chunks', (t) => {
+  // 16,384 float32 or 8,192 float64 values fill a chunk; values of mixed magnitudes, so that the order of additions shows
+  for (const n of [0, 1, 3, 4, 5, 8_191, 8_192, 8_197, 16_384, 16_389, 40_003]) {
+    const v64 = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 10 ** ((i % 7) - 3) + i * 1e-7);
+    const v32 = Float32Array.from(v64);
+    t.is(squaresOf(atOffset(wireFromFloat64([n], v64, 'float64', 'x', 'float64'), 3)), fourLaneSquares(v64), `float64, ${n} values`);
+    t.is(squaresOf(atOffset(wireFromFloat32([n], v32), 1)), fourLaneSquares(v32), `float32, ${n} values`);
+  }
+});
+
 test('the sum of squares is not finite when a value is not, or a square overflows', (t) => {
   const bytes = new Uint8Array(wireFromFloat64([4], Float64Array.of(1, 2, 3, 4), 'float64', 'x', 'float64').data);
   bytes.set(new Uint8Array(Float64Array.of(NaN).buffer), 16);

@@ -8,10 +8,13 @@
  */
 import { loadScratch, SCRATCH_VALUES, scratch32, scratch64 } from './aligned-scratch';
 import { float16BitsToFloat32 } from './float16';
+import { SquaresKernel } from './squares-kernel';
 import type { WireTensor } from './wire-tensor';
 
 /** Σ x² of each tensor the receiving guard (or an earlier call) scanned, by its data view: a share is read for it once. */
 const squaresSeen = new WeakMap<Uint8Array, number>();
+/** made on first use: a process that never receives a float tensor assembles no module */
+let squaresKernel: SquaresKernel | undefined;
 
 /**
  * Σ x² over a float tensor's values, in float64: NaN or ∞ when a value is not finite (or a
@@ -21,27 +24,16 @@ const squaresSeen = new WeakMap<Uint8Array, number>();
 export function squaresOf(t: WireTensor): number {
   const seen = squaresSeen.get(t.data);
   if (seen !== undefined) return seen;
-  const { data } = t;
-  const lanes = new Float64Array(4);
+  let s: number;
   if (t.dtype === 'float64' || t.dtype === 'float32') {
-    const width = t.dtype === 'float64' ? 8 : 4;
-    const n = data.byteLength / width;
-    if (data.byteOffset % width === 0) {
-      if (width === 8) squares64(new Float64Array(data.buffer, data.byteOffset, n), n, lanes);
-      else squares32(new Float32Array(data.buffer, data.byteOffset, n), n, lanes);
-    } else {
-      for (let first = 0; first < n; first += SCRATCH_VALUES) {
-        const count = Math.min(SCRATCH_VALUES, n - first);
-        loadScratch(data, width, first, count);
-        if (width === 8) squares64(scratch64, count, lanes);
-        else squares32(scratch32, count, lanes);
-      }
-    }
+    squaresKernel ??= new SquaresKernel();
+    s = squaresKernel.sumOfSquares(t.data, t.dtype === 'float64' ? 8 : 4);
   } else if (t.dtype === 'float16') {
-    const v = float16Values(data);
+    const v = float16Values(t.data);
+    const lanes = new Float64Array(4);
     squares32(v, v.length, lanes);
+    s = lanes[0] + lanes[1] + (lanes[2] + lanes[3]);
   } else throw new TypeError('squaresOf: dtype is int32, expected a float dtype');
-  const s = lanes[0] + lanes[1] + (lanes[2] + lanes[3]);
   squaresSeen.set(t.data, s);
   return s;
 }
@@ -75,29 +67,9 @@ function float16Values(data: Uint8Array): Float32Array {
   return float16BitsToFloat32(bits);
 }
 
-// One loop per element type, each monomorphic. The squares go into four running sums (element
-// i into sum i mod 4, the last n mod 4 into the first): one sum's chain of dependent adds held
-// the loop to one add per ~2 ns. Chunks start at multiples of 4 and carry the four sums on, so
-// the result is the same bits whatever the alignment.
-
-function squares64(g: Float64Array, count: number, lanes: Float64Array): void {
-  let a = lanes[0];
-  let b = lanes[1];
-  let c = lanes[2];
-  let d = lanes[3];
-  let i = 0;
-  for (; i + 3 < count; i += 4) {
-    a += g[i] * g[i];
-    b += g[i + 1] * g[i + 1];
-    c += g[i + 2] * g[i + 2];
-    d += g[i + 3] * g[i + 3];
-  }
-  for (; i < count; i++) a += g[i] * g[i];
-  lanes[0] = a;
-  lanes[1] = b;
-  lanes[2] = c;
-  lanes[3] = d;
-}
+// One loop per element type, each monomorphic. float16's squares go into four running sums as
+// SquaresKernel's do (element i into sum i mod 4, the last n mod 4 into the first): one sum's
+// chain of dependent adds held the loop to one add per ~2 ns.
 
 function squares32(g: Float32Array, count: number, lanes: Float64Array): void {
   let a = lanes[0];

@@ -1,11 +1,12 @@
 /**
- * What the float32 kernels (AdamWKernel, EmaKernel, MeanKernel) share: an assembler for one-function
- * WebAssembly modules looping over f32x4 vectors, and a memory that grows on demand. The
- * modules are assembled here from their bytes: no toolchain, no file to load. WebAssembly's
- * f32x4 add, sub, mul, div, sqrt and abs (and f64x2 add, div, and the demotion to float32) are
- * IEEE operations per lane with round-to-nearest, subnormals included (what tfjs's wasm kernels
- * run too), so a kernel gives the bits of the same operations done one by one. Why kernels and not JS loops with Math.fround: those are scalar,
- * ≈ 20 ns per value on this 2-core machine, no faster than tf's ops.
+ * What the SIMD kernels (adalora-core's AdamWKernel, EmaKernel, MeanKernel and SumKernel, the
+ * protocol's squares pass) share: an assembler for one-function WebAssembly modules looping over
+ * 128-bit vectors, and a memory that grows on demand. The modules are assembled here from their
+ * bytes: no toolchain, no file to load. WebAssembly's f32x4 add, sub, mul, div, sqrt and abs (and
+ * f64x2 add, mul, div, and the conversions between float32 and float64) are IEEE operations per
+ * lane with round-to-nearest, subnormals included (what tfjs's wasm kernels run too), so a kernel
+ * gives the bits of the same operations done one by one. Why kernels and not JS loops with
+ * Math.fround: those are scalar, ≈ 20 ns per value on this 2-core machine, no faster than tf's ops.
  */
 
 // the part of the WebAssembly API used here (its types are in lib.dom, which this workspace leaves out)
@@ -88,7 +89,7 @@ export const storeAt = (offset: number): number[] => [...simd(0x0b), 4, ...leb(o
 /** f32x4 operations */
 export const [SPLAT, ABS, SQRT, ADD, SUB, MUL, DIV] = [0x13, 0xe0, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7].map(simd);
 /** f64x2 operations, and f32x4.demote_f64x2_zero (two float64 lanes rounded to float32 lanes 0, 1; lanes 2, 3 zero) */
-export const [F64X2_SPLAT, F64X2_ADD, F64X2_DIV, DEMOTE] = [0x14, 0xf0, 0xf3, 0x5e].map(simd);
+export const [F64X2_SPLAT, F64X2_ADD, F64X2_MUL, F64X2_DIV, DEMOTE] = [0x14, 0xf0, 0xf2, 0xf3, 0x5e].map(simd);
 /** i8x16.shuffle taking lanes 0, 1 of two f32x4: [a0, a1, b0, b1] */
 export const LOW_HALVES = [...simd(0x0d), 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
 export const I32_ADD = [0x6a];
@@ -99,9 +100,9 @@ export const HIGH_HALF = [...simd(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10,
 
 /**
  * A module exporting `memory` and one function `run(...params)` (no result) that splats its f32
- * params `splat` into v128 locals, runs `prelude`, then runs `step` for every byte offset i = 0, 16, 32, … below
- * its i32 param `bytesParam`. `step(at, i)` gets `at(base)`, the instructions that push
- * base + i, and the local index of i.
+ * params `splat` into v128 locals, runs `prelude`, then runs `step` for every byte offset
+ * i = 0, 16, 32, … below its i32 param `bytesParam`, then `postlude`. `step(at, i)` gets
+ * `at(base)`, the instructions that push base + i, and the local index of i.
  */
 export function simdLoopModule(spec: {
   readonly params: readonly number[];
@@ -110,6 +111,8 @@ export function simdLoopModule(spec: {
   readonly splat: readonly (readonly [number, number])[];
   /** more instructions to run before the loop */
   readonly prelude?: readonly number[];
+  /** instructions to run after the loop (say, to store running sums kept in locals) */
+  readonly postlude?: readonly number[];
   /** local types after the params, in order; the first must be the i32 counter */
   readonly locals: readonly number[];
   readonly step: (at: (base: number) => number[], counter: number) => number[];
@@ -134,6 +137,7 @@ export function simdLoopModule(spec: {
     ...get(counter), 0x41, 16, ...I32_ADD, ...set(counter), // i += 16 (i32.const 16: one signed LEB byte)
     0x0c, 0, // br to the loop's start
     0x0b, 0x0b, // end loop, end block
+    ...(spec.postlude ?? []),
     0x0b, // end function
   ];
   return Uint8Array.from([
