@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSyntheticWorkers, spawnWorkerProcess, type WorkerExit } from '@adalora/worker';
+import type { TransferBuffers } from '@adalora/protocol';
 import { Coordinator } from './coordinator';
 import type { Job } from './job';
 import { stepSplitOf, type StepSplit } from './step-split';
@@ -30,6 +31,8 @@ export interface MeasureSyntheticOptions {
    */
   readonly workersIn?: 'this-process' | 'child-process';
   readonly log?: (line: string) => void;
+  /** memory for the in-process synthetic workers' reassembled messages (default: a pool of their own) */
+  readonly workerTransferBuffers?: TransferBuffers;
   /** called with the job after its last step, before it is disposed (to read the trained adapter) */
   readonly trained?: (job: Job) => void;
 }
@@ -78,6 +81,7 @@ export async function measureSynthetic(o: MeasureSyntheticOptions): Promise<Step
       initialDelayMs: 100,
       maxDelayMs: 1_000,
       log,
+      ...(o.workerTransferBuffers && { transferBuffers: o.workerTransferBuffers }),
     });
     try {
       await coordinator.train();

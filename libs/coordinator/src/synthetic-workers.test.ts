@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeSamples, float64FromTensor, type ComputeMessage, type GradientsMessage, type WorkerToCoordinator } from '@adalora/protocol';
+import { encodeSamples, float64FromTensor, TransferBuffers, type ComputeMessage, type GradientsMessage, type WorkerToCoordinator } from '@adalora/protocol';
 import { SyntheticGradientsPool, SyntheticSession } from '@adalora/worker';
 import { batchOf, type Job } from './job';
 import { measureSynthetic } from './measure-synthetic';
@@ -117,4 +117,14 @@ test('BERT-base-sized shares (chunked transfers, their memory reused from reply 
   const one = await adapterAfter(1);
   t.regex(one, /^[0-9a-f]{64}$/);
   t.is(await adapterAfter(3), one);
+});
+
+test('synthetic workers in one process reassemble every state (8 MB, chunked) into memory they share and give back', async (t) => {
+  const pool = new TransferBuffers();
+  const workers = 3;
+  const steps = 4;
+  await measureSynthetic({ preset: 'bert-base-r12', workers, sampleMs: 0, batchSize: 24, microBatch: 8, warmupSteps: 0, steps, workerTransferBuffers: pool });
+  // each connection received a state per step (workers × steps chunked transfers); kept, each would have needed its own memory
+  t.true(pool.allocated >= 1);
+  t.true(pool.allocated <= 2, `${pool.allocated} buffers made for ${workers * steps} states`);
 });

@@ -9,6 +9,7 @@ export class TransferBuffers {
   private readonly free: ArrayBuffer[] = [];
   /** buffers this pool made: `give` ignores any other (a single-frame message's, say) */
   private readonly made = new WeakSet<ArrayBuffer>();
+  private madeCount = 0;
 
   /** @param keep how many free buffers to hold at most (the rest are left to the GC) */
   constructor(private readonly keep = 4) {}
@@ -19,6 +20,7 @@ export class TransferBuffers {
     if (i >= 0) return new Uint8Array(this.free.splice(i, 1)[0], 0, bytes);
     const fresh = new ArrayBuffer(bytes);
     this.made.add(fresh);
+    this.madeCount++;
     return new Uint8Array(fresh);
   }
 
@@ -26,6 +28,11 @@ export class TransferBuffers {
   give(memory: ArrayBufferLike): void {
     if (!(memory instanceof ArrayBuffer) || !this.made.has(memory) || this.free.includes(memory)) return;
     if (this.free.length < this.keep) this.free.push(memory);
+  }
+
+  /** How many buffers this pool has made (the rest of its takes were reuses). */
+  get allocated(): number {
+    return this.madeCount;
   }
 
   /** How many buffers wait for reuse. */

@@ -8,6 +8,7 @@ import {
   isDropClose,
   isRefusalClose,
   summarizeMessage,
+  TransferBuffers,
   WORKER_MAX_FRAME_BYTES,
   type CloseReason,
   type CoordinatorToWorker,
@@ -31,6 +32,12 @@ export interface ClientSession {
   handle(msg: CoordinatorToWorker): Promise<WorkerToCoordinator[]>;
   /** the connection closed: whatever it asked and was not answered yet is abandoned */
   disconnected?(): void;
+  /**
+   * true when `handle` keeps no view of a `state` message's tensors once its promise resolved
+   * (it copied what it needs): the client then reuses that memory for a later message instead of
+   * leaving 8 MB a step to the garbage collector
+   */
+  readonly forgetsState?: boolean;
   dispose(): void;
 }
 
@@ -53,6 +60,8 @@ export interface SessionClientOptions {
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
   readonly log: (line: string) => void;
+  /** memory for reassembled messages, shared by the connections of a process (default: one pool per connection) */
+  readonly transferBuffers?: TransferBuffers;
 }
 
 /** How a worker's life ended. */
@@ -105,7 +114,8 @@ function connectOnce(o: SessionClientOptions, session: ClientSession, link: Fetc
       maxPayload: DEFAULT_MAX_MESSAGE_BYTES,
       ...(o.url.startsWith('wss:') && { createConnection: (options: object) => trustedTlsConnect(tls, options) }),
     });
-    const reader = coordinatorMessageReader();
+    const buffers = o.transferBuffers ?? new TransferBuffers();
+    const reader = coordinatorMessageReader({ buffers });
     // frames no larger than the coordinator accepts (its ws maxPayload): larger messages go chunked
     const writer = new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES });
     const handshake = new WorkerHandshake(o.secret);
@@ -161,6 +171,7 @@ function connectOnce(o: SessionClientOptions, session: ClientSession, link: Fetc
         }
         try {
           for (const reply of await session.handle(msg)) send(reply);
+          if (msg.type === 'state' && session.forgetsState) for (const t of msg.tensors) buffers.give(t.data.buffer);
         } catch (e) {
           const fault = e instanceof WorkerFault ? e : new WorkerFault('WORKER_ERR_INTERNAL', (e as Error).message);
           o.log(`fault on ${summarizeMessage(msg)}: ${fault.message}`);

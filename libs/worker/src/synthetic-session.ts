@@ -5,7 +5,6 @@ import {
   type CoordinatorToWorker,
   type EvaluateMessage,
   type HelloMessage,
-  type StateMessage,
   type WelcomeMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
@@ -23,13 +22,19 @@ export interface SyntheticSessionOptions {
   readonly log: (line: string) => void;
 }
 
+/** What a synthetic worker keeps of a `state`: its step and the trainables' names and shapes (not the values). */
+interface StateShapes {
+  readonly step: number;
+  readonly tensors: readonly { readonly name: string; readonly shape: readonly number[] }[];
+}
+
 /** One SyntheticGradients per run and wire, shared by the connections of a process. */
 export class SyntheticGradientsPool {
   private current: { key: string; gradients: SyntheticGradients } | null = null;
 
-  of(runId: string, state: StateMessage, seed: number, wire: WorkerJob['wire']): SyntheticGradients {
+  of(runId: string, state: StateShapes, seed: number, wire: WorkerJob['wire']): SyntheticGradients {
     const key = `${runId}/${seed}/${wire}/${state.tensors.map((t) => `${t.name}:${t.shape.join('x')}`).join(',')}`;
-    if (this.current?.key !== key) this.current = { key, gradients: new SyntheticGradients(state.tensors.map((t) => ({ name: t.name, shape: t.shape })), seed, wire) };
+    if (this.current?.key !== key) this.current = { key, gradients: new SyntheticGradients(state.tensors, seed, wire) };
     return this.current.gradients;
   }
 }
@@ -42,9 +47,10 @@ export class SyntheticGradientsPool {
  * with deterministic logits. For measuring the coordinator, not for training anything.
  */
 export class SyntheticSession implements ClientSession {
+  readonly forgetsState = true;
   private runId: string | null = null;
   private job: WorkerJob | null = null;
-  private state: StateMessage | null = null;
+  private state: StateShapes | null = null;
 
   constructor(private readonly o: SyntheticSessionOptions) {}
 
@@ -57,7 +63,7 @@ export class SyntheticSession implements ClientSession {
       welcome: (m) => [this.onWelcome(m)],
       state: (m) => {
         this.require(m.runId);
-        this.state = m;
+        this.state = { step: m.step, tensors: m.tensors.map((t) => ({ name: t.name, shape: t.shape })) };
       },
       compute: async (m) => [await this.onCompute(m)],
       evaluate: async (m) => [await this.onEvaluate(m)],

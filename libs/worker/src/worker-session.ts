@@ -44,6 +44,8 @@ export { WorkerFault };
  * overwritten by every `state`, so it never drifts from the coordinator's.
  */
 export class WorkerSession {
+  /** a state's values are copied into the trainables (see onState): its memory is free after */
+  readonly forgetsState = true;
   private runId: string | null = null;
   private modelHash: string | null = null;
   private model: TaskModel | null = null;
