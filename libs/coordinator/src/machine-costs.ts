@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
-import { coordinatorMessageReader, FrameWriter, WORKER_MAX_FRAME_BYTES, type GradientsMessage } from '@adalora/protocol';
+import { coordinatorMessageReader, FrameWriter, TransferBuffers, WORKER_MAX_FRAME_BYTES, type GradientsMessage } from '@adalora/protocol';
 import { SyntheticGradients } from '@adalora/worker';
 import { median } from './median';
 import type { MachineCosts } from './scaling-simulator';
@@ -29,7 +29,7 @@ export interface MeasuredCosts extends MachineCosts {
  * per share; mean, optimizer, allocation and encode once), a worker's encoding of its share and
  * reading of the state, and WebSocket transfers over loopback both ways; medians, per value or
  * per byte. `inFlight` (default 1) is how many workers' messages are handled at once, as in the
- * run being modelled: that many shares encoded and states read, all kept alive, and that many
+ * run being modelled: that many shares encoded and kept alive, states read, and that many
  * connections sending at once. Per byte, many 8 MB messages alive together cost more than one
  * (page faults, GC, socket queues): measured one at a time, the model missed a 128-worker step by
  * a third.
@@ -60,16 +60,18 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
     const gradBytes = shareFrames.reduce((n, f) => n + f.byteLength, 0);
     const stateFrames = new FrameWriter().encode(stateMessage(job));
     const stateBytes = stateFrames.reduce((n, f) => n + f.byteLength, 0);
+    // as synthetic workers read it: into memory their process shares, given back once read
+    const buffers = new TransferBuffers();
     const readMs = median(
       Array.from({ length: repeats }, () =>
-        timed(() =>
-          Array.from({ length: inFlight }, () => {
-            const reader = coordinatorMessageReader({ transferAllowance: () => 1 << 30 });
+        timed(() => {
+          for (let i = 0; i < inFlight; i++) {
+            const reader = coordinatorMessageReader({ transferAllowance: () => 1 << 30, buffers });
             let state;
             for (const f of stateFrames) state = reader.read(f);
-            return state;
-          }),
-        ),
+            if (state?.type === 'state') for (const t of state.tensors) buffers.give(t.data.buffer);
+          }
+        }),
       ),
     ) / inFlight;
     const loopbackMsPerByte = await loopbackCost(stateFrames, repeats, 'to-client', inFlight);
