@@ -22,7 +22,7 @@ const values = presetValueCount(SYNTHETIC_PRESETS[PRESET]);
 console.log(`${new Date().toISOString()}: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}; ${PRESET}, ${values} values, ${ROWS} rows per worker, ${SAMPLE_MS} ms per sample`);
 const ns = (ms: number) => (ms * 1e6).toFixed(2);
 const describe = (c: MeasuredCosts) =>
-  `costs (ns per value): read+sum ${ns(c.readSumMsPerValue)} per share, mean ${ns(c.meanMsPerValue)}, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; ` +
+  `costs (ns per value): read+sum ${ns(c.readSumMsPerValue)} per share, regulariser ${ns(c.prepareMsPerValue)}, mean ${ns(c.meanMsPerValue)}, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; ` +
   `(ns per byte) worker encode ${ns(c.workerEncodeMsPerByte)}, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker, ${ns(c.loopbackUpMsPerByte)} from one`;
 
 // the measured set-up: synthetic connections in this process over loopback, one thread for all

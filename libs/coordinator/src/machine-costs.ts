@@ -25,7 +25,7 @@ export interface MeasuredCosts extends MachineCosts {
 
 /**
  * Measures what the coordinator's work costs on this machine for a preset (the tfjs backend
- * already loaded): `repeats` serial steps of `inFlight` shares (at least 4, at most 32) (read and add
+ * already loaded): `repeats` serial steps of `inFlight` shares (at least 4, at most 128) (read and add
  * per share; mean, optimizer, allocation and encode once), a worker's encoding of its share and
  * reading of the state, and WebSocket transfers over loopback both ways; medians, per value or
  * per byte. `inFlight` (default 1) is how many workers' messages are handled at once, as in the
@@ -44,7 +44,7 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
     let values = 0;
     for (const v of job.injected.trainables.values()) values += v.size;
     const frames = gradientFrames(job, 0, 8, [0]);
-    const shares = Math.max(4, Math.min(inFlight, 32));
+    const shares = Math.max(4, Math.min(inFlight, 128));
     serialStep(job, [frames, frames], 8, 'arrival'); // warm-up
     // every share its own memory, as every worker's reply is: the same frames again would be read from cache
     const replies = Array.from({ length: shares }, () => frames.map((f) => f.slice()));
@@ -79,6 +79,7 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
     return {
       values,
       readSumMsPerValue: per((t) => (t.sumMs - t.meanMs) / shares),
+      prepareMsPerValue: per((t) => t.preparedMs),
       meanMsPerValue: per((t) => t.meanMs),
       optimizerMsPerValue: per((t) => t.optimizerMs),
       allocationMsPerValue: per((t) => t.allocationMs),

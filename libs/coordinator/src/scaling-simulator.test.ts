@@ -3,6 +3,7 @@ import { predictStep, type MachineCosts, type ScalingScenario } from './scaling-
 
 const costs: MachineCosts = {
   readSumMsPerValue: 2e-6,
+  prepareMsPerValue: 0,
   meanMsPerValue: 1e-6,
   optimizerMsPerValue: 10e-6,
   allocationMsPerValue: 5e-6,
@@ -38,6 +39,20 @@ test('flat: the coordinator’s link and reading grow with workers; aggregators 
   t.true(agg.totalMs < flat[2].totalMs / 5, `${agg.totalMs} vs ${flat[2].totalMs}`);
   // 1,024 shares of 16 MB over one 10 Gbit/s link take at least 13 s: the model never beats the link
   t.true(flat[2].totalMs >= (1024 * 16e6 * 8) / 10e6);
+});
+
+test('the regulariser made while workers compute costs nothing while it fits in their compute; beyond, it delays the reading; on one thread it adds up', (t) => {
+  const w = 8;
+  const base = predictStep(scenario, costs, w).totalMs;
+  // 2 M values × 50 ns = 100 ms, under the 160 ms of compute
+  t.is(predictStep(scenario, { ...costs, prepareMsPerValue: 50e-6 }, w).totalMs, base);
+  // 2 M values × 200 ns = 400 ms: every share has arrived by then (the last at 160.1 ms of compute and latency + 8 wires
+  // of 12.8 ms) and they are read one after another from 400 ms, 4 ms each, instead of the last ending at its arrival + 4 ms
+  const late = predictStep(scenario, { ...costs, prepareMsPerValue: 200e-6 }, w).totalMs;
+  const wire = (2e6 * 8 * 8) / 10e6;
+  t.true(Math.abs(late - base - (400 + w * 4 - (160.1 + w * wire + 4))) < 1e-9, `${late} vs ${base}`);
+  const one: ScalingScenario = { ...scenario, oneThread: true, linkGbps: Infinity, latencyMs: 0 };
+  t.true(Math.abs(predictStep(one, { ...costs, prepareMsPerValue: 50e-6 }, w).totalMs - predictStep(one, costs, w).totalMs - 100) < 1e-9);
 });
 
 test('bad worker or aggregator counts are refused', (t) => {

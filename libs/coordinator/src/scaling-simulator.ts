@@ -12,6 +12,12 @@
 export interface MachineCosts {
   /** reading one gradient share's frames, checking it and adding it to the running sum, per value */
   readonly readSumMsPerValue: number;
+  /**
+   * the regulariser's gradient, which needs only the state before the step: made while the
+   * workers compute (once per step), per value. It holds up the reading of shares that arrive
+   * before it is done, and on one thread everything else too.
+   */
+  readonly prepareMsPerValue: number;
   /** the mean of the summed shares, per value (once per step) */
   readonly meanMsPerValue: number;
   /** AdamW with the orthogonal regulariser, per value (once per step) */
@@ -77,11 +83,12 @@ const msPerByte = (gbps: number) => (Number.isFinite(gbps) ? 8 / (gbps * 1e6) : 
 /**
  * When the last of `shares` shares is read and added at a node that receives them over one
  * link: share k (0-based) has arrived at `ready + (k + 1) · wire` and is added after the one
- * before, taking `read` each.
+ * before, taking `read` each, once the node's thread is free (at `busyUntil`). On one thread
+ * (the workers in the node's process) nothing overlaps.
  */
-function gatherEnd(shares: number, ready: number, wire: number, read: number, oneThread = false): number {
-  if (oneThread) return ready + shares * (wire + read);
-  let done = 0;
+function gatherEnd(shares: number, ready: number, wire: number, read: number, busyUntil: number, oneThread = false): number {
+  if (oneThread) return busyUntil + ready + shares * (wire + read);
+  let done = busyUntil;
   for (let k = 0; k < shares; k++) done = Math.max(ready + (k + 1) * wire, done) + read;
   return done;
 }
@@ -97,6 +104,7 @@ export function predictStep(s: ScalingScenario, c: MachineCosts, workers: number
   // a worker in the coordinator's process encodes its share there too: it adds to the share's wire time
   const shareWire = gradBytes * (msPerByte(s.shareLinkGbps ?? s.linkGbps) + c.workerEncodeMsPerByte);
   const read = s.values * c.readSumMsPerValue;
+  const prepare = s.values * c.prepareMsPerValue;
   const once = s.values * (c.meanMsPerValue + c.optimizerMsPerValue + c.allocationMsPerValue + c.encodeMsPerValue);
   // handing the state to `peers` sockets, and the link draining it; in-process readers read it on the same thread
   const fanOut = (peers: number) => Math.max(peers * stateBytes * (c.sendMsPerByte + c.workerReadMsPerByte), peers * stateBytes * perByte);
@@ -104,13 +112,13 @@ export function predictStep(s: ScalingScenario, c: MachineCosts, workers: number
   let gathered: number;
   let stateOut: number;
   if (s.aggregators === 0 || s.aggregators >= workers) {
-    gathered = gatherEnd(workers, ready, shareWire, read, s.oneThread);
+    gathered = gatherEnd(workers, ready, shareWire, read, prepare, s.oneThread);
     stateOut = s.oneThread ? workers * stateBytes * (c.sendMsPerByte + c.workerReadMsPerByte + perByte) : fanOut(workers) + s.latencyMs;
   } else {
     // the largest group sets the pace; each aggregator forwards one summed share, then the state
     const group = Math.ceil(workers / s.aggregators);
-    const groupDone = gatherEnd(group, ready, shareWire, read) + s.latencyMs;
-    gathered = gatherEnd(s.aggregators, groupDone, gradBytes * perByte, read);
+    const groupDone = gatherEnd(group, ready, shareWire, read, 0) + s.latencyMs;
+    gathered = gatherEnd(s.aggregators, groupDone, gradBytes * perByte, read, prepare);
     stateOut = fanOut(s.aggregators) + s.latencyMs + fanOut(group) + s.latencyMs;
   }
   const totalMs = gathered + once + stateOut;

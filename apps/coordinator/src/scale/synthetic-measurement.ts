@@ -25,6 +25,7 @@ export interface SyntheticMeasurementOptions {
  */
 export class SyntheticMeasurement implements MeasurementSource {
   private backendLoaded = false;
+  private warmedUp = false;
   /** the machine's costs over each count: the mean of those measured right before and after it */
   private readonly costs = new Map<number, MeasuredCosts>();
 
@@ -44,19 +45,31 @@ export class SyntheticMeasurement implements MeasurementSource {
     await this.ensureBackend();
     const batchSize = this.batchAt(r.workers);
     if (batchSize < r.workers) throw new Error(`--batch-size ${batchSize} gives some of the ${r.workers} workers no rows: give at least one row per worker`);
+    const run = (warmupSteps: number, steps: number) =>
+      measureSynthetic({
+        preset: this.o.preset,
+        workers: r.workers,
+        sampleMs: this.o.sampleMs,
+        batchSize,
+        warmupSteps,
+        steps,
+        workersIn: this.o.workersIn,
+        log: (line) => {
+          if (/error|fail|lost|refus/i.test(line)) this.o.log(`[${r.workers}w] ${line}`);
+        },
+      });
+    if (!this.warmedUp) {
+      // A fresh process is slow at first beyond its warm-up steps: 8 MB buffers come from fresh
+      // pages until the allocator has freed some of that size, and the JIT is cold. Its first
+      // count measured 20–50 % slower than the same count later in a process, and so did its
+      // first cost measurement (the state's encoding 3×): one discarded run of each first.
+      this.o.log(`warming up the process: one discarded run of ${r.workers} worker(s)${this.o.simulate ? ' and cost measurement' : ''}`);
+      await run(0, Math.max(2, r.warmupSteps));
+      if (this.o.simulate) await measureMachineCosts(this.o.preset, { inFlight: r.workers });
+      this.warmedUp = true;
+    }
     const before = this.o.simulate ? await this.measureCosts(`before ${r.workers} worker(s)`, r.workers) : null;
-    const steps = await measureSynthetic({
-      preset: this.o.preset,
-      workers: r.workers,
-      sampleMs: this.o.sampleMs,
-      batchSize,
-      warmupSteps: r.warmupSteps,
-      steps: r.steps,
-      workersIn: this.o.workersIn,
-      log: (line) => {
-        if (/error|fail|lost|refus/i.test(line)) this.o.log(`[${r.workers}w] ${line}`);
-      },
-    });
+    const steps = await run(r.warmupSteps, r.steps);
     if (before) {
       // this machine's speed drifts with its load within a run: the costs over the run are taken
       // as the mean of those measured right before and right after it
@@ -68,8 +81,8 @@ export class SyntheticMeasurement implements MeasurementSource {
 
   /** The machine's costs with as many workers' messages at once as the count measured (see measureMachineCosts). */
   private async measureCosts(when: string, inFlight: number): Promise<MeasuredCosts> {
-    const c = await measureMachineCosts(this.o.preset, { inFlight });
-    this.o.log(`machine costs ${when}: read+sum ${ns(c.readSumMsPerValue)} ns per value per share, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker and ${ns(c.loopbackUpMsPerByte)} from one`);
+    const c = await measureMachineCosts(this.o.preset, { inFlight, repeats: COST_REPEATS });
+    this.o.log(`machine costs ${when}: read+sum ${ns(c.readSumMsPerValue)} ns per value per share, regulariser ${ns(c.prepareMsPerValue)}, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker and ${ns(c.loopbackUpMsPerByte)} from one`);
     return c;
   }
 
@@ -128,6 +141,9 @@ export class SyntheticMeasurement implements MeasurementSource {
     this.backendLoaded = true;
   }
 }
+
+/** repeats of each cost measurement (their median): 3 left the costs varying by a third from one measurement to the next */
+const COST_REPEATS = 5;
 
 const ns = (msPerUnit: number) => (msPerUnit * 1e6).toFixed(2);
 
