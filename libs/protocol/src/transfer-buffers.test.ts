@@ -43,7 +43,7 @@ test('memory not given back is never written again (its views stay valid)', (t) 
   t.deepEqual(float32FromTensor(first.tensors[0]), ramp(100_000, 1), 'the first message is intact');
 });
 
-test('give ignores memory the pool did not make, a second give, and keeps at most `keep` buffers', (t) => {
+test('give ignores memory the pool did not make and a second give; the pool holds as many free buffers as it had out at once, at least `keep`', (t) => {
   const buffers = new TransferBuffers(2);
   buffers.give(new ArrayBuffer(16));
   t.is(buffers.available, 0, 'foreign memory');
@@ -53,7 +53,18 @@ test('give ignores memory the pool did not make, a second give, and keeps at mos
   t.is(buffers.available, 1, 'given twice, held once');
   buffers.give(taken[1].buffer);
   buffers.give(taken[2].buffer);
-  t.is(buffers.available, 2);
+  t.is(buffers.available, 3, 'three were out at once: all three are kept');
+  // the next burst of three is served from them
+  const again = [buffers.take(100), buffers.take(100), buffers.take(100)];
+  t.is(buffers.allocated, 3);
+  for (const b of again) buffers.give(b.buffer);
   t.is(buffers.take(90).byteLength, 90, 'a view of the requested size on a reused buffer');
   t.is(buffers.take(1000).buffer.byteLength, 1000, 'too small a free buffer is not used');
+});
+
+test('one buffer out at a time, in sizes that never fit each other: no more than `keep` are held', (t) => {
+  const buffers = new TransferBuffers(2);
+  for (const bytes of [100, 1000, 10_000, 100_000, 1_000_000]) buffers.give(buffers.take(bytes).buffer);
+  t.is(buffers.allocated, 5);
+  t.is(buffers.available, 2);
 });

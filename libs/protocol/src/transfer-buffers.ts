@@ -10,12 +10,21 @@ export class TransferBuffers {
   /** buffers this pool made: `give` ignores any other (a single-frame message's, say) */
   private readonly made = new WeakSet<ArrayBuffer>();
   private madeCount = 0;
+  /** buffers taken and not given back (one never given back counts on: it only raises the bound below) */
+  private out = 0;
+  private mostOut = 0;
 
-  /** @param keep how many free buffers to hold at most (the rest are left to the GC) */
+  /**
+   * @param keep how many free buffers to hold at least; a pool holds as many as it has had out at
+   *   once, if more (the rest are left to the GC): a coordinator whose replies wait in bursts of N
+   *   for the adding pass takes N buffers at once every step, and with a fixed bound all but
+   *   `keep` were fresh 8 MB allocations each step (page faults, and GC work that grew with N)
+   */
   constructor(private readonly keep = 4) {}
 
   /** Memory for `bytes` bytes: a free buffer that holds them (and is not much larger), else a new one. Its contents are stale. */
   take(bytes: number): Uint8Array {
+    this.mostOut = Math.max(this.mostOut, ++this.out);
     const i = this.free.findIndex((b) => b.byteLength >= bytes && b.byteLength <= bytes * 1.25 + 4096);
     if (i >= 0) return new Uint8Array(this.free.splice(i, 1)[0], 0, bytes);
     const fresh = new ArrayBuffer(bytes);
@@ -27,7 +36,8 @@ export class TransferBuffers {
   /** Gives back the memory under a message whose views nothing reads any more (`view.buffer`). */
   give(memory: ArrayBufferLike): void {
     if (!(memory instanceof ArrayBuffer) || !this.made.has(memory) || this.free.includes(memory)) return;
-    if (this.free.length < this.keep) this.free.push(memory);
+    this.out = Math.max(0, this.out - 1);
+    if (this.free.length < Math.max(this.keep, this.mostOut)) this.free.push(memory);
   }
 
   /** How many buffers this pool has made (the rest of its takes were reuses). */
