@@ -43,6 +43,9 @@ const loopback = (costs: MeasuredCosts): ScalingScenario => ({
 console.log('workers | measured ms/step | predicted | difference | measured split (median ms: compute, sum, optimizer, allocation, encode, transfer, wait)');
 let worst = 0;
 let last: MeasuredCosts | null = null;
+// a fresh process is slow at first (cold JIT, 8 MB buffers from fresh pages): one discarded run and cost measurement, as `adalora scale --simulate` does
+await measureSynthetic({ preset: PRESET, workers: measured[0], sampleMs: SAMPLE_MS, batchSize: ROWS * measured[0], microBatch: ROWS, warmupSteps: 0, steps: 2, workersIn: SEPARATE ? 'child-process' : 'this-process' });
+await measureMachineCosts(PRESET, { inFlight: measured[0] });
 for (const w of measured) {
   const costs = await measureMachineCosts(PRESET, { inFlight: w });
   last = costs;
