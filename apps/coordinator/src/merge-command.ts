@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADAPTER_CONFIG_FILE, checkAdapterBase, loadEncoder, loadPeftAdapter, loadQaModel, mergeAdapters, readAdapterBase, readPeftAdapterTensors, saveMergedCheckpoint, type TaskModel } from '@adalora/models';
+import { ADAPTER_CONFIG_FILE, loadBaseForAdapter, loadEncoder, loadPeftAdapter, loadQaModel, mergeAdapters, readPeftAdapterTensors, saveMergedCheckpoint, type AdapterBase, type TaskModel } from '@adalora/models';
 import { adapterTaskType } from './adapter-task-type';
 
 /** Tokenizer files a checkpoint may carry (WordPiece, BPE, SentencePiece); copied so the merged checkpoint is complete. */
@@ -45,12 +45,11 @@ export async function mergeCommand(modelDir: string, adapterDir: string, outDir:
     // the base's own qa_outputs (or a random one) would be merged silently otherwise
     throw new Error(`${join(adapterDir, ADAPTER_CONFIG_FILE)}: task_type QUESTION_ANS but the adapter holds no qa_outputs tensors (modules_to_save must include qa_outputs)`);
   }
-  const base = await readAdapterBase(adapterDir);
   // a fixed seed for a head the base lacks: the adapter's qa_outputs replace it
-  const { model, hash }: { model: TaskModel; hash: string } = qa ? await loadQaModel(modelDir, { headSeed: 0 }) : await loadEncoder(modelDir, base ? { numLabels: base.numLabels } : {});
+  const load = (recorded: AdapterBase | null): Promise<{ model: TaskModel; hash: string }> =>
+    qa ? loadQaModel(modelDir, { headSeed: 0 }) : loadEncoder(modelDir, recorded ? { numLabels: recorded.numLabels } : {});
+  const { model, recorded: base } = await loadBaseForAdapter(modelDir, adapterDir, load, log);
   try {
-    if (base) checkAdapterBase(base, hash, adapterDir, modelDir);
-    else log(`${adapterDir} records no base model (no adalora_base.json, e.g. saved by peft): its base cannot be checked, make sure it is ${modelDir}`);
     const { injected, config, rankPattern } = await loadPeftAdapter(adapterDir, model);
     const kept = rankPattern ? [...rankPattern.values()].reduce((n, p) => n + p.filter(Boolean).length, 0) : injected.adapters.size * config.initR;
     mergeAdapters(model, injected);

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { type DataConfig } from '@adalora/config';
 import { summarizeEval } from '@adalora/coordinator';
 import { argmaxRows, collate, type Dataset } from '@adalora/data';
-import { checkAdapterBase, loadEncoder, loadPeftAdapter, readAdapterBase, type EncoderModel } from '@adalora/models';
+import { loadBaseForAdapter, loadEncoder, loadPeftAdapter, type EncoderModel } from '@adalora/models';
 import { disposeEncoderInputs, toEncoderInputs } from '@adalora/training';
 import { readPredictData } from './predict-data';
 
@@ -37,11 +37,8 @@ export interface PredictResult {
  * base is refused.
  */
 export async function predictCommand(o: PredictOptions, log: (line: string) => void): Promise<PredictResult> {
-  const base = await readAdapterBase(o.adapterDir);
-  const { model, hash, config } = await loadEncoder(o.baseDir, base ? { numLabels: base.numLabels } : {});
+  const { model, config, recorded: base } = await loadBaseForAdapter(o.baseDir, o.adapterDir, (recorded) => loadEncoder(o.baseDir, recorded ? { numLabels: recorded.numLabels } : {}), log);
   try {
-    if (base) checkAdapterBase(base, hash, o.adapterDir, o.baseDir);
-    else log(`${o.adapterDir} records no base model (no adalora_base.json, e.g. saved by peft): its base cannot be checked, make sure it is ${o.baseDir}`);
     const regression = o.data.task === 'regression';
     if (regression !== (model.numLabels === 1)) {
       throw new Error(`data.task is ${o.data.task} but the adapter's head has ${model.numLabels} output(s)`);

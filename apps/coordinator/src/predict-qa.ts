@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { DataConfig } from '@adalora/config';
 import { evaluateQa, qaEvalSplit, readSquadFile } from '@adalora/coordinator';
 import { collate, detectSquadVersion, loadTokenizer, type Dataset, type QaPredictions, type SquadExample } from '@adalora/data';
-import { checkAdapterBase, loadPeftAdapter, loadQaModel, readAdapterBase, type QaModel } from '@adalora/models';
+import { loadBaseForAdapter, loadPeftAdapter, loadQaModel, type QaModel } from '@adalora/models';
 import { disposeEncoderInputs, evalOutputs, toEncoderInputs } from '@adalora/training';
 import { qaOutputFiles } from './qa-output-files';
 
@@ -50,12 +50,9 @@ export async function predictQa(o: PredictQaOptions, log: (line: string) => void
   const tokenizer = loadTokenizer(o.tokenizerDir ?? o.baseDir);
   const { dev, qaDev } = qaEvalSplit(examples, tokenizer, { maxLength: o.data.maxLength, settings: qa, version2: version === '2.0', file: o.dataFile });
 
-  const base = await readAdapterBase(o.adapterDir);
   // a fixed seed for a head the base lacks: the adapter's qa_outputs replace it
-  const { model, hash, config } = await loadQaModel(o.baseDir, { headSeed: 0 });
+  const { model, config } = await loadBaseForAdapter(o.baseDir, o.adapterDir, () => loadQaModel(o.baseDir, { headSeed: 0 }), log);
   try {
-    if (base) checkAdapterBase(base, hash, o.adapterDir, o.baseDir);
-    else log(`${o.adapterDir} records no base model (no adalora_base.json, e.g. saved by peft): its base cannot be checked, make sure it is ${o.baseDir}`);
     const { injected } = await loadPeftAdapter(o.adapterDir, model);
     try {
       const padId = config.has('pad_token_id') ? config.integer('pad_token_id') : 0;

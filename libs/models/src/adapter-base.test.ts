@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ADAPTER_BASE_FILE, checkAdapterBase, readAdapterBase, writeAdapterBase } from './adapter-base';
+import { ADAPTER_BASE_FILE, checkAdapterBase, loadBaseForAdapter, readAdapterBase, writeAdapterBase } from './adapter-base';
 
 const HASH = 'ab'.repeat(32);
 
@@ -42,4 +42,36 @@ test('another base model is refused, naming both hashes', (t) => {
   t.throws(() => checkAdapterBase(base, 'cd'.repeat(32), 'runs/x/final/adapter', 'models/other'), {
     message: /the adapter runs\/x\/final\/adapter was trained on another base model: its base has SHA-256 abababababab…, models\/other has cdcdcdcdcdcd…/,
   });
+});
+
+test('loadBaseForAdapter: the load sees the record; the same base is used, another refused with the model disposed, none recorded is used with a warning', async (t) => {
+  const dir = tmp(t);
+  const loads = (hash: string) => {
+    const seen: { recorded: unknown; disposed: boolean } = { recorded: undefined, disposed: false };
+    const load = async (recorded: unknown) => {
+      seen.recorded = recorded;
+      return { model: { dispose: () => (seen.disposed = true) }, hash };
+    };
+    return { seen, load };
+  };
+  const logs: string[] = [];
+  const log = (line: string) => logs.push(line);
+
+  const none = loads(HASH);
+  t.is((await loadBaseForAdapter('models/base', dir, none.load, log)).recorded, null);
+  t.is(none.seen.recorded, null);
+  t.regex(logs.join('\n'), /records no base model .* make sure it is models\/base/);
+
+  const base = { baseModelSha256: HASH, numLabels: 3, labels: null };
+  await writeAdapterBase(dir, base);
+  const same = loads(HASH);
+  const loaded = await loadBaseForAdapter('models/base', dir, same.load, log);
+  t.deepEqual(loaded.recorded, base);
+  t.deepEqual(same.seen.recorded, base, 'the load is given the record (to size the head)');
+  t.false(same.seen.disposed);
+  t.is(logs.length, 1);
+
+  const other = loads('cd'.repeat(32));
+  await t.throwsAsync(loadBaseForAdapter('models/other', dir, other.load, log), { message: /trained on another base model/ });
+  t.true(other.seen.disposed, 'the refused model is disposed');
 });

@@ -67,3 +67,28 @@ export function checkAdapterBase(base: AdapterBase, modelHash: string, adapterDi
     );
   }
 }
+
+/**
+ * The base model an adapter is to be used with (loaded by `load`, which sees what the adapter
+ * recorded of its base, e.g. to size the head), checked against that record: a base other than
+ * the one the adapter was trained on is refused (the model disposed first); an adapter that
+ * records none (saved by peft) is used with a logged warning. What predict and merge share.
+ */
+export async function loadBaseForAdapter<L extends { readonly model: { dispose(): void }; readonly hash: string }>(
+  baseDir: string,
+  adapterDir: string,
+  load: (recorded: AdapterBase | null) => Promise<L>,
+  log: (line: string) => void,
+): Promise<L & { readonly recorded: AdapterBase | null }> {
+  const recorded = await readAdapterBase(adapterDir);
+  const loaded = await load(recorded);
+  if (recorded) {
+    try {
+      checkAdapterBase(recorded, loaded.hash, adapterDir, baseDir);
+    } catch (e) {
+      loaded.model.dispose();
+      throw e;
+    }
+  } else log(`${adapterDir} records no base model (no adalora_base.json, e.g. saved by peft): its base cannot be checked, make sure it is ${baseDir}`);
+  return { ...loaded, recorded };
+}

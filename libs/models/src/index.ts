@@ -36,4 +36,4 @@ export {
   type LoadedPeftAdapter,
 } from './peft-adapter';
 export { mergeAdapters, saveMergedCheckpoint } from './merge-export';
-export { ADAPTER_BASE_FILE, checkAdapterBase, readAdapterBase, writeAdapterBase, type AdapterBase } from './adapter-base';
+export { ADAPTER_BASE_FILE, checkAdapterBase, loadBaseForAdapter, readAdapterBase, writeAdapterBase, type AdapterBase } from './adapter-base';
