@@ -61,6 +61,16 @@ test('a small message is one plain frame; consecutive transfers reuse the reader
   }
 });
 
+test('the frames of a message own their bytes: later encodings, chunked or not, leave them as they were', (t) => {
+  const writer = new FrameWriter({ maxFrameBytes: FRAME });
+  const chunked = writer.encode(bigGradients());
+  const single = writer.encode(coordinatorSamples().shutdown);
+  const copies = [...chunked, ...single].map((f) => new Uint8Array(f));
+  for (let k = 0; k < 3; k++) writer.encode({ ...bigGradients(), tensors: [tensorFromFloat32('big.lora_A', [100, 1000], ramp(100_000, k + 7))] });
+  writer.encode(coordinatorSamples().reject);
+  t.deepEqual([...chunked, ...single].map((f) => new Uint8Array(f)), copies);
+});
+
 test('unchunked messages may arrive between the chunks of a transfer', (t) => {
   const writer = new FrameWriter({ maxFrameBytes: FRAME });
   const reader = workerMessageReader();
