@@ -2,8 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
-import { coordinatorMessageReader, FrameWriter, TransferBuffers, WORKER_MAX_FRAME_BYTES, type GradientsMessage } from '@adalora/protocol';
+import { coordinatorMessageReader, FrameWriter, TransferBuffers, WORKER_MAX_FRAME_BYTES, workerMessageReader, type GradientsMessage } from '@adalora/protocol';
 import { SyntheticGradients } from '@adalora/worker';
+import { checkGradients } from './check-gradients';
+import { GradientAccumulator } from './gradient-accumulator';
+import type { Job } from './job';
 import { median } from './median';
 import type { MachineCosts } from './scaling-simulator';
 import { gradientFrames, serialStep } from './serial-work';
@@ -76,6 +79,9 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
     ) / inFlight;
     const loopbackMsPerByte = await loopbackCost(stateFrames, repeats, 'to-client', inFlight);
     const loopbackUpMsPerByte = await loopbackCost(shareFrames, repeats, 'to-server', inFlight);
+    // the same transfers with the receiving end reading what arrives, as in a run on one thread
+    const stateArrivalMsPerByte = await loopbackCost(stateFrames, repeats, 'to-client', inFlight, stateReaders());
+    const shareArrivalMsPerByte = await loopbackCost(shareFrames, repeats, 'to-server', inFlight, shareReaders(job, 8));
     return {
       values,
       readSumMsPerValue: per((t) => (t.sumMs - t.meanMs) / shares),
@@ -89,6 +95,8 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
       workerReadMsPerByte: readMs / stateBytes,
       loopbackMsPerByte,
       loopbackUpMsPerByte,
+      shareArrivalMsPerByte,
+      stateArrivalMsPerByte,
     };
   } finally {
     job.dispose();
@@ -102,11 +110,82 @@ function timed(f: () => unknown): number {
   return performance.now() - t0;
 }
 
+/** What the receiving ends of a loopback measurement do with each frame (one per connection, made again each round). */
+interface Readers {
+  /** the handler of receiving end `i` for one round: true once its whole message is in (and read) */
+  readonly reader: (i: number) => (frame: Uint8Array) => boolean;
+  /** the rest of a round's reading after the last frame (part of its time) */
+  readonly finish: () => void;
+}
+
+/** Readers that only count bytes: the link alone. */
+function byteCounters(bytes: number): Readers {
+  return {
+    reader: () => {
+      let got = 0;
+      return (frame) => (got += frame.byteLength) >= bytes;
+    },
+    finish: () => {},
+  };
+}
+
+/** Workers reading the state as synthetic workers do: into memory their process shares, given back once read. */
+function stateReaders(): (bytes: number) => Readers {
+  const buffers = new TransferBuffers();
+  return () => ({
+    reader: () => {
+      const reader = coordinatorMessageReader({ transferAllowance: () => 1 << 30, buffers });
+      return (frame) => {
+        const msg = reader.read(frame);
+        if (msg?.type !== 'state') return false;
+        for (const t of msg.tensors) buffers.give(t.data.buffer);
+        return true;
+      };
+    },
+    finish: () => {},
+  });
+}
+
+/**
+ * The coordinator reading shares over `rows` rows as they arrive, as gradientsFromShares does:
+ * reassembled into reused memory, checked, queued, and added when the thread is next free.
+ */
+function shareReaders(job: Job, rows: number): (bytes: number) => Readers {
+  const buffers = new TransferBuffers();
+  const sum = new GradientAccumulator(job.injected.trainables);
+  return () => {
+    sum.reset();
+    return {
+      reader: (i) => {
+        const reader = workerMessageReader({ transferAllowance: () => 1 << 30, buffers });
+        return (frame) => {
+          const msg = reader.read(frame);
+          if (msg?.type !== 'gradients') return false;
+          const share = checkGradients('calibration', job.injected.trainables, msg, rows);
+          sum.add(share, i, () => null, () => {
+            for (const t of share.tensors.values()) buffers.give(t.data.buffer);
+          });
+          if (sum.pending === 1) setImmediate(() => sum.flush());
+          return true;
+        };
+      },
+      finish: () => sum.flush(),
+    };
+  };
+}
+
 /**
  * ms per byte of sending `frames` over `connections` loopback WebSockets at once (server → client
- * or client → server) in this process, until every receiving end has them all.
+ * or client → server) in this process, until every receiving end has them all (and, with
+ * `readers`, has read them).
  */
-async function loopbackCost(frames: readonly Uint8Array[], repeats: number, direction: 'to-client' | 'to-server', connections: number): Promise<number> {
+async function loopbackCost(
+  frames: readonly Uint8Array[],
+  repeats: number,
+  direction: 'to-client' | 'to-server',
+  connections: number,
+  readers: (bytes: number) => Readers = byteCounters,
+): Promise<number> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 64 << 20 });
   await new Promise<void>((r) => server.once('listening', () => r()));
   const port = (server.address() as { port: number }).port;
@@ -122,12 +201,10 @@ async function loopbackCost(frames: readonly Uint8Array[], repeats: number, dire
       pairs.push(direction === 'to-client' ? [await peer, client] : [client, await peer]);
     }
     const bytes = frames.reduce((n, f) => n + f.byteLength, 0);
-    const receive = (to: WebSocket) =>
+    const receive = (to: WebSocket, read: (frame: Uint8Array) => boolean) =>
       new Promise<void>((resolve) => {
-        let got = 0;
         const on = (data: Buffer) => {
-          got += data.byteLength;
-          if (got >= bytes) {
+          if (read(data)) {
             to.off('message', on);
             resolve();
           }
@@ -135,10 +212,12 @@ async function loopbackCost(frames: readonly Uint8Array[], repeats: number, dire
         to.on('message', on);
       });
     const once = async () => {
+      const round = readers(bytes);
       const t0 = performance.now();
-      const all = pairs.map(([, to]) => receive(to));
+      const all = pairs.map(([, to], i) => receive(to, round.reader(i)));
       for (const [from] of pairs) for (const f of frames) from.send(f);
       await Promise.all(all);
+      round.finish();
       return performance.now() - t0;
     };
     await once(); // warm-up

@@ -34,6 +34,14 @@ export interface MachineCosts {
    */
   readonly workerEncodeMsPerByte: number;
   readonly workerReadMsPerByte: number;
+  /**
+   * only on one thread: a share received over loopback and read by the coordinator, and the state
+   * received and read by a worker, per byte, measured together as they interleave in such a run
+   * (each byte costs more so than the link and the reading measured apart: data in flight, caches);
+   * when given, they replace the link and the reading there
+   */
+  readonly shareArrivalMsPerByte?: number;
+  readonly stateArrivalMsPerByte?: number;
 }
 
 /** The run and the network being modelled. */
@@ -111,9 +119,14 @@ export function predictStep(s: ScalingScenario, c: MachineCosts, workers: number
   const ready = computeMs + s.latencyMs;
   let gathered: number;
   let stateOut: number;
-  if (s.aggregators === 0 || s.aggregators >= workers) {
-    gathered = gatherEnd(workers, ready, shareWire, read, prepare, s.oneThread);
-    stateOut = s.oneThread ? workers * stateBytes * (c.sendMsPerByte + c.workerReadMsPerByte + perByte) : fanOut(workers) + s.latencyMs;
+  const flat = s.aggregators === 0 || s.aggregators >= workers;
+  if (flat && s.oneThread) {
+    const share = c.shareArrivalMsPerByte === undefined ? shareWire + read : gradBytes * (c.shareArrivalMsPerByte + c.workerEncodeMsPerByte);
+    gathered = gatherEnd(workers, ready, share, 0, prepare, true);
+    stateOut = workers * stateBytes * (c.stateArrivalMsPerByte ?? c.sendMsPerByte + c.workerReadMsPerByte + perByte);
+  } else if (flat) {
+    gathered = gatherEnd(workers, ready, shareWire, read, prepare);
+    stateOut = fanOut(workers) + s.latencyMs;
   } else {
     // the largest group sets the pace; each aggregator forwards one summed share, then the state
     const group = Math.ceil(workers / s.aggregators);

@@ -82,7 +82,7 @@ export class SyntheticMeasurement implements MeasurementSource {
   /** The machine's costs with as many workers' messages at once as the count measured (see measureMachineCosts). */
   private async measureCosts(when: string, inFlight: number): Promise<MeasuredCosts> {
     const c = await measureMachineCosts(this.o.preset, { inFlight, repeats: COST_REPEATS });
-    this.o.log(`machine costs ${when}: read+sum ${ns(c.readSumMsPerValue)} ns per value per share, regulariser ${ns(c.prepareMsPerValue)}, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker and ${ns(c.loopbackUpMsPerByte)} from one`);
+    this.o.log(`machine costs ${when}: read+sum ${ns(c.readSumMsPerValue)} ns per value per share, regulariser ${ns(c.prepareMsPerValue)}, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker and ${ns(c.loopbackUpMsPerByte)} from one; received and read together ${ns(c.stateArrivalMsPerByte ?? NaN)} (state) and ${ns(c.shareArrivalMsPerByte ?? NaN)} (share)`);
     return c;
   }
 
@@ -147,9 +147,12 @@ const COST_REPEATS = 5;
 
 const ns = (msPerUnit: number) => (msPerUnit * 1e6).toFixed(2);
 
-/** Field by field, the mean of two cost measurements. */
+/** Field by field, the mean of two cost measurements (a field one of them lacks is left out). */
 export function meanCosts(a: MeasuredCosts, b: MeasuredCosts): MeasuredCosts {
-  const out = { ...a };
-  for (const k of Object.keys(a) as (keyof MeasuredCosts)[]) out[k] = (a[k] + b[k]) / 2;
-  return out;
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(a)) {
+    const w = (b as unknown as Record<string, number | undefined>)[k];
+    if (v !== undefined && w !== undefined) out[k] = (v + w) / 2;
+  }
+  return out as unknown as MeasuredCosts;
 }
