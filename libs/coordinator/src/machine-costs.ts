@@ -33,7 +33,8 @@ export interface MeasuredCosts extends MachineCosts {
  * reading of the state, and WebSocket transfers over loopback both ways; medians, per value or
  * per byte. `inFlight` (default 1) is how many workers' messages are handled at once, as in the
  * run being modelled: that many shares encoded and kept alive, states read, and that many
- * connections sending at once. Per byte, many 8 MB messages alive together cost more than one
+ * connections sending at once, and that many shares and states received and read at once (the
+ * arrivals, see MachineCosts). Per byte, many 8 MB messages alive together cost more than one
  * (page faults, GC, socket queues): measured one at a time, the model missed a 128-worker step by
  * a third.
  */

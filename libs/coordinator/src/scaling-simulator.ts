@@ -37,8 +37,8 @@ export interface MachineCosts {
   /**
    * only on one thread: a share received over loopback and read by the coordinator, and the state
    * received and read by a worker, per byte, measured together as they interleave in such a run
-   * (each byte costs more so than the link and the reading measured apart: data in flight, caches);
-   * when given, they replace the link and the reading there
+   * (a byte costs more there than the link and the reading measured apart show: the data in
+   * flight, the caches); when given, they replace the link and the reading there
    */
   readonly shareArrivalMsPerByte?: number;
   readonly stateArrivalMsPerByte?: number;
