@@ -80,9 +80,11 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
     ) / inFlight;
     const loopbackMsPerByte = await loopbackCost(stateFrames, repeats, 'to-client', inFlight);
     const loopbackUpMsPerByte = await loopbackCost(shareFrames, repeats, 'to-server', inFlight);
-    // the same transfers with the receiving end reading what arrives, as in a run on one thread
+    // the same transfers with the receiving end reading what arrives (and each worker encoding its
+    // share as it sends), as they interleave in a run on one thread
     const stateArrivalMsPerByte = await loopbackCost(stateFrames, repeats, 'to-client', inFlight, stateReaders());
-    const shareArrivalMsPerByte = await loopbackCost(shareFrames, repeats, 'to-server', inFlight, shareReaders(job, 8));
+    const encodeShare = () => new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg);
+    const shareArrivalMsPerByte = await loopbackCost(shareFrames, repeats, 'to-server', inFlight, shareReaders(job, 8), encodeShare);
     return {
       values,
       readSumMsPerValue: per((t) => (t.sumMs - t.meanMs) / shares),
@@ -178,7 +180,8 @@ function shareReaders(job: Job, rows: number): (bytes: number) => Readers {
 /**
  * ms per byte of sending `frames` over `connections` loopback WebSockets at once (server → client
  * or client → server) in this process, until every receiving end has them all (and, with
- * `readers`, has read them).
+ * `readers`, has read them). With `encode`, every sender encodes its frames (the same bytes) as
+ * it sends, within the time measured.
  */
 async function loopbackCost(
   frames: readonly Uint8Array[],
@@ -186,6 +189,7 @@ async function loopbackCost(
   direction: 'to-client' | 'to-server',
   connections: number,
   readers: (bytes: number) => Readers = byteCounters,
+  encode?: () => readonly Uint8Array[],
 ): Promise<number> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 64 << 20 });
   await new Promise<void>((r) => server.once('listening', () => r()));
@@ -216,7 +220,7 @@ async function loopbackCost(
       const round = readers(bytes);
       const t0 = performance.now();
       const all = pairs.map(([, to], i) => receive(to, round.reader(i)));
-      for (const [from] of pairs) for (const f of frames) from.send(f);
+      for (const [from] of pairs) for (const f of encode ? encode() : frames) from.send(f);
       await Promise.all(all);
       round.finish();
       return performance.now() - t0;

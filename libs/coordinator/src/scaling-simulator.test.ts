@@ -55,12 +55,12 @@ test('the regulariser made while workers compute costs nothing while it fits in 
   t.true(Math.abs(predictStep(one, { ...costs, prepareMsPerValue: 50e-6 }, w).totalMs - predictStep(one, costs, w).totalMs - 100) < 1e-9);
 });
 
-test('one thread, with arrival costs measured: a worker costs its share encoded and its share and state received and read, at those costs, exactly', (t) => {
+test('one thread, with arrival costs measured: a worker costs its share (encoded, sent, read) and its state (received, read) at those costs, exactly', (t) => {
   const one: ScalingScenario = { ...scenario, oneThread: true, linkGbps: 80, latencyMs: 0 };
   const plain = { ...costs, workerEncodeMsPerByte: 1e-7 };
   const c = { ...plain, shareArrivalMsPerByte: 5e-7, stateArrivalMsPerByte: 3e-7 };
   const w = (n: number) => predictStep(one, c, n).totalMs;
-  const perWorker = 2e6 * 8 * (5e-7 + 1e-7) + 2e6 * 4 * 3e-7;
+  const perWorker = 2e6 * 8 * 5e-7 + 2e6 * 4 * 3e-7;
   t.true(Math.abs(w(16) - w(8) - 8 * perWorker) < 1e-6);
   // a cluster's prediction ignores them: they are costs of one thread
   t.is(predictStep(scenario, c, 16).totalMs, predictStep(scenario, plain, 16).totalMs);

@@ -35,8 +35,9 @@ export interface MachineCosts {
   readonly workerEncodeMsPerByte: number;
   readonly workerReadMsPerByte: number;
   /**
-   * only on one thread: a share received over loopback and read by the coordinator, and the state
-   * received and read by a worker, per byte, measured together as they interleave in such a run
+   * only on one thread: a share encoded by its worker, sent over loopback and read by the
+   * coordinator, and the state received and read by a worker, per byte, measured together as
+   * they interleave in such a run
    * (a byte costs more there than the link and the reading measured apart show: the data in
    * flight, the caches); when given, they replace the link and the reading there
    */
@@ -121,7 +122,7 @@ export function predictStep(s: ScalingScenario, c: MachineCosts, workers: number
   let stateOut: number;
   const flat = s.aggregators === 0 || s.aggregators >= workers;
   if (flat && s.oneThread) {
-    const share = c.shareArrivalMsPerByte === undefined ? shareWire + read : gradBytes * (c.shareArrivalMsPerByte + c.workerEncodeMsPerByte);
+    const share = c.shareArrivalMsPerByte === undefined ? shareWire + read : gradBytes * c.shareArrivalMsPerByte;
     gathered = gatherEnd(workers, ready, share, 0, prepare, true);
     stateOut = workers * stateBytes * (c.stateArrivalMsPerByte ?? c.sendMsPerByte + c.workerReadMsPerByte + perByte);
   } else if (flat) {
