@@ -5,7 +5,7 @@
 // links, flat and with aggregators.
 import { cpus, loadavg } from 'node:os';
 import { loadBackend } from '@adalora/backend';
-import { measureMachineCosts, measureSynthetic, predictStep, presetValueCount, SYNTHETIC_PRESETS, type MeasuredCosts, type ScalingScenario } from '@adalora/coordinator';
+import { describeMachineCosts, measureMachineCosts, measureSynthetic, predictStep, presetValueCount, SYNTHETIC_PRESETS, type MeasuredCosts, type ScalingScenario } from '@adalora/coordinator';
 import { median } from './bench-timing';
 
 const PRESET = 'bert-base-r12' as const;
@@ -20,10 +20,6 @@ if (measured.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`worker
 await loadBackend('auto', { log: () => {} });
 const values = presetValueCount(SYNTHETIC_PRESETS[PRESET]);
 console.log(`${new Date().toISOString()}: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}; ${PRESET}, ${values} values, ${ROWS} rows per worker, ${SAMPLE_MS} ms per sample`);
-const ns = (ms: number) => (ms * 1e6).toFixed(2);
-const describe = (c: MeasuredCosts) =>
-  `costs (ns per value): read+sum ${ns(c.readSumMsPerValue)} per share, regulariser ${ns(c.prepareMsPerValue)}, mean ${ns(c.meanMsPerValue)}, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; ` +
-  `(ns per byte) worker encode ${ns(c.workerEncodeMsPerByte)}, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker, ${ns(c.loopbackUpMsPerByte)} from one`;
 
 // the measured set-up: synthetic connections in this process over loopback, one thread for all
 // (this machine's speed drifts with its load: the costs are measured again right before each run)
@@ -49,7 +45,7 @@ await measureMachineCosts(PRESET, { inFlight: measured[0] });
 for (const w of measured) {
   const costs = await measureMachineCosts(PRESET, { inFlight: w });
   last = costs;
-  console.log(`        ${describe(costs)}`);
+  console.log(`        costs: ${describeMachineCosts(costs)}`);
   const steps = await measureSynthetic({ preset: PRESET, workers: w, sampleMs: SAMPLE_MS, batchSize: ROWS * w, microBatch: ROWS, warmupSteps: 1, steps: 2, workersIn: SEPARATE ? 'child-process' : 'this-process' });
   const got = median(steps.map((s) => s.totalMs));
   const want = predictStep(loopback(costs), costs, w).totalMs;

@@ -58,4 +58,4 @@ export { measureSynthetic, type MeasureSyntheticOptions } from './measure-synthe
 export { serialStep, serialMemory, gradientFrames, type SerialTimes, type SerialMemory } from './serial-work';
 /** The scaling simulator: a step's time against worker count, flat or with aggregators, from costs measured on this machine. */
 export { predictStep, predictScaling, type MachineCosts, type ScalingScenario, type PredictedStep } from './scaling-simulator';
-export { measureMachineCosts, type MeasuredCosts } from './machine-costs';
+export { describeMachineCosts, measureMachineCosts, type MeasuredCosts } from './machine-costs';

@@ -58,22 +58,20 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
     const shapes = [...job.injected.trainables].map(([name, v]) => ({ name, shape: v.shape }));
     const tensors = new SyntheticGradients(shapes, 1, job.config.cluster.wire).tensors(8, 1);
     const msg: GradientsMessage = { type: 'gradients', runId: job.runId, step: 0, requestId: 1, sampleCount: 8, lossSum: 8, computeMs: 1, tensors };
+    const encodeShare = () => new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg);
     // every worker's share encoded and kept, as the synthetic workers hold theirs until sent
-    const encodeMs = median(Array.from({ length: repeats }, () => timed(() => Array.from({ length: inFlight }, () => new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg))))) / inFlight;
-    const shareFrames = new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg);
+    const encodeMs = median(Array.from({ length: repeats }, () => timed(() => Array.from({ length: inFlight }, encodeShare)))) / inFlight;
+    const shareFrames = encodeShare();
     const gradBytes = shareFrames.reduce((n, f) => n + f.byteLength, 0);
     const stateFrames = new FrameWriter().encode(stateMessage(job));
     const stateBytes = stateFrames.reduce((n, f) => n + f.byteLength, 0);
-    // as synthetic workers read it: into memory their process shares, given back once read
     const buffers = new TransferBuffers();
     const readMs = median(
       Array.from({ length: repeats }, () =>
         timed(() => {
           for (let i = 0; i < inFlight; i++) {
-            const reader = coordinatorMessageReader({ transferAllowance: () => 1 << 30, buffers });
-            let state;
-            for (const f of stateFrames) state = reader.read(f);
-            if (state?.type === 'state') for (const t of state.tensors) buffers.give(t.data.buffer);
+            const read = stateReader(buffers);
+            for (const f of stateFrames) read(f);
           }
         }),
       ),
@@ -83,7 +81,6 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
     // the same transfers with the receiving end reading what arrives (and each worker encoding its
     // share as it sends), as they interleave in a run on one thread
     const stateArrivalMsPerByte = await loopbackCost(stateFrames, repeats, 'to-client', inFlight, stateReaders());
-    const encodeShare = () => new FrameWriter({ maxFrameBytes: WORKER_MAX_FRAME_BYTES }).encode(msg);
     const shareArrivalMsPerByte = await loopbackCost(shareFrames, repeats, 'to-server', inFlight, shareReaders(job, 8), encodeShare);
     return {
       values,
@@ -105,6 +102,17 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
     job.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const ns = (msPerUnit: number | undefined) => (msPerUnit === undefined ? '–' : (msPerUnit * 1e6).toFixed(2));
+
+/** The costs in one line, ns per value or per byte (for logs). */
+export function describeMachineCosts(c: MeasuredCosts): string {
+  return (
+    `read+sum ${ns(c.readSumMsPerValue)} ns per value per share, regulariser ${ns(c.prepareMsPerValue)}, mean ${ns(c.meanMsPerValue)}, optimizer ${ns(c.optimizerMsPerValue)}, ` +
+    `allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, ` +
+    `loopback ${ns(c.loopbackMsPerByte)} to a worker and ${ns(c.loopbackUpMsPerByte)} from one; received and read together ${ns(c.stateArrivalMsPerByte)} (state) and ${ns(c.shareArrivalMsPerByte)} (share)`
+  );
 }
 
 function timed(f: () => unknown): number {
@@ -132,21 +140,24 @@ function byteCounters(bytes: number): Readers {
   };
 }
 
-/** Workers reading the state as synthetic workers do: into memory their process shares, given back once read. */
+/**
+ * One worker reading a state frame by frame as synthetic workers do: into memory their process
+ * shares (`buffers`), given back once read; true once the whole state is in.
+ */
+function stateReader(buffers: TransferBuffers): (frame: Uint8Array) => boolean {
+  const reader = coordinatorMessageReader({ transferAllowance: () => 1 << 30, buffers });
+  return (frame) => {
+    const msg = reader.read(frame);
+    if (msg?.type !== 'state') return false;
+    for (const t of msg.tensors) buffers.give(t.data.buffer);
+    return true;
+  };
+}
+
+/** Workers of one process reading the state (see stateReader). */
 function stateReaders(): (bytes: number) => Readers {
   const buffers = new TransferBuffers();
-  return () => ({
-    reader: () => {
-      const reader = coordinatorMessageReader({ transferAllowance: () => 1 << 30, buffers });
-      return (frame) => {
-        const msg = reader.read(frame);
-        if (msg?.type !== 'state') return false;
-        for (const t of msg.tensors) buffers.give(t.data.buffer);
-        return true;
-      };
-    },
-    finish: () => {},
-  });
+  return () => ({ reader: () => stateReader(buffers), finish: () => {} });
 }
 
 /**

@@ -17,6 +17,8 @@ import {
 } from '@adalora/protocol';
 import { parseWorkerJob, type WorkerJob } from '@adalora/config';
 import { computeGradientSums, disposeEncoderInputs, evalOutputs, evalWidth, sliceRows, toEncoderInputs } from '@adalora/training';
+import { dispatchRunMessage, helloOf } from './run-session';
+import { WorkerFault } from './worker-fault';
 
 export interface WorkerSessionOptions {
   readonly workerId: string;
@@ -32,9 +34,6 @@ export interface WorkerSessionOptions {
   readonly injectFault?: 'compute';
   readonly log: (line: string) => void;
 }
-
-import { dispatchRunMessage, helloOf } from './run-session';
-import { WorkerFault } from './worker-fault';
 
 export { WorkerFault };
 

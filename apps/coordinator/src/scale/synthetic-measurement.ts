@@ -1,5 +1,5 @@
 import { loadBackend } from '@adalora/backend';
-import { measureMachineCosts, measureSynthetic, predictStep, presetValueCount, SYNTHETIC_PRESETS, type MeasuredCosts, type ScalingScenario, type SyntheticPresetName } from '@adalora/coordinator';
+import { describeMachineCosts, measureMachineCosts, measureSynthetic, predictStep, presetValueCount, SYNTHETIC_PRESETS, type MeasuredCosts, type ScalingScenario, type SyntheticPresetName } from '@adalora/coordinator';
 import type { MeasureRequest, MeasurementSource } from './measurement-source';
 import type { Predictor, ScalePrediction } from './scale-prediction';
 import type { Measurement } from './scale-table';
@@ -82,7 +82,7 @@ export class SyntheticMeasurement implements MeasurementSource {
   /** The machine's costs with as many workers' messages at once as the count measured (see measureMachineCosts). */
   private async measureCosts(when: string, inFlight: number): Promise<MeasuredCosts> {
     const c = await measureMachineCosts(this.o.preset, { inFlight, repeats: COST_REPEATS });
-    this.o.log(`machine costs ${when}: read+sum ${ns(c.readSumMsPerValue)} ns per value per share, regulariser ${ns(c.prepareMsPerValue)}, optimizer ${ns(c.optimizerMsPerValue)}, allocation ${ns(c.allocationMsPerValue)}, encode ${ns(c.encodeMsPerValue)}; worker encode ${ns(c.workerEncodeMsPerByte)} ns per byte, state read ${ns(c.workerReadMsPerByte)}, loopback ${ns(c.loopbackMsPerByte)} to a worker and ${ns(c.loopbackUpMsPerByte)} from one; received and read together ${ns(c.stateArrivalMsPerByte ?? NaN)} (state) and ${ns(c.shareArrivalMsPerByte ?? NaN)} (share)`);
+    this.o.log(`machine costs ${when}: ${describeMachineCosts(c)}`);
     return c;
   }
 
@@ -145,14 +145,12 @@ export class SyntheticMeasurement implements MeasurementSource {
 /** repeats of each cost measurement (their median): 3 left the costs varying by a third from one measurement to the next */
 const COST_REPEATS = 5;
 
-const ns = (msPerUnit: number) => (msPerUnit * 1e6).toFixed(2);
-
 /** Field by field, the mean of two cost measurements (a field one of them lacks is left out). */
 export function meanCosts(a: MeasuredCosts, b: MeasuredCosts): MeasuredCosts {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(a)) {
-    const w = (b as unknown as Record<string, number | undefined>)[k];
-    if (v !== undefined && w !== undefined) out[k] = (v + w) / 2;
+  const out: Partial<Record<keyof MeasuredCosts, number>> = {};
+  for (const k of Object.keys(a) as (keyof MeasuredCosts)[]) {
+    const [x, y] = [a[k], b[k]];
+    if (x !== undefined && y !== undefined) out[k] = (x + y) / 2;
   }
-  return out as unknown as MeasuredCosts;
+  return out as MeasuredCosts;
 }
