@@ -1,4 +1,5 @@
 import test from 'ava';
+import { WasmArena } from '@adalora/wasm-simd';
 import { SumKernel } from './sum-kernel';
 
 // float32 values over many magnitudes (subnormals, both zeros) and float64 sums that do not add exactly
@@ -41,4 +42,36 @@ test('a byte count that does not match the sum, or no such sum, is refused', (t)
   const kernel = new SumKernel([3]);
   t.throws(() => kernel.addFloat32(0, new Uint8Array(8)), { message: /8 bytes for a sum of 3 values/ });
   t.throws(() => kernel.addFloat32(1, new Uint8Array(12)), { message: /no sum 1/ });
+});
+
+test('in a WasmArena, shares lying in it are added in place with the same bits as from a copy; one without room for its last vector is copied', (t) => {
+  const sizes = [301, 9001, 6];
+  const arena = new WasmArena(1 << 20);
+  const kernel = new SumKernel(sizes, arena);
+  const copied = new SumKernel(sizes);
+  t.is(WasmArena.holding(kernel.sums[1]), arena, 'the sums live in the arena');
+  for (let round = 0; round < 3; round++) {
+    sizes.forEach((n, k) => {
+      const g = new Uint8Array(floats(n, 7 * round + k + 1).buffer);
+      const at = arena.allocate(n * 4 + 32)! + ((round + k) % 4);
+      arena.bytes.set(g, at);
+      kernel.addFloat32(k, arena.bytes.subarray(at, at + n * 4));
+      copied.addFloat32(k, g);
+    });
+  }
+  sizes.forEach((_, k) => t.is(bits(kernel.sums[k]), bits(copied.sums[k]), `sum ${k}`));
+  // 6 values end 8 bytes before the arena's end: the in-place pass would read 16 (two whole vectors of four) past them
+  const end = arena.bytes.byteLength - 24;
+  arena.bytes.set(new Uint8Array(Float32Array.of(1, 2, 3, 4, 5, 6).buffer), end);
+  const before = Float64Array.from(kernel.sums[2]);
+  kernel.addFloat32(2, arena.bytes.subarray(end, end + 24));
+  t.deepEqual([...kernel.sums[2]], [...before].map((x, i) => x + (i + 1)));
+});
+
+test('an arena without room for the sums leaves them in memory of their own', (t) => {
+  const arena = new WasmArena(1 << 16);
+  const kernel = new SumKernel([20_000], arena);
+  t.is(WasmArena.holding(kernel.sums[0]), undefined);
+  kernel.addFloat32(0, new Uint8Array(Float32Array.from({ length: 20_000 }, () => 0.5).buffer));
+  t.true(kernel.sums[0].every((x) => x === 0.5));
 });

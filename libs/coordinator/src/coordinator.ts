@@ -192,7 +192,7 @@ export class Coordinator {
         const timer = new StepTimer();
         const traffic = { ...this.pool.traffic };
         // the regulariser's gradient needs only the state before the step: made while the workers compute
-        const sum = (this.gradientSum ??= new GradientAccumulator(job.injected.trainables)).reset();
+        const sum = (this.gradientSum ??= new GradientAccumulator(job.injected.trainables, this.pool.arena)).reset();
         const overlapped = prepareWhile(gradientsFromShares(this.pool, job, step, ids, batch, this.norms, sum, this.log), () => job.optimizer.prepare());
         const waited = await this.interruption.unless(overlapped);
         if (waited === INTERRUPTED) {

@@ -89,3 +89,17 @@ test('shares added in bursts (flush now and then) give the bits of adding each a
   bursts.reset();
   t.deepEqual([...bursts.total().grads.get('w' as TrainableKey)!].filter((x) => x !== 0), [], 'reset empties the sum');
 });
+
+test('a reset drops the shares still waiting and releases them (their memory serves later replies)', (t) => {
+  const sized = new Map([['w' as TrainableKey, { size: 50 }]]);
+  const acc = new GradientAccumulator(sized);
+  const released: number[] = [];
+  acc.add(share(1, 1, 50), 0, () => null, () => released.push(0));
+  acc.add(share(2, 1, 50), 1, () => null, () => released.push(1));
+  t.is(acc.pending, 2);
+  acc.reset();
+  t.deepEqual(released, [0, 1]);
+  t.is(acc.pending, 0);
+  t.is(acc.added, 0);
+  t.true(acc.total().grads.get('w' as TrainableKey)!.every((x) => x === 0), 'nothing of them was added');
+});

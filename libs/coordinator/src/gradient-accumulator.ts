@@ -1,4 +1,5 @@
 import { SumKernel, type TrainableKey } from '@adalora/core';
+import type { WasmArena } from '@adalora/wasm-simd';
 import { addInto, elementCount, squaresOf } from '@adalora/protocol';
 import type { GradientSums } from '@adalora/training';
 import type { ShareGradients } from './check-gradients';
@@ -31,8 +32,9 @@ export class GradientAccumulator {
   /** each share's loss sum by its first micro-batch: added in grid order at the end, as the losses need not add exactly */
   private readonly losses: [number, number][] = [];
 
-  constructor(sizes: ReadonlyMap<TrainableKey, { readonly size: number }>) {
-    this.kernel = new SumKernel([...sizes.values()].map((v) => v.size));
+  /** @param arena where the sums live: the memory shares are received into, so the add reads them in place (see SumKernel) */
+  constructor(sizes: ReadonlyMap<TrainableKey, { readonly size: number }>, arena?: WasmArena) {
+    this.kernel = new SumKernel([...sizes.values()].map((v) => v.size), arena);
     [...sizes.keys()].forEach((key, k) => {
       this.sums.set(key, this.kernel.sums[k]);
       this.slots.set(key, k);
@@ -43,7 +45,8 @@ export class GradientAccumulator {
    * Takes one checked share (its tensors match the trainables: see checkGradients; `place` is
    * its first micro-batch) unless `judge` refuses its per-sample norm (‖Σ gradients‖₂ / samples,
    * NaN or ∞ when a value is not finite): then nothing changes and judge's reason is returned.
-   * The share's values are added at the next flush, which then calls `added` (its memory is free).
+   * The share's values are added at the next flush, which then calls `added` (its memory is free);
+   * a reset before that drops the share and calls `added` too.
    */
   add(share: ShareGradients, place: number, judge: (perSampleNorm: number) => string | null = () => null, added?: () => void): string | null {
     let squares = 0;
@@ -86,6 +89,7 @@ export class GradientAccumulator {
   /** Empties the sum for another step (its memory is kept); returns this. */
   reset(): this {
     for (const sum of this.sums.values()) sum.fill(0);
+    for (const w of this.waiting) w.added?.();
     this.waiting.length = 0;
     this.count = 0;
     this.flushMs = 0;

@@ -81,12 +81,16 @@ async function computeOn(
       if (reply.step !== step) throw protocolError('PROTO_ERR_BAD_FIELD', `gradients for step ${reply.step}, request ${reply.requestId} was for step ${step}`, { messageType: 'gradients', field: 'step' });
       share = checkGradients(link.label, job.injected.trainables, reply, part.rows);
     } catch (e) {
+      link.doneWith(reply.tensors);
       link.close('PROTO_ERR_BAD_FIELD');
       throw e;
     }
     const tensors = share.tensors;
     const absurd = sum.add(share, units[0], (norm) => norms.judge(norm), () => link.doneWith(tensors.values()));
-    if (absurd) throw link.close('COORD_ERR_ABSURD_GRADIENTS', absurd);
+    if (absurd) {
+      link.doneWith(tensors.values());
+      throw link.close('COORD_ERR_ABSURD_GRADIENTS', absurd);
+    }
     // added when the thread is next free: with every other share that arrived meanwhile
     if (sum.pending === 1) setImmediate(() => sum.flush());
     link.lastComputeMs = share.computeMs;

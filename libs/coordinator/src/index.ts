@@ -55,6 +55,7 @@ export { SYNTHETIC_PRESETS, adapterPreset, presetModules, presetValueCount, type
 export { prepareSyntheticJob, type SyntheticJobOptions } from './synthetic-job';
 export { measureSynthetic, type MeasureSyntheticOptions } from './measure-synthetic';
 /** The coordinator's serial work of one step, alone (for benchmarks and the simulator's calibration). */
+export { shareArena } from './share-arena';
 export { serialStep, serialMemory, gradientFrames, type SerialTimes, type SerialMemory } from './serial-work';
 /** The scaling simulator: a step's time against worker count, flat or with aggregators, from costs measured on this machine. */
 export { predictStep, predictScaling, type MachineCosts, type ScalingScenario, type PredictedStep } from './scaling-simulator';

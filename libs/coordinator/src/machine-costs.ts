@@ -5,11 +5,10 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { coordinatorMessageReader, FrameWriter, TransferBuffers, WORKER_MAX_FRAME_BYTES, workerMessageReader, type GradientsMessage } from '@adalora/protocol';
 import { SyntheticGradients } from '@adalora/worker';
 import { checkGradients } from './check-gradients';
-import { GradientAccumulator } from './gradient-accumulator';
 import type { Job } from './job';
 import { median } from './median';
 import type { MachineCosts } from './scaling-simulator';
-import { gradientFrames, serialStep } from './serial-work';
+import { gradientFrames, serialMemory, serialStep } from './serial-work';
 import { stateMessage } from './run-messages';
 import { prepareSyntheticJob } from './synthetic-job';
 import type { SyntheticPresetName } from './synthetic-presets';
@@ -49,10 +48,11 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
     for (const v of job.injected.trainables.values()) values += v.size;
     const frames = gradientFrames(job, 0, 8, [0]);
     const shares = Math.max(4, Math.min(inFlight, 128));
-    serialStep(job, [frames, frames], 8, 'arrival'); // warm-up
+    const memory = serialMemory(job);
+    serialStep(job, [frames, frames], 8, 'arrival', memory); // warm-up
     // every share its own memory, as every worker's reply is: the same frames again would be read from cache
     const replies = Array.from({ length: shares }, () => frames.map((f) => f.slice()));
-    const steps = Array.from({ length: repeats }, () => serialStep(job, replies, 8, 'arrival'));
+    const steps = Array.from({ length: repeats }, () => serialStep(job, replies, 8, 'arrival', memory));
     const per = (f: (t: (typeof steps)[number]) => number) => median(steps.map(f)) / values;
     // a worker's side: its share encoded (the tensors as a synthetic worker keeps them), the state read
     const shapes = [...job.injected.trainables].map(([name, v]) => ({ name, shape: v.shape }));
@@ -149,7 +149,7 @@ function stateReader(buffers: TransferBuffers): (frame: Uint8Array) => boolean {
   return (frame) => {
     const msg = reader.read(frame);
     if (msg?.type !== 'state') return false;
-    for (const t of msg.tensors) buffers.give(t.data.buffer);
+    for (const t of msg.tensors) buffers.give(t.data);
     return true;
   };
 }
@@ -165,8 +165,7 @@ function stateReaders(): (bytes: number) => Readers {
  * reassembled into reused memory, checked, queued, and added when the thread is next free.
  */
 function shareReaders(job: Job, rows: number): (bytes: number) => Readers {
-  const buffers = new TransferBuffers();
-  const sum = new GradientAccumulator(job.injected.trainables);
+  const { acc: sum, buffers } = serialMemory(job);
   return () => {
     sum.reset();
     return {
@@ -177,7 +176,7 @@ function shareReaders(job: Job, rows: number): (bytes: number) => Readers {
           if (msg?.type !== 'gradients') return false;
           const share = checkGradients('calibration', job.injected.trainables, msg, rows);
           sum.add(share, i, () => null, () => {
-            for (const t of share.tensors.values()) buffers.give(t.data.buffer);
+            for (const t of share.tensors.values()) buffers.give(t.data);
           });
           if (sum.pending === 1) setImmediate(() => sum.flush());
           return true;

@@ -3,6 +3,7 @@ import type { GradientSums } from '@adalora/training';
 import { SyntheticGradients } from '@adalora/worker';
 import { checkGradients, float64Share, type ShareGradients } from './check-gradients';
 import { GradientAccumulator } from './gradient-accumulator';
+import { shareArena } from './share-arena';
 import type { Job } from './job';
 import { stateMessage } from './run-messages';
 
@@ -51,7 +52,7 @@ function copiedShare(share: ShareGradients): GradientSums {
   return copy;
 }
 
-/** What a coordinator keeps from step to step: the running sum's memory, the replies' memory. */
+/** What a coordinator keeps from step to step: the running sum's memory, the replies' memory (both in one arena, as a coordinator's pool has them). */
 export interface SerialMemory {
   readonly acc: GradientAccumulator;
   readonly buffers: TransferBuffers;
@@ -60,7 +61,8 @@ export interface SerialMemory {
 }
 
 export function serialMemory(job: Job, burst = 4): SerialMemory {
-  return { acc: new GradientAccumulator(job.injected.trainables), buffers: new TransferBuffers(burst + 4), burst };
+  const arena = shareArena(job);
+  return { acc: new GradientAccumulator(job.injected.trainables, arena), buffers: new TransferBuffers(burst + 4, { arena, kinds: ['gradients'] }), burst };
 }
 
 /**
@@ -82,7 +84,7 @@ export function serialStep(job: Job, shares: readonly (readonly Uint8Array[])[],
     shares.forEach((frames, i) => {
       const share = readShare(job, frames, rows, buffers);
       const refused = acc.add(share, i, (norm) => (Number.isFinite(norm) ? null : 'not finite'), () => {
-        for (const t of share.tensors.values()) buffers.give(t.data.buffer);
+        for (const t of share.tensors.values()) buffers.give(t.data);
       });
       if (refused) throw new Error(`serial work: a share was refused (${refused})`);
       // as when the replies come in a burst faster than the thread adds them: a flush every `burst` shares

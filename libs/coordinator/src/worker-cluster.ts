@@ -3,6 +3,7 @@ import { ConnectionGate } from './connection-gate';
 import type { Job } from './job';
 import { ModelFileServer } from './model-files';
 import { replyBounds } from './reply-bounds';
+import { shareArena } from './share-arena';
 import { stateMessage, welcomeMessage } from './run-messages';
 import type { RunView } from './run-view';
 import { StatusPage } from './status-page';
@@ -43,6 +44,7 @@ export class WorkerCluster {
       deadline: { ms: stepTimeoutMs, floorMs: stepTimeoutFloorMs },
       heartbeatMs,
       replyBounds: replyBounds(job.injected.trainables, wire, job.evalWidth),
+      arena: shareArena(job),
       log,
       onWorkerEvent: extras.onWorkerEvent,
     });

@@ -128,7 +128,7 @@ export class WorkerLink {
    * they were reassembled into may take a later reply. Call it only then: the views go stale.
    */
   doneWith(tensors: Iterable<WireTensor>): void {
-    for (const t of tensors) this.buffers.give(t.data.buffer);
+    for (const t of tensors) this.buffers.give(t.data);
   }
 
   ping(): void {
@@ -144,6 +144,7 @@ export class WorkerLink {
     if (this.status !== 'closed') {
       this.status = 'closed';
       this.connection.close(CLOSE_CODES[reason], reason);
+      this.reader.reset();
     }
     const failure = new ShareFailure(this.workerId, reason, `${this.label} closed: ${reason}${detail ? ` (${detail})` : ''}`);
     this.requests.fail(failure);
@@ -153,6 +154,7 @@ export class WorkerLink {
   /** The peer or the network closed the connection. */
   closed(): void {
     this.status = 'closed';
+    this.reader.reset();
     this.requests.fail(new ShareFailure(this.workerId, 'disconnected', `${this.label} disconnected`));
   }
 }

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { coordinatorMessageReader, encodeMessage, encodeSamples, PROTOCOL_VERSION, type CoordinatorToWorker, type StateMessage, type WelcomeMessage, type WorkerToCoordinator } from '@adalora/protocol';
+import { coordinatorMessageReader, encodeMessage, encodeSamples, FrameWriter, PROTOCOL_VERSION, tensorFromFloat32, type CoordinatorToWorker, type GradientsMessage, type StateMessage, type WelcomeMessage, type WorkerToCoordinator } from '@adalora/protocol';
+import { WasmArena } from '@adalora/wasm-simd';
 import { Heartbeat } from './heartbeat';
 import { ShareFailure } from './share-failure';
 import { WorkerPool, type WorkerPoolOptions } from './worker-pool';
@@ -135,6 +136,31 @@ test('a reply reaches the link’s pending request; a dropped link leaves the re
   await t.throwsAsync(lost, { message: /disconnected/ });
   t.deepEqual(p.ready, [la]);
   t.true(log.some((l) => l.includes('worker 1 (w@10.0.0.1:5000) disconnected (1006 no reason)')));
+});
+
+test('gradients replies are reassembled into the arena; a stale one is given back, so the next reply takes its memory', async (t) => {
+  const arena = new WasmArena(4 << 20);
+  const { pool: p, log } = pool({ arena });
+  const w = connect(p);
+  w.say(hello());
+  w.say(ready);
+  const [link] = p.ready;
+  const writer = new FrameWriter({ maxFrameBytes: 64 * 1024 }); // 200 KB replies: chunked, as large ones are
+  const reply = (requestId: number): GradientsMessage => ({ type: 'gradients', runId: 'run-1', step: 0, requestId, sampleCount: 1, lossSum: 0, computeMs: 0, tensors: [tensorFromFloat32('a', [50_000], new Float32Array(50_000).fill(requestId))] });
+  const send = (m: GradientsMessage) => writer.encode(m).forEach((f) => w.events.message(f));
+  const first = link.requests.request('compute', compute);
+  send(reply(0));
+  const kept = await first; // not given back: its region stays out
+  t.is(WasmArena.holding(kept.tensors[0].data), arena);
+  const second = link.requests.request('compute', compute);
+  send(reply(0)); // again: stale
+  t.true(log.some((l) => l.includes('ignored a stale')));
+  const used = arena.used;
+  send(reply(1));
+  const got = await second;
+  t.is(arena.used, used, "the stale reply's region served the next reply");
+  t.deepEqual([...new Float32Array(got.tensors[0].data.slice().buffer).subarray(0, 3)], [1, 1, 1]);
+  t.deepEqual([...new Float32Array(kept.tensors[0].data.slice().buffer).subarray(0, 3)], [0, 0, 0], 'the reply still out is intact');
 });
 
 test('a bug of the coordinator drops only that worker, with COORD_ERR_INTERNAL (1011)', (t) => {

@@ -11,6 +11,7 @@ import {
   type WelcomeMessage,
   type WorkerToCoordinator,
 } from '@adalora/protocol';
+import type { WasmArena } from '@adalora/wasm-simd';
 import { Heartbeat } from './heartbeat';
 import { REAL_TIMERS, type Timers } from './request-channel';
 import { RequestDeadlines, type DeadlinePolicy } from './request-deadlines';
@@ -32,6 +33,11 @@ export interface WorkerPoolOptions {
   /** how large each reply may be (chunked transfers beyond are refused) */
   readonly replyBounds: ReplyBounds;
   readonly log: (line: string) => void;
+  /**
+   * memory shared with the kernels that read the replies (the finite check, the sum: see
+   * shareArena): gradients replies are reassembled into it and read there without a copy
+   */
+  readonly arena?: WasmArena;
   /** a worker became ready ('join') or a ready one left ('drop'), for the run's events */
   readonly onWorkerEvent?: (event: 'join' | 'drop', link: WorkerLink, detail: string) => void;
 }
@@ -70,13 +76,17 @@ export class WorkerPool {
   private heartbeat: { readonly beat: Heartbeat; readonly timer: ReturnType<typeof setInterval> } | null = null;
   /** one writer for every link: a broadcast is encoded once */
   private readonly writer = new FrameWriter();
-  /** memory for the replies' reassembly, reused once a reply is summed (see WorkerLink.doneWith) */
-  private readonly buffers = new TransferBuffers(8);
+  /** memory shared with the kernels that read the replies, if any (see WorkerPoolOptions.arena) */
+  readonly arena?: WasmArena;
+  /** memory for the replies' reassembly, reused once a reply is summed (see WorkerLink.doneWith); gradients go into the arena, if any */
+  private readonly buffers: TransferBuffers;
   /** frame bytes in and out over all links since the pool opened */
   readonly traffic: Traffic = { bytesIn: 0, bytesOut: 0, readMs: 0 };
 
   constructor(private readonly o: WorkerPoolOptions) {
     this.deadlines = new RequestDeadlines(o.deadline);
+    this.arena = o.arena;
+    this.buffers = new TransferBuffers(8, o.arena && { arena: o.arena, kinds: ['gradients'] });
   }
 
   /** Starts pinging every `heartbeatMs` and dropping idle workers that went silent. */
@@ -241,8 +251,15 @@ export class WorkerPool {
       }
       case 'gradients':
       case 'evalResult': {
-        if (msg.runId !== this.o.runId) throw protocolError('PROTO_ERR_BAD_FIELD', 'reply for another run', { messageType: msg.type, field: 'runId' });
-        if (link.requests.onReply(msg) === 'stale') this.o.log(`${link.label}: ignored a stale ${summarizeMessage(msg)}`);
+        let taken = false;
+        try {
+          if (msg.runId !== this.o.runId) throw protocolError('PROTO_ERR_BAD_FIELD', 'reply for another run', { messageType: msg.type, field: 'runId' });
+          taken = link.requests.onReply(msg) === 'accepted';
+          if (!taken) this.o.log(`${link.label}: ignored a stale ${summarizeMessage(msg)}`);
+        } finally {
+          // nothing will read a gradients reply no request took: its memory serves a later one
+          if (!taken && msg.type === 'gradients') link.doneWith(msg.tensors);
+        }
         return;
       }
       case 'error':

@@ -71,6 +71,7 @@ export class FrameReader<T extends ProtocolMessage> {
   private readonly maxMessageBytes: number;
   private readonly maxTransferBytes: number;
   private readonly assembler: ChunkAssembler;
+  private readonly buffers?: TransferBuffers;
 
   constructor(
     private readonly parse: (u: unknown) => T,
@@ -79,6 +80,7 @@ export class FrameReader<T extends ProtocolMessage> {
   ) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxTransferBytes = options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES;
+    if (options.buffers) this.buffers = options.buffers;
     this.assembler = new ChunkAssembler({ maxTransferBytes: this.maxTransferBytes, kinds, ...(options.transferAllowance && { transferAllowance: options.transferAllowance }), ...(options.buffers && { buffers: options.buffers }) });
   }
 
@@ -98,13 +100,23 @@ export class FrameReader<T extends ProtocolMessage> {
     const chunk = parseChunk(u);
     const whole = this.assembler.push(chunk);
     if (whole === undefined) return undefined;
-    const inner = decodeMessage(whole, this.maxTransferBytes);
-    if (isChunkLike(inner)) throw protocolError('PROTO_ERR_MALFORMED', 'a chunked transfer reassembled to another chunk');
-    const msg = this.parse(inner);
-    if (msg.type !== chunk.kind) {
-      throw protocolError('PROTO_ERR_BAD_FIELD', `chunks announced '${chunk.kind}' but reassembled to '${msg.type}'`, { messageType: 'chunk', field: 'kind' });
+    try {
+      const inner = decodeMessage(whole, this.maxTransferBytes);
+      if (isChunkLike(inner)) throw protocolError('PROTO_ERR_MALFORMED', 'a chunked transfer reassembled to another chunk');
+      const msg = this.parse(inner);
+      if (msg.type !== chunk.kind) {
+        throw protocolError('PROTO_ERR_BAD_FIELD', `chunks announced '${chunk.kind}' but reassembled to '${msg.type}'`, { messageType: 'chunk', field: 'kind' });
+      }
+      return msg;
+    } catch (e) {
+      this.buffers?.give(whole); // refused: nothing will read it
+      throw e;
     }
-    return msg;
+  }
+
+  /** Drops the chunked transfer in progress, giving its memory back (call it when the connection closes). */
+  reset(): void {
+    this.assembler.reset();
   }
 }
 

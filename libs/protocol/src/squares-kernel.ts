@@ -1,10 +1,9 @@
-import { F64X2_ADD, F64X2_MUL, get, HIGH_HALF, I32, I32_ADD, LOAD, loadAt, PROMOTE_LOW, set, simdLoopModule, SimdInstance, STORE, storeAt, V128 } from '@adalora/wasm-simd';
+import { F64X2_ADD, F64X2_MUL, get, HIGH_HALF, I32, I32_ADD, LOAD, loadAt, PROMOTE_LOW, set, simdLoopModule, SimdInstance, STORE, storeAt, V128, type WasmArena } from '@adalora/wasm-simd';
 
-type RunFn = (stage: number, bytes: number) => void;
+type RunFn = (lanes: number, values: number, bytes: number) => void;
 
-/** the four float64 running sums (two f64x2 vectors) live at byte 0; values are staged after them */
-const LANES_AT = 0;
-const STAGE_AT = 64;
+/** the four float64 running sums (two f64x2 vectors), then the stage */
+const LANES_BYTES = 64;
 /** values are staged 64 KB at a time: a native copy from any byteOffset into memory that stays in cache */
 const STAGE_BYTES = 1 << 16;
 
@@ -15,31 +14,46 @@ const STAGE_BYTES = 1 << 16;
  * replaces, so the result has the same bits (the wire-arithmetic test checks it). Why: every
  * received gradient share and state is checked for finite values by its Σ x² (one read serves
  * the finite check and the norm guard), 8 MB per BERT-base share, and the scalar loop took
- * ≈ 1.5 ns a value, most of a coordinator's per-share time; this pass copies 64 KB at a time into
- * the kernel's memory (at any alignment) and squares four values per step.
+ * ≈ 1.5 ns a value, most of a coordinator's per-share time; this pass squares four values per
+ * step, reading them where they lie when they are in its memory (a WasmArena the message was
+ * received into), else copying them 64 KB at a time into its memory (at any alignment).
  */
 export class SquaresKernel {
-  private readonly float32 = new SimdInstance<RunFn>(moduleBytes(4));
-  private readonly float64 = new SimdInstance<RunFn>(moduleBytes(8));
+  private readonly float32: SimdInstance<RunFn>;
+  private readonly float64: SimdInstance<RunFn>;
+  /** byte address of the lanes, then the stage */
+  private readonly lanesAt: number;
 
-  constructor() {
-    for (const k of [this.float32, this.float64]) k.reserve(STAGE_AT + STAGE_BYTES);
+  /** @param arena the memory to work in (its own when omitted, or when the arena is full) */
+  constructor(arena?: WasmArena) {
+    const at = arena?.allocate(LANES_BYTES + STAGE_BYTES);
+    const memory = at === undefined ? undefined : arena!.memory;
+    this.float32 = new SimdInstance<RunFn>(moduleBytes(4), memory);
+    this.float64 = new SimdInstance<RunFn>(moduleBytes(8), memory);
+    this.lanesAt = at ?? 0;
+    if (at === undefined) for (const k of [this.float32, this.float64]) k.reserve(LANES_BYTES + STAGE_BYTES);
   }
 
   /** Σ x² of the little-endian values of `width` bytes in `data` (any byteOffset). */
   sumOfSquares(data: Uint8Array, width: 4 | 8): number {
     const kernel = width === 4 ? this.float32 : this.float64;
-    const lanes = kernel.heap64();
-    lanes.fill(0, LANES_AT / 8, LANES_AT / 8 + 4);
-    const heapBytes = new Uint8Array(lanes.buffer);
+    const lanes = new Float64Array(kernel.memory.buffer, this.lanesAt, 4);
+    lanes.fill(0);
     const whole = data.byteLength - (data.byteLength % (4 * width)); // groups of four values
-    for (let at = 0; at < whole; at += STAGE_BYTES) {
-      const bytes = Math.min(STAGE_BYTES, whole - at);
-      heapBytes.set(data.subarray(at, at + bytes), STAGE_AT);
-      // the float64 module walks its counter over half the bytes (see moduleBytes)
-      kernel.run(STAGE_AT, width === 4 ? bytes : bytes / 2);
+    // the float64 module walks its counter over half the bytes (see moduleBytes)
+    const counted = (bytes: number) => (width === 4 ? bytes : bytes / 2);
+    if (data.buffer === kernel.memory.buffer) {
+      kernel.run(this.lanesAt, data.byteOffset, counted(whole));
+    } else {
+      const stage = this.lanesAt + LANES_BYTES;
+      const heapBytes = new Uint8Array(kernel.memory.buffer);
+      for (let at = 0; at < whole; at += STAGE_BYTES) {
+        const bytes = Math.min(STAGE_BYTES, whole - at);
+        heapBytes.set(data.subarray(at, at + bytes), stage);
+        kernel.run(this.lanesAt, stage, counted(bytes));
+      }
     }
-    let first = lanes[LANES_AT / 8];
+    let first = lanes[0];
     if (whole < data.byteLength) {
       const view = new DataView(data.buffer, data.byteOffset + whole, data.byteLength - whole);
       for (let b = 0; b < view.byteLength; b += width) {
@@ -47,14 +61,14 @@ export class SquaresKernel {
         first += x * x;
       }
     }
-    return first + lanes[LANES_AT / 8 + 1] + (lanes[LANES_AT / 8 + 2] + lanes[LANES_AT / 8 + 3]);
+    return first + lanes[1] + (lanes[2] + lanes[3]);
   }
 }
 
 function moduleBytes(width: 4 | 8): Uint8Array {
-  // params: 0 stage address, 1 bytes; locals: 2 the counter, 3 values, 4 sums of lanes 0 and 1, 5 of lanes 2 and 3
-  const [STAGE, BYTES, V, LOW, HIGH] = [0, 1, 3, 4, 5];
-  const lanesAddress = [0x41, LANES_AT]; // i32.const (below 64: one signed LEB byte)
+  // params: 0 lanes address, 1 values address, 2 bytes; locals: 3 the counter, 4 values, 5 sums of lanes 0 and 1, 6 of lanes 2 and 3
+  const [LANES, STAGE, BYTES, V, LOW, HIGH] = [0, 1, 2, 4, 5, 6];
+  const lanesAddress = get(LANES);
   const square = (x: number[]) => [...x, ...x, ...F64X2_MUL];
   // float32: a step's vector holds values 4k .. 4k+3; values 4k, 4k+1 widen to lanes 0, 1, values 4k+2, 4k+3 to lanes 2, 3
   const step32 = (at: (base: number) => number[]) => [
@@ -71,7 +85,7 @@ function moduleBytes(width: 4 | 8): Uint8Array {
     ];
   };
   return simdLoopModule({
-    params: [I32, I32],
+    params: [I32, I32, I32],
     bytesParam: BYTES,
     splat: [],
     locals: [I32, V128, V128, V128],

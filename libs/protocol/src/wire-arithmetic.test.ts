@@ -1,7 +1,15 @@
 import test from 'ava';
 import { ramp } from '@adalora/test-support';
+import { WasmArena } from '@adalora/wasm-simd';
 import { addInto, squaresOf } from './wire-arithmetic';
 import { floatValuesOf, wireFromFloat32, wireFromFloat64, wireFromInt32, type WireTensor } from './wire-tensor';
+
+/** `t` with its data copied into `arena` at `offset` past a 16-byte boundary (as a message received into it). */
+function inArena(t: WireTensor, arena: WasmArena, offset: number): WireTensor {
+  const at = arena.allocate(t.data.byteLength + 32)! + offset;
+  arena.bytes.set(t.data, at);
+  return { ...t, data: arena.bytes.subarray(at, at + t.data.byteLength) };
+}
 
 /** `t` with its data moved to byteOffset `offset` of a larger buffer (as msgpackr leaves it). */
 function atOffset(t: WireTensor, offset: number): WireTensor {
@@ -56,6 +64,21 @@ test('squaresOf gives the bits of the four-lane scalar sum, for sizes around the
     t.is(squaresOf(atOffset(wireFromFloat64([n], v64, 'float64', 'x', 'float64'), 3)), fourLaneSquares(v64), `float64, ${n} values`);
     t.is(squaresOf(atOffset(wireFromFloat32([n], v32), 1)), fourLaneSquares(v32), `float32, ${n} values`);
   }
+});
+
+test('squaresOf reads a tensor that lies in a WasmArena in place, with the same bits as from a copy', (t) => {
+  const arena = new WasmArena(4 << 20);
+  for (const n of [0, 3, 5, 16_389, 40_003]) {
+    const v64 = Float64Array.from({ length: n }, (_, i) => Math.cos(i * 0.61) * 10 ** ((i % 5) - 2) + i * 1e-7);
+    const v32 = Float32Array.from(v64);
+    for (const offset of [0, 3, 8]) {
+      t.is(squaresOf(inArena(wireFromFloat64([n], v64, 'float64', 'x', 'float64'), arena, offset)), fourLaneSquares(v64), `float64, ${n} values, offset ${offset}`);
+      t.is(squaresOf(inArena(wireFromFloat32([n], v32), arena, offset)), fourLaneSquares(v32), `float32, ${n} values, offset ${offset}`);
+    }
+  }
+  const bad = inArena(wireFromFloat32([6], Float32Array.of(1, 2, 3, 4, 5, 6)), arena, 5);
+  bad.data.set(new Uint8Array(Float32Array.of(Infinity).buffer), 8);
+  t.is(squaresOf(bad), Infinity, 'a value that is not finite shows in place too');
 });
 
 test('the sum of squares is not finite when a value is not, or a square overflows', (t) => {

@@ -8,6 +8,7 @@
  */
 import { loadScratch, SCRATCH_VALUES, scratch32, scratch64 } from './aligned-scratch';
 import { float16BitsToFloat32 } from './float16';
+import { WasmArena } from '@adalora/wasm-simd';
 import { SquaresKernel } from './squares-kernel';
 import type { WireTensor } from './wire-tensor';
 
@@ -15,6 +16,16 @@ import type { WireTensor } from './wire-tensor';
 const squaresSeen = new WeakMap<Uint8Array, number>();
 /** made on first use: a process that never receives a float tensor assembles no module */
 let squaresKernel: SquaresKernel | undefined;
+/** one per arena that received tensors lie in: it reads them in place */
+const arenaKernels = new WeakMap<WasmArena, SquaresKernel>();
+
+function squaresKernelFor(data: Uint8Array): SquaresKernel {
+  const arena = WasmArena.holding(data);
+  if (!arena) return (squaresKernel ??= new SquaresKernel());
+  let kernel = arenaKernels.get(arena);
+  if (!kernel) arenaKernels.set(arena, (kernel = new SquaresKernel(arena)));
+  return kernel;
+}
 
 /**
  * Σ x² over a float tensor's values, in float64: NaN or ∞ when a value is not finite (or a
@@ -26,8 +37,7 @@ export function squaresOf(t: WireTensor): number {
   if (seen !== undefined) return seen;
   let s: number;
   if (t.dtype === 'float64' || t.dtype === 'float32') {
-    squaresKernel ??= new SquaresKernel();
-    s = squaresKernel.sumOfSquares(t.data, t.dtype === 'float64' ? 8 : 4);
+    s = squaresKernelFor(t.data).sumOfSquares(t.data, t.dtype === 'float64' ? 8 : 4);
   } else if (t.dtype === 'float16') {
     const v = float16Values(t.data);
     const lanes = new Float64Array(4);

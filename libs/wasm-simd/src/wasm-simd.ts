@@ -1,7 +1,8 @@
 /**
  * What the SIMD kernels (adalora-core's AdamWKernel, EmaKernel, MeanKernel and SumKernel, the
  * protocol's squares pass) share: an assembler for one-function WebAssembly modules looping over
- * 128-bit vectors, and a memory that grows on demand. The modules are assembled here from their
+ * 128-bit vectors, each importing its memory: one of its own that grows on demand, or a WasmArena's
+ * that several kernels and the data they read share. The modules are assembled here from their
  * bytes: no toolchain, no file to load. WebAssembly's f32x4 add, sub, mul, div, sqrt and abs (and
  * f64x2 add, mul, div, and the conversions between float32 and float64) are IEEE operations per
  * lane with round-to-nearest, subnormals included (what tfjs's wasm kernels run too), so a kernel
@@ -12,9 +13,11 @@
 // the part of the WebAssembly API used here (its types are in lib.dom, which this workspace leaves out)
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { readonly exports: Record<string, unknown> };
+  Instance: new (module: object, imports: { env: { memory: WasmMemory } }) => { readonly exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
 }
-interface WasmMemory {
+/** A WebAssembly memory: `buffer` is replaced (the old one detached) whenever it grows. */
+export interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
@@ -22,19 +25,27 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 const PAGE = 65536;
 
-/** A kernel's one function and its memory, which grows as asked. */
+/** A new WebAssembly memory of at least `bytes` bytes. */
+export function wasmMemory(bytes: number): WasmMemory {
+  return new wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
+}
+
+/** A kernel's one function and its memory (its own, or one it shares with other kernels), which grows as asked. */
 export class SimdInstance<F> {
   readonly run: F;
-  private readonly memory: WasmMemory;
+  readonly memory: WasmMemory;
+  private readonly shared: boolean;
 
-  constructor(bytes: Uint8Array) {
-    const instance = new wasm.Instance(new wasm.Module(bytes));
-    this.memory = instance.exports.memory as WasmMemory;
+  constructor(bytes: Uint8Array, shared?: WasmMemory) {
+    this.memory = shared ?? wasmMemory(PAGE);
+    this.shared = shared !== undefined;
+    const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory: this.memory } });
     this.run = instance.exports.run as F;
   }
 
-  /** Grows the memory to at least `bytes`; views made before a growth are detached. */
+  /** Grows the memory (its own, not a shared one) to at least `bytes`; views made before a growth are detached. */
   reserve(bytes: number): void {
+    if (this.shared) throw new Error('SimdInstance.reserve: the memory is shared (a WasmArena never grows)');
     const have = this.memory.buffer.byteLength;
     if (have < bytes) this.memory.grow(Math.ceil((bytes - have) / PAGE));
   }
@@ -99,7 +110,7 @@ export const PROMOTE_LOW = simd(0x5f);
 export const HIGH_HALF = [...simd(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 
 /**
- * A module exporting `memory` and one function `run(...params)` (no result) that splats its f32
+ * A module importing its memory (`env.memory`) and exporting one function `run(...params)` (no result) that splats its f32
  * params `splat` into v128 locals, runs `prelude`, then runs `step` for every byte offset
  * i = 0, 16, 32, … below its i32 param `bytesParam`, then `postlude`. `step(at, i)` gets
  * `at(base)`, the instructions that push base + i, and the local index of i.
@@ -143,9 +154,9 @@ export function simdLoopModule(spec: {
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([[0x60, ...vec(spec.params.map((t) => [t])), ...vec([])]])),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0]])), // the memory is given: any size, no maximum
     ...section(3, vec([[0]])),
-    ...section(5, vec([[0x00, 1]])), // one page to start, no maximum
-    ...section(7, vec([[...name('run'), 0x00, 0], [...name('memory'), 0x02, 0]])),
+    ...section(7, vec([[...name('run'), 0x00, 0]])),
     ...section(10, vec([[...leb(body.length), ...body]])),
   ]);
 }

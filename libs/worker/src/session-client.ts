@@ -171,7 +171,7 @@ function connectOnce(o: SessionClientOptions, session: ClientSession, link: Fetc
         }
         try {
           for (const reply of await session.handle(msg)) send(reply);
-          if (msg.type === 'state' && session.forgetsState) for (const t of msg.tensors) buffers.give(t.data.buffer);
+          if (msg.type === 'state' && session.forgetsState) for (const t of msg.tensors) buffers.give(t.data);
         } catch (e) {
           const fault = e instanceof WorkerFault ? e : new WorkerFault('WORKER_ERR_INTERNAL', (e as Error).message);
           o.log(`fault on ${summarizeMessage(msg)}: ${fault.message}`);

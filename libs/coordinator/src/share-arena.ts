@@ -1,0 +1,30 @@
+import { paddedBytes, WasmArena } from '@adalora/wasm-simd';
+import type { Job } from './job';
+import { replyBounds } from './reply-bounds';
+
+/** gradients replies the arena holds at once; later ones get memory of their own (read through a copy) */
+const SHARES_AT_ONCE = 128;
+/** an arena is never larger (virtual memory, but a 32-bit WebAssembly memory ends at 4 GiB) */
+const MAX_ARENA_BYTES = 3 * 2 ** 30;
+/** the Σ x² kernel's lanes and stage, and alignment slack */
+const KERNEL_BYTES = 1 << 20;
+
+/**
+ * The memory a coordinator receives gradient shares into and sums them in (see WasmArena): the
+ * running sums (float64, one per trainable, plus the sum kernel's stage), the finite check's
+ * lanes and up to 128 shares (of the reply bound) at once, so that both passes over a share read
+ * it where it was reassembled.
+ */
+export function shareArena(job: Job): WasmArena {
+  const shareBytes = replyBounds(job.injected.trainables, job.config.cluster.wire, job.evalWidth).gradientsBytes;
+  let sums = 0;
+  let stage = 0;
+  for (const { size: n } of job.injected.trainables.values()) {
+    sums += 2 * paddedBytes(n);
+    stage = Math.max(stage, paddedBytes(n));
+  }
+  const fixed = sums + stage + KERNEL_BYTES;
+  const slot = shareBytes + 1024; // the pool's slack, aligned
+  const shares = Math.max(1, Math.min(SHARES_AT_ONCE, Math.floor((MAX_ARENA_BYTES - fixed) / slot)));
+  return new WasmArena(fixed + shares * slot);
+}
