@@ -24,6 +24,10 @@ const ROWS = 8; // rows per worker per step
 const TARGET_MS = 100;
 const TARGET_PER_WORKER_MS = 5;
 
+/** a full collection between measurements (with node --expose-gc, as npm run bench:coordinator runs): the way before leaves ≈ 16 MB of garbage per share, which the next measurement would otherwise collect */
+const gc = (globalThis as { gc?: () => void }).gc;
+const settle = () => gc?.();
+
 const total = (t: SerialTimes) => t.sumMs + t.optimizerMs + t.allocationMs + t.encodeMs;
 const fmt = (ms: number) => ms.toFixed(1).padStart(7);
 
@@ -32,7 +36,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-coordinator-'));
 const preset = SYNTHETIC_PRESETS['bert-base-r12'];
 const job = prepareSyntheticJob({ preset: preset.name, steps: 100_000, batchSize: ROWS * 32, microBatch: ROWS, outputDir: dir, minWorkers: 1 }, () => {});
 try {
-  console.log(`coordinator serial time per step: ${preset.description}, ${presetValueCount(preset)} values, shares of one micro-batch (float32 on the float64 wire: 8 MB); ${cpus().length} cores; ${PAIRS} interleaved pairs (before, now) per count`);
+  console.log(`coordinator serial time per step: ${preset.description}, ${presetValueCount(preset)} values, shares of one micro-batch (float32 on the float64 wire: 8 MB); ${cpus().length} cores; ${PAIRS} interleaved pairs (before, now) per count${gc ? ', the heap collected before each' : ' (no gc(): run with node --expose-gc to collect the heap between measurements)'}`);
   const frames = gradientFrames(job, 0, ROWS, [0]);
   const memory = serialMemory(job);
   // every worker's reply its own memory, as on a real coordinator (the same frames again would be read from cache)
@@ -48,7 +52,9 @@ try {
   // pairs, and within a pair every count, interleaved: the machine's drift falls on every count alike
   for (let p = 0; p < PAIRS; p++) {
     for (const w of WORKERS) {
+      settle();
       before.get(w)!.push(serialStep(job, sharesOf(w), ROWS, 'ordered'));
+      settle();
       now.get(w)!.push(serialStep(job, sharesOf(w), ROWS, 'arrival', memory));
     }
   }

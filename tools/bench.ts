@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs every benchmark below, one after the other, each in its own process (a
- * benchmark loads its own tfjs backend and must not share a heap with another). To add one,
+ * benchmark loads its own tfjs backend and must not share a heap with another; `gc()` is exposed
+ * to those that settle the heap between measurements). To add one,
  * append its file to BENCHES.
  *
  *   npm run bench [-- name ...]   (names filter, e.g. `npm run bench -- workers adalora-step`)
@@ -30,7 +31,7 @@ if (chosen.length === 0) {
 let failed = 0;
 for (const file of chosen) {
   console.log(`\n=== ${file} (${new Date().toISOString()})`);
-  const run = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL(file, import.meta.url))], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, ['--expose-gc', '--import', import.meta.resolve('tsx'), fileURLToPath(new URL(file, import.meta.url))], { stdio: 'inherit' });
   if (run.status !== 0) {
     failed++;
     console.error(`bench: ${file} failed (exit ${run.status ?? run.signal})`);
