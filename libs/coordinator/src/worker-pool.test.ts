@@ -163,6 +163,24 @@ test('gradients replies are reassembled into the arena; a stale one is given bac
   t.deepEqual([...new Float32Array(kept.tensors[0].data.slice().buffer).subarray(0, 3)], [0, 0, 0], 'the reply still out is intact');
 });
 
+test('closing a link drops its transfer in progress (its memory given back), and frames that arrive after start none', (t) => {
+  const { pool: p } = pool({ arena: new WasmArena(4 << 20) });
+  const w = connect(p);
+  w.say(hello());
+  w.say(ready);
+  const [link] = p.ready;
+  void link.requests.request('compute', compute).catch(() => {});
+  const frames = new FrameWriter({ maxFrameBytes: 64 * 1024 }).encode({ type: 'gradients', runId: 'run-1', step: 0, requestId: 0, sampleCount: 1, lossSum: 0, computeMs: 0, tensors: [tensorFromFloat32('a', [50_000], new Float32Array(50_000))] });
+  w.events.message(frames[0]);
+  t.is(link.reader.inProgress?.chunksReceived, 1);
+  link.close('PROTO_ERR_BAD_FIELD');
+  t.is(link.reader.inProgress, undefined, 'the transfer in progress was dropped (its memory given back)');
+  w.events.message(frames[1]); // was the next chunk: now an orphan, refused if it were read
+  w.events.message(frames[0]);
+  t.is(link.reader.inProgress, undefined, 'no new transfer started');
+  t.deepEqual(w.closes, [{ code: 1002, reason: 'PROTO_ERR_BAD_FIELD' }]);
+});
+
 test('a bug of the coordinator drops only that worker, with COORD_ERR_INTERNAL (1011)', (t) => {
   const { pool: p, log } = pool({
     welcome: () => {

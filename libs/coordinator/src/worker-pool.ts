@@ -203,6 +203,8 @@ export class WorkerPool {
   }
 
   private receive(link: WorkerLink, data: Uint8Array): void {
+    // frames still in flight when we closed the link: read, they would only be refused and logged
+    if (link.status === 'closed') return;
     try {
       const started = performance.now();
       const msg = link.reader.read(data);
