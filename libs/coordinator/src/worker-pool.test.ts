@@ -163,7 +163,7 @@ test('gradients replies are reassembled into the arena; a stale one is given bac
   t.deepEqual([...new Float32Array(kept.tensors[0].data.slice().buffer).subarray(0, 3)], [0, 0, 0], 'the reply still out is intact');
 });
 
-test('closing a link drops its transfer in progress (its memory given back), and frames that arrive after start none', (t) => {
+test('closing a link drops its transfer in progress, and frames that arrive after start none', (t) => {
   const { pool: p } = pool({ arena: new WasmArena(4 << 20) });
   const w = connect(p);
   w.say(hello());
@@ -174,7 +174,7 @@ test('closing a link drops its transfer in progress (its memory given back), and
   w.events.message(frames[0]);
   t.is(link.reader.inProgress?.chunksReceived, 1);
   link.close('PROTO_ERR_BAD_FIELD');
-  t.is(link.reader.inProgress, undefined, 'the transfer in progress was dropped (its memory given back)');
+  t.is(link.reader.inProgress, undefined, 'the transfer in progress was dropped');
   w.events.message(frames[1]); // was the next chunk: now an orphan, refused if it were read
   w.events.message(frames[0]);
   t.is(link.reader.inProgress, undefined, 'no new transfer started');

@@ -108,9 +108,7 @@ interface Transfer {
   readonly count: number;
   readonly kind: string;
   readonly totalBytes: number;
-  /** where the chunks are copied as they come (a transfer of several chunks), else its one chunk's data */
-  whole?: Uint8Array;
-  chunks: number;
+  readonly pieces: Uint8Array[];
   received: number;
 }
 
@@ -150,18 +148,16 @@ export class ChunkAssembler {
     return t && {
       transferId: t.id,
       kind: t.kind,
-      chunksReceived: t.chunks,
+      chunksReceived: t.pieces.length,
       count: t.count,
       bytesReceived: t.received,
       totalBytes: t.totalBytes,
     };
   }
 
-  /** Drops the transfer in progress (e.g. on reconnect or when the connection closes; its memory goes back); transfer ids must still increase. */
+  /** Drops the transfer in progress (e.g. on reconnect); transfer ids must still increase. */
   reset(): void {
-    const t = this.current;
     this.current = undefined;
-    if (t?.whole && t.count > 1) this.buffers?.give(t.whole);
   }
 
   /**
@@ -170,25 +166,16 @@ export class ChunkAssembler {
    * @throws ProtocolError OUT_OF_ORDER, TOO_LARGE, UNKNOWN_TYPE, BAD_FIELD (a chunk disagreeing with its transfer)
    */
   push(chunk: ChunkMessage): Uint8Array | undefined {
-    try {
-      return this.add(chunk);
-    } catch (e) {
-      this.reset(); // a fault ends the connection: what the transfer holds goes back
-      throw e;
-    }
-  }
-
-  private add(chunk: ChunkMessage): Uint8Array | undefined {
     const at = { messageType: 'chunk' };
     const t = this.current ?? this.start(chunk);
     if (chunk.transferId !== t.id) {
       throw protocolError(
         'PROTO_ERR_OUT_OF_ORDER',
-        `chunk of transfer ${chunk.transferId} while transfer ${t.id} has ${t.chunks} of ${t.count} chunks (mixed transfers)`,
+        `chunk of transfer ${chunk.transferId} while transfer ${t.id} has ${t.pieces.length} of ${t.count} chunks (mixed transfers)`,
         { ...at, field: 'transferId' },
       );
     }
-    const expected = t.chunks;
+    const expected = t.pieces.length;
     if (chunk.index !== expected) {
       const what = chunk.index < expected ? 'duplicate' : `missing chunk${chunk.index - expected > 1 ? 's' : ''} ${expected}..${chunk.index - 1}`;
       throw protocolError('PROTO_ERR_OUT_OF_ORDER', `transfer ${t.id}: got chunk ${chunk.index}, expected ${expected} (${what})`, { ...at, field: 'index' });
@@ -199,19 +186,24 @@ export class ChunkAssembler {
     if (t.received + chunk.data.byteLength > t.totalBytes) {
       throw protocolError('PROTO_ERR_BAD_FIELD', `transfer ${t.id}: chunks carry more than the declared ${t.totalBytes} bytes`, { ...at, field: 'data' });
     }
-    // copied as it comes, while the frame it arrived in is still in cache
-    if (t.count === 1) t.whole = chunk.data;
-    else (t.whole ??= this.buffers?.take(t.totalBytes, t.kind) ?? new Uint8Array(t.totalBytes)).set(chunk.data, t.received);
-    t.chunks++;
+    t.pieces.push(chunk.data);
     t.received += chunk.data.byteLength;
-    if (t.chunks < t.count) return undefined;
+    if (t.pieces.length < t.count) return undefined;
 
+    this.current = undefined;
+    this.lastId = t.id;
     if (t.received !== t.totalBytes) {
       throw protocolError('PROTO_ERR_BAD_FIELD', `transfer ${t.id}: ${t.received} bytes received, ${t.totalBytes} declared`, { ...at, field: 'totalBytes' });
     }
-    this.current = undefined;
-    this.lastId = t.id;
-    return t.whole;
+    if (t.pieces.length === 1) return t.pieces[0];
+    // memory is taken only once the transfer is whole: one cut short holds none (its pieces are the frames')
+    const out = this.buffers?.take(t.totalBytes, t.kind) ?? new Uint8Array(t.totalBytes);
+    let offset = 0;
+    for (const p of t.pieces) {
+      out.set(p, offset);
+      offset += p.byteLength;
+    }
+    return out;
   }
 
   private start(chunk: ChunkMessage): Transfer {
@@ -236,7 +228,7 @@ export class ChunkAssembler {
     if (this.kinds !== undefined && !this.kinds.includes(chunk.kind)) {
       throw protocolError('PROTO_ERR_UNKNOWN_TYPE', `chunked message of type '${chunk.kind}' is not expected here (expected one of ${this.kinds.join(', ')})`, { ...at, field: 'kind' });
     }
-    const t: Transfer = { id: chunk.transferId, count: chunk.count, kind: chunk.kind, totalBytes: chunk.totalBytes, chunks: 0, received: 0 };
+    const t: Transfer = { id: chunk.transferId, count: chunk.count, kind: chunk.kind, totalBytes: chunk.totalBytes, pieces: [], received: 0 };
     this.current = t;
     return t;
   }

@@ -114,7 +114,7 @@ export class FrameReader<T extends ProtocolMessage> {
     }
   }
 
-  /** Drops the chunked transfer in progress, giving its memory back (call it when the connection closes). */
+  /** Drops the chunked transfer in progress (call it when the connection closes: its chunks are let go). */
   reset(): void {
     this.assembler.reset();
   }

@@ -104,7 +104,7 @@ test('only the kinds given go into the arena', (t) => {
   t.is(arena.used, 0);
 });
 
-test('a transfer cut short (the connection closed, a fault) or refused once whole gives its memory back', (t) => {
+test('memory is taken only for a whole transfer (one cut short by a closed connection or a fault takes none), and given back when the whole is refused', (t) => {
   const writer = new FrameWriter({ maxFrameBytes: FRAME });
   const frames = writer.encode(gradients(1));
   t.true(frames.length > 3);
@@ -115,18 +115,19 @@ test('a transfer cut short (the connection closed, a fault) or refused once whol
   const closed = fresh();
   closed.reader.read(frames[0]);
   closed.reader.read(frames[1]);
-  t.is(closed.buffers.available, 0, 'the transfer holds its memory');
   closed.reader.reset();
-  t.is(closed.buffers.available, 1, 'the connection closed mid-transfer');
+  t.is(closed.reader.inProgress, undefined);
+  t.is(closed.buffers.allocated, 0, 'the connection closed mid-transfer');
 
   const gap = fresh();
   gap.reader.read(frames[0]);
   t.throws(() => gap.reader.read(frames[2]), { message: /missing chunk/ });
-  t.is(gap.buffers.available, 1, 'a missing chunk');
+  t.is(gap.buffers.allocated, 0, 'a missing chunk');
 
   const lying = fresh();
   const chunks = splitIntoChunks(encodeMessage(gradients(2)), 'evalResult', 7, FRAME).map((c) => encodeMessage(c));
   for (const c of chunks.slice(0, -1)) lying.reader.read(c);
   t.throws(() => lying.reader.read(chunks[chunks.length - 1]), { message: /announced 'evalResult'/ });
-  t.is(lying.buffers.available, 1, 'whole, but not what its chunks announced');
+  t.is(lying.buffers.allocated, 1);
+  t.is(lying.buffers.available, 1, 'whole, but not what its chunks announced: given back');
 });
