@@ -6,9 +6,9 @@
  * per-share passes over 8–16 MB gradients: a fresh aligned copy of a share would cost more than
  * the pass itself.
  */
+import { WasmArena } from '@adalora/wasm-simd';
 import { loadScratch, SCRATCH_VALUES, scratch32, scratch64 } from './aligned-scratch';
 import { float16BitsToFloat32 } from './float16';
-import { WasmArena } from '@adalora/wasm-simd';
 import { SquaresKernel } from './squares-kernel';
 import type { WireTensor } from './wire-tensor';
 
