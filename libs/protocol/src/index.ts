@@ -76,7 +76,7 @@ export {
   type NamedTensor,
 } from './wire-tensor';
 export { addInto, squaresOf } from './wire-arithmetic';
-export { TransferBuffers } from './transfer-buffers';
+export { TransferBuffers, type ArenaUse } from './transfer-buffers';
 export { nativeFrameMasking } from './native-masking';
 export { toFloat16Bits, fromFloat16Bits, float32ToFloat16Bits, float16BitsToFloat32, allFiniteFloat16Bits } from './float16';
 export { encodeMessage, decodeMessage } from './codec';
