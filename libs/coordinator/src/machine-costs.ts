@@ -8,7 +8,7 @@ import { checkGradients } from './check-gradients';
 import type { Job } from './job';
 import { median } from './median';
 import type { MachineCosts } from './scaling-simulator';
-import { gradientFrames, serialMemory, serialStep } from './serial-work';
+import { gradientFrames, serialMemory, serialStep, type SerialMemory } from './serial-work';
 import { stateMessage } from './run-messages';
 import { prepareSyntheticJob } from './synthetic-job';
 import type { SyntheticPresetName } from './synthetic-presets';
@@ -81,7 +81,7 @@ export async function measureMachineCosts(preset: SyntheticPresetName, o: { read
     // the same transfers with the receiving end reading what arrives (and each worker encoding its
     // share as it sends), as they interleave in a run on one thread
     const stateArrivalMsPerByte = await loopbackCost(stateFrames, repeats, 'to-client', inFlight, stateReaders());
-    const shareArrivalMsPerByte = await loopbackCost(shareFrames, repeats, 'to-server', inFlight, shareReaders(job, 8), encodeShare);
+    const shareArrivalMsPerByte = await loopbackCost(shareFrames, repeats, 'to-server', inFlight, shareReaders(job, 8, memory), encodeShare);
     return {
       values,
       readSumMsPerValue: per((t) => (t.sumMs - t.meanMs) / shares),
@@ -162,10 +162,11 @@ function stateReaders(): (bytes: number) => Readers {
 
 /**
  * The coordinator reading shares over `rows` rows as they arrive, as gradientsFromShares does:
- * reassembled into reused memory, checked, queued, and added when the thread is next free.
+ * reassembled into reused memory (`memory`, the serial steps' own), checked, queued, and added
+ * when the thread is next free.
  */
-function shareReaders(job: Job, rows: number): (bytes: number) => Readers {
-  const { acc: sum, buffers } = serialMemory(job);
+function shareReaders(job: Job, rows: number, memory: SerialMemory): (bytes: number) => Readers {
+  const { acc: sum, buffers } = memory;
   return () => {
     sum.reset();
     return {

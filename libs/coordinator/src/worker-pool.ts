@@ -76,8 +76,6 @@ export class WorkerPool {
   private heartbeat: { readonly beat: Heartbeat; readonly timer: ReturnType<typeof setInterval> } | null = null;
   /** one writer for every link: a broadcast is encoded once */
   private readonly writer = new FrameWriter();
-  /** memory shared with the kernels that read the replies, if any (see WorkerPoolOptions.arena) */
-  readonly arena?: WasmArena;
   /** memory for the replies' reassembly, reused once a reply is summed (see WorkerLink.doneWith); gradients go into the arena, if any */
   private readonly buffers: TransferBuffers;
   /** frame bytes in and out over all links since the pool opened */
@@ -85,7 +83,6 @@ export class WorkerPool {
 
   constructor(private readonly o: WorkerPoolOptions) {
     this.deadlines = new RequestDeadlines(o.deadline);
-    this.arena = o.arena;
     this.buffers = new TransferBuffers(8, o.arena && { arena: o.arena, kinds: ['gradients'] });
   }
 
@@ -200,6 +197,11 @@ export class WorkerPool {
       },
       error: (e) => this.o.log(`${link.label}: socket error: ${e.message}`),
     };
+  }
+
+  /** Memory shared with the kernels that read the replies, if any (see WorkerPoolOptions.arena). */
+  get arena(): WasmArena | undefined {
+    return this.o.arena;
   }
 
   private receive(link: WorkerLink, data: Uint8Array): void {
