@@ -3,12 +3,13 @@
 // and its growth per added worker. Reference and subject run interleaved in the same process
 // (the way before: replies copied into fresh memory, summed in order after the last, the
 // regulariser made after the last reply, the state encoded per worker; then the way now: replies
-// reassembled into the memory the sum lives in and read there, summed as they arrive, the
-// regulariser made while the workers compute, the state encoded once), every count within every
-// pair, and each figure is the median over pairs, with the median ratio and its spread, because
-// this machine's speed drifts within a run; the growth per worker is each pair's least-squares
-// slope over the counts, its median and spread. The shares are of one micro-batch each (8 rows),
-// as a float64 wire sends them: float32, 8 MB, every worker's its own memory.
+// reassembled into the memory the sum lives in and read there once (checked and added in one
+// pass), summed as they arrive, the regulariser made while the workers compute, the state encoded
+// once), every count within every pair, and each figure is the median over pairs, with the median
+// ratio and its spread, because this machine's speed drifts within a run; the growth per worker
+// is each pair's least-squares slope over the counts, its median and spread. The shares are of
+// one micro-batch each (8 rows), as a float64 wire sends them: float32, 8 MB, every worker's its
+// own memory.
 // Last, what ws costs per received share to unmask its frames, native (bufferutil) and in JS.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';

@@ -44,24 +44,43 @@ test('a share lacking a tensor or with the wrong size is refused', (t) => {
   t.throws(() => acc.add({ count: 1, lossSum: 0, tensors: new Map(), computeMs: 0 }, 0), { message: /lacks 'w'/ });
 });
 
-test('add judges the per-sample norm over every tensor, of any float dtype; a refused share leaves the sum bit for bit', (t) => {
+test('a flush judges each share by its per-sample norm over every tensor, of any float dtype, in arrival order; a refused share leaves the sum bit for bit', async (t) => {
   const a = 'a' as TrainableKey;
   const b = 'b' as TrainableKey;
   const acc = new GradientAccumulator(new Map([[a, { size: 1 }], [b, { size: 2 }]]));
   const seen: number[] = [];
   const judge = (norm: number) => (seen.push(norm), norm <= 10 ? null : `norm ${norm}`);
-  t.is(acc.add({ count: 2, lossSum: 1, tensors: new Map([[a, wireFromFloat64([1], Float64Array.of(3))], [b, wireFromFloat32([2], Float32Array.of(0, 4))]]), computeMs: 0 }, 0, judge), null);
+  const first = acc.add({ count: 2, lossSum: 1, tensors: new Map([[a, wireFromFloat64([1], Float64Array.of(3))], [b, wireFromFloat32([2], Float32Array.of(0, 4))]]), computeMs: 0 }, 0, judge);
+  t.deepEqual(seen, [], 'judged by the flush, not before');
+  acc.flush();
+  t.is(await first, null);
   t.is(seen[0], 2.5, '‖(3, 0, 4)‖ / 2 samples');
   const before = acc.total();
   const snapshot = [...before.grads].map(([k, g]) => [k, g.slice()] as const);
-  t.is(acc.add({ count: 1, lossSum: 1, tensors: new Map([[a, wireFromFloat64([1], Float64Array.of(1e-300))], [b, wireFromFloat64([2], Float64Array.of(1, 1e3))]]), computeMs: 0 }, 1, judge), `norm ${Math.sqrt(1 + 1e6)}`);
+  // a burst: an absurd share, a good one, a NaN one (float64 and float32): the good one is added alone
+  const released: string[] = [];
+  const absurd = acc.add({ count: 1, lossSum: 1, tensors: new Map([[a, wireFromFloat64([1], Float64Array.of(1e-300))], [b, wireFromFloat64([2], Float64Array.of(1, 1e3))]]), computeMs: 0 }, 1, judge, () => released.push('absurd'));
+  const good = acc.add({ count: 1, lossSum: 2, tensors: new Map([[a, wireFromFloat64([1], Float64Array.of(0.5))], [b, wireFromFloat32([2], Float32Array.of(0.25, 1))]]), computeMs: 0 }, 2, judge, () => released.push('good'));
   const nan = new Uint8Array(wireFromFloat64([2], Float64Array.of(1, 2), 'float64', 'b', 'float64').data);
   nan.set(new Uint8Array(Float64Array.of(NaN).buffer), 8);
-  t.regex(acc.add({ count: 1, lossSum: 1, tensors: new Map([[a, wireFromFloat64([1], Float64Array.of(1))], [b, { dtype: 'float64', shape: [2], data: nan }]]), computeMs: 0 }, 1, judge) ?? '', /NaN/);
+  const nan64 = acc.add({ count: 1, lossSum: 1, tensors: new Map([[a, wireFromFloat64([1], Float64Array.of(1))], [b, { dtype: 'float64', shape: [2], data: nan }]]), computeMs: 0 }, 3, judge, () => released.push('nan64'));
+  const nan32 = acc.add({ count: 1, lossSum: 1, tensors: new Map([[a, wireFromFloat64([1], Float64Array.of(1))], [b, { dtype: 'float32', shape: [2], data: new Uint8Array(Float32Array.of(Infinity, 1).buffer) }]]), computeMs: 0 }, 4, judge, () => released.push('nan32'));
+  acc.flush();
+  t.is(await absurd, `norm ${Math.sqrt(1 + 1e6)}`);
+  t.is(await good, null);
+  t.regex((await nan64) ?? '', /NaN/);
+  t.regex((await nan32) ?? '', /Infinity/);
+  t.deepEqual(released, ['absurd', 'good', 'nan64', 'nan32'], 'every share released once judged');
   const after = acc.total();
-  t.deepEqual([...after.grads].map(([k, g]) => [k, g.slice()] as const), snapshot, 'the refused shares changed nothing');
-  t.is(after.count, 2);
-  t.is(acc.added, 1);
+  t.deepEqual([...after.grads].map(([k, g]) => [k, [...g]] as const), snapshot.map(([k, g]) => [k, k === a ? [g[0] + 0.5] : [g[0] + 0.25, g[1] + 1]] as const), 'only the good share was added');
+  t.is(after.count, 3);
+  t.is(after.lossSum, 3);
+  t.is(acc.added, 2);
+  // a burst of refused shares only: nothing changes
+  const lone = acc.add({ count: 1, lossSum: 1, tensors: new Map([[a, wireFromFloat64([1], Float64Array.of(1e9))], [b, wireFromFloat32([2], Float32Array.of(0, 0))]]), computeMs: 0 }, 5, judge);
+  acc.flush();
+  t.regex((await lone) ?? '', /norm/);
+  t.deepEqual([...acc.total().grads].map(([k, g]) => [k, [...g]] as const), [...after.grads].map(([k, g]) => [k, [...g]] as const));
 });
 
 test('shares added in bursts (flush now and then) give the bits of adding each as it comes; each is released once added', (t) => {
@@ -90,15 +109,15 @@ test('shares added in bursts (flush now and then) give the bits of adding each a
   t.deepEqual([...bursts.total().grads.get('w' as TrainableKey)!].filter((x) => x !== 0), [], 'reset empties the sum');
 });
 
-test('a reset drops the shares still waiting and releases them (their memory serves later replies)', (t) => {
+test('a reset drops the shares still waiting and releases them (their memory serves later replies)', async (t) => {
   const sized = new Map([['w' as TrainableKey, { size: 50 }]]);
   const acc = new GradientAccumulator(sized);
   const released: number[] = [];
-  acc.add(share(1, 1, 50), 0, () => null, () => released.push(0));
-  acc.add(share(2, 1, 50), 1, () => null, () => released.push(1));
+  const verdicts = [acc.add(share(1, 1, 50), 0, () => null, () => released.push(0)), acc.add(share(2, 1, 50), 1, () => null, () => released.push(1))];
   t.is(acc.pending, 2);
   acc.reset();
   t.deepEqual(released, [0, 1]);
+  t.deepEqual(await Promise.all(verdicts), [null, null], 'their verdicts settle: nothing was refused');
   t.is(acc.pending, 0);
   t.is(acc.added, 0);
   t.true(acc.total().grads.get('w' as TrainableKey)!.every((x) => x === 0), 'nothing of them was added');

@@ -4,108 +4,143 @@ import { addInto, elementCount, squaresOf } from '@adalora/protocol';
 import type { GradientSums } from '@adalora/training';
 import type { ShareGradients } from './check-gradients';
 
+/** What a share's verdict is once judged: null when added, else why it was refused. */
+export type Verdict = string | null;
+
+interface Waiting {
+  readonly share: ShareGradients;
+  readonly place: number;
+  readonly judge: (perSampleNorm: number) => string | null;
+  readonly release?: () => void;
+  readonly settle: (verdict: Verdict) => void;
+}
+
 /**
  * The running float64 sum of a step's gradient shares, added as they arrive. The shares are
  * float64 sums of float32 micro-batch gradients, which add exactly in practice, so the arrival
  * order gives the same bits as the micro-batch order (the worker-count identity test checks it)
  * while the coordinator sums during the wait for the slower shares instead of after the last.
  *
- * A share is judged on its norm when it arrives; the norm costs no read of its own, as the
- * receiving guard took each tensor's Σ x² while checking its values (see squaresOf). Accepted
- * shares wait in a queue for `flush` (the caller runs it when the thread is free, and `total`
- * does), which adds every waiting share tensor by tensor: each sum tensor (≤ 300 KB) then stays
- * in cache while the shares are added to it in arrival order — the same additions, in the same
- * order, as adding each share whole as it came, with the sum read from memory once per burst of
- * arrivals instead of once per share (a BERT-base sum is 16 MB: reading and writing it was most
- * of a share's cost).
+ * Shares wait in a queue for `flush` (the caller runs it when the thread is free, and `total`
+ * does), which adds every waiting share tensor by tensor into the kernel's `next` sums: each sum
+ * tensor (≤ 300 KB) then stays in cache while the shares are added to it in arrival order — the
+ * same additions, in the same order, as adding each share whole as it came, with the sum read
+ * from memory once per burst of arrivals instead of once per share (a BERT-base sum is 16 MB).
+ * The same pass takes each share's Σ x² (a share is read once: the receiving guard leaves the
+ * finite check of gradient values to this pass: GradientValues in @adalora/protocol); then each
+ * share is judged on its per-sample norm, in arrival order, and the sums are committed. A refused
+ * share (NaN or ∞ included) is undone exactly: the burst is added again from the committed sums
+ * without it (rare: a faulty worker).
  */
 export class GradientAccumulator {
-  /** the sums, views of the kernel's memory: float32 tensors are added by its SIMD pass, others in JS */
+  /** the sums, in two banks (committed, being made): float32 tensors are added by its SIMD pass, others in JS */
   private readonly kernel: SumKernel;
-  private readonly sums = new Map<TrainableKey, Float64Array>();
   private readonly slots = new Map<TrainableKey, number>();
-  /** accepted shares not yet added, in arrival order, each with what to call once it is */
-  private readonly waiting: { readonly share: ShareGradients; readonly added?: () => void }[] = [];
+  private readonly waiting: Waiting[] = [];
+  /** nothing committed since the reset: the first burst starts from zero (the committed bank holds an old step's sums) */
+  private empty = true;
   /** time spent in flush since the last reset (ms) */
   flushMs = 0;
   private count = 0;
-  /** each share's loss sum by its first micro-batch: added in grid order at the end, as the losses need not add exactly */
+  /** each accepted share's loss sum by its first micro-batch: added in grid order at the end, as the losses need not add exactly */
   private readonly losses: [number, number][] = [];
 
-  /** @param arena where the sums live: the memory shares are received into, so the add reads them in place (see SumKernel) */
+  /** @param arena where the sums live: the memory shares are received into, so the pass reads them in place (see SumKernel) */
   constructor(sizes: ReadonlyMap<TrainableKey, { readonly size: number }>, arena?: WasmArena) {
     this.kernel = new SumKernel([...sizes.values()].map((v) => v.size), arena);
-    [...sizes.keys()].forEach((key, k) => {
-      this.sums.set(key, this.kernel.sums[k]);
-      this.slots.set(key, k);
-    });
+    [...sizes.keys()].forEach((key, k) => this.slots.set(key, k));
   }
 
   /**
-   * Takes one checked share (its tensors match the trainables: see checkGradients; `place` is
-   * its first micro-batch) unless `judge` refuses its per-sample norm (‖Σ gradients‖₂ / samples,
-   * NaN or ∞ when a value is not finite): then nothing changes and judge's reason is returned.
-   * The share's values are added at the next flush, which then calls `added` (its memory is free);
-   * a reset before that drops the share and calls `added` too.
+   * Queues one checked share (its tensors match the trainables: see checkGradients; `place` is
+   * its first micro-batch) for the next flush, which judges its per-sample norm with `judge`
+   * (‖Σ gradients‖₂ / samples; NaN or ∞ when a value is not finite), adds it unless refused,
+   * calls `release` (its memory is free) and settles the verdict: null when added, else judge's
+   * reason. A reset before the flush drops the share, releases it and settles null.
    */
-  add(share: ShareGradients, place: number, judge: (perSampleNorm: number) => string | null = () => null, added?: () => void): string | null {
-    let squares = 0;
-    for (const [key, sum] of this.sums) {
+  add(share: ShareGradients, place: number, judge: (perSampleNorm: number) => string | null = () => null, release?: () => void): Promise<Verdict> {
+    for (const [key, k] of this.slots) {
       const t = share.tensors.get(key);
       if (!t) throw new Error(`GradientAccumulator: share lacks '${key}'`);
-      if (elementCount(t.shape) !== sum.length) throw new Error(`GradientAccumulator: '${key}' has ${elementCount(t.shape)} values in the share, ${sum.length} in the sum`);
-      squares += squaresOf(t);
+      const size = this.kernel.sums[k].length;
+      if (elementCount(t.shape) !== size) throw new Error(`GradientAccumulator: '${key}' has ${elementCount(t.shape)} values in the share, ${size} in the sum`);
     }
-    const refused = judge(Math.sqrt(squares) / Math.max(1, share.count));
-    if (refused !== null) return refused;
-    this.waiting.push(added ? { share, added } : { share });
-    this.count += share.count;
-    this.losses.push([place, share.lossSum]);
-    return null;
+    return new Promise<Verdict>((settle) => this.waiting.push({ share, place, judge, ...(release && { release }), settle }));
   }
 
-  /** Adds the waiting shares (see the class comment) straight off their received bytes. */
+  /** Adds, judges and settles the waiting shares (see the class comment) straight off their received bytes. */
   flush(): void {
     if (this.waiting.length === 0) return;
     const started = performance.now();
-    for (const [key, sum] of this.sums) {
-      const k = this.slots.get(key)!;
-      for (const w of this.waiting) {
-        const t = w.share.tensors.get(key)!;
-        if (t.dtype === 'float32') this.kernel.addFloat32(k, t.data);
-        else addInto(sum, t);
-      }
+    const burst = this.waiting.splice(0);
+    const squares = this.addToNext(burst);
+    const verdicts = burst.map((w, j) => w.judge(Math.sqrt(squares[j]) / Math.max(1, w.share.count)));
+    const accepted = burst.filter((_, j) => verdicts[j] === null);
+    if (accepted.length < burst.length && accepted.length > 0) this.addToNext(accepted);
+    if (accepted.length > 0) {
+      this.kernel.commit();
+      this.empty = false;
     }
-    for (const w of this.waiting) w.added?.();
-    this.waiting.length = 0;
+    for (const w of accepted) {
+      this.count += w.share.count;
+      this.losses.push([w.place, w.share.lossSum]);
+    }
     this.flushMs += performance.now() - started;
+    burst.forEach((w, j) => {
+      w.release?.();
+      w.settle(verdicts[j]);
+    });
   }
 
-  /** Shares taken but not yet added. */
+  /** next = sums + the shares, tensor by tensor in arrival order; each share's Σ x² over all its tensors */
+  private addToNext(shares: readonly Waiting[]): number[] {
+    const squares = shares.map(() => 0);
+    const first = this.empty ? 'zero' : 'sums';
+    for (const [key, k] of this.slots) {
+      shares.forEach((w, j) => {
+        const t = w.share.tensors.get(key)!;
+        if (t.dtype === 'float32') {
+          squares[j] += this.kernel.addSquared(k, t.data, j === 0 ? first : 'next');
+        } else {
+          if (j === 0) this.kernel.startNext(k, first);
+          addInto(this.kernel.next[k], t);
+          squares[j] += squaresOf(t);
+        }
+      });
+    }
+    return squares;
+  }
+
+  /** Shares queued and not yet judged. */
   get pending(): number {
     return this.waiting.length;
   }
 
   /** Empties the sum for another step (its memory is kept); returns this. */
   reset(): this {
-    for (const sum of this.sums.values()) sum.fill(0);
-    for (const w of this.waiting) w.added?.();
-    this.waiting.length = 0;
+    this.empty = true;
+    for (const w of this.waiting.splice(0)) {
+      w.release?.();
+      w.settle(null);
+    }
     this.count = 0;
     this.flushMs = 0;
     this.losses.length = 0;
     return this;
   }
 
-  /** How many shares were taken. */
+  /** How many shares were added. */
   get added(): number {
     return this.losses.length;
   }
 
-  /** The sum over every share added, as one share (its arrays are this accumulator's: read them before reset). */
+  /** The sum over every share added, as one share (its arrays are this accumulator's: read them before the next flush or reset). */
   total(): GradientSums {
     this.flush();
+    if (this.empty) for (const sum of this.kernel.sums) sum.fill(0); // no share added this step
     const lossSum = [...this.losses].sort((a, b) => a[0] - b[0]).reduce((s, [, l]) => s + l, 0);
-    return { count: this.count, lossSum, grads: this.sums };
+    const grads = new Map<TrainableKey, Float64Array>();
+    for (const [key, k] of this.slots) grads.set(key, this.kernel.sums[k]);
+    return { count: this.count, lossSum, grads };
   }
 }

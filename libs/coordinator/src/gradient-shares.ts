@@ -54,9 +54,10 @@ export async function gradientsFromShares(pool: WorkerPool, job: Job, step: numb
 
 /**
  * Asks one worker for the gradient sums over some micro-batches of the batch (`units`, their
- * rows `rows`); a bad or absurd reply drops the worker, an accepted one is added to `sum`. The
- * run's seed and the units' grid indices seed every dropout of each micro-batch, so any worker
- * computes the same sums for it.
+ * rows `rows`); a bad reply drops the worker at once, an absurd one once judged (its values are
+ * read, and its norm judged, by the pass that adds it: see GradientAccumulator), and the share
+ * then goes to another worker; an accepted one is in `sum`. The run's seed and the units' grid
+ * indices seed every dropout of each micro-batch, so any worker computes the same sums for it.
  */
 async function computeOn(
   link: WorkerLink,
@@ -86,12 +87,8 @@ async function computeOn(
       throw e;
     }
     const tensors = share.tensors;
-    const absurd = sum.add(share, units[0], (norm) => norms.judge(norm), () => link.doneWith(tensors.values()));
-    if (absurd) {
-      link.doneWith(tensors.values());
-      throw link.close('COORD_ERR_ABSURD_GRADIENTS', absurd);
-    }
-    // added when the thread is next free: with every other share that arrived meanwhile
+    const verdict = sum.add(share, units[0], (norm) => norms.judge(norm), () => link.doneWith(tensors.values()));
+    // judged and added when the thread is next free: with every other share that arrived meanwhile
     if (sum.pending === 1) setImmediate(() => sum.flush());
     link.lastComputeMs = share.computeMs;
     clock.sumMs += performance.now() - arrived;
@@ -99,6 +96,10 @@ async function computeOn(
       clock.lastArrival = arrived;
       clock.lastTransferMs = arrived - sent - share.computeMs;
     }
-    return { computeMs: share.computeMs };
+    const { computeMs } = share;
+    return verdict.then((absurd) => {
+      if (absurd !== null) throw link.close('COORD_ERR_ABSURD_GRADIENTS', absurd);
+      return { computeMs };
+    });
   });
 }

@@ -36,7 +36,8 @@ export function gradientFrames(job: Job, step: number, rows: number, microBatche
 
 /** One share read off its frames as a worker link does (into `buffers`, when given), and checked. */
 function readShare(job: Job, frames: readonly Uint8Array[], rows: number, buffers?: TransferBuffers): ShareGradients {
-  const reader = workerMessageReader({ transferAllowance: () => 1 << 30, ...(buffers && { buffers }) });
+  // a coordinator's accumulator checks the values itself (in the pass that adds them); the way before had the guard check them
+  const reader = workerMessageReader({ transferAllowance: () => 1 << 30, ...(buffers && { buffers, gradientValues: 'unchecked' as const }) });
   let msg;
   for (const f of frames) msg = reader.read(f);
   if (!msg || msg.type !== 'gradients') throw new Error('serial work: the frames did not make a gradients message');
@@ -83,14 +84,14 @@ export function serialStep(job: Job, shares: readonly (readonly Uint8Array[])[],
     acc.reset();
     shares.forEach((frames, i) => {
       const share = readShare(job, frames, rows, buffers);
-      const refused = acc.add(share, i, (norm) => (Number.isFinite(norm) ? null : 'not finite'), () => {
+      void acc.add(share, i, (norm) => (Number.isFinite(norm) ? null : 'not finite'), () => {
         for (const t of share.tensors.values()) buffers.give(t.data);
       });
-      if (refused) throw new Error(`serial work: a share was refused (${refused})`);
       // as when the replies come in a burst faster than the thread adds them: a flush every `burst` shares
       if (acc.pending >= memory.burst) acc.flush();
     });
     sums = [acc.total()];
+    if (acc.added !== shares.length) throw new Error(`serial work: ${shares.length - acc.added} share(s) refused (not finite)`);
   } else {
     sums = shares.map((frames) => copiedShare(readShare(job, frames, rows)));
   }

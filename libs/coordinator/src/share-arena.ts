@@ -11,16 +11,16 @@ const KERNEL_BYTES = 1 << 20;
 
 /**
  * The memory a coordinator receives gradient shares into and sums them in (see WasmArena): the
- * running sums (float64, one per trainable, plus the sum kernel's stage), the finite check's
- * lanes and up to 128 shares (of the reply bound) at once, so that both passes over a share read
- * it where it was reassembled.
+ * running sums (float64, one per trainable, two banks, plus the sum kernel's stage), the Σ x²
+ * kernel's lanes and up to 128 shares (of the reply bound) at once, so that the pass that adds and
+ * checks a share reads it where it was reassembled.
  */
 export function shareArena(job: Job): WasmArena {
   const shareBytes = replyBounds(job.injected.trainables, job.config.cluster.wire, job.evalWidth).gradientsBytes;
   let sums = 0;
   let stage = 0;
   for (const { size: n } of job.injected.trainables.values()) {
-    sums += 2 * paddedBytes(n);
+    sums += 2 * 2 * paddedBytes(n); // float64, in two banks (committed, being made: see SumKernel)
     stage = Math.max(stage, paddedBytes(n));
   }
   const fixed = sums + stage + KERNEL_BYTES;

@@ -45,6 +45,8 @@ export class WorkerCluster {
       heartbeatMs,
       replyBounds: replyBounds(job.injected.trainables, wire, job.evalWidth),
       arena: shareArena(job),
+      // the coordinator's accumulator checks the gradient values as it sums them (gradientsFromShares)
+      gradientValues: 'unchecked',
       log,
       onWorkerEvent: extras.onWorkerEvent,
     });

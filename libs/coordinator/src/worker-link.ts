@@ -1,4 +1,4 @@
-import { CLOSE_CODES, FrameWriter, TransferBuffers, workerMessageReader, type CloseReason, type CoordinatorToWorker, type FrameReader, type WireTensor, type WorkerCapabilities, type WorkerToCoordinator } from '@adalora/protocol';
+import { CLOSE_CODES, FrameWriter, TransferBuffers, workerMessageReader, type CloseReason, type CoordinatorToWorker, type FrameReader, type GradientValues, type WireTensor, type WorkerCapabilities, type WorkerToCoordinator } from '@adalora/protocol';
 import { RequestChannel, type RequestKind, type RequestKinds, type Timers } from './request-channel';
 import { RequestDeadlines } from './request-deadlines';
 import { ShareFailure } from './share-failure';
@@ -75,8 +75,10 @@ export class WorkerLink {
     private readonly traffic: Traffic = { bytesIn: 0, bytesOut: 0, readMs: 0 },
     /** shared by all links of a pool: a reply's memory, given back by doneWith, serves a later reply */
     private readonly buffers: TransferBuffers = new TransferBuffers(),
+    /** who checks that gradient values are finite: the reader, or the one who sums them (see GradientValues) */
+    gradientValues: GradientValues = 'checked',
   ) {
-    this.reader = workerMessageReader({ transferAllowance: () => (this.requests.busy ? this.replyBytes : 0), buffers });
+    this.reader = workerMessageReader({ transferAllowance: () => (this.requests.busy ? this.replyBytes : 0), buffers, gradientValues });
     this.deadlines = deadline.deadlines;
     this.requests = new RequestChannel(this, this.deadlines.forRequest('compute', 1, false), () => this.close('COORD_ERR_DEADLINE'), deadline.timers);
   }

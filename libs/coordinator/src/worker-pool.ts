@@ -7,6 +7,7 @@ import {
   summarizeMessage,
   type CoordinatorToWorker,
   type EndpointCloseReason,
+  type GradientValues,
   type StateMessage,
   type WelcomeMessage,
   type WorkerToCoordinator,
@@ -38,6 +39,12 @@ export interface WorkerPoolOptions {
    * shareArena): gradients replies are reassembled into it and read there without a copy
    */
   readonly arena?: WasmArena;
+  /**
+   * 'unchecked' when the pool's gradients replies go only to a GradientAccumulator, which reads
+   * every value in the pass that sums them and refuses a share whose norm is not finite (see
+   * GradientValues); default 'checked'
+   */
+  readonly gradientValues?: GradientValues;
   /** a worker became ready ('join') or a ready one left ('drop'), for the run's events */
   readonly onWorkerEvent?: (event: 'join' | 'drop', link: WorkerLink, detail: string) => void;
 }
@@ -179,7 +186,7 @@ export class WorkerPool {
 
   /** Takes a new connection; the transport reports its events through what this returns. */
   accept(connection: Connection, remote: string): ConnectionEvents {
-    const link = new WorkerLink(this.nextIndex++, connection, remote, { deadlines: this.deadlines, timers: this.o.deadline.timers ?? REAL_TIMERS }, this.o.replyBounds, this.writer, this.traffic, this.buffers);
+    const link = new WorkerLink(this.nextIndex++, connection, remote, { deadlines: this.deadlines, timers: this.o.deadline.timers ?? REAL_TIMERS }, this.o.replyBounds, this.writer, this.traffic, this.buffers, this.o.gradientValues);
     this.links.add(link);
     return {
       message: (data) => {

@@ -15,7 +15,7 @@ import {
   type WorkerToCoordinator,
 } from './messages';
 import { parseCoordinatorMessage } from './parse-coordinator-message';
-import { parseWorkerMessage } from './parse-worker-message';
+import { parseWorkerMessage, type GradientValues } from './parse-worker-message';
 import { protocolError } from './protocol-error';
 import type { TransferBuffers } from './transfer-buffers';
 
@@ -120,9 +120,10 @@ export class FrameReader<T extends ProtocolMessage> {
   }
 }
 
-/** The reader a coordinator uses on a worker's connection. */
-export function workerMessageReader(options?: FrameReaderOptions): FrameReader<WorkerToCoordinator> {
-  return new FrameReader(parseWorkerMessage, WORKER_MESSAGE_TYPES, options);
+/** The reader a coordinator uses on a worker's connection (see GradientValues for who checks the gradients' values). */
+export function workerMessageReader(options?: FrameReaderOptions & { readonly gradientValues?: GradientValues }): FrameReader<WorkerToCoordinator> {
+  const gradientValues = options?.gradientValues ?? 'checked';
+  return new FrameReader((u) => parseWorkerMessage(u, gradientValues), WORKER_MESSAGE_TYPES, options);
 }
 
 /** The reader a worker uses on its connection to the coordinator. */

@@ -80,7 +80,7 @@ export { TransferBuffers, type ArenaUse } from './transfer-buffers';
 export { nativeFrameMasking } from './native-masking';
 export { toFloat16Bits, fromFloat16Bits, float32ToFloat16Bits, float16BitsToFloat32, allFiniteFloat16Bits } from './float16';
 export { encodeMessage, decodeMessage } from './codec';
-export { parseWorkerMessage } from './parse-worker-message';
+export { parseWorkerMessage, type GradientValues } from './parse-worker-message';
 export { parseCoordinatorMessage } from './parse-coordinator-message';
 export {
   splitIntoChunks,

@@ -127,6 +127,22 @@ for (const [what, type, path, value, code, field] of cases) {
   });
 }
 
+test("with gradientValues 'unchecked', gradient values reach the consumer unread (it checks them); every other check holds", (t) => {
+  for (const [index, data] of [[0, NAN_F32], [1, INF_F16]] as const) {
+    const msg = withField(workerSamples().gradients, ['tensors', index, 'data'], data);
+    const parsed = parseWorkerMessage(wire(msg), 'unchecked');
+    t.is(parsed.type, 'gradients');
+    if (parsed.type === 'gradients') t.deepEqual([...parsed.tensors[index].data], [...data], 'the bytes as sent');
+    t.throws(() => parseWorkerMessage(wire(msg)), { message: /element \d+ is NaN or infinite/ }, 'checked by default');
+  }
+  const nanLoss = withField(workerSamples().gradients, ['lossSum'], NaN);
+  t.throws(() => parseWorkerMessage(wire(nanLoss), 'unchecked'), { message: /lossSum/ }, 'numbers outside tensors are still checked');
+  const badEval = withField(workerSamples().evalResult, ['outputs', 'data'], new Uint8Array(new Float32Array([0, 1, NaN, 2]).buffer));
+  t.throws(() => parseWorkerMessage(wire(badEval), 'unchecked'), { message: /NaN or infinite/ }, 'other messages’ tensors are still checked');
+  const shortData = withField(workerSamples().gradients, ['tensors', 0, 'data'], new Uint8Array(4));
+  t.throws(() => parseWorkerMessage(wire(shortData), 'unchecked'), { message: /needs \d+ bytes/ }, 'shapes and sizes are still checked');
+});
+
 test('a hello of another version is refused as VERSION even when its other fields differ', (t) => {
   const e = t.throws(() => parseWorkerMessage(wire({ type: 'hello', protocolVersion: 99, id: 'x' })));
   t.true(isProtocolError(e, 'PROTO_ERR_VERSION'));

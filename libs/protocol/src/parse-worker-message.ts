@@ -19,12 +19,22 @@ import { checkVersion, code, id, parseMessage, text, type MessageParsers } from 
 import { namedTensorList, wireTensor } from './tensor-guard';
 
 /**
+ * Who checks that the values of a `gradients` message's tensors are finite: this guard
+ * ('checked', the default: a NaN or ∞ is PROTO_ERR_NON_FINITE), or the consumer ('unchecked'), which
+ * must then read every value itself before using it — as the coordinator's GradientAccumulator
+ * does, taking each share's Σ x² in the pass that adds it and refusing a share whose norm is not
+ * finite, so that an 8 MB share is read once instead of twice.
+ */
+export type GradientValues = 'checked' | 'unchecked';
+
+/**
  * Checks an untrusted decoded value as a worker → coordinator message.
  * @throws ProtocolError MALFORMED (not a message object), UNKNOWN_TYPE, VERSION (hello of another
- *   version), BAD_FIELD, TOO_LARGE (arrays over limits), NON_FINITE (NaN/Inf in numbers or tensors)
+ *   version), BAD_FIELD, TOO_LARGE (arrays over limits), NON_FINITE (NaN/Inf in numbers or tensors,
+ *   gradient values only when `gradientValues` is 'checked')
  */
-export function parseWorkerMessage(u: unknown): WorkerToCoordinator {
-  return parseMessage<WorkerToCoordinator>(u, 'worker', WORKER_MESSAGE_TYPES, PARSERS);
+export function parseWorkerMessage(u: unknown, gradientValues: GradientValues = 'checked'): WorkerToCoordinator {
+  return parseMessage<WorkerToCoordinator>(u, 'worker', WORKER_MESSAGE_TYPES, gradientValues === 'checked' ? PARSERS : PARSERS_GRADIENT_VALUES_UNCHECKED);
 }
 
 // One parser per type of this direction; the table in parse-coordinator-message.ts has the same shape by design
@@ -37,6 +47,7 @@ const PARSERS: MessageParsers<WorkerToCoordinator> = {
   error: parseWorkerError,
   heartbeat: parseHeartbeat,
 };
+const PARSERS_GRADIENT_VALUES_UNCHECKED: MessageParsers<WorkerToCoordinator> = { ...PARSERS, gradients: (ctx, u) => parseGradients(ctx, u, true) };
 
 function parseHello(ctx: Ctx, u: Record<string, unknown>): HelloMessage {
   const protocolVersion = checkVersion(ctx, u, 'worker');
@@ -67,7 +78,7 @@ function parseReady(ctx: Ctx, u: Record<string, unknown>): ReadyMessage {
   };
 }
 
-function parseGradients(ctx: Ctx, u: Record<string, unknown>): GradientsMessage {
+function parseGradients(ctx: Ctx, u: Record<string, unknown>, valuesUnchecked = false): GradientsMessage {
   const o = object(ctx, '', u, ['type', 'runId', 'step', 'requestId', 'sampleCount', 'lossSum', 'computeMs', 'tensors']);
   return {
     type: 'gradients',
@@ -77,7 +88,7 @@ function parseGradients(ctx: Ctx, u: Record<string, unknown>): GradientsMessage 
     sampleCount: integer(ctx, 'sampleCount', o.sampleCount, 0, PROTOCOL_LIMITS.maxRows),
     lossSum: finite(ctx, 'lossSum', o.lossSum),
     computeMs: finite(ctx, 'computeMs', o.computeMs, 0),
-    tensors: namedTensorList(ctx, 'tensors', o.tensors, { dtypes: ['float64', 'float32', 'float16'] }),
+    tensors: namedTensorList(ctx, 'tensors', o.tensors, { dtypes: ['float64', 'float32', 'float16'], valuesUnchecked }),
   };
 }
 

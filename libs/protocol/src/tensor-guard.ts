@@ -15,9 +15,11 @@ export interface TensorRule {
   readonly dtypes: readonly WireDtype[];
   /** Exact rank, when fixed. */
   readonly rank?: number;
+  /** float values not checked for NaN / ∞ here: the consumer checks them in its own pass (see GradientValues) */
+  readonly valuesUnchecked?: boolean;
 }
 
-/** Reads and checks a wire tensor: dtype allowed, shape sane, bytes = shape × element size, floats finite. */
+/** Reads and checks a wire tensor: dtype allowed, shape sane, bytes = shape × element size, floats finite (unless the rule leaves that to the consumer). */
 export function wireTensor(ctx: Ctx, field: string, u: unknown, rule: TensorRule): WireTensor {
   const o = object(ctx, field, u, TENSOR_KEYS);
   return checkedTensor(ctx, field, o, rule);
@@ -51,7 +53,7 @@ function checkedTensor(ctx: Ctx, field: string, o: Record<string, unknown>, rule
   if (need !== data.byteLength) {
     fail(ctx, `${field}.data`, 'PROTO_ERR_BAD_FIELD', `${dtype} [${shape.join(', ')}] needs ${need} bytes, got ${data.byteLength}`);
   }
-  const bad = firstNonFinite({ dtype, shape, data });
+  const bad = rule.valuesUnchecked ? -1 : firstNonFinite({ dtype, shape, data });
   if (bad >= 0) fail(ctx, `${field}.data`, 'PROTO_ERR_NON_FINITE', `element ${bad} is NaN or infinite`);
   return { dtype, shape, data };
 }

@@ -112,8 +112,9 @@ export const HIGH_HALF = [...simd(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10,
 /**
  * A module importing its memory (`env.memory`) and exporting one function `run(...params)` (no result) that splats its f32
  * params `splat` into v128 locals, runs `prelude`, then runs `step` for every byte offset
- * i = 0, 16, 32, … below its i32 param `bytesParam`, then `postlude`. `step(at, i)` gets
- * `at(base)`, the instructions that push base + i, and the local index of i.
+ * i = 0, 16, 32, … (or 0, 32, 64, … with `stride` 32: a step of two vectors) below its i32 param
+ * `bytesParam`, then `postlude`. `step(at, i)` gets `at(base)`, the instructions that push
+ * base + i, and the local index of i.
  */
 export function simdLoopModule(spec: {
   readonly params: readonly number[];
@@ -127,6 +128,8 @@ export function simdLoopModule(spec: {
   /** local types after the params, in order; the first must be the i32 counter */
   readonly locals: readonly number[];
   readonly step: (at: (base: number) => number[], counter: number) => number[];
+  /** bytes the counter advances per step (default 16); the caller passes `bytesParam` a multiple of it */
+  readonly stride?: 16 | 32;
 }): Uint8Array {
   const counter = spec.params.length;
   if (spec.locals[0] !== I32) throw new Error('simdLoopModule: the first local must be the i32 counter');
@@ -145,7 +148,7 @@ export function simdLoopModule(spec: {
     0x03, 0x40, // loop
     ...get(counter), ...get(spec.bytesParam), 0x4f, 0x0d, 1, // i32.ge_u; br_if out of the block
     ...spec.step(at, counter),
-    ...get(counter), 0x41, 16, ...I32_ADD, ...set(counter), // i += 16 (i32.const 16: one signed LEB byte)
+    ...get(counter), 0x41, spec.stride ?? 16, ...I32_ADD, ...set(counter), // i += stride (i32.const 16 or 32: one signed LEB byte)
     0x0c, 0, // br to the loop's start
     0x0b, 0x0b, // end loop, end block
     ...(spec.postlude ?? []),
