@@ -136,6 +136,7 @@ export interface GradientsMessage {
   /**
    * One tensor per trainable (A, E, B of every module, head), unique names, all finite: float64
    * (exact partial sums, so any split of the batch adds up to the same bits) or float32/float16.
+   * A reader made with gradientValues 'unchecked' leaves the finite check to its consumer.
    */
   readonly tensors: readonly NamedTensor[];
 }
