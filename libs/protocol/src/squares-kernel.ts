@@ -40,17 +40,15 @@ export class SquaresKernel {
     const lanes = new Float64Array(kernel.memory.buffer, this.lanesAt, 4);
     lanes.fill(0);
     const whole = data.byteLength - (data.byteLength % (4 * width)); // groups of four values
-    // the float64 module walks its counter over half the bytes (see moduleBytes)
-    const counted = (bytes: number) => (width === 4 ? bytes : bytes / 2);
     if (data.buffer === kernel.memory.buffer) {
-      kernel.run(this.lanesAt, data.byteOffset, counted(whole));
+      kernel.run(this.lanesAt, data.byteOffset, counted(whole, width));
     } else {
       const stage = this.lanesAt + LANES_BYTES;
       const heapBytes = new Uint8Array(kernel.memory.buffer);
       for (let at = 0; at < whole; at += STAGE_BYTES) {
         const bytes = Math.min(STAGE_BYTES, whole - at);
         heapBytes.set(data.subarray(at, at + bytes), stage);
-        kernel.run(this.lanesAt, stage, counted(bytes));
+        kernel.run(this.lanesAt, stage, counted(bytes, width));
       }
     }
     let first = lanes[0];
@@ -63,6 +61,11 @@ export class SquaresKernel {
     }
     return first + lanes[1] + (lanes[2] + lanes[3]);
   }
+}
+
+/** the bytes a module's counter walks over for `bytes` of values: the float64 module walks half of them (see moduleBytes) */
+function counted(bytes: number, width: 4 | 8): number {
+  return width === 4 ? bytes : bytes / 2;
 }
 
 function moduleBytes(width: 4 | 8): Uint8Array {
