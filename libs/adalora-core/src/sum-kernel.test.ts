@@ -114,6 +114,18 @@ test('in a WasmArena, shares lying in it are read in place with the same bits as
   t.deepEqual([...kernel.sums[2]], [...before].map((x, i) => x + (i + 1)));
 });
 
+test('bytesFor is what a kernel takes of an arena: it fits in exactly that room, not in 16 bytes less', (t) => {
+  const sizes = [301, 9001, 6, 0];
+  const need = SumKernel.bytesFor(sizes);
+  const withRoom = (room: number) => {
+    const arena = new WasmArena(1 << 20);
+    arena.allocate(arena.bytes.byteLength - room); // the rest of the arena taken
+    return WasmArena.holding(new SumKernel(sizes, arena).sums[1]);
+  };
+  t.truthy(withRoom(need));
+  t.is(withRoom(need - 16), undefined);
+});
+
 test('an arena without room for the sums leaves them in memory of their own', (t) => {
   const arena = new WasmArena(1 << 16);
   const kernel = new SumKernel([20_000], arena);

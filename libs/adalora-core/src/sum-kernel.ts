@@ -22,7 +22,6 @@ export type SumBase = 'zero' | 'sums' | 'next';
  */
 export class SumKernel {
   private readonly banks: readonly (readonly Float64Array[])[];
-  private readonly offsets: readonly (readonly number[])[];
   private current = 0;
   private readonly kernel: SimdInstance<AddFn>;
   private readonly stage: number;
@@ -33,29 +32,25 @@ export class SumKernel {
   private readonly lanes: Float64Array;
   private readonly memory: ArrayBuffer;
 
+  /** The bytes a kernel for these sizes takes of an arena: two banks of sums, the zeros, the lanes, the stage. */
+  static bytesFor(sizes: readonly number[]): number {
+    return layout(sizes).bytes;
+  }
+
   /** @param arena the memory to keep the sums in (its own when omitted, or when the arena is full) */
   constructor(sizes: readonly number[], arena?: WasmArena) {
-    const offsets: number[] = [];
-    let bank = 0;
-    for (const n of sizes) {
-      if (!Number.isInteger(n) || n < 0) throw new Error(`SumKernel: sizes must be integers >= 0, got ${n}`);
-      offsets.push(bank);
-      bank += 2 * paddedBytes(n); // float64: twice a float32 region of whole vectors
-    }
-    const stageBytes = Math.max(0, ...sizes.map(paddedBytes));
-    const bytes = 2 * bank + 2 * stageBytes + LANES_BYTES + stageBytes;
+    const { offsets, bank, stageBytes, bytes } = layout(sizes);
     const base = arena?.allocate(bytes);
     this.kernel = new SimdInstance<AddFn>(moduleBytes(), base === undefined ? undefined : arena!.memory);
     if (base === undefined) this.kernel.reserve(bytes);
     const start = base ?? 0;
-    this.offsets = [0, 1].map((b) => offsets.map((o) => start + b * bank + o));
     const zerosAt = start + 2 * bank;
     this.lanesAt = zerosAt + 2 * stageBytes;
     this.stage = this.lanesAt + LANES_BYTES;
     this.memory = this.kernel.memory.buffer;
     this.lanes = new Float64Array(this.memory, this.lanesAt, 4);
     this.zeros = new Float64Array(this.memory, zerosAt, stageBytes / 4).fill(0); // an arena's region may hold old bytes
-    this.banks = this.offsets.map((bankOffsets) => sizes.map((n, k) => new Float64Array(this.memory, bankOffsets[k], n)));
+    this.banks = [0, 1].map((b) => sizes.map((n, k) => new Float64Array(this.memory, start + b * bank + offsets[k], n)));
   }
 
   /** The committed sums (views of the kernel's memory, which never grows after construction; they change bank at commit). */
@@ -111,6 +106,20 @@ export class SumKernel {
     }
     return lanes[0] + lanes[1] + (lanes[2] + lanes[3]);
   }
+}
+
+/** Where each sum lies in a bank (float64: twice a float32 region of whole vectors), a bank's bytes, the stage's, and the whole. */
+function layout(sizes: readonly number[]): { offsets: number[]; bank: number; stageBytes: number; bytes: number } {
+  const offsets: number[] = [];
+  let bank = 0;
+  for (const n of sizes) {
+    if (!Number.isInteger(n) || n < 0) throw new Error(`SumKernel: sizes must be integers >= 0, got ${n}`);
+    offsets.push(bank);
+    bank += 2 * paddedBytes(n);
+  }
+  const stageBytes = Math.max(0, ...sizes.map(paddedBytes));
+  // two banks, zeros as long as the longest float64 sum, the lanes, the stage
+  return { offsets, bank, stageBytes, bytes: 2 * bank + 2 * stageBytes + LANES_BYTES + stageBytes };
 }
 
 function moduleBytes(): Uint8Array {

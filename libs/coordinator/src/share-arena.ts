@@ -1,4 +1,5 @@
-import { paddedBytes, WasmArena } from '@adalora/wasm-simd';
+import { SumKernel } from '@adalora/core';
+import { WasmArena } from '@adalora/wasm-simd';
 import type { Job } from './job';
 import { replyBounds } from './reply-bounds';
 
@@ -11,19 +12,13 @@ const KERNEL_BYTES = 1 << 20;
 
 /**
  * The memory a coordinator receives gradient shares into and sums them in (see WasmArena): the
- * running sums (float64, one per trainable, two banks, plus the sum kernel's stage), the Σ x²
- * kernel's lanes and up to 128 shares (of the reply bound) at once, so that the pass that adds and
- * checks a share reads it where it was reassembled.
+ * sum kernel's memory (SumKernel.bytesFor: two banks of float64 sums and its stage), the Σ x²
+ * kernel's lanes and stage, and up to 128 shares (of the reply bound) at once, so that the pass
+ * that adds and checks a share reads it where it was reassembled.
  */
 export function shareArena(job: Job): WasmArena {
   const shareBytes = replyBounds(job.injected.trainables, job.config.cluster.wire, job.evalWidth).gradientsBytes;
-  let sums = 0;
-  let stage = 0;
-  for (const { size: n } of job.injected.trainables.values()) {
-    sums += 2 * 2 * paddedBytes(n); // float64, in two banks (committed, being made: see SumKernel)
-    stage = Math.max(stage, paddedBytes(n));
-  }
-  const fixed = sums + stage + KERNEL_BYTES;
+  const fixed = SumKernel.bytesFor([...job.injected.trainables.values()].map((v) => v.size)) + KERNEL_BYTES;
   const slot = shareBytes + 1024; // the pool's slack, aligned
   const shares = Math.max(1, Math.min(SHARES_AT_ONCE, Math.floor((MAX_ARENA_BYTES - fixed) / slot)));
   return new WasmArena(fixed + shares * slot);
