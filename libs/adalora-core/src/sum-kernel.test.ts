@@ -134,3 +134,47 @@ test('an arena without room for the sums leaves them in memory of their own', (t
   kernel.commit();
   t.true(kernel.sums[0].every((x) => x === 0.5));
 });
+
+test('addShares gives the bits of addSquared share after share, for bursts of 1–9 shares, in the arena or not, any base', (t) => {
+  const sizes = [7, 301, 9001, 0, 16];
+  const arena = new WasmArena(4 << 20);
+  const together = new SumKernel(sizes, arena);
+  const oneByOne = new SumKernel(sizes);
+  let seed = 1;
+  for (const [round, count] of [1, 4, 5, 9, 2, 3].entries()) {
+    const base = (['zero', 'sums', 'next'] as const)[round % 3];
+    sizes.forEach((n, k) => {
+      // the sixth share outside the arena (through the stage), and the first of one burst; the others in it, at any alignment
+      const shares = Array.from({ length: count }, (_, j) => {
+        const g = floats(n, seed++);
+        if (j === 5 || (round === 4 && j === 0)) return placed(g, j % 4);
+        const at = arena.allocate(n * 4 + 32)! + ((j + k) % 4);
+        arena.bytes.set(new Uint8Array(g.buffer), at);
+        return arena.bytes.subarray(at, at + n * 4);
+      });
+      const expected = shares.map((b, j) => oneByOne.addSquared(k, b, j === 0 ? base : 'next'));
+      t.deepEqual(together.addShares(k, shares, base), expected, `squares, round ${round}, sum ${k}`);
+      t.is(bits(together.next[k]), bits(oneByOne.next[k]), `next, round ${round}, sum ${k}`);
+    });
+    together.commit();
+    oneByOne.commit();
+  }
+  sizes.forEach((_, k) => t.is(bits(together.sums[k]), bits(oneByOne.sums[k]), `sum ${k}`));
+});
+
+test('a pass over several shares keeps each one’s Σ x² apart: a non-finite share does not spill into its neighbours', (t) => {
+  const arena = new WasmArena(1 << 20);
+  const kernel = new SumKernel([13], arena);
+  const inArena = (g: Float32Array) => {
+    const at = arena.allocate(g.byteLength + 16)!;
+    arena.bytes.set(new Uint8Array(g.buffer), at);
+    return arena.bytes.subarray(at, at + g.byteLength);
+  };
+  const good = floats(13, 5);
+  const bad = Float32Array.from(good, (x, i) => (i === 11 ? Infinity : x));
+  const [a, b, c, d] = kernel.addShares(0, [inArena(good), inArena(bad), inArena(good), inArena(good.map((x) => 2 * x))], 'zero');
+  t.is(a, squares(good));
+  t.is(b, Infinity);
+  t.is(c, squares(good));
+  t.is(d, squares(good.map((x) => 2 * x)));
+});

@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { TrainableKey } from '@adalora/core';
 import { float64FromTensor, wireFromFloat32, wireFromFloat64 } from '@adalora/protocol';
+import { WasmArena } from '@adalora/wasm-simd';
 import { GradientAccumulator } from './gradient-accumulator';
 import type { ShareGradients } from './check-gradients';
 
@@ -107,6 +108,40 @@ test('shares added in bursts (flush now and then) give the bits of adding each a
   t.deepEqual(released, [...shares.keys()]);
   bursts.reset();
   t.deepEqual([...bursts.total().grads.get('w' as TrainableKey)!].filter((x) => x !== 0), [], 'reset empties the sum');
+});
+
+test('a burst of shares received into the arena (float32 runs added four at a time, float64 between them) gives the bits and norms of adding each as it comes', (t) => {
+  const n = 1003;
+  const sized = new Map([['w' as TrainableKey, { size: n }], ['v' as TrainableKey, { size: 9 }]]);
+  const arena = new WasmArena(8 << 20);
+  // a float32 share lies in the arena as a coordinator receives it; the sixth is float64 (several micro-batches)
+  const inArena = (bytes: Uint8Array) => {
+    const at = arena.allocate(bytes.byteLength + 16)! + 4;
+    arena.bytes.set(bytes, at);
+    return arena.bytes.subarray(at, at + bytes.byteLength);
+  };
+  const shares: ShareGradients[] = Array.from({ length: 9 }, (_, i) => {
+    const s = share(i + 40, i === 5 ? 3 : 1, n);
+    const g = float64FromTensor(s.tensors.get('w' as TrainableKey)!);
+    const v = Float32Array.from({ length: 9 }, (_, j) => (i + 1) * (j - 4) * 0.125);
+    if (i === 5) return { ...s, tensors: new Map([...s.tensors, ['v' as TrainableKey, wireFromFloat32([9], v)]]) };
+    const w = wireFromFloat32([n], Float32Array.from(g));
+    const f32 = { ...w, data: inArena(w.data) };
+    return { ...s, tensors: new Map([['w' as TrainableKey, f32], ['v' as TrainableKey, { ...wireFromFloat32([9], v), data: inArena(wireFromFloat32([9], v).data) }]]) };
+  });
+  t.is(shares[5].tensors.get('w' as TrainableKey)!.dtype, 'float64');
+  const norms = (acc: GradientAccumulator, flushEach: boolean) => {
+    const seen: number[] = [];
+    for (const [i, s] of shares.entries()) {
+      void acc.add(s, i, (norm) => (seen.push(norm), null));
+      if (flushEach) acc.flush();
+    }
+    return { seen, total: acc.total() };
+  };
+  const one = norms(new GradientAccumulator(sized), true);
+  const burst = norms(new GradientAccumulator(sized, arena), false);
+  t.deepEqual(burst.seen, one.seen, 'each share judged on the same norm');
+  for (const key of ['w', 'v'] as TrainableKey[]) t.is(bits(burst.total.grads.get(key)!), bits(one.total.grads.get(key)!), key);
 });
 
 test('a reset drops the shares still waiting and releases them (their memory serves later replies)', async (t) => {

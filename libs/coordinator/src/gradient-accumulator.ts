@@ -22,10 +22,10 @@ interface Waiting {
  * while the coordinator sums during the wait for the slower shares instead of after the last.
  *
  * Shares wait in a queue for `flush` (the caller runs it when the thread is free, and `total`
- * does), which adds every waiting share tensor by tensor into the kernel's `next` sums: each sum
- * tensor (≤ 300 KB) then stays in cache while the shares are added to it in arrival order — the
- * same additions, in the same order, as adding each share whole as it came, with the sum read
- * from memory once per burst of arrivals instead of once per share (a BERT-base sum is 16 MB).
+ * does), which adds every waiting share tensor by tensor into the kernel's `next` sums, up to
+ * four shares in one pass over a sum tensor — the same additions, in the same order, as adding
+ * each share whole as it came, with the sum read and written once per four shares of a burst of
+ * arrivals instead of once per share (a BERT-base sum is 16 MB, twice over with `next`).
  * The same pass takes each share's Σ x² (a share is read once: the receiving guard leaves the
  * finite check of gradient values to this pass: GradientValues in @adalora/protocol); then each
  * share is judged on its per-sample norm, in arrival order, and the sums are committed. A refused
@@ -97,16 +97,21 @@ export class GradientAccumulator {
     const squares = shares.map(() => 0);
     const first = this.empty ? 'zero' : 'sums';
     for (const [key, k] of this.slots) {
-      shares.forEach((w, j) => {
-        const t = w.share.tensors.get(key)!;
-        if (t.dtype === 'float32') {
-          squares[j] += this.kernel.addSquared(k, t.data, j === 0 ? first : 'next');
-        } else {
+      const tensors = shares.map((w) => w.share.tensors.get(key)!);
+      for (let j = 0; j < tensors.length; ) {
+        if (tensors[j].dtype !== 'float32') {
           if (j === 0) this.kernel.startNext(k, first);
-          addInto(this.kernel.next[k], t);
-          squares[j] += squaresOf(t);
+          addInto(this.kernel.next[k], tensors[j]);
+          squares[j] += squaresOf(tensors[j]);
+          j++;
+          continue;
         }
-      });
+        // float32 tensors of consecutive shares go to the kernel together (it reads and writes the sum once for them)
+        let end = j + 1;
+        while (end < tensors.length && tensors[end].dtype === 'float32') end++;
+        const run = this.kernel.addShares(k, tensors.slice(j, end).map((t) => t.data), j === 0 ? first : 'next');
+        for (const sq of run) squares[j++] += sq;
+      }
     }
     return squares;
   }
