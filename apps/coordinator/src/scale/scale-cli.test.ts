@@ -88,16 +88,17 @@ test('`adalora scale --synthetic --preset tiny-r4 --workers 2,4 --simulate --pre
   const p = report.prediction;
   t.truthy(p);
   t.deepEqual(
-    p?.rows.map((row) => [row.workers, row.measured, row.measuredMs === null, row.error === null]),
+    p?.rows.map((row) => [row.workers, row.measured, row.measuredMs === null, row.error === null, row.costDrift === null]),
     [
-      [2, true, false, false],
-      [4, true, false, false],
-      [64, false, true, true],
+      [2, true, false, false, false],
+      [4, true, false, false, false],
+      [64, false, true, true, true],
     ],
   );
   for (const row of p?.rows ?? []) {
     t.true(row.predictedMs > 0 && row.flatMs > 0 && row.aggregatedMs > 0, JSON.stringify(row));
     if (row.measuredMs !== null) t.is(row.error, (row.predictedMs - row.measuredMs) / row.measuredMs);
+    if (row.costDrift !== null) t.true(Number.isFinite(row.costDrift), 'costs measured before and after each count');
   }
   t.is(p?.rows[2].aggregators, 8);
   t.regex(r.out, /^64\s+predicted only\s/m);

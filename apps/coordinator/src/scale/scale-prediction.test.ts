@@ -1,5 +1,5 @@
 import test from 'ava';
-import { formatPredictionTable, PREDICTION_CSV_COLUMNS, predictionCsv, predictionRows, type Predictor, type ScalePrediction } from './scale-prediction';
+import { formatPredictionTable, PREDICTION_CSV_COLUMNS, predictionCsv, predictionNotes, predictionRows, type Predictor, type ScalePrediction } from './scale-prediction';
 import { scaleCsv, CSV_COLUMNS } from './scale-report';
 import { scaleTable } from './scale-table';
 import type { StepRecord } from './split-parts';
@@ -10,9 +10,11 @@ const rows = scaleTable([
   { workers: 4, steps: [step(200), step(300)] },
   { workers: 2, steps: [step(90), step(110)] },
 ]);
-// a predictor simple enough to check by hand: 60 ms per worker; flat 10 ms per worker; aggregated 5 ms per worker
+// a predictor simple enough to check by hand: 60 ms per worker; flat 10 ms per worker; aggregated 5 ms per worker;
+// the costs moved by +30 % over the 2-worker count, −2 % over the others
 const predictor: Predictor = {
   setUpMs: (w) => 60 * w,
+  costDrift: (w) => (w === 2 ? 0.3 : -0.02),
   flat: (w) => ({ totalMs: 10 * w, efficiency: 1 / w }),
   aggregated: (w) => ({ aggregators: Math.round(Math.sqrt(w)), totalMs: 5 * w, efficiency: 2 / w }),
 };
@@ -20,12 +22,12 @@ const predictor: Predictor = {
 test('prediction rows: the prediction beside each measured count with (predicted − measured) / measured; counts only predicted are marked so and have no error', (t) => {
   const p = predictionRows(rows, [1024, 4], predictor);
   t.deepEqual(
-    p.map((r) => [r.workers, r.measured, r.measuredMs, r.predictedMs, r.error]),
+    p.map((r) => [r.workers, r.measured, r.measuredMs, r.predictedMs, r.error, r.costDrift]),
     [
-      [2, true, 100, 120, 0.2],
-      [4, true, 250, 240, -0.04],
+      [2, true, 100, 120, 0.2, 0.3],
+      [4, true, 250, 240, -0.04, -0.02],
       // 4 is measured: asked to predict it as well, it is not repeated
-      [1024, false, null, 61440, null],
+      [1024, false, null, 61440, null, null],
     ],
   );
   t.deepEqual(
@@ -54,11 +56,21 @@ test('the prediction in scale.csv, scale-prediction.csv and the printed table', 
 
   const lines = predictionCsv(prediction).trimEnd().split('\n');
   t.is(lines[0], PREDICTION_CSV_COLUMNS.join(','));
-  t.is(lines[1], '2,measured,100,120,0.2,20,0.5,1,10,1');
-  t.is(lines[3], `1024,predicted,,61440,,10240,${1 / 1024},32,5120,${2 / 1024}`);
+  t.is(lines[1], '2,measured,100,120,0.2,20,0.5,1,10,1,0.3');
+  t.is(lines[3], `1024,predicted,,61440,,10240,${1 / 1024},32,5120,${2 / 1024},`);
 
   const table = formatPredictionTable(prediction);
-  t.regex(table, /^2\s+100\s+120\s+\+20\.0 %\s+20\s+50\.0 %\s+1\s+10\s+100\.0 %$/m);
-  t.regex(table, /^4\s+250\s+240\s+−4\.0 %/m);
-  t.regex(table, /^1024\s+predicted only\s+61440\s+–\s+10240/m);
+  t.regex(table, /^2\s+100\s+120\s+\+20\.0 %\s+\+30\.0 %\s+20\s+50\.0 %\s+1\s+10\s+100\.0 %$/m);
+  t.regex(table, /^4\s+250\s+240\s+−4\.0 %\s+−2\.0 %/m);
+  t.regex(table, /^1024\s+predicted only\s+61440\s+–\s+–\s+10240/m);
+});
+
+test('the notes name a count whose costs moved beyond ±15 % and give the largest error over the others beside the largest of all', (t) => {
+  const notes = (drift: (w: number) => number | null) => predictionNotes({ setUp: 'loopback', cluster: { linkGbps: 10, latencyMs: 0.1, sampleMs: 5, rowsPerWorker: 8 }, rows: predictionRows(rows, [], { ...predictor, costDrift: drift }) }).join('\n');
+  const moved = notes((w) => (w === 2 ? 0.3 : -0.02));
+  t.regex(moved, /largest \|error\| over the measured counts: 20\.0 % \(target ≤ 15 %\)/);
+  t.regex(moved, /speed changed during the count at 2 worker\(s\) \(costs moved \+30\.0 %\).*over the other counts the largest \|error\| is 4\.0 %/);
+  // at the limit, or not known: nothing said
+  for (const drift of [() => 0.15, () => -0.15, () => null]) t.notRegex(notes(drift), /speed changed during the count at/);
+  t.regex(notes(() => -0.16), /speed changed during the count at 2, 4 worker\(s\) \(costs moved −16\.0 %, −16\.0 %\): the error there measures that as much as the model$/m);
 });

@@ -15,6 +15,12 @@ export interface PredictionRow {
   readonly predictedMs: number;
   /** (predicted − measured) / measured; null for a predicted-only count */
   readonly error: number | null;
+  /**
+   * how far the machine's costs moved over the count: (prediction from the costs measured right
+   * after it − from those right before) / the prediction; null for a predicted-only count or when
+   * the costs were measured once
+   */
+  readonly costDrift: number | null;
   /** on the cluster's links: every worker on the coordinator */
   readonly flatMs: number;
   readonly flatEfficiency: number;
@@ -35,6 +41,8 @@ export interface ScalePrediction {
 /** What the simulator predicts at one count (see SyntheticMeasurement.predictor). */
 export interface Predictor {
   setUpMs(workers: number): number;
+  /** see PredictionRow.costDrift (null: not known) */
+  costDrift?(workers: number): number | null;
   flat(workers: number): { readonly totalMs: number; readonly efficiency: number };
   aggregated(workers: number): { readonly aggregators: number; readonly totalMs: number; readonly efficiency: number };
 }
@@ -55,6 +63,7 @@ export function predictionRows(measured: readonly ScaleRow[], predictOnly: reado
         measuredMs: ms,
         predictedMs,
         error: ms === null ? null : (predictedMs - ms) / ms,
+        costDrift: ms === null ? null : (p.costDrift?.(workers) ?? null),
         flatMs: flat.totalMs,
         flatEfficiency: flat.efficiency,
         aggregators: agg.aggregators,
@@ -64,13 +73,13 @@ export function predictionRows(measured: readonly ScaleRow[], predictOnly: reado
     });
 }
 
-export const PREDICTION_CSV_COLUMNS = ['workers', 'kind', 'measured_ms', 'predicted_ms', 'prediction_error', 'cluster_flat_ms', 'cluster_flat_efficiency', 'aggregators', 'cluster_aggregated_ms', 'cluster_aggregated_efficiency'] as const;
+export const PREDICTION_CSV_COLUMNS = ['workers', 'kind', 'measured_ms', 'predicted_ms', 'prediction_error', 'cluster_flat_ms', 'cluster_flat_efficiency', 'aggregators', 'cluster_aggregated_ms', 'cluster_aggregated_efficiency', 'cost_drift'] as const;
 
 /** scale-prediction.csv: one line per count, `kind` measured or predicted. */
 export function predictionCsv(p: ScalePrediction): string {
   const cell = (v: number | null) => (v === null ? '' : String(v));
   const lines = p.rows.map((r) =>
-    [String(r.workers), r.measured ? 'measured' : 'predicted', cell(r.measuredMs), cell(r.predictedMs), cell(r.error), cell(r.flatMs), cell(r.flatEfficiency), String(r.aggregators), cell(r.aggregatedMs), cell(r.aggregatedEfficiency)].join(','),
+    [String(r.workers), r.measured ? 'measured' : 'predicted', cell(r.measuredMs), cell(r.predictedMs), cell(r.error), cell(r.flatMs), cell(r.flatEfficiency), String(r.aggregators), cell(r.aggregatedMs), cell(r.aggregatedEfficiency), cell(r.costDrift)].join(','),
   );
   return [PREDICTION_CSV_COLUMNS.join(','), ...lines].join('\n') + '\n';
 }
@@ -80,12 +89,13 @@ const signedPercent = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v * 100)
 /** The printed table: prediction beside measurement; a predicted-only count says so in the measured column. */
 export function formatPredictionTable(p: ScalePrediction): string {
   const c = p.cluster;
-  const header = ['workers', 'measured ms', 'predicted ms', 'error', `flat ms @${c.linkGbps} Gbit/s`, 'flat eff', 'aggregators', 'aggregated ms', 'aggregated eff'];
+  const header = ['workers', 'measured ms', 'predicted ms', 'error', 'costs moved', `flat ms @${c.linkGbps} Gbit/s`, 'flat eff', 'aggregators', 'aggregated ms', 'aggregated eff'];
   const body = p.rows.map((r) => [
     String(r.workers),
     r.measuredMs === null ? 'predicted only' : r.measuredMs.toFixed(0),
     r.predictedMs.toFixed(0),
     r.error === null ? '–' : signedPercent(r.error),
+    r.costDrift === null ? '–' : signedPercent(r.costDrift),
     r.flatMs.toFixed(0),
     `${(r.flatEfficiency * 100).toFixed(1)} %`,
     String(r.aggregators),
@@ -97,13 +107,26 @@ export function formatPredictionTable(p: ScalePrediction): string {
   return [line(header), ...body.map(line)].join('\n');
 }
 
+/** Above this, the machine's speed changed during a count (see PredictionRow.costDrift): its error measures that as much as the model. */
+export const COST_DRIFT_LIMIT = 0.15;
+
 /** The lines printed under the prediction table: what each column models. */
 export function predictionNotes(p: ScalePrediction): string[] {
   const c = p.cluster;
-  const errors = p.rows.filter((r) => r.error !== null).map((r) => Math.abs(r.error as number));
+  const measured = p.rows.filter((r) => r.error !== null);
+  const largest = (rows: readonly PredictionRow[]) => `${(Math.max(...rows.map((r) => Math.abs(r.error as number))) * 100).toFixed(1)} %`;
+  const moved = measured.filter((r) => r.costDrift !== null && Math.abs(r.costDrift) > COST_DRIFT_LIMIT);
+  const held = measured.filter((r) => !moved.includes(r));
   return [
     `predicted ms: the simulator for the measured set-up (${p.setUp}), costs measured on this machine right before and after each count (their mean); error = (predicted − measured) / measured`,
+    `costs moved: the prediction from the costs measured after the count against the one from those before (+: the machine was slower after); beyond ±${COST_DRIFT_LIMIT * 100} % its speed changed during the count`,
     `flat / aggregated: the simulator on ${c.linkGbps} Gbit/s links with ${c.latencyMs} ms latency, ${c.rowsPerWorker} rows × ${c.sampleMs} ms per worker, every worker on its own machine; aggregated: √workers aggregators`,
-    ...(errors.length > 0 ? [`largest |error| over the measured counts: ${(Math.max(...errors) * 100).toFixed(1)} % (target ≤ 15 %)`] : []),
+    ...(measured.length > 0 ? [`largest |error| over the measured counts: ${largest(measured)} (target ≤ 15 %)`] : []),
+    ...(moved.length > 0
+      ? [
+          `the machine's speed changed during the count at ${moved.map((r) => r.workers).join(', ')} worker(s) (costs moved ${moved.map((r) => signedPercent(r.costDrift as number)).join(', ')}): the error there measures that as much as the model` +
+            (held.length > 0 ? `; over the other counts the largest |error| is ${largest(held)}` : ''),
+        ]
+      : []),
   ];
 }

@@ -28,6 +28,8 @@ export class SyntheticMeasurement implements MeasurementSource {
   private warmedUp = false;
   /** the machine's costs over each count: the mean of those measured right before and after it */
   private readonly costs = new Map<number, MeasuredCosts>();
+  /** the costs measured right before and right after each count, apart (to see how far they moved) */
+  private readonly costsApart = new Map<number, readonly [MeasuredCosts, MeasuredCosts]>();
 
   constructor(private readonly o: SyntheticMeasurementOptions) {}
 
@@ -75,6 +77,7 @@ export class SyntheticMeasurement implements MeasurementSource {
       // as the mean of those measured right before and right after it
       const after = await this.measureCosts(`after ${r.workers} worker(s)`, r.workers);
       this.costs.set(r.workers, meanCosts(before, after));
+      this.costsApart.set(r.workers, [before, after]);
     }
     return { workers: r.workers, steps };
   }
@@ -117,8 +120,13 @@ export class SyntheticMeasurement implements MeasurementSource {
       const c = costsAt(w);
       return predictStep({ ...base(w, c), linkGbps: cluster.linkGbps, shareLinkGbps: cluster.linkGbps, latencyMs: cluster.latencyMs, aggregators, oneThread: false }, remote(c), w);
     };
+    const setUpMs = (w: number, c: MeasuredCosts) => predictStep(base(w, c), c, w).totalMs;
     const predictor: Predictor = {
-      setUpMs: (w) => predictStep(base(w, costsAt(w)), costsAt(w), w).totalMs,
+      setUpMs: (w) => setUpMs(w, costsAt(w)),
+      costDrift: (w) => {
+        const apart = this.costsApart.get(w);
+        return apart ? (setUpMs(w, apart[1]) - setUpMs(w, apart[0])) / setUpMs(w, costsAt(w)) : null;
+      },
       flat: (w) => onCluster(w, 0),
       aggregated: (w) => {
         const aggregators = Math.max(1, Math.round(Math.sqrt(w)));
