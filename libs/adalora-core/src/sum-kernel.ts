@@ -1,4 +1,4 @@
-import { F64X2_ADD, F64X2_MUL, get, HIGH_HALF, I32, I32_ADD, LOAD, loadAt, paddedBytes, PROMOTE_LOW, set, simdLoopModule, SimdInstance, STORE, storeAt, V128, type WasmArena } from '@adalora/wasm-simd';
+import { F64X2_ADD, F64X2_MUL, get, HIGH_HALF, I32, I32_ADD, loadAt, paddedBytes, PROMOTE_LOW, set, simdLoopModule, SimdInstance, storeAt, V128, type WasmArena } from '@adalora/wasm-simd';
 
 /** (next, base, shares 1…m, bytes, lanes) for a pass over m shares */
 type AddFn = (...args: number[]) => void;
@@ -189,13 +189,13 @@ function moduleBytes(m: number): Uint8Array {
     ...get(NEXT_AT), ...get(SUM_LOW), ...storeAt(2 * offset),
     ...get(NEXT_AT), ...get(SUM_HIGH), ...storeAt(2 * offset + 16),
   ];
-  const lanesOf = (j: number) => [...get(LANES), 0x41, ...sleb(LANES_BYTES * j), ...I32_ADD];
   return simdLoopModule({
     params: [I32, I32, ...shares.map(() => I32), I32, I32],
     bytesParam: BYTES,
     splat: [],
     locals: [I32, I32, I32, V128, V128, V128, V128, ...shares.flatMap(() => [V128, V128])],
-    prelude: shares.flatMap((j) => [...lanesOf(j), ...LOAD, ...set(LOW(j)), ...lanesOf(j), ...loadAt(16), ...set(HIGH(j))]),
+    // share j's lanes at LANES + 32j (memarg offsets, at most 112)
+    prelude: shares.flatMap((j) => [...get(LANES), ...loadAt(LANES_BYTES * j), ...set(LOW(j)), ...get(LANES), ...loadAt(LANES_BYTES * j + 16), ...set(HIGH(j))]),
     // eight values a step (two vectors): the loop's own work, and the addresses, once per eight
     stride: 32,
     step: (at, i) => [
@@ -204,11 +204,6 @@ function moduleBytes(m: number): Uint8Array {
       ...four(at, 0),
       ...four(at, 16),
     ],
-    postlude: shares.flatMap((j) => [...lanesOf(j), ...get(LOW(j)), ...STORE, ...lanesOf(j), ...get(HIGH(j)), ...storeAt(16)]),
+    postlude: shares.flatMap((j) => [...get(LANES), ...get(LOW(j)), ...storeAt(LANES_BYTES * j), ...get(LANES), ...get(HIGH(j)), ...storeAt(LANES_BYTES * j + 16)]),
   });
-}
-
-/** a small non-negative i32.const immediate (signed LEB128, below 8192) */
-function sleb(n: number): number[] {
-  return n < 64 ? [n] : [(n & 0x7f) | 0x80, n >> 7];
 }

@@ -108,7 +108,7 @@ export function formatPredictionTable(p: ScalePrediction): string {
 }
 
 /** Above this, the machine's speed changed during a count (see PredictionRow.costDrift): its error measures that as much as the model. */
-export const COST_DRIFT_LIMIT = 0.15;
+const COST_DRIFT_LIMIT = 0.15;
 
 /** The lines printed under the prediction table: what each column models. */
 export function predictionNotes(p: ScalePrediction): string[] {

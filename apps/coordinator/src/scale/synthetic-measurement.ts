@@ -26,10 +26,11 @@ export interface SyntheticMeasurementOptions {
 export class SyntheticMeasurement implements MeasurementSource {
   private backendLoaded = false;
   private warmedUp = false;
-  /** the machine's costs over each count: the mean of those measured right before and after it */
-  private readonly costs = new Map<number, MeasuredCosts>();
-  /** the costs measured right before and right after each count, apart (to see how far they moved) */
-  private readonly costsApart = new Map<number, readonly [MeasuredCosts, MeasuredCosts]>();
+  /**
+   * the machine's costs over each count: the mean of those measured right before and after it,
+   * and the two apart (to see how far they moved); a lone measurement when no count was measured
+   */
+  private readonly costs = new Map<number, { readonly mean: MeasuredCosts; readonly apart?: readonly [MeasuredCosts, MeasuredCosts] }>();
 
   constructor(private readonly o: SyntheticMeasurementOptions) {}
 
@@ -76,8 +77,7 @@ export class SyntheticMeasurement implements MeasurementSource {
       // this machine's speed drifts with its load within a run: the costs over the run are taken
       // as the mean of those measured right before and right after it
       const after = await this.measureCosts(`after ${r.workers} worker(s)`, r.workers);
-      this.costs.set(r.workers, meanCosts(before, after));
-      this.costsApart.set(r.workers, [before, after]);
+      this.costs.set(r.workers, { mean: meanCosts(before, after), apart: [before, after] });
     }
     return { workers: r.workers, steps };
   }
@@ -97,10 +97,10 @@ export class SyntheticMeasurement implements MeasurementSource {
   async predictor(cluster: { linkGbps: number; latencyMs: number }): Promise<{ predictor: Predictor; describe: Omit<ScalePrediction, 'rows'> }> {
     if (this.costs.size === 0) {
       await this.ensureBackend();
-      this.costs.set(0, await measureMachineCosts(this.o.preset));
+      this.costs.set(0, { mean: await measureMachineCosts(this.o.preset) });
     }
-    const last = [...this.costs.values()].at(-1) as MeasuredCosts;
-    const costsAt = (w: number) => this.costs.get(w) ?? last;
+    const last = [...this.costs.values()].at(-1)!.mean;
+    const costsAt = (w: number) => this.costs.get(w)?.mean ?? last;
     const rowsAt = (w: number) => Math.ceil(this.batchAt(w) / w);
     const base = (w: number, c: MeasuredCosts): ScalingScenario => ({
       values: presetValueCount(SYNTHETIC_PRESETS[this.o.preset]),
@@ -124,7 +124,7 @@ export class SyntheticMeasurement implements MeasurementSource {
     const predictor: Predictor = {
       setUpMs: (w) => setUpMs(w, costsAt(w)),
       costDrift: (w) => {
-        const apart = this.costsApart.get(w);
+        const apart = this.costs.get(w)?.apart;
         return apart ? (setUpMs(w, apart[1]) - setUpMs(w, apart[0])) / setUpMs(w, costsAt(w)) : null;
       },
       flat: (w) => onCluster(w, 0),
