@@ -1,6 +1,6 @@
 import test from 'ava';
 import { coordinatorSamples, ramp, workerSamples } from '@adalora/test-support';
-import { ChunkAssembler, parseChunk, splitIntoChunks, type ChunkMessage } from './chunk';
+import { CHUNK_OVERHEAD_BYTES, ChunkAssembler, parseChunk, splitIntoChunks, type ChunkMessage } from './chunk';
 import { decodeMessage, encodeMessage } from './codec';
 import { coordinatorMessageReader, FrameWriter, workerMessageReader } from './frame-io';
 import type { GradientsMessage } from './messages';
@@ -69,6 +69,34 @@ test('the frames of a message own their bytes: later encodings, chunked or not, 
   for (let k = 0; k < 3; k++) writer.encode({ ...bigGradients(), tensors: [tensorFromFloat32('big.lora_A', [100, 1000], ramp(100_000, k + 7))] });
   writer.encode(coordinatorSamples().reject);
   t.deepEqual([...chunked, ...single].map((f) => new Uint8Array(f)), copies);
+});
+
+test('chunked frames are byte for byte the encodings of the chunks, whatever bin size each piece needs', (t) => {
+  // the last piece's length picks its bin header: 8-bit (< 256), 16-bit (< 65536), 32-bit
+  for (const [frame, lastAbout, lo, hi] of [[FRAME, 40, 0, 256], [FRAME, 5_000, 256, 65_536], [256 * 1024, 100_000, 65_536, Infinity]]) {
+    const values = Math.floor((2 * (frame - CHUNK_OVERHEAD_BYTES) + lastAbout) / 4);
+    const msg = { ...workerSamples().gradients, tensors: [tensorFromFloat32('w', [values], ramp(values))] };
+    const writer = new FrameWriter({ maxFrameBytes: frame });
+    writer.encode(coordinatorSamples().shutdown); // numbers no transfer
+    for (const transferId of [0, 1]) {
+      const chunks = chunksOf(msg, 'gradients', transferId, frame);
+      const last = chunks.at(-1)!.data.byteLength;
+      t.true(chunks.length === 3 && last >= lo && last < hi, `last piece ${last} bytes`);
+      t.deepEqual(writer.encode(msg).map((f) => new Uint8Array(f)), chunks.map((c) => new Uint8Array(encodeMessage(c))), `last piece ${last} bytes, transfer ${transferId}`);
+    }
+  }
+});
+
+test('a writer leaves alone what was encoded before it, by it or by encodeMessage', (t) => {
+  const earlier = encodeMessage(coordinatorSamples().reject);
+  const copy = new Uint8Array(earlier);
+  const writer = new FrameWriter({ maxFrameBytes: FRAME });
+  const frames = writer.encode(bigGradients());
+  const frameCopies = frames.map((f) => new Uint8Array(f));
+  encodeMessage(bigGradients());
+  writer.encode(bigGradients());
+  t.deepEqual(new Uint8Array(earlier), copy);
+  t.deepEqual(frames.map((f) => new Uint8Array(f)), frameCopies);
 });
 
 test('unchunked messages may arrive between the chunks of a transfer', (t) => {

@@ -2,7 +2,7 @@
  * MessagePack encoding of messages. Plain MessagePack (no msgpackr records or extensions on
  * the way out), so any MessagePack implementation can speak the protocol; binary goes as `bin`.
  */
-import { Packr, Unpackr } from 'msgpackr';
+import { Packr, RESET_BUFFER_MODE, Unpackr } from 'msgpackr';
 import { DEFAULT_MAX_TRANSFER_BYTES } from './limits';
 import { protocolError } from './protocol-error';
 
@@ -26,6 +26,16 @@ const unpackr = new Unpackr(OPTIONS);
  */
 export function encodeMessage(msg: object): Uint8Array {
   return packr.pack(msg);
+}
+
+/**
+ * Encodes a message into msgpackr's working memory without keeping it there: the result is
+ * overwritten by the next encode of anything. For bytes copied elsewhere at once (a chunked
+ * message's frames): a large message encoded to be kept takes fresh memory (msgpackr grows its
+ * buffer 4× at a time as the message fills it, copying what is written), this one reuses it.
+ */
+export function encodeTransient(msg: object): Uint8Array {
+  return packr.pack(msg, RESET_BUFFER_MODE);
 }
 
 /**

@@ -4,8 +4,9 @@
  * messages. Both are transport-free (no ws import): send each frame with `ws.send(frame)`,
  * feed each received frame to `reader.read(frame)`.
  */
-import { ChunkAssembler, isChunkLike, parseChunk, splitIntoChunks, MIN_FRAME_BYTES } from './chunk';
-import { decodeMessage, encodeMessage } from './codec';
+import { ChunkAssembler, isChunkLike, parseChunk, MIN_FRAME_BYTES } from './chunk';
+import { chunkFrames } from './chunk-frames';
+import { decodeMessage, encodeTransient } from './codec';
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TRANSFER_BYTES } from './limits';
 import {
   COORDINATOR_MESSAGE_TYPES,
@@ -39,13 +40,13 @@ export class FrameWriter {
 
   /**
    * The frames for `msg`, to send in order: `[encoded]` when it fits in a frame, else `chunk`
-   * frames that a `FrameReader` reassembles. Each frame is ≤ `maxFrameBytes`.
+   * frames that a `FrameReader` reassembles. Each frame is ≤ `maxFrameBytes`, in memory of its
+   * own (the message is encoded into reused memory and copied out once).
    */
   encode(msg: ProtocolMessage): Uint8Array[] {
-    const encoded = encodeMessage(msg);
-    if (encoded.byteLength <= this.maxFrameBytes) return [encoded];
-    const chunks = splitIntoChunks(encoded, msg.type, this.nextTransferId++, this.maxFrameBytes);
-    return chunks.map((c) => encodeMessage(c));
+    const encoded = encodeTransient(msg);
+    if (encoded.byteLength <= this.maxFrameBytes) return [new Uint8Array(encoded)]; // a copy (Buffer's slice is a view)
+    return chunkFrames(encoded, msg.type, this.nextTransferId++, this.maxFrameBytes);
   }
 }
 

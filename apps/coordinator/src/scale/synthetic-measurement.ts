@@ -1,5 +1,6 @@
 import { loadBackend } from '@adalora/backend';
 import { describeMachineCosts, measureMachineCosts, measureSynthetic, predictStep, presetValueCount, SYNTHETIC_PRESETS, type MeasuredCosts, type ScalingScenario, type SyntheticPresetName } from '@adalora/coordinator';
+import { collectGarbage } from './full-collection';
 import type { MeasureRequest, MeasurementSource } from './measurement-source';
 import type { Predictor, ScalePrediction } from './scale-prediction';
 import type { Measurement } from './scale-table';
@@ -48,8 +49,9 @@ export class SyntheticMeasurement implements MeasurementSource {
     await this.ensureBackend();
     const batchSize = this.batchAt(r.workers);
     if (batchSize < r.workers) throw new Error(`--batch-size ${batchSize} gives some of the ${r.workers} workers no rows: give at least one row per worker`);
-    const run = (warmupSteps: number, steps: number) =>
-      measureSynthetic({
+    const run = (warmupSteps: number, steps: number) => {
+      collectGarbage();
+      return measureSynthetic({
         preset: this.o.preset,
         workers: r.workers,
         sampleMs: this.o.sampleMs,
@@ -61,6 +63,7 @@ export class SyntheticMeasurement implements MeasurementSource {
           if (/error|fail|lost|refus/i.test(line)) this.o.log(`[${r.workers}w] ${line}`);
         },
       });
+    };
     if (!this.warmedUp) {
       // A fresh process is slow at first beyond its warm-up steps: 8 MB buffers come from fresh
       // pages until the allocator has freed some of that size, and the JIT is cold. Its first
@@ -68,7 +71,10 @@ export class SyntheticMeasurement implements MeasurementSource {
       // first cost measurement (the state's encoding 3×): one discarded run of each first.
       this.o.log(`warming up the process: one discarded run of ${r.workers} worker(s)${this.o.simulate ? ' and cost measurement' : ''}`);
       await run(0, Math.max(2, r.warmupSteps));
-      if (this.o.simulate) await measureMachineCosts(this.o.preset, { inFlight: r.workers });
+      if (this.o.simulate) {
+        collectGarbage();
+        await measureMachineCosts(this.o.preset, { inFlight: r.workers });
+      }
       this.warmedUp = true;
     }
     const before = this.o.simulate ? await this.measureCosts(`before ${r.workers} worker(s)`, r.workers) : null;
@@ -84,6 +90,7 @@ export class SyntheticMeasurement implements MeasurementSource {
 
   /** The machine's costs with as many workers' messages at once as the count measured (see measureMachineCosts). */
   private async measureCosts(when: string, inFlight: number): Promise<MeasuredCosts> {
+    collectGarbage();
     const c = await measureMachineCosts(this.o.preset, { inFlight, repeats: COST_REPEATS });
     this.o.log(`machine costs ${when}: ${describeMachineCosts(c)}`);
     return c;
