@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm';
 
 /**
  * A full garbage collection, now. `adalora scale` runs one before every measured run and every
- * cost measurement, so that none of them pays for collecting the garbage of the one before (an
+ * cost measurement, so that none of them pays for collecting the garbage of the one before (a
  * 128-worker step leaves a gigabyte and more): in four alternated simulator checks (2026-12-02,
  * 2 cores) the two without it missed at some count by 28–41 %, the two with it by at most 24 %.
  * The flag is set at first use: a context made after it sees `gc`.
