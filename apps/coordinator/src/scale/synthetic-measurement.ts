@@ -71,10 +71,7 @@ export class SyntheticMeasurement implements MeasurementSource {
       // first cost measurement (the state's encoding 3×): one discarded run of each first.
       this.o.log(`warming up the process: one discarded run of ${r.workers} worker(s)${this.o.simulate ? ' and cost measurement' : ''}`);
       await run(0, Math.max(2, r.warmupSteps));
-      if (this.o.simulate) {
-        collectGarbage();
-        await measureMachineCosts(this.o.preset, { inFlight: r.workers });
-      }
+      if (this.o.simulate) await this.costsFromCollectedHeap({ inFlight: r.workers });
       this.warmedUp = true;
     }
     const before = this.o.simulate ? await this.measureCosts(`before ${r.workers} worker(s)`, r.workers) : null;
@@ -90,10 +87,15 @@ export class SyntheticMeasurement implements MeasurementSource {
 
   /** The machine's costs with as many workers' messages at once as the count measured (see measureMachineCosts). */
   private async measureCosts(when: string, inFlight: number): Promise<MeasuredCosts> {
-    collectGarbage();
-    const c = await measureMachineCosts(this.o.preset, { inFlight, repeats: COST_REPEATS });
+    const c = await this.costsFromCollectedHeap({ inFlight, repeats: COST_REPEATS });
     this.o.log(`machine costs ${when}: ${describeMachineCosts(c)}`);
     return c;
+  }
+
+  /** measureMachineCosts after a full collection, so that it does not pay for the last measurement's garbage. */
+  private costsFromCollectedHeap(o: { readonly inFlight: number; readonly repeats?: number }): Promise<MeasuredCosts> {
+    collectGarbage();
+    return measureMachineCosts(this.o.preset, o);
   }
 
   /**
