@@ -63,10 +63,10 @@ test('`adalora scale` refuses bad worker lists and a bad config before any run s
   t.notRegex(predict.out + rows.out, /measuring/);
 });
 
-test('`adalora scale --synthetic --preset tiny-r4 --workers 2,4 --simulate --predict 64`: every split field measured, the prediction beside each count and a predicted-only row', async (t) => {
+test('`adalora scale --synthetic --preset tiny-r4 --workers 2,4 --runs 2 --simulate --predict 64`: every split field measured, each run beside its prediction and a predicted-only row', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'adalora-scale-synthetic-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const r = await startCli(['scale', '--synthetic', '--preset', 'tiny-r4', '--workers', '2,4', '--warmup', '1', '--steps', '2', '--simulate', '--predict', '64', '-o', dir]).done;
+  const r = await startCli(['scale', '--synthetic', '--preset', 'tiny-r4', '--workers', '2,4', '--warmup', '1', '--steps', '2', '--runs', '2', '--simulate', '--predict', '64', '-o', dir]).done;
   t.is(r.code, 0, r.out.slice(-3000));
   for (const f of ['scale.csv', 'scale.json', 'scale.html', 'scale-prediction.csv']) t.true(existsSync(join(dir, f)), f);
   const csv = readFileSync(join(dir, 'scale.csv'), 'utf8').trimEnd().split('\n');
@@ -81,7 +81,8 @@ test('`adalora scale --synthetic --preset tiny-r4 --workers 2,4 --simulate --pre
   const report = JSON.parse(readFileSync(join(dir, 'scale.json'), 'utf8')) as ScaleReport;
   t.regex(report.source, /synthetic workers .*tiny-r4/);
   for (const s of report.steps) {
-    t.is(s.records.length, 2);
+    // two runs of two measured steps, pooled
+    t.is(s.records.length, 4);
     // --rows-per-worker defaults to 8: the global batch is 8 × workers
     for (const rec of s.records) t.is(rec.samples, 8 * s.workers);
   }
@@ -97,9 +98,20 @@ test('`adalora scale --synthetic --preset tiny-r4 --workers 2,4 --simulate --pre
   );
   for (const row of p?.rows ?? []) {
     t.true(row.predictedMs > 0 && row.flatMs > 0 && row.aggregatedMs > 0, JSON.stringify(row));
-    if (row.measuredMs !== null) t.is(row.error, (row.predictedMs - row.measuredMs) / row.measuredMs);
-    if (row.costDrift !== null) t.true(Number.isFinite(row.costDrift), 'costs measured before and after each count');
+    if (row.measuredMs === null) {
+      t.deepEqual(row.runErrors, []);
+      continue;
+    }
+    // each run against its own steps: its prediction is its median step × (1 + its error); the row gives the medians
+    const records = report.steps.find((s) => s.workers === row.workers)?.records ?? [];
+    const runMedians = [0, 2].map((i) => (records[i].totalMs + records[i + 1].totalMs) / 2);
+    t.is(row.runErrors.length, 2);
+    const predicted = runMedians.map((m, i) => m * (1 + row.runErrors[i]));
+    t.true(Math.abs(row.predictedMs - (predicted[0] + predicted[1]) / 2) < 1e-6 * row.predictedMs, `${row.predictedMs} against ${predicted}`);
+    t.is(row.error, (row.runErrors[0] + row.runErrors[1]) / 2);
+    t.true(Number.isFinite(row.costDrift), 'costs measured before and after each run');
   }
+  t.regex(r.out, /machine costs after 4 worker\(s\), run 2 of 2:/);
   t.is(p?.rows[2].aggregators, 8);
   t.regex(r.out, /^64\s+predicted only\s/m);
   t.regex(readFileSync(join(dir, 'scale-prediction.csv'), 'utf8'), /^64,predicted,,/m);

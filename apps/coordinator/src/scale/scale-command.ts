@@ -25,6 +25,7 @@ export interface ScaleFlags {
   batchSize?: number;
   rowsPerWorker: number;
   workersIn: 'this-process' | 'child-process';
+  runs: number;
   simulate?: boolean;
   predict: number[];
   linkGbps: number;
@@ -101,6 +102,7 @@ async function measurementSource(flags: ScaleFlags, sets: readonly string[], log
       rowsPerWorker: flags.rowsPerWorker,
       workersIn: flags.workersIn,
       simulate: flags.simulate === true,
+      runs: flags.runs,
       log,
     });
   }
@@ -122,13 +124,13 @@ export function checkScaleFlags(flags: ScaleFlags): void {
     if (flags.batchSize !== undefined && flags.batchSize < largest) throw new Error(`--batch-size ${flags.batchSize} gives some of the ${largest} workers no rows: give at least one row per worker`);
   } else {
     if (flags.simulate) throw new Error('--simulate models the synthetic-worker set-up on this machine: add --synthetic (and --preset)');
-    const given = (['preset', 'sampleMs', 'batchSize', 'rowsPerWorker', 'workersIn'] as const).filter((k) => flags[k] !== undefined && flags[k] !== SYNTHETIC_DEFAULTS[k]);
+    const given = (['preset', 'sampleMs', 'batchSize', 'rowsPerWorker', 'workersIn', 'runs'] as const).filter((k) => flags[k] !== undefined && flags[k] !== SYNTHETIC_DEFAULTS[k]);
     if (given.length > 0) throw new Error(`--${given.map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(', --')}: only with --synthetic`);
   }
   if (!flags.simulate && flags.predict.length > 0) throw new Error('--predict gives counts for the simulator: add --simulate');
 }
 
-const SYNTHETIC_DEFAULTS = { preset: 'bert-base-r12', sampleMs: 5, batchSize: undefined, rowsPerWorker: 8, workersIn: 'this-process' } as const;
+const SYNTHETIC_DEFAULTS = { preset: 'bert-base-r12', sampleMs: 5, batchSize: undefined, rowsPerWorker: 8, workersIn: 'this-process', runs: 1 } as const;
 
 /** Measures every count in turn, then writes scale.csv, scale.json and scale.html and prints the table. */
 export async function runScale(source: MeasurementSource, flags: Pick<ScaleFlags, 'workers' | 'warmup' | 'steps' | 'output' | 'config' | 'set'>, log: (line: string) => void, simulate?: SimulateOptions): Promise<ScaleReport> {
@@ -165,7 +167,8 @@ export async function runScale(source: MeasurementSource, flags: Pick<ScaleFlags
   writeFileSync(join(flags.output, 'scale.json'), scaleJson(report));
   writeFileSync(join(flags.output, 'scale.html'), scaleHtml(report));
   console.log(`\n${formatScaleTable(rows)}`);
-  console.log(`medians over ${flags.steps} measured steps per count (samples/s: interquartile range in brackets); speed-up and efficiency against ${rows[0].workers} worker(s)`);
+  const counted = Math.max(...measurements.map((m) => m.steps.length));
+  console.log(`medians over ${counted} measured steps per count (samples/s: interquartile range in brackets); speed-up and efficiency against ${rows[0].workers} worker(s)`);
   if (report.splitNote) console.log(`– : not measured separately (${report.splitNote})`);
   if (prediction) {
     console.log(`\n${formatPredictionTable(prediction)}`);
@@ -202,6 +205,7 @@ export function registerScaleCommand(program: Command, resolve: (configFile: str
     .addOption(new Option('--batch-size <n>', '--synthetic: the global batch at every count (default: --rows-per-worker × workers)').argParser(integer(1)))
     .addOption(new Option('--rows-per-worker <n>', '--synthetic: rows per worker per step when --batch-size is not given').argParser(integer(1)).default(SYNTHETIC_DEFAULTS.rowsPerWorker))
     .addOption(new Option('--workers-in <where>', "--synthetic: the synthetic connections in the coordinator's process or in one child process").choices(['this-process', 'child-process']).default(SYNTHETIC_DEFAULTS.workersIn))
+    .addOption(new Option('--runs <r>', '--synthetic: runs per count, their steps pooled; with --simulate each run is judged against the costs measured right before and after it').argParser(integer(1)).default(SYNTHETIC_DEFAULTS.runs))
     .option('--simulate', "--synthetic: the scaling simulator's prediction beside each measured count (and its error), and on a cluster's links, flat and aggregated")
     .option('--predict <list>', '--simulate: counts only predicted, not measured, e.g. 256,1024', parseWorkerCounts, [])
     .addOption(new Option('--link-gbps <gbit/s>', "--simulate: the cluster's link bandwidth").argParser(positive('--link-gbps')).default(10))

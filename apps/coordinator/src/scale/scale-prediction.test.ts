@@ -11,10 +11,11 @@ const rows = scaleTable([
   { workers: 2, steps: [step(90), step(110)] },
 ]);
 // a predictor simple enough to check by hand: 60 ms per worker; flat 10 ms per worker; aggregated 5 ms per worker;
-// the costs moved by +30 % over the 2-worker count, −2 % over the others
+// one run per count (its median the count's), the costs moved by +30 % over the 2-worker run, −2 % over the others
+const oneRun = (drift: (w: number) => number | null) => (w: number) => [{ measuredMs: w === 2 ? 100 : 250, predictedMs: 60 * w, costDrift: drift(w) }];
 const predictor: Predictor = {
   setUpMs: (w) => 60 * w,
-  costDrift: (w) => (w === 2 ? 0.3 : -0.02),
+  runs: oneRun((w) => (w === 2 ? 0.3 : -0.02)),
   flat: (w) => ({ totalMs: 10 * w, efficiency: 1 / w }),
   aggregated: (w) => ({ aggregators: Math.round(Math.sqrt(w)), totalMs: 5 * w, efficiency: 2 / w }),
 };
@@ -56,17 +57,41 @@ test('the prediction in scale.csv, scale-prediction.csv and the printed table', 
 
   const lines = predictionCsv(prediction).trimEnd().split('\n');
   t.is(lines[0], PREDICTION_CSV_COLUMNS.join(','));
-  t.is(lines[1], '2,measured,100,120,0.2,20,0.5,1,10,1,0.3');
-  t.is(lines[3], `1024,predicted,,61440,,10240,${1 / 1024},32,5120,${2 / 1024},`);
+  t.is(lines[1], '2,measured,100,120,0.2,20,0.5,1,10,1,0.3,0.2');
+  t.is(lines[3], `1024,predicted,,61440,,10240,${1 / 1024},32,5120,${2 / 1024},,`);
 
   const table = formatPredictionTable(prediction);
   t.regex(table, /^2\s+100\s+120\s+\+20\.0 %\s+\+30\.0 %\s+20\s+50\.0 %\s+1\s+10\s+100\.0 %$/m);
   t.regex(table, /^4\s+250\s+240\s+−4\.0 %\s+−2\.0 %/m);
   t.regex(table, /^1024\s+predicted only\s+61440\s+–\s+–\s+10240/m);
+  t.false(table.includes("runs' errors"), 'one run per count: no column of run errors');
+});
+
+test('several runs at a count: each judged against its own prediction, the medians of their predictions, errors and cost drifts', (t) => {
+  // three runs at 2 workers: errors −10 %, +30 %, +5 %; the machine drifted between them (the measured medians differ)
+  const runs = [
+    { measuredMs: 100, predictedMs: 90, costDrift: 0.01 },
+    { measuredMs: 80, predictedMs: 104, costDrift: 0.2 },
+    { measuredMs: 120, predictedMs: 126, costDrift: null },
+  ];
+  const p = predictionRows(rows, [8], { ...predictor, runs: (w) => (w === 2 ? runs : []) });
+  const [two, four, eight] = p;
+  t.deepEqual([two.predictedMs, two.runErrors.map((e) => Math.round(e * 100)), Math.round((two.error as number) * 100), two.costDrift], [104, [-10, 30, 5], 5, 0.105]);
+  // a measured count with no runs known is judged by setUpMs against its median; a predicted-only count has no runs
+  t.deepEqual([four.predictedMs, four.error, four.runErrors, four.costDrift], [240, -0.04, [], null]);
+  t.deepEqual([eight.error, eight.runErrors], [null, []]);
+
+  const prediction: ScalePrediction = { setUp: 'loopback', cluster: { linkGbps: 10, latencyMs: 0.1, sampleMs: 5, rowsPerWorker: 8 }, rows: p };
+  const table = formatPredictionTable(prediction);
+  t.regex(table, /runs' errors/);
+  t.regex(table, /^2\s+100\s+104\s+\+5\.0 %\s+−10\.0 … \+30\.0 %\s+\+10\.5 %/m);
+  t.regex(table, /^4\s+250\s+240\s+−4\.0 %\s+–\s+–/m);
+  t.is(predictionCsv(prediction).split('\n')[1].split(',').at(-1), two.runErrors.join(';'));
+  t.regex(predictionNotes(prediction).join('\n'), /up to 3 runs per count.*error: the median of the runs' errors/);
 });
 
 test('the notes name a count whose costs moved beyond ±15 % and give the largest error over the others beside the largest of all', (t) => {
-  const notes = (drift: (w: number) => number | null) => predictionNotes({ setUp: 'loopback', cluster: { linkGbps: 10, latencyMs: 0.1, sampleMs: 5, rowsPerWorker: 8 }, rows: predictionRows(rows, [], { ...predictor, costDrift: drift }) }).join('\n');
+  const notes = (drift: (w: number) => number | null) => predictionNotes({ setUp: 'loopback', cluster: { linkGbps: 10, latencyMs: 0.1, sampleMs: 5, rowsPerWorker: 8 }, rows: predictionRows(rows, [], { ...predictor, runs: oneRun(drift) }) }).join('\n');
   const moved = notes((w) => (w === 2 ? 0.3 : -0.02));
   t.regex(moved, /largest \|error\| over the measured counts: 20\.0 % \(target ≤ 15 %\)/);
   t.regex(moved, /speed changed during the count at 2 worker\(s\) \(costs moved \+30\.0 %\).*over the other counts the largest \|error\| is 4\.0 %/);

@@ -1,4 +1,4 @@
-import type { ScaleRow } from './scale-table';
+import { quantile, type ScaleRow } from './scale-table';
 
 /**
  * The simulator beside the measurement (`adalora scale --simulate`): for each measured count
@@ -13,12 +13,18 @@ export interface PredictionRow {
   readonly measuredMs: number | null;
   /** the simulator's step time for the measured set-up (this machine, loopback) */
   readonly predictedMs: number;
-  /** (predicted − measured) / measured; null for a predicted-only count */
-  readonly error: number | null;
   /**
-   * how far the machine's costs moved over the count: (prediction from the costs measured right
-   * after it − from those right before) / the prediction; null for a predicted-only count or when
-   * the costs were measured once
+   * (predicted − measured) / measured; measured several times (runs), the median of the runs'
+   * errors, each run against the prediction from the costs measured right before and after it;
+   * null for a predicted-only count
+   */
+  readonly error: number | null;
+  /** each run's error, in the order run (empty: a predicted-only count, or no runs known) */
+  readonly runErrors: readonly number[];
+  /**
+   * how far the machine's costs moved over a run: (prediction from the costs measured right after
+   * it − from those right before) / the prediction, the median over the runs; null for a
+   * predicted-only count or when the costs were measured once
    */
   readonly costDrift: number | null;
   /** on the cluster's links: every worker on the coordinator */
@@ -38,11 +44,21 @@ export interface ScalePrediction {
   readonly rows: readonly PredictionRow[];
 }
 
+/** One measured run at a count beside the simulator's prediction from the costs measured right before and after it. */
+export interface PairedRun {
+  /** the run's median step time */
+  readonly measuredMs: number;
+  readonly predictedMs: number;
+  /** see PredictionRow.costDrift (null: not known) */
+  readonly costDrift: number | null;
+}
+
 /** What the simulator predicts at one count (see SyntheticMeasurement.predictor). */
 export interface Predictor {
+  /** the measured set-up at `workers`, from the costs measured over that count (or the last one measured) */
   setUpMs(workers: number): number;
-  /** see PredictionRow.costDrift (null: not known) */
-  costDrift?(workers: number): number | null;
+  /** the runs measured at `workers`, each beside its own prediction (none: judged against setUpMs) */
+  runs?(workers: number): readonly PairedRun[];
   flat(workers: number): { readonly totalMs: number; readonly efficiency: number };
   aggregated(workers: number): { readonly aggregators: number; readonly totalMs: number; readonly efficiency: number };
 }
@@ -54,16 +70,13 @@ export function predictionRows(measured: readonly ScaleRow[], predictOnly: reado
   return counts
     .sort((a, b) => a.workers - b.workers)
     .map(({ workers, ms }) => {
-      const predictedMs = p.setUpMs(workers);
       const flat = p.flat(workers);
       const agg = p.aggregated(workers);
       return {
         workers,
         measured: ms !== null,
         measuredMs: ms,
-        predictedMs,
-        error: ms === null ? null : (predictedMs - ms) / ms,
-        costDrift: ms === null ? null : (p.costDrift?.(workers) ?? null),
+        ...beside(ms, ms === null ? [] : (p.runs?.(workers) ?? []), () => p.setUpMs(workers)),
         flatMs: flat.totalMs,
         flatEfficiency: flat.efficiency,
         aggregators: agg.aggregators,
@@ -73,28 +86,60 @@ export function predictionRows(measured: readonly ScaleRow[], predictOnly: reado
     });
 }
 
-export const PREDICTION_CSV_COLUMNS = ['workers', 'kind', 'measured_ms', 'predicted_ms', 'prediction_error', 'cluster_flat_ms', 'cluster_flat_efficiency', 'aggregators', 'cluster_aggregated_ms', 'cluster_aggregated_efficiency', 'cost_drift'] as const;
+/**
+ * The prediction of a count and its error: from its runs when known (each against its own
+ * prediction, so that the machine's drift between runs cancels; the medians), else setUpMs
+ * against the measured median `ms` (null: only predicted).
+ */
+function beside(ms: number | null, runs: readonly PairedRun[], setUpMs: () => number): Pick<PredictionRow, 'predictedMs' | 'error' | 'runErrors' | 'costDrift'> {
+  if (runs.length === 0) {
+    const predictedMs = setUpMs();
+    return { predictedMs, error: ms === null ? null : (predictedMs - ms) / ms, runErrors: [], costDrift: null };
+  }
+  const runErrors = runs.map((r) => (r.predictedMs - r.measuredMs) / r.measuredMs);
+  const drifts = runs.map((r) => r.costDrift).filter((d): d is number => d !== null);
+  return {
+    predictedMs: quantile(runs.map((r) => r.predictedMs), 0.5),
+    error: quantile(runErrors, 0.5),
+    runErrors,
+    costDrift: drifts.length === 0 ? null : quantile(drifts, 0.5),
+  };
+}
 
-/** scale-prediction.csv: one line per count, `kind` measured or predicted. */
+export const PREDICTION_CSV_COLUMNS = ['workers', 'kind', 'measured_ms', 'predicted_ms', 'prediction_error', 'cluster_flat_ms', 'cluster_flat_efficiency', 'aggregators', 'cluster_aggregated_ms', 'cluster_aggregated_efficiency', 'cost_drift', 'run_errors'] as const;
+
+/** scale-prediction.csv: one line per count, `kind` measured or predicted; run_errors: the runs' errors separated by ';'. */
 export function predictionCsv(p: ScalePrediction): string {
   const cell = (v: number | null) => (v === null ? '' : String(v));
   const lines = p.rows.map((r) =>
-    [String(r.workers), r.measured ? 'measured' : 'predicted', cell(r.measuredMs), cell(r.predictedMs), cell(r.error), cell(r.flatMs), cell(r.flatEfficiency), String(r.aggregators), cell(r.aggregatedMs), cell(r.aggregatedEfficiency), cell(r.costDrift)].join(','),
+    [String(r.workers), r.measured ? 'measured' : 'predicted', cell(r.measuredMs), cell(r.predictedMs), cell(r.error), cell(r.flatMs), cell(r.flatEfficiency), String(r.aggregators), cell(r.aggregatedMs), cell(r.aggregatedEfficiency), cell(r.costDrift), r.runErrors.join(';')].join(','),
   );
   return [PREDICTION_CSV_COLUMNS.join(','), ...lines].join('\n') + '\n';
 }
 
 const signedPercent = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v * 100).toFixed(1)} %`;
 
-/** The printed table: prediction beside measurement; a predicted-only count says so in the measured column. */
+/** The lowest and highest of a count's run errors, e.g. "−12.0 … +4.1 %"; "–" for none. */
+function errorRange(errors: readonly number[]): string {
+  if (errors.length === 0) return '–';
+  const pct = (v: number) => signedPercent(v).replace(' %', '');
+  return `${pct(Math.min(...errors))} … ${pct(Math.max(...errors))} %`;
+}
+
+/**
+ * The printed table: prediction beside measurement; a predicted-only count says so in the
+ * measured column. A column of the runs' errors when some count was measured more than once.
+ */
 export function formatPredictionTable(p: ScalePrediction): string {
   const c = p.cluster;
-  const header = ['workers', 'measured ms', 'predicted ms', 'error', 'costs moved', `flat ms @${c.linkGbps} Gbit/s`, 'flat eff', 'aggregators', 'aggregated ms', 'aggregated eff'];
+  const repeated = p.rows.some((r) => r.runErrors.length > 1);
+  const header = ['workers', 'measured ms', 'predicted ms', 'error', ...(repeated ? ["runs' errors"] : []), 'costs moved', `flat ms @${c.linkGbps} Gbit/s`, 'flat eff', 'aggregators', 'aggregated ms', 'aggregated eff'];
   const body = p.rows.map((r) => [
     String(r.workers),
     r.measuredMs === null ? 'predicted only' : r.measuredMs.toFixed(0),
     r.predictedMs.toFixed(0),
     r.error === null ? '–' : signedPercent(r.error),
+    ...(repeated ? [errorRange(r.runErrors)] : []),
     r.costDrift === null ? '–' : signedPercent(r.costDrift),
     r.flatMs.toFixed(0),
     `${(r.flatEfficiency * 100).toFixed(1)} %`,
@@ -117,9 +162,12 @@ export function predictionNotes(p: ScalePrediction): string[] {
   const largest = (rows: readonly PredictionRow[]) => `${(Math.max(...rows.map((r) => Math.abs(r.error as number))) * 100).toFixed(1)} %`;
   const moved = measured.filter((r) => r.costDrift !== null && Math.abs(r.costDrift) > COST_DRIFT_LIMIT);
   const held = measured.filter((r) => !moved.includes(r));
+  const runs = Math.max(0, ...p.rows.map((r) => r.runErrors.length));
   return [
-    `predicted ms: the simulator for the measured set-up (${p.setUp}), costs measured on this machine right before and after each count (their mean); error = (predicted − measured) / measured`,
-    `costs moved: the prediction from the costs measured after the count against the one from those before (+: the machine was slower after); beyond ±${COST_DRIFT_LIMIT * 100} % its speed changed during the count`,
+    runs > 1
+      ? `predicted ms: the simulator for the measured set-up (${p.setUp}), up to ${runs} runs per count, each predicted from the costs measured on this machine right before and after it (their mean): the median of those predictions; error: the median of the runs' errors (predicted − measured) / measured`
+      : `predicted ms: the simulator for the measured set-up (${p.setUp}), costs measured on this machine right before and after each count (their mean); error = (predicted − measured) / measured`,
+    `costs moved: the prediction from the costs measured after a run against the one from those before (+: the machine was slower after)${runs > 1 ? ', the median over the runs' : ''}; beyond ±${COST_DRIFT_LIMIT * 100} % its speed changed during the count`,
     `flat / aggregated: the simulator on ${c.linkGbps} Gbit/s links with ${c.latencyMs} ms latency, ${c.rowsPerWorker} rows × ${c.sampleMs} ms per worker, every worker on its own machine; aggregated: √workers aggregators`,
     ...(measured.length > 0 ? [`largest |error| over the measured counts: ${largest(measured)} (target ≤ 15 %)`] : []),
     ...(moved.length > 0

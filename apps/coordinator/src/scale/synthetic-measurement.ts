@@ -2,8 +2,9 @@ import { loadBackend } from '@adalora/backend';
 import { describeMachineCosts, measureMachineCosts, measureSynthetic, predictStep, presetValueCount, SYNTHETIC_PRESETS, type MeasuredCosts, type ScalingScenario, type SyntheticPresetName } from '@adalora/coordinator';
 import { collectGarbage } from './full-collection';
 import type { MeasureRequest, MeasurementSource } from './measurement-source';
-import type { Predictor, ScalePrediction } from './scale-prediction';
-import type { Measurement } from './scale-table';
+import type { PairedRun, Predictor, ScalePrediction } from './scale-prediction';
+import { quantile, type Measurement } from './scale-table';
+import type { StepRecord } from './split-parts';
 
 export interface SyntheticMeasurementOptions {
   readonly preset: SyntheticPresetName;
@@ -14,8 +15,13 @@ export interface SyntheticMeasurementOptions {
   readonly rowsPerWorker: number;
   /** where the synthetic connections run (see measureSynthetic) */
   readonly workersIn: 'this-process' | 'child-process';
-  /** measure the machine's costs before and after each count, for the simulator */
+  /** measure the machine's costs before and after each run, for the simulator */
   readonly simulate: boolean;
+  /**
+   * runs per count (default 1), their steps pooled in the table; with `simulate`, each run
+   * between two cost measurements and judged against its own prediction
+   */
+  readonly runs?: number;
   readonly log: (line: string) => void;
 }
 
@@ -28,10 +34,10 @@ export class SyntheticMeasurement implements MeasurementSource {
   private backendLoaded = false;
   private warmedUp = false;
   /**
-   * the machine's costs over each count: the mean of those measured right before and after it,
-   * and the two apart (to see how far they moved); a lone measurement when no count was measured
+   * the machine's costs over each count: the mean of all those measured at it (a lone
+   * measurement when no count was measured), and each run with the costs right before and after it
    */
-  private readonly costs = new Map<number, { readonly mean: MeasuredCosts; readonly apart?: readonly [MeasuredCosts, MeasuredCosts] }>();
+  private readonly costs = new Map<number, { readonly mean: MeasuredCosts; readonly runs: readonly CostedRun[] }>();
 
   constructor(private readonly o: SyntheticMeasurementOptions) {}
 
@@ -74,14 +80,22 @@ export class SyntheticMeasurement implements MeasurementSource {
       if (this.o.simulate) await this.costsFromCollectedHeap({ inFlight: r.workers });
       this.warmedUp = true;
     }
-    const before = this.o.simulate ? await this.measureCosts(`before ${r.workers} worker(s)`, r.workers) : null;
-    const steps = await run(r.warmupSteps, r.steps);
-    if (before) {
-      // this machine's speed drifts with its load within a run: the costs over the run are taken
-      // as the mean of those measured right before and right after it
-      const after = await this.measureCosts(`after ${r.workers} worker(s)`, r.workers);
-      this.costs.set(r.workers, { mean: meanCosts(before, after), apart: [before, after] });
+    const runs = this.o.runs ?? 1;
+    const steps: StepRecord[] = [];
+    const costed: CostedRun[] = [];
+    // this machine's speed drifts with its load: each run is predicted from the mean of the costs
+    // measured right before and right after it (the one after a run is the one before the next)
+    let before = this.o.simulate ? await this.measureCosts(`before ${r.workers} worker(s)`, r.workers) : null;
+    for (let i = 1; i <= runs; i++) {
+      const measured = await run(r.warmupSteps, r.steps);
+      steps.push(...measured);
+      if (before) {
+        const after = await this.measureCosts(`after ${r.workers} worker(s)${runs > 1 ? `, run ${i} of ${runs}` : ''}`, r.workers);
+        costed.push({ before, after, medianMs: quantile(measured.map((s) => s.totalMs), 0.5) });
+        before = after;
+      }
     }
+    if (costed.length > 0) this.costs.set(r.workers, { mean: meanCosts([costed[0].before, ...costed.map((c) => c.after)]), runs: costed });
     return { workers: r.workers, steps };
   }
 
@@ -106,7 +120,7 @@ export class SyntheticMeasurement implements MeasurementSource {
   async predictor(cluster: { linkGbps: number; latencyMs: number }): Promise<{ predictor: Predictor; describe: Omit<ScalePrediction, 'rows'> }> {
     if (this.costs.size === 0) {
       await this.ensureBackend();
-      this.costs.set(0, { mean: await measureMachineCosts(this.o.preset) });
+      this.costs.set(0, { mean: await measureMachineCosts(this.o.preset), runs: [] });
     }
     const last = [...this.costs.values()].at(-1)!.mean;
     const costsAt = (w: number) => this.costs.get(w)?.mean ?? last;
@@ -132,10 +146,11 @@ export class SyntheticMeasurement implements MeasurementSource {
     const setUpMs = (w: number, c: MeasuredCosts) => predictStep(base(w, c), c, w).totalMs;
     const predictor: Predictor = {
       setUpMs: (w) => setUpMs(w, costsAt(w)),
-      costDrift: (w) => {
-        const apart = this.costs.get(w)?.apart;
-        return apart ? (setUpMs(w, apart[1]) - setUpMs(w, apart[0])) / setUpMs(w, costsAt(w)) : null;
-      },
+      runs: (w) =>
+        (this.costs.get(w)?.runs ?? []).map((run): PairedRun => {
+          const predictedMs = setUpMs(w, meanCosts([run.before, run.after]));
+          return { measuredMs: run.medianMs, predictedMs, costDrift: (setUpMs(w, run.after) - setUpMs(w, run.before)) / predictedMs };
+        }),
       flat: (w) => onCluster(w, 0),
       aggregated: (w) => {
         const aggregators = Math.max(1, Math.round(Math.sqrt(w)));
@@ -162,12 +177,19 @@ export class SyntheticMeasurement implements MeasurementSource {
 /** repeats of each cost measurement (their median): 3 left the costs varying by a third from one measurement to the next */
 const COST_REPEATS = 5;
 
-/** Field by field, the mean of two cost measurements (a field one of them lacks is left out). */
-export function meanCosts(a: MeasuredCosts, b: MeasuredCosts): MeasuredCosts {
+/** One measured run: its median step time and the machine's costs measured right before and after it. */
+interface CostedRun {
+  readonly before: MeasuredCosts;
+  readonly after: MeasuredCosts;
+  readonly medianMs: number;
+}
+
+/** Field by field, the mean of cost measurements (a field one of them lacks is left out). */
+export function meanCosts(all: readonly [MeasuredCosts, ...MeasuredCosts[]]): MeasuredCosts {
   const out: Partial<Record<keyof MeasuredCosts, number>> = {};
-  for (const k of Object.keys(a) as (keyof MeasuredCosts)[]) {
-    const [x, y] = [a[k], b[k]];
-    if (x !== undefined && y !== undefined) out[k] = (x + y) / 2;
+  for (const k of Object.keys(all[0]) as (keyof MeasuredCosts)[]) {
+    const values = all.map((c) => c[k]);
+    if (values.every((v): v is number => v !== undefined)) out[k] = values.reduce((a, b) => a + b, 0) / values.length;
   }
   return out as MeasuredCosts;
 }
