@@ -108,7 +108,7 @@ test('`adalora scale --synthetic --preset tiny-r4 --workers 2,4 --runs 2 --simul
     t.is(row.runErrors.length, 2);
     const predicted = runMedians.map((m, i) => m * (1 + row.runErrors[i]));
     t.true(Math.abs(row.predictedMs - (predicted[0] + predicted[1]) / 2) < 1e-6 * row.predictedMs, `${row.predictedMs} against ${predicted}`);
-    t.is(row.error, (row.runErrors[0] + row.runErrors[1]) / 2);
+    t.true(Math.abs((row.error as number) - (row.runErrors[0] + row.runErrors[1]) / 2) < 1e-12, `${row.error} against ${row.runErrors}`);
     t.true(Number.isFinite(row.costDrift), 'costs measured before and after each run');
   }
   t.regex(r.out, /machine costs after 4 worker\(s\), run 2 of 2:/);
